@@ -1,0 +1,1 @@
+"""Attenda: a customer-service platform that hears customers on every channel."""

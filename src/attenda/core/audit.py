@@ -1,0 +1,18 @@
+"""The single way to write the audit trail; services call it inside their transaction."""
+
+from typing import Any
+
+from django.db import models
+
+from attenda.core.models import AuditEntry
+
+
+def record(*, actor: Any, action: str, target: models.Model, **data: Any) -> AuditEntry:
+    """Dotted action names (``ticket.transferred``) group cleanly in the trail."""
+    return AuditEntry.objects.create(
+        actor=actor if getattr(actor, "pk", None) else None,
+        action=action,
+        object_type=target._meta.label_lower,
+        object_id=str(target.pk),
+        data=data,
+    )

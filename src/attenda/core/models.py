@@ -1,0 +1,50 @@
+"""Cross-cutting records: the audit trail of every change, and background work that gave up."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from attenda.core import clock
+
+
+class AuditEntry(models.Model):
+    """Who changed what, and when. Written by the service that made the change, never edited."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(_("action"), max_length=80)
+    object_type = models.CharField(_("object type"), max_length=40)
+    object_id = models.CharField(_("object id"), max_length=40)
+    data = models.JSONField(_("details"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("when"), default=clock.now)
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+        indexes = [
+            models.Index(fields=["object_type", "object_id", "created_at"], name="audit_object_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.object_type}:{self.object_id}"
+
+
+class FailedTask(models.Model):
+    """Background work that failed on every attempt. Kept for an admin to read and run again."""
+
+    task_path = models.CharField(_("task"), max_length=200)
+    args = models.JSONField(default=list)
+    kwargs = models.JSONField(default=dict)
+    attempts = models.PositiveIntegerField(_("attempts"))
+    error = models.TextField(_("last error"))
+    failed_at = models.DateTimeField(_("failed at"), default=clock.now)
+    retried_at = models.DateTimeField(_("run again at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("failed task")
+        verbose_name_plural = _("failed tasks")
+        indexes = [models.Index(fields=["retried_at", "-failed_at"], name="failedtask_open_idx")]
+
+    def __str__(self) -> str:
+        return self.task_path

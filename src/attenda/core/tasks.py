@@ -1,0 +1,70 @@
+"""Background work with retries. The tasks API retries nothing by itself, so every task runs through
+``run_with_retries``: a failure is tried again with growing waits and, once it gives up, kept as a
+FailedTask for an admin instead of vanishing."""
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.module_loading import import_string
+from django_tasks import task
+
+from attenda.core import clock
+from attenda.core.models import FailedTask
+
+logger = logging.getLogger(__name__)
+
+
+class BackgroundTask:
+    """A plain function that runs on the worker. ``enqueue_on_commit`` is how services start one."""
+
+    def __init__(self, func: Callable[..., Any]) -> None:
+        self.func = func
+        self.path = f"{func.__module__}.{func.__name__}"
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.func(*args, **kwargs)
+
+    def enqueue_on_commit(self, *args: Any, **kwargs: Any) -> None:
+        transaction.on_commit(lambda: run_with_retries.enqueue(self.path, list(args), kwargs, 1))
+
+
+def background(func: Callable[..., Any]) -> BackgroundTask:
+    return BackgroundTask(func)
+
+
+def retry_delay(attempt: int) -> timedelta:
+    return timedelta(seconds=settings.TASK_RETRY_BASE_SECONDS * 4 ** (attempt - 1))
+
+
+@task()
+def run_with_retries(task_path: str, args: list, kwargs: dict, attempt: int) -> None:
+    background_task: BackgroundTask = import_string(task_path)
+    try:
+        background_task.func(*args, **kwargs)
+    except Exception as error:  # noqa: BLE001 - any failure of the work is retried, then kept.
+        if attempt < settings.TASK_MAX_ATTEMPTS:
+            logger.warning("Task %s failed on attempt %s, retrying: %r", task_path, attempt, error)
+            run_with_retries.using(run_after=clock.now() + retry_delay(attempt)).enqueue(
+                task_path, args, kwargs, attempt + 1
+            )
+            return
+        logger.exception("Task %s gave up after %s attempts", task_path, attempt)
+        FailedTask.objects.create(
+            task_path=task_path, args=args, kwargs=kwargs, attempts=attempt, error=repr(error)
+        )
+
+
+def run_failed_task_again(*, failed_task: FailedTask) -> None:
+    """An admin's second chance for work that gave up: a fresh series of attempts."""
+    with transaction.atomic():
+        failed_task.retried_at = clock.now()
+        failed_task.save(update_fields=["retried_at"])
+        transaction.on_commit(
+            lambda: run_with_retries.enqueue(
+                failed_task.task_path, failed_task.args, failed_task.kwargs, 1
+            )
+        )

@@ -1,0 +1,19 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+from django.views.i18n import set_language
+
+from attenda.core import views
+
+urlpatterns = [
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("language/", set_language, name="set_language"),
+    path("preferences/", views.preferences, name="preferences"),
+    path("admin/failed-tasks/", views.failed_tasks, name="failed_tasks"),
+    path(
+        "admin/failed-tasks/<int:failed_task_id>/run-again/",
+        views.run_again,
+        name="run_failed_task_again",
+    ),
+    path("healthz", views.health, name="health"),
+]

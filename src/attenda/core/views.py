@@ -1,0 +1,58 @@
+"""Pages every agent shares: their preferences; and for admins, background work that gave up."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from attenda.agents.services import update_preferences
+from attenda.core.forms import PreferencesForm
+from attenda.core.models import FailedTask
+from attenda.core.tasks import run_failed_task_again
+
+
+@login_required
+def preferences(request: HttpRequest) -> HttpResponse:
+    agent = request.user
+    form = PreferencesForm(
+        request.POST or None, initial={"language": agent.language, "time_zone": agent.time_zone}
+    )
+    if request.method == "POST" and form.is_valid():
+        update_preferences(agent=agent, **form.cleaned_data)
+        messages.success(request, _("Your preferences were saved."))
+        return redirect("preferences")
+    return render(request, "core/preferences.html", {"form": form, "nav": "preferences"})
+
+
+def _require_admin(request: HttpRequest) -> None:
+    if not request.user.is_admin:
+        raise PermissionDenied
+
+
+@login_required
+def failed_tasks(request: HttpRequest) -> HttpResponse:
+    _require_admin(request)
+    failed = FailedTask.objects.filter(retried_at__isnull=True).order_by("-failed_at")[:200]
+    return render(
+        request, "core/failed_tasks.html", {"failed_tasks": failed, "nav": "failed_tasks"}
+    )
+
+
+@login_required
+@require_POST
+def run_again(request: HttpRequest, failed_task_id: int) -> HttpResponse:
+    _require_admin(request)
+    run_failed_task_again(
+        failed_task=get_object_or_404(FailedTask, pk=failed_task_id, retried_at__isnull=True)
+    )
+    messages.success(request, _("The task will run again."))
+    return redirect("failed_tasks")
+
+
+def health(request: HttpRequest) -> HttpResponse:
+    connection.ensure_connection()
+    return JsonResponse({"status": "ok"})

@@ -1,0 +1,45 @@
+"""Normalising the addresses customers reach us from, so the same person is found on every channel."""
+
+import phonenumbers
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.utils.translation import gettext as _
+
+from attenda.customers.models import IdentityKind
+
+DEFAULT_PHONE_REGION = "PT"
+
+
+def normalise(kind: str, value: str, *, region: str = DEFAULT_PHONE_REGION) -> str:
+    """Raises ValidationError with a message a person can act on when the value is not usable."""
+    value = value.strip()
+    if kind == IdentityKind.EMAIL:
+        value = value.lower()
+        validate_email(value)
+        return value
+    if kind == IdentityKind.PHONE:
+        try:
+            number = phonenumbers.parse(value, region or DEFAULT_PHONE_REGION)
+        except phonenumbers.NumberParseException as error:
+            raise ValidationError(
+                _("%(value)s is not a phone number.") % {"value": value}
+            ) from error
+        if not phonenumbers.is_possible_number(number):
+            raise ValidationError(_("%(value)s is not a phone number.") % {"value": value})
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if kind in (IdentityKind.SOCIAL, IdentityKind.CHAT):
+        if not value or any(character.isspace() for character in value):
+            raise ValidationError(_("%(value)s is not a valid handle.") % {"value": value})
+        return value.lower() if kind == IdentityKind.SOCIAL else value
+    raise ValidationError(_("Unknown kind of identity: %(kind)s.") % {"kind": kind})
+
+
+def guess_kind(text: str) -> str | None:
+    """What an agent typed into a search or contact box: an email, a phone number, or neither."""
+    text = text.strip()
+    if "@" in text and " " not in text:
+        return IdentityKind.EMAIL
+    digits = sum(character.isdigit() for character in text)
+    if digits >= 6 and all(character.isdigit() or character in "+-() ." for character in text):
+        return IdentityKind.PHONE
+    return None

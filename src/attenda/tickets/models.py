@@ -1,0 +1,279 @@
+"""Tickets, their append-only timelines, attachments and tags.
+
+A ticket is one matter of one customer. Its row carries what the inbox lists need (customer name,
+last activity, owner, waiting since), kept current by the services, so no list joins the timeline.
+"""
+
+import hashlib
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Case, Q, Value, When
+from django.utils.translation import gettext_lazy as _
+
+from attenda.agents.models import Team
+from attenda.core import clock
+from attenda.customers.models import Customer
+
+
+class Kind(models.TextChoices):
+    COMPLAINT = "complaint", _("Complaint")
+    SUGGESTION = "suggestion", _("Suggestion")
+    CONCERN = "concern", _("Concern")
+    QUESTION = "question", _("Question")
+    TECHNICAL_SERVICE = "technical_service", _("Technical service")
+    ORDER = "order", _("Order")
+    WARRANTY_CLAIM = "warranty_claim", _("Warranty claim")
+
+
+class Status(models.TextChoices):
+    NEW = "new", _("New")
+    OPEN = "open", _("Open")
+    WAITING_ON_CUSTOMER = "waiting_on_customer", _("Waiting on customer")
+    WAITING_ON_THIRD_PARTY = "waiting_on_third_party", _("Waiting on third party")
+    SOLVED = "solved", _("Solved")
+    CLOSED = "closed", _("Closed")
+
+
+OPEN_STATUSES = [Status.NEW, Status.OPEN, Status.WAITING_ON_CUSTOMER, Status.WAITING_ON_THIRD_PARTY]
+WAITING_STATUSES = [Status.WAITING_ON_CUSTOMER, Status.WAITING_ON_THIRD_PARTY]
+
+
+class Priority(models.IntegerChoices):
+    LOW = 1, _("Low")
+    NORMAL = 2, _("Normal")
+    HIGH = 3, _("High")
+    URGENT = 4, _("Urgent")
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", _("Email")
+    PHONE = "phone", _("Phone")
+    COUNTER = "counter", _("Office counter")
+    CHAT = "chat", _("Chat")
+    SOCIAL = "social", _("Social network")
+    WEB = "web", _("Web form")
+    API = "api", _("API")
+
+
+class Tag(models.Model):
+    name = models.SlugField(_("name"), max_length=50, unique=True, allow_unicode=True)
+
+    class Meta:
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Ticket(models.Model):
+    """One matter of one customer. The number is what customers quote; a phone agent can open a bare
+    ticket just to give the caller that number."""
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="tickets", verbose_name=_("customer")
+    )
+    customer_name = models.CharField(_("customer name"), max_length=200)
+    subject = models.TextField(_("subject"))
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.QUESTION)
+    status = models.CharField(
+        _("status"), max_length=24, choices=Status.choices, default=Status.NEW
+    )
+    is_open = models.GeneratedField(
+        expression=Case(When(status__in=OPEN_STATUSES, then=Value(True)), default=Value(False)),
+        output_field=models.BooleanField(),
+        db_persist=True,
+    )
+    priority = models.PositiveSmallIntegerField(
+        _("priority"), choices=Priority.choices, default=Priority.NORMAL
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    language = models.CharField(_("language"), max_length=8, blank=True)
+    team = models.ForeignKey(
+        Team,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tickets",
+        verbose_name=_("team"),
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="owned_tickets",
+        verbose_name=_("owner"),
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="tickets", verbose_name=_("tags"))
+    created_at = models.DateTimeField(_("created"), default=clock.now)
+    updated_at = models.DateTimeField(_("last activity"), default=clock.now)
+    waiting_since = models.DateTimeField(_("waiting since"), default=clock.now)
+    first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
+    solved_at = models.DateTimeField(_("solved"), null=True, blank=True)
+    handoff_count = models.PositiveIntegerField(_("hand-offs"), default=0)
+    pinned_handoff = models.ForeignKey(
+        "TimelineEntry",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The latest transfer, whose note the receiver sees first.",
+    )
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="absorbed",
+        verbose_name=_("merged into"),
+    )
+
+    class Meta:
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        # Each inbox list is one range of one of these: leading columns = the list's filters,
+        # trailing columns = its sort (see tickets/queries.py).
+        indexes = [
+            models.Index(
+                fields=["team", "is_open", "waiting_since", "id"], name="ticket_team_wait_idx"
+            ),
+            models.Index(
+                fields=["team", "is_open", "-priority", "waiting_since", "id"],
+                name="ticket_team_prio_idx",
+            ),
+            models.Index(
+                fields=["team", "is_open", "updated_at", "id"], name="ticket_team_updated_idx"
+            ),
+            models.Index(
+                fields=["team", "is_open", "waiting_since", "id"],
+                name="ticket_unassigned_wait_idx",
+                condition=Q(owner__isnull=True),
+            ),
+            models.Index(
+                fields=["owner", "is_open", "waiting_since", "id"], name="ticket_owner_wait_idx"
+            ),
+            models.Index(
+                fields=["owner", "is_open", "updated_at", "id"], name="ticket_owner_updated_idx"
+            ),
+            models.Index(fields=["is_open", "waiting_since", "id"], name="ticket_open_wait_idx"),
+            models.Index(
+                fields=["is_open", "-priority", "waiting_since", "id"], name="ticket_open_prio_idx"
+            ),
+            models.Index(fields=["is_open", "updated_at", "id"], name="ticket_open_updated_idx"),
+            models.Index(fields=["customer", "updated_at"], name="ticket_customer_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.subject}"
+
+    @property
+    def number(self) -> int:
+        return self.pk
+
+
+class EntryKind(models.TextChoices):
+    MESSAGE = "message", _("Message from the customer")
+    REPLY = "reply", _("Reply")
+    NOTE = "note", _("Internal note")
+    CALL = "call", _("Phone call")
+    VISIT = "visit", _("Office visit")
+    STATUS_CHANGE = "status_change", _("Status change")
+    ASSIGNMENT = "assignment", _("Assignment")
+    TRANSFER = "transfer", _("Transfer")
+    EVENT = "event", _("System event")
+
+
+class TimelineEntry(models.Model):
+    """What happened on a ticket, in order. Never edited in place: a correction is a new entry. The
+    customer-facing history and the audit trail both read from here."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="timeline")
+    kind = models.CharField(_("kind"), max_length=20, choices=EntryKind.choices)
+    created_at = models.DateTimeField(_("when"), default=clock.now)
+    author_agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    author_customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, blank=True)
+    body = models.TextField(_("text"), blank=True)
+    language = models.CharField(_("language"), max_length=8, blank=True)
+    # What the channel calls this message (an email Message-ID, a call id): threading and idempotency.
+    external_id = models.CharField(max_length=998, null=True, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    raw = models.ForeignKey(
+        "Blob", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("timeline entry")
+        verbose_name_plural = _("timeline entries")
+        indexes = [
+            models.Index(fields=["ticket", "created_at", "id"], name="entry_ticket_idx"),
+            models.Index(
+                fields=["external_id"],
+                name="entry_external_idx",
+                condition=Q(external_id__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on #{self.ticket_id}"
+
+
+class Blob(models.Model):
+    """File content stored once per SHA-256, however many messages carry it."""
+
+    sha256 = models.CharField(max_length=64, unique=True)
+    size = models.PositiveBigIntegerField()
+    content = models.FileField(upload_to="blobs/")
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        verbose_name = _("stored file")
+        verbose_name_plural = _("stored files")
+
+    def __str__(self) -> str:
+        return self.sha256
+
+    @staticmethod
+    def digest(content: bytes) -> str:
+        return hashlib.sha256(content).hexdigest()
+
+
+class Attachment(models.Model):
+    entry = models.ForeignKey(TimelineEntry, on_delete=models.CASCADE, related_name="attachments")
+    blob = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="attachments")
+    filename = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("type"), max_length=255)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class Activity(models.TextChoices):
+    VIEWING = "viewing", _("viewing")
+    REPLYING = "replying", _("replying")
+
+
+class Presence(models.Model):
+    """Who has a ticket open right now, refreshed by the page's heartbeat."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    activity = models.CharField(max_length=10, choices=Activity.choices)
+    seen_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["ticket", "agent"], name="presence_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.agent_id} {self.activity} #{self.ticket_id}"

@@ -1,0 +1,168 @@
+"""Reads for the agent's pages. Each inbox list is one range of one Ticket index (named beside it),
+paged by keyset, so its cost does not grow with the number of tickets or the depth of the page."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Prefetch, QuerySet
+
+from attenda.agents.models import Agent
+from attenda.core import clock
+from attenda.core.pagination import Page, keyset_page
+from attenda.customers.models import Customer
+from attenda.tickets.models import (
+    WAITING_STATUSES,
+    Attachment,
+    Presence,
+    Status,
+    Ticket,
+    TimelineEntry,
+)
+from attenda.tickets.permissions import visible_tickets
+
+PAGE_SIZE = 50
+
+INBOX_VIEWS = ("mine", "unassigned", "open", "waiting", "solved")
+
+# sort name → ORDER BY; each matches the trailing columns of the indexes in Ticket.Meta.
+SORTS = {
+    "waiting": ("waiting_since", "id"),
+    "priority": ("-priority", "waiting_since", "id"),
+    "updated": ("-updated_at", "-id"),
+}
+
+
+@dataclass(frozen=True)
+class InboxFilters:
+    status: str = ""
+    kind: str = ""
+    channel: str = ""
+    language: str = ""
+    team: int | None = None
+    tag: str = ""
+
+
+def inbox_tickets(agent: Agent, view: str, filters: InboxFilters) -> QuerySet[Ticket]:
+    """mine: ticket_owner_*_idx; unassigned: ticket_unassigned_wait_idx; open, waiting, solved:
+    ticket_team_*_idx for a team, ticket_open_*_idx for admins across all teams."""
+    tickets = Ticket.objects.all()
+    if view == "mine":
+        tickets = tickets.filter(owner=agent, is_open=True)
+    else:
+        if filters.team is not None:
+            tickets = tickets.filter(team_id=filters.team)
+            if not agent.is_admin and filters.team not in agent.team_ids():
+                return Ticket.objects.none()
+        elif not agent.is_admin:
+            tickets = tickets.filter(team_id__in=agent.team_ids())
+        if view == "unassigned":
+            tickets = tickets.filter(owner__isnull=True, is_open=True)
+        elif view == "open":
+            tickets = tickets.filter(is_open=True)
+        elif view == "waiting":
+            tickets = tickets.filter(is_open=True, status__in=WAITING_STATUSES)
+        elif view == "solved":
+            tickets = tickets.filter(is_open=False, status=Status.SOLVED)
+    if filters.status:
+        tickets = tickets.filter(status=filters.status)
+    if filters.kind:
+        tickets = tickets.filter(kind=filters.kind)
+    if filters.channel:
+        tickets = tickets.filter(channel=filters.channel)
+    if filters.language:
+        tickets = tickets.filter(language=filters.language)
+    if filters.tag:
+        tickets = tickets.filter(tags__name=filters.tag)
+    return tickets
+
+
+def inbox_page(
+    agent: Agent,
+    *,
+    view: str,
+    filters: InboxFilters,
+    sort: str,
+    cursor: str | None,
+    size: int = PAGE_SIZE,
+) -> Page:
+    """One query. Raises InvalidCursor for a cursor that was not made here."""
+    tickets = inbox_tickets(agent, view, filters).select_related("owner", "team")
+    return keyset_page(tickets, order=SORTS[sort], cursor=cursor, size=size)
+
+
+def inbox_counts(agent: Agent) -> dict[str, str]:
+    """Bounded counts for the inbox tabs: exact up to 999, then "999+", so a tab never counts a million."""
+    limit = 1000
+    counts = {}
+    for view in ("mine", "unassigned"):
+        found = inbox_tickets(agent, view, InboxFilters()).values("id")[:limit].count()
+        counts[view] = f"{limit - 1}+" if found >= limit else str(found)
+    return counts
+
+
+@dataclass(frozen=True)
+class TicketPage:
+    ticket: Ticket
+    timeline: list[TimelineEntry]
+    customer: Customer
+    other_tickets: list[Ticket]
+    others_present: list[Presence]
+
+
+TIMELINE_LIMIT = 200
+
+
+def ticket_page(agent: Agent, number: int) -> TicketPage:
+    """Raises Ticket.DoesNotExist for tickets this agent may not see, exactly as for missing ones."""
+    ticket = (
+        visible_tickets(agent)
+        .select_related(
+            "customer", "customer__organization", "owner", "team", "pinned_handoff__author_agent"
+        )
+        .prefetch_related("tags", "customer__identities")
+        .get(pk=number)
+    )
+    merged_ids = [
+        ticket.pk,
+        *Ticket.objects.filter(merged_into=ticket).values_list("id", flat=True),
+    ]
+    timeline = list(
+        TimelineEntry.objects.filter(ticket_id__in=merged_ids)
+        .select_related("author_agent", "author_customer")
+        .prefetch_related(
+            Prefetch("attachments", queryset=Attachment.objects.select_related("blob"))
+        )
+        .order_by("-created_at", "-id")[:TIMELINE_LIMIT]
+    )[::-1]
+    other_tickets = list(
+        Ticket.objects.filter(customer_id=ticket.customer_id)
+        .exclude(pk=ticket.pk)
+        .select_related("team", "owner")
+        .order_by("-updated_at")[:10]
+    )
+    return TicketPage(
+        ticket=ticket,
+        timeline=timeline,
+        customer=ticket.customer,
+        other_tickets=other_tickets,
+        others_present=present_on(ticket, excluding=agent),
+    )
+
+
+def present_on(ticket: Ticket, *, excluding: Agent) -> list[Presence]:
+    since = clock.now() - timedelta(seconds=settings.PRESENCE_TTL_SECONDS)
+    return list(
+        Presence.objects.filter(ticket=ticket, seen_at__gte=since)
+        .exclude(agent=excluding)
+        .select_related("agent")
+        .order_by("agent__username")
+    )
+
+
+def customer_tickets(
+    agent: Agent, customer: Customer, *, cursor: str | None, size: int = PAGE_SIZE
+) -> Page:
+    """ticket_customer_idx."""
+    tickets = visible_tickets(agent).filter(customer=customer).select_related("team", "owner")
+    return keyset_page(tickets, order=("-updated_at", "-id"), cursor=cursor, size=size)

@@ -1,0 +1,489 @@
+"""Every write to tickets and their timelines. Views, the API, channel adapters and tasks call these;
+each checks permission, writes the timeline entry and the audit record itself, in one transaction,
+and starts side effects only once it commits."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from attenda.agents.models import Agent, Team
+from attenda.core import audit, clock
+from attenda.customers.models import Customer
+from attenda.customers.services import identify, survivor
+from attenda.tickets import search
+from attenda.tickets.messages import Inbound, InboundFile
+from attenda.tickets.models import (
+    Activity,
+    Attachment,
+    Blob,
+    Channel,
+    EntryKind,
+    Presence,
+    Priority,
+    Status,
+    Tag,
+    Ticket,
+    TimelineEntry,
+)
+from attenda.tickets.permissions import require_assign, require_view
+from attenda.tickets.tasks import notify_handoff
+
+
+@dataclass(frozen=True)
+class Received:
+    ticket: Ticket
+    entry: TimelineEntry
+    opened: bool
+    duplicate: bool = False
+
+
+def store_blob(content: bytes) -> Blob:
+    digest = Blob.digest(content)
+    blob = Blob.objects.filter(sha256=digest).first()
+    if blob is None:
+        blob = Blob(sha256=digest, size=len(content))
+        blob.content.save(digest, ContentFile(content), save=False)
+        blob.save()
+    return blob
+
+
+def _attach(entry: TimelineEntry, files: Iterable[InboundFile]) -> list[str]:
+    """Stores the files; returns the names of those refused for their size, to say so on the timeline."""
+    refused = []
+    for inbound_file in files:
+        if len(inbound_file.content) > settings.ATTACHMENT_MAX_BYTES:
+            refused.append(inbound_file.filename)
+            continue
+        Attachment.objects.create(
+            entry=entry,
+            blob=store_blob(inbound_file.content),
+            filename=inbound_file.filename[:255],
+            content_type=inbound_file.content_type[:255],
+        )
+    return refused
+
+
+def _append(ticket: Ticket, **fields) -> TimelineEntry:
+    entry = TimelineEntry.objects.create(ticket=ticket, **fields)
+    if entry.body:
+        search.index_entry(entry)
+    return entry
+
+
+def _thread(inbound: Inbound, customer: Customer) -> Ticket | None:
+    """The open matter this message continues, if any. Only tickets of this customer qualify, so a
+    quoted number or a forged reference cannot drop a message into a stranger's ticket."""
+    candidates = Ticket.objects.select_for_update().filter(customer=customer, merged_into=None)
+    ticket = None
+    if inbound.ticket_number is not None:
+        ticket = candidates.filter(pk=inbound.ticket_number).first()
+    if ticket is None and inbound.references:
+        referenced = (
+            TimelineEntry.objects.filter(
+                external_id__in=inbound.references[-50:], ticket__customer=customer
+            )
+            .order_by("-created_at")
+            .values_list("ticket_id", flat=True)
+            .first()
+        )
+        if referenced is not None:
+            ticket = candidates.filter(pk=referenced).first()
+    if ticket is not None and ticket.status == Status.CLOSED:
+        return None
+    return ticket
+
+
+@transaction.atomic
+def receive(inbound: Inbound, *, logged_by: Agent | None = None) -> Received:
+    """The one way in: identify the customer, thread the message into its ticket or open one, and put
+    it on the timeline. The same external id twice returns the first result instead of a copy."""
+    if inbound.external_id:
+        earlier = (
+            TimelineEntry.objects.select_related("ticket")
+            .filter(external_id=inbound.external_id, channel=inbound.channel)
+            .first()
+        )
+        if earlier is not None:
+            return Received(ticket=earlier.ticket, entry=earlier, opened=False, duplicate=True)
+    if inbound.customer_id is not None:
+        customer = survivor(Customer.objects.get(pk=inbound.customer_id))
+    else:
+        customer = identify(
+            claims=inbound.claims,
+            name=inbound.sender_name,
+            language=inbound.language,
+            actor=logged_by,
+        )
+    now = inbound.received_at or clock.now()
+    ticket = _thread(inbound, customer)
+    opened = ticket is None
+    if ticket is None:
+        ticket = Ticket(
+            customer=customer,
+            customer_name=customer.name,
+            subject=inbound.subject.strip() or _first_line(inbound.body) or _("(no subject)"),
+            channel=inbound.channel,
+            language=inbound.language or customer.language,
+            team_id=inbound.team_id,
+            created_at=now,
+            waiting_since=now,
+            updated_at=now,
+        )
+        if inbound.kind:
+            ticket.kind = inbound.kind
+        if inbound.priority:
+            ticket.priority = inbound.priority
+        ticket.full_clean(exclude=["customer", "team", "owner", "pinned_handoff", "merged_into"])
+        ticket.save()
+        search.index_ticket(ticket)
+    else:
+        if ticket.status not in (Status.NEW, Status.OPEN):
+            ticket.waiting_since = now
+            if ticket.status == Status.SOLVED:
+                _status_entry(
+                    ticket, Status.OPEN, actor=None, reason=_("The customer wrote again.")
+                )
+            ticket.status = Status.OPEN
+        ticket.updated_at = now
+        ticket.save(update_fields=["status", "waiting_since", "updated_at"])
+    entry = _append(
+        ticket,
+        kind=inbound.entry_kind,
+        created_at=now,
+        author_customer=customer,
+        author_agent=logged_by,
+        channel=inbound.channel,
+        body=inbound.body,
+        language=inbound.language,
+        external_id=inbound.external_id,
+        raw=store_blob(inbound.raw) if inbound.raw is not None else None,
+    )
+    refused = _attach(entry, inbound.files)
+    if refused:
+        _append(
+            ticket,
+            kind=EntryKind.EVENT,
+            created_at=now,
+            body=_("These attachments were larger than the limit and were not stored: %(names)s")
+            % {"names": ", ".join(refused)},
+        )
+    audit.record(
+        actor=logged_by, action="ticket.received", target=ticket, entry=entry.pk, opened=opened
+    )
+    return Received(ticket=ticket, entry=entry, opened=opened)
+
+
+def _first_line(text: str) -> str:
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
+@transaction.atomic
+def log_contact(
+    *,
+    agent: Agent,
+    customer: Customer,
+    channel: Channel,
+    body: str,
+    subject: str = "",
+    ticket: Ticket | None = None,
+    team: Team | None = None,
+) -> Received:
+    """An agent records a phone call or an office visit, on an existing ticket or a new one."""
+    if channel not in (Channel.PHONE, Channel.COUNTER):
+        raise ValidationError(
+            {"channel": _("A contact is logged for a phone call or an office visit.")}
+        )
+    if not body.strip():
+        raise ValidationError({"body": _("Write what the customer said.")})
+    if ticket is not None:
+        require_view(agent, ticket)
+    return receive(
+        Inbound(
+            channel=channel,
+            claims=[],
+            customer_id=customer.pk,
+            body=body,
+            subject=subject,
+            entry_kind=EntryKind.CALL if channel == Channel.PHONE else EntryKind.VISIT,
+            ticket_number=ticket.pk if ticket else None,
+            team_id=team.pk if team else (agent.team_ids() or [None])[0],
+            language=customer.language,
+        ),
+        logged_by=agent,
+    )
+
+
+def _status_entry(
+    ticket: Ticket, status: Status, *, actor: Agent | None, reason: str = ""
+) -> TimelineEntry:
+    entry = _append(
+        ticket,
+        kind=EntryKind.STATUS_CHANGE,
+        author_agent=actor,
+        body=reason,
+        data={"from": ticket.status, "to": status},
+    )
+    if status == Status.SOLVED:
+        ticket.solved_at = entry.created_at
+    return entry
+
+
+def _require_text(body: str) -> None:
+    if not body.strip():
+        raise ValidationError({"body": _("Write a message first.")})
+
+
+@transaction.atomic
+def reply(
+    *, ticket: Ticket, agent: Agent, body: str, status: Status = Status.WAITING_ON_CUSTOMER
+) -> TimelineEntry:
+    """Answers the customer on the ticket's channel. By default the ticket then waits on the customer."""
+    require_view(agent, ticket)
+    _require_text(body)
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    entry = _append(
+        ticket, kind=EntryKind.REPLY, author_agent=agent, channel=ticket.channel, body=body
+    )
+    if status != ticket.status:
+        _status_entry(ticket, status, actor=agent)
+        ticket.status = status
+    if ticket.first_response_at is None:
+        ticket.first_response_at = entry.created_at
+    ticket.waiting_since = ticket.updated_at = entry.created_at
+    ticket.save()
+    audit.record(actor=agent, action="ticket.replied", target=ticket, entry=entry.pk)
+    return entry
+
+
+@transaction.atomic
+def add_note(*, ticket: Ticket, agent: Agent, body: str) -> TimelineEntry:
+    """A note for colleagues only; the customer never sees it."""
+    require_view(agent, ticket)
+    _require_text(body)
+    entry = _append(ticket, kind=EntryKind.NOTE, author_agent=agent, body=body)
+    Ticket.objects.filter(pk=ticket.pk).update(updated_at=entry.created_at)
+    audit.record(actor=agent, action="ticket.noted", target=ticket, entry=entry.pk)
+    return entry
+
+
+@transaction.atomic
+def set_status(*, ticket: Ticket, status: Status, actor: Agent) -> Ticket:
+    require_view(actor, ticket)
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if status == ticket.status:
+        return ticket
+    entry = _status_entry(ticket, status, actor=actor)
+    ticket.status = status
+    ticket.updated_at = entry.created_at
+    if status in (Status.NEW, Status.OPEN):
+        ticket.waiting_since = entry.created_at
+    ticket.save()
+    audit.record(actor=actor, action="ticket.status_changed", target=ticket, status=status)
+    return ticket
+
+
+@transaction.atomic
+def assign(*, ticket: Ticket, owner: Agent | None, actor: Agent, reason: str = "") -> Ticket:
+    """Gives the ticket an owner (or none). Hand-offs to someone else go through ``transfer``."""
+    require_assign(actor, ticket, owner)
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if owner is not None and ticket.team_id is not None and ticket.team_id not in owner.team_ids():
+        raise ValidationError(
+            {"owner": _("%(agent)s is not in this ticket's team.") % {"agent": owner}}
+        )
+    if owner is not None and not owner.is_active:
+        raise ValidationError({"owner": _("%(agent)s cannot take tickets.") % {"agent": owner}})
+    if ticket.owner_id == (owner.pk if owner else None):
+        return ticket
+    entry = _append(
+        ticket,
+        kind=EntryKind.ASSIGNMENT,
+        author_agent=actor,
+        body=reason,
+        data={"from": ticket.owner_id, "to": owner.pk if owner else None},
+    )
+    ticket.owner = owner
+    ticket.updated_at = entry.created_at
+    ticket.save(update_fields=["owner", "updated_at"])
+    audit.record(
+        actor=actor, action="ticket.assigned", target=ticket, owner=owner.pk if owner else None
+    )
+    return ticket
+
+
+@transaction.atomic
+def transfer(
+    *,
+    ticket: Ticket,
+    actor: Agent,
+    note: str,
+    to_agent: Agent | None = None,
+    to_team: Team | None = None,
+) -> TimelineEntry:
+    """Hands the ticket to another agent or team. The note is required, so the customer never has to
+    tell their story again; it is pinned for whoever receives the ticket."""
+    require_view(actor, ticket)
+    if not note.strip():
+        raise ValidationError(
+            {"note": _("Write a hand-off note: what the customer needs and what was done.")}
+        )
+    if to_agent is None and to_team is None:
+        raise ValidationError({"to": _("Choose an agent or a team to hand the ticket to.")})
+    if to_agent is not None and not to_agent.is_active:
+        raise ValidationError(
+            {"to_agent": _("%(agent)s cannot take tickets.") % {"agent": to_agent}}
+        )
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    new_team_id = ticket.team_id
+    if to_team is not None:
+        new_team_id = to_team.pk
+    if to_agent is not None and new_team_id not in to_agent.team_ids():
+        if to_team is not None:
+            raise ValidationError(
+                {"to_agent": _("%(agent)s is not in that team.") % {"agent": to_agent}}
+            )
+        new_team_id = (to_agent.team_ids() or [new_team_id])[0]
+    if to_agent is not None and to_agent.pk == ticket.owner_id and new_team_id == ticket.team_id:
+        raise ValidationError({"to_agent": _("The ticket is already theirs.")})
+    entry = _append(
+        ticket,
+        kind=EntryKind.TRANSFER,
+        author_agent=actor,
+        body=note,
+        data={
+            "from_agent": ticket.owner_id,
+            "from_team": ticket.team_id,
+            "to_agent": to_agent.pk if to_agent else None,
+            "to_team": new_team_id,
+        },
+    )
+    ticket.owner = to_agent
+    ticket.team_id = new_team_id
+    ticket.handoff_count += 1
+    ticket.pinned_handoff = entry
+    ticket.updated_at = entry.created_at
+    ticket.save(update_fields=["owner", "team", "handoff_count", "pinned_handoff", "updated_at"])
+    audit.record(actor=actor, action="ticket.transferred", target=ticket, entry=entry.pk)
+    notify_handoff.enqueue_on_commit(entry.pk)
+    return entry
+
+
+@transaction.atomic
+def acknowledge_handoff(*, ticket: Ticket, agent: Agent) -> Ticket:
+    """The receiver has read the hand-off note; it leaves the top of the page but stays on the timeline."""
+    require_view(agent, ticket)
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if ticket.pinned_handoff_id is None:
+        return ticket
+    _append(
+        ticket,
+        kind=EntryKind.EVENT,
+        author_agent=agent,
+        data={"handoff_read": ticket.pinned_handoff_id},
+    )
+    ticket.pinned_handoff = None
+    ticket.save(update_fields=["pinned_handoff"])
+    audit.record(actor=agent, action="ticket.handoff_read", target=ticket)
+    return ticket
+
+
+@transaction.atomic
+def change_details(
+    *, ticket: Ticket, actor: Agent, kind: str | None = None, priority: Priority | None = None
+) -> Ticket:
+    require_view(actor, ticket)
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    changes = {}
+    if kind is not None and kind != ticket.kind:
+        changes["kind"] = {"from": ticket.kind, "to": kind}
+        ticket.kind = kind
+    if priority is not None and priority != ticket.priority:
+        changes["priority"] = {"from": ticket.priority, "to": int(priority)}
+        ticket.priority = priority
+    if not changes:
+        return ticket
+    ticket.full_clean(exclude=["customer", "team", "owner", "pinned_handoff", "merged_into"])
+    entry = _append(ticket, kind=EntryKind.EVENT, author_agent=actor, data={"changed": changes})
+    ticket.updated_at = entry.created_at
+    ticket.save(update_fields=["kind", "priority", "updated_at"])
+    audit.record(actor=actor, action="ticket.details_changed", target=ticket, **changes)
+    return ticket
+
+
+@transaction.atomic
+def set_tags(*, ticket: Ticket, names: Iterable[str], actor: Agent) -> list[Tag]:
+    require_view(actor, ticket)
+    wanted = sorted({name.strip().lower() for name in names if name.strip()})
+    tags = []
+    for name in wanted:
+        tag = Tag(name=name)
+        try:
+            tag.full_clean(validate_unique=False)
+        except ValidationError as error:
+            raise ValidationError({"tags": error.messages}) from error
+        tags.append(Tag.objects.get_or_create(name=name)[0])
+    before = sorted(ticket.tags.values_list("name", flat=True))
+    if before == wanted:
+        return tags
+    ticket.tags.set(tags)
+    _append(
+        ticket,
+        kind=EntryKind.EVENT,
+        author_agent=actor,
+        data={"tags": {"from": before, "to": wanted}},
+    )
+    audit.record(actor=actor, action="ticket.tagged", target=ticket, tags=wanted)
+    return tags
+
+
+@transaction.atomic
+def merge_tickets(*, target: Ticket, absorbed: Ticket, actor: Agent) -> Ticket:
+    """The absorbed ticket closes and points at the target; its timeline is shown within the target's."""
+    require_view(actor, target)
+    require_view(actor, absorbed)
+    if target.pk == absorbed.pk or absorbed.merged_into_id or target.merged_into_id:
+        raise ValidationError(_("These tickets cannot be merged."))
+    if target.customer_id != absorbed.customer_id:
+        raise ValidationError(_("Only tickets of the same customer can be merged."))
+    absorbed = Ticket.objects.select_for_update().get(pk=absorbed.pk)
+    _status_entry(
+        absorbed,
+        Status.CLOSED,
+        actor=actor,
+        reason=_("Merged into #%(number)s.") % {"number": target.pk},
+    )
+    absorbed.status = Status.CLOSED
+    absorbed.merged_into = target
+    absorbed.save(update_fields=["status", "merged_into", "solved_at"])
+    entry = _append(
+        target,
+        kind=EntryKind.EVENT,
+        author_agent=actor,
+        body=_("Ticket #%(number)s was merged into this one.") % {"number": absorbed.pk},
+        data={"merged": absorbed.pk},
+    )
+    Ticket.objects.filter(pk=target.pk).update(updated_at=entry.created_at)
+    audit.record(actor=actor, action="ticket.merged", target=target, absorbed=absorbed.pk)
+    return target
+
+
+def mark_presence(*, ticket: Ticket, agent: Agent, activity: Activity) -> None:
+    """The page's heartbeat; not audited, it is gone seconds after the agent leaves."""
+    require_view(agent, ticket)
+    try:
+        Presence.objects.update_or_create(
+            ticket=ticket, agent=agent, defaults={"activity": activity, "seen_at": clock.now()}
+        )
+    except IntegrityError:
+        Presence.objects.filter(ticket=ticket, agent=agent).update(
+            activity=activity, seen_at=clock.now()
+        )
+
+
+def leave(*, ticket: Ticket, agent: Agent) -> None:
+    Presence.objects.filter(ticket=ticket, agent=agent).delete()

@@ -1,0 +1,12 @@
+"""Every app mounts its pages here; the JSON API lives under /api/v1."""
+
+from django.urls import include, path
+
+from attenda.api.api import api
+
+urlpatterns = [
+    path("", include("attenda.core.urls")),
+    path("", include("attenda.tickets.urls")),
+    path("customers/", include("attenda.customers.urls")),
+    path("api/v1/", api.urls),
+]

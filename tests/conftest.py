@@ -1,0 +1,80 @@
+"""Shared fixtures: a file store per test run, task running on demand, and the people of a small team."""
+
+import pytest
+from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.models import DBTaskResult
+
+from tests.agents.factories import AgentFactory, TeamFactory
+
+
+@pytest.fixture(autouse=True)
+def file_store(settings, tmp_path_factory):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path_factory.mktemp("files"))},
+        },
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def run_tasks(db):
+    """Runs every task that is due, one by one as the database worker does, and says how many ran.
+    (The worker's own loop closes database connections, which a test transaction cannot survive.)"""
+    worker = Worker(
+        queue_names=["*"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="test-worker",
+        excluded_queue_names=[],
+    )
+
+    def run() -> int:
+        ran = 0
+        while (due := DBTaskResult.objects.ready().order_by("enqueued_at").first()) is not None:
+            due.claim("test-worker")
+            worker.run_task(due)
+            ran += 1
+        return ran
+
+    return run
+
+
+@pytest.fixture
+def team(db):
+    return TeamFactory(name="Billing")
+
+
+@pytest.fixture
+def other_team(db):
+    return TeamFactory(name="Technical")
+
+
+@pytest.fixture
+def agent(team):
+    return AgentFactory(username="ana", first_name="Ana", last_name="Silva", teams=[team])
+
+
+@pytest.fixture
+def colleague(team):
+    return AgentFactory(username="bruno", first_name="Bruno", last_name="Costa", teams=[team])
+
+
+@pytest.fixture
+def supervisor(team):
+    return AgentFactory(username="sofia", first_name="Sofia", role="supervisor", teams=[team])
+
+
+@pytest.fixture
+def admin_agent(db):
+    return AgentFactory(username="admin", role="admin")
+
+
+@pytest.fixture
+def outsider(other_team):
+    return AgentFactory(username="olga", first_name="Olga", teams=[other_team])
