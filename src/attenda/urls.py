@@ -8,5 +8,6 @@ urlpatterns = [
     path("", include("attenda.core.urls")),
     path("", include("attenda.tickets.urls")),
     path("customers/", include("attenda.customers.urls")),
+    path("", include("attenda.agents.urls")),
     path("api/v1/", api.urls),
 ]

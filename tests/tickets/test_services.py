@@ -1,6 +1,7 @@
 import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
 
 from attenda.core.models import AuditEntry
 from attenda.customers.services import IdentityClaim
@@ -141,3 +142,17 @@ def test_a_note_is_kept_on_the_timeline(team, agent):
     add_note(ticket=ticket, agent=agent, body="Verificar com a faturação.")
 
     assert ticket.timeline.filter(kind=EntryKind.NOTE).get().body == "Verificar com a faturação."
+
+
+def test_the_database_refuses_a_second_copy_of_one_channel_message(team):
+    ticket = received_ticket(team=team, external_id="<once@example.com>")
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        TimelineEntry.objects.create(
+            ticket=ticket,
+            kind=EntryKind.MESSAGE,
+            channel=Channel.EMAIL,
+            external_id="<once@example.com>",
+        )
+
+    assert ticket.timeline.count() == 1

@@ -2,15 +2,26 @@
 
 from collections.abc import Iterable
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from attenda.agents.models import Agent, ApiToken, Role, Team
 from attenda.core import audit, clock
 
 
+def _require_admin(actor: Agent | None) -> None:
+    if actor is not None and not actor.is_admin:
+        raise PermissionDenied
+
+
 @transaction.atomic
 def create_team(*, name: str, actor: Agent | None) -> Team:
-    team = Team.objects.create(name=name)
+    """``actor`` is None only for set-up from the command line."""
+    _require_admin(actor)
+    team = Team(name=name.strip())
+    team.full_clean()
+    team.save()
     audit.record(actor=actor, action="team.created", target=team, name=name)
     return team
 
@@ -29,6 +40,7 @@ def create_agent(
     teams: Iterable[Team] = (),
     actor: Agent | None,
 ) -> Agent:
+    _require_admin(actor)
     first, _space, last = full_name.partition(" ")
     agent = Agent(
         username=username,
@@ -97,3 +109,43 @@ def agent_for_api_key(key: str) -> Agent | None:
         return None
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=clock.now())
     return token.agent
+
+
+@transaction.atomic
+def update_agent(
+    *,
+    agent: Agent,
+    actor: Agent,
+    full_name: str,
+    email: str,
+    role: Role,
+    teams: Iterable[Team],
+    languages_spoken: Iterable[str],
+    is_active: bool,
+) -> Agent:
+    """An admin changes who an agent is and what they may do. A deactivated agent's sessions and API
+    tokens stop working at once (inactive accounts are refused by the authentication backend)."""
+    _require_admin(actor)
+    if agent.pk == actor.pk and (role != Role.ADMIN or not is_active):
+        raise ValidationError({"role": _("You cannot remove your own admin rights.")})
+    before = {"role": agent.role, "is_active": agent.is_active, "teams": sorted(agent.team_ids())}
+    first, _space, last = full_name.strip().partition(" ")
+    agent.first_name, agent.last_name = first, last
+    agent.email = email
+    agent.role = role
+    agent.is_staff = agent.is_superuser = role == Role.ADMIN
+    agent.languages_spoken = sorted(set(languages_spoken))
+    agent.is_active = is_active
+    agent.full_clean(exclude=["password"])
+    agent.save()
+    agent.teams.set(teams)
+    if hasattr(agent, "_team_ids"):
+        del agent._team_ids
+    audit.record(
+        actor=actor,
+        action="agent.updated",
+        target=agent,
+        before=before,
+        after={"role": role, "is_active": is_active, "teams": sorted(agent.team_ids())},
+    )
+    return agent

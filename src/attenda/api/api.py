@@ -1,5 +1,39 @@
 """The JSON API: /api/v1, one router per domain, authenticated by per-agent tokens."""
 
-from ninja import NinjaAPI
+from django.http import Http404, HttpRequest
+from ninja import NinjaAPI, Router
 
-api = NinjaAPI(title="Attenda API", version="1", urls_namespace="api")
+from attenda.api import customers, errors, tickets
+from attenda.api.auth import ApiTokenAuth
+
+api = NinjaAPI(
+    title="Attenda API",
+    version="1",
+    description=(
+        "Customers and their tickets. Authenticate with an agent's API token in the header "
+        "`Authorization: Bearer <token>`. Every error is JSON: "
+        '`{"code": "...", "message": "...", "fields": {"field": ["..."]}}`.'
+    ),
+    urls_namespace="api",
+    auth=ApiTokenAuth(),
+    # The interactive docs need django-ninja's static files (not installed as an app); without
+    # them it loads scripts from a CDN, which the content security policy rightly blocks.
+    docs_url=None,
+)
+errors.install(api)
+api.add_router("/customers", customers.router)
+api.add_router("/tickets", tickets.router)
+
+unknown = Router(auth=None)
+
+
+@unknown.api_operation(
+    ["GET", "POST", "PUT", "PATCH", "DELETE"], "/{path:rest}", include_in_schema=False
+)
+def unknown_path(request: HttpRequest, rest: str) -> None:
+    """Paths no router serves still answer in the API's JSON shape, not with an HTML page."""
+    raise Http404
+
+
+# Last, so every real path is tried first.
+api.add_router("", unknown)

@@ -214,9 +214,12 @@ class TimelineEntry(models.Model):
         verbose_name_plural = _("timeline entries")
         indexes = [
             models.Index(fields=["ticket", "created_at", "id"], name="entry_ticket_idx"),
-            models.Index(
-                fields=["external_id"],
-                name="entry_external_idx",
+        ]
+        constraints = [
+            # The same message arriving twice at once still lands once; also serves threading lookups.
+            models.UniqueConstraint(
+                fields=["external_id", "channel"],
+                name="entry_external_unique",
                 condition=Q(external_id__isnull=False),
             ),
         ]
@@ -277,3 +280,26 @@ class Presence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agent_id} {self.activity} #{self.ticket_id}"
+
+
+class SearchDocument(models.Model):
+    """The words of one ticket (its subject and what was written on its timeline) in the database's
+    full-text index. tickets/search.py writes the table with SQL, because its shape is the engine's
+    own (an FTS5 table on SQLite, a tsvector with a GIN index on PostgreSQL); the model exists so a
+    search is one query that joins it to the tickets the agent may see."""
+
+    ticket = models.OneToOneField(
+        Ticket,
+        primary_key=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="search_document",
+    )
+    document = models.TextField()
+
+    class Meta:
+        managed = False
+        db_table = "tickets_search_document"
+
+    def __str__(self) -> str:
+        return f"search document of #{self.ticket_id}"

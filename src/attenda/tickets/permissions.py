@@ -32,3 +32,14 @@ def require_assign(agent: Agent, ticket: Ticket, owner: Agent | None) -> None:
     if owner is None and ticket.owner_id == agent.pk:
         return
     raise PermissionDenied
+
+
+def receives_handoff(agent: Agent, ticket: Ticket) -> bool:
+    """The pinned note is for whoever received the ticket: its owner when it went to an agent, the
+    receiving team when it went to a team."""
+    entry = ticket.pinned_handoff
+    if entry is None:
+        return False
+    if entry.data.get("to_agent"):
+        return ticket.owner_id == agent.pk
+    return entry.data.get("to_team") in agent.team_ids()

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, Value
 
 from attenda.agents.models import Agent
 from attenda.core import clock
@@ -24,6 +24,12 @@ from attenda.tickets.permissions import visible_tickets
 PAGE_SIZE = 50
 
 INBOX_VIEWS = ("mine", "unassigned", "open", "waiting", "solved")
+
+# Django writes `is_open=True` as a bare `WHERE "is_open"`, which SQLite cannot match to the is_open
+# column of an index (PostgreSQL can), so it sorts every ticket of the team instead of reading one
+# index range; comparing with a value keeps it an equality on both engines.
+OPEN = Q(is_open=Value(True))
+NOT_OPEN = Q(is_open=Value(False))
 
 # sort name → ORDER BY; each matches the trailing columns of the indexes in Ticket.Meta.
 SORTS = {
@@ -48,7 +54,7 @@ def inbox_tickets(agent: Agent, view: str, filters: InboxFilters) -> QuerySet[Ti
     ticket_team_*_idx for a team, ticket_open_*_idx for admins across all teams."""
     tickets = Ticket.objects.all()
     if view == "mine":
-        tickets = tickets.filter(owner=agent, is_open=True)
+        tickets = tickets.filter(OPEN, owner=agent)
     else:
         if filters.team is not None:
             tickets = tickets.filter(team_id=filters.team)
@@ -57,13 +63,13 @@ def inbox_tickets(agent: Agent, view: str, filters: InboxFilters) -> QuerySet[Ti
         elif not agent.is_admin:
             tickets = tickets.filter(team_id__in=agent.team_ids())
         if view == "unassigned":
-            tickets = tickets.filter(owner__isnull=True, is_open=True)
+            tickets = tickets.filter(OPEN, owner__isnull=True)
         elif view == "open":
-            tickets = tickets.filter(is_open=True)
+            tickets = tickets.filter(OPEN)
         elif view == "waiting":
-            tickets = tickets.filter(is_open=True, status__in=WAITING_STATUSES)
+            tickets = tickets.filter(OPEN, status__in=WAITING_STATUSES)
         elif view == "solved":
-            tickets = tickets.filter(is_open=False, status=Status.SOLVED)
+            tickets = tickets.filter(NOT_OPEN, status=Status.SOLVED)
     if filters.status:
         tickets = tickets.filter(status=filters.status)
     if filters.kind:
@@ -86,8 +92,11 @@ def inbox_page(
     cursor: str | None,
     size: int = PAGE_SIZE,
 ) -> Page:
-    """One query. Raises InvalidCursor for a cursor that was not made here."""
-    tickets = inbox_tickets(agent, view, filters).select_related("owner", "team")
+    """One query, and one more for the rows' tags. Raises InvalidCursor for a cursor that was not
+    made here."""
+    tickets = (
+        inbox_tickets(agent, view, filters).select_related("owner", "team").prefetch_related("tags")
+    )
     return keyset_page(tickets, order=SORTS[sort], cursor=cursor, size=size)
 
 
@@ -136,7 +145,8 @@ def ticket_page(agent: Agent, number: int) -> TicketPage:
         .order_by("-created_at", "-id")[:TIMELINE_LIMIT]
     )[::-1]
     other_tickets = list(
-        Ticket.objects.filter(customer_id=ticket.customer_id)
+        visible_tickets(agent)
+        .filter(customer_id=ticket.customer_id)
         .exclude(pk=ticket.pk)
         .select_related("team", "owner")
         .order_by("-updated_at")[:10]
@@ -166,3 +176,20 @@ def customer_tickets(
     """ticket_customer_idx."""
     tickets = visible_tickets(agent).filter(customer=customer).select_related("team", "owner")
     return keyset_page(tickets, order=("-updated_at", "-id"), cursor=cursor, size=size)
+
+
+def timeline_page(ticket: Ticket, *, cursor: str | None, size: int = PAGE_SIZE) -> Page:
+    """entry_ticket_idx. Oldest first, with the entries of tickets merged into this one, as on the
+    ticket page. The caller has already checked that the agent may see the ticket."""
+    merged_ids = [
+        ticket.pk,
+        *Ticket.objects.filter(merged_into=ticket).values_list("id", flat=True),
+    ]
+    entries = (
+        TimelineEntry.objects.filter(ticket_id__in=merged_ids)
+        .select_related("author_agent")
+        .prefetch_related(
+            Prefetch("attachments", queryset=Attachment.objects.select_related("blob"))
+        )
+    )
+    return keyset_page(entries, order=("created_at", "id"), cursor=cursor, size=size)

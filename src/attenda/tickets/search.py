@@ -1,15 +1,81 @@
 """Search for the agent's search box: a ticket number, a customer's name or identity, or words in
-the tickets' text (the database's own full-text engine)."""
+the tickets' text through the database's own full-text engine (FTS5 on SQLite, tsvector on
+PostgreSQL), stemmed per language so that "faturas" finds "fatura" and "nao" finds "não"."""
 
+import functools
+import re
+import threading
+import unicodedata
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.db import NotSupportedError, connection
+from django.db.models import Expression, F, FloatField, IntegerField, Lookup, QuerySet
+from snowballstemmer.english_stemmer import EnglishStemmer
+from snowballstemmer.polish_stemmer import PolishStemmer
+from snowballstemmer.portuguese_stemmer import PortugueseStemmer
+from snowballstemmer.romanian_stemmer import RomanianStemmer
+from snowballstemmer.spanish_stemmer import SpanishStemmer
 
 from attenda.agents.models import Agent
 from attenda.customers.identities import guess_kind, normalise
 from attenda.customers.models import Customer, Identity
-from attenda.tickets.models import Ticket, TimelineEntry
+from attenda.tickets.models import EntryKind, SearchDocument, Ticket, TimelineEntry
 from attenda.tickets.permissions import visible_tickets
+
+# What people wrote about the matter. Status changes, assignments and system events carry our own
+# boilerplate, which would make every ticket match words like "merged".
+INDEXED_ENTRY_KINDS = frozenset(
+    {
+        EntryKind.MESSAGE,
+        EntryKind.REPLY,
+        EntryKind.NOTE,
+        EntryKind.CALL,
+        EntryKind.VISIT,
+        EntryKind.TRANSFER,
+    }
+)
+# A long mail's matter is at its start; the rest is mostly quoted history and signatures, and
+# PostgreSQL refuses a ticket's tsvector past 1 MB.
+INDEXED_TEXT_LIMIT = 30_000
+QUERY_WORD_LIMIT = 10
+# Relevance is weighed among this many newest matches, so a word on half the tickets costs what a
+# rare one does; an older ticket shows up when the search names it more precisely.
+RANKED_WINDOW = 1000
+WORD_LENGTH_LIMIT = 100
+
+# Snowball's algorithms (PostgreSQL compiles in the same ones), by the language code of tickets. The
+# pure-Python classes, not snowballstemmer.stemmer(), which switches to PyStemmer when that happens to
+# be installed: an index and its queries must be stemmed by the same version.
+SNOWBALL = {
+    "pt": PortugueseStemmer,
+    "es": SpanishStemmer,
+    "ro": RomanianStemmer,
+    "en": EnglishStemmer,
+    "pl": PolishStemmer,
+}
+# Text search configurations made by migration 0002_ticket_search: each unaccents then stems, and the
+# "accented" twin stems the word as written, because Snowball's rules expect the accents
+# ("faturação" → "fatur") while words typed without them only meet the unaccented form. PostgreSQL has
+# no Polish stemmer, so Polish is stemmed here and indexed through the plain configuration.
+POSTGRES_CONFIGS = {
+    "pt": ("attenda_pt", "attenda_pt_accented"),
+    "es": ("attenda_es", "attenda_es_accented"),
+    "ro": ("attenda_ro", "attenda_ro_accented"),
+    "en": ("attenda_en", "attenda_en_accented"),
+}
+POSTGRES_PLAIN = "attenda_simple"
+# A ticket's tsvector grows with each entry; past this (compressed) size positions and weights are
+# dropped, which keeps every lexeme findable while staying far below PostgreSQL's 1 MB limit.
+POSTGRES_DOCUMENT_BUDGET = 128 * 1024
+
+_WORD = re.compile(r"[^\W_]+")
+# Letters that Unicode does not decompose into a base letter and an accent, as PostgreSQL's unaccent
+# rules fold them.
+_UNDECOMPOSABLE = str.maketrans(
+    {"ł": "l", "đ": "d", "ø": "o", "ß": "ss", "æ": "ae", "œ": "oe", "ı": "i", "ð": "d", "þ": "th"}
+)
+_stemmers = threading.local()
 
 
 @dataclass(frozen=True)
@@ -18,21 +84,258 @@ class SearchResults:
     customers: list[Customer]
 
 
+def _words(text: str) -> list[str]:
+    words = _WORD.findall(unicodedata.normalize("NFC", text).lower())
+    return [word for word in words if len(word) <= WORD_LENGTH_LIMIT]
+
+
+def _unaccented(word: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", word.translate(_UNDECOMPOSABLE))
+    return unicodedata.normalize(
+        "NFC", "".join(char for char in decomposed if not unicodedata.combining(char))
+    )
+
+
+def _language(code: str) -> str:
+    """Regional variants stem as their language (pt-BR as pt); an unknown language is not stemmed."""
+    return re.split(r"[-_]", code.lower(), maxsplit=1)[0] if code else ""
+
+
+@functools.lru_cache(maxsize=50_000)
+def _stems(language: str, word: str) -> tuple[str, ...]:
+    """The word's stems as written and unaccented (see POSTGRES_CONFIGS for why both)."""
+    # Snowball stemmers keep state while they work, so each thread has its own.
+    stemmer = getattr(_stemmers, language, None)
+    if stemmer is None:
+        stemmer = SNOWBALL[language]()
+        setattr(_stemmers, language, stemmer)
+    return tuple(dict.fromkeys((stemmer.stemWord(word), stemmer.stemWord(_unaccented(word)))))
+
+
+def _terms(text: str, language: str) -> str:
+    """The text as the stems it is indexed by, for SQLite (and Polish on PostgreSQL)."""
+    words = _words(text[:INDEXED_TEXT_LIMIT])
+    if language in SNOWBALL:
+        return " ".join(stem for word in words for stem in _stems(language, word))
+    return " ".join(_unaccented(word) for word in words)
+
+
+@dataclass(frozen=True)
+class _Query:
+    """The words of a search. The agent does not know the customer's language, so each word is
+    stemmed in every language and a ticket matches when it has every word in some form."""
+
+    words: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, text: str) -> "_Query":
+        words = list(dict.fromkeys(_words(text)))
+        # Single letters are articles and conjunctions ("a", "e", "o", "y", "i", "w") that nearly
+        # every ticket has; they only narrow a search when nothing else was typed.
+        longer = [word for word in words if len(word) > 1]
+        return cls(words=tuple((longer or words)[:QUERY_WORD_LIMIT]))
+
+    def fts5(self) -> str:
+        """An FTS5 query made only of quoted terms, so nothing the agent types is read as syntax."""
+        return " AND ".join(
+            "(" + " OR ".join(_fts5_string(form) for form in self._forms(word)) + ")"
+            for word in self.words
+        )
+
+    def _forms(self, word: str) -> list[str]:
+        forms = {_unaccented(word): None}
+        for language in SNOWBALL:
+            forms.update(dict.fromkeys(_stems(language, word)))
+        return list(forms)
+
+    def tsquery(self) -> tuple[str, list[str]]:
+        """A tsquery expression whose every configuration and word is a parameter. Each word's forms
+        are merged into one vector first: a form repeated by several languages would otherwise
+        count again in the planner's estimate of how many tickets match, and make it scan the
+        table for a rare word."""
+        clauses, params = [], []
+        for word in self.words:
+            alternatives = [(POSTGRES_PLAIN, word)]
+            for configs in POSTGRES_CONFIGS.values():
+                alternatives.extend((config, word) for config in configs)
+            for language in SNOWBALL.keys() - POSTGRES_CONFIGS.keys():
+                alternatives.extend((POSTGRES_PLAIN, stem) for stem in _stems(language, word))
+            vectors = " || ".join(["to_tsvector(%s::regconfig, %s)"] * len(alternatives))
+            # Lexemes of words made of letters and digits only, so bare tsquery operands.
+            clauses.append(f"array_to_string(tsvector_to_array({vectors}), ' | ')::tsquery")
+            params.extend(value for alternative in alternatives for value in alternative)
+        return " && ".join(f"({clause})" for clause in clauses), params
+
+
+def _fts5_string(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
+class _Matches(Lookup):
+    """search_document__document__matches=_Query: the index-backed full-text condition."""
+
+    lookup_name = "matches"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        raise NotSupportedError("Text search needs SQLite (FTS5) or PostgreSQL.")
+
+    def as_sqlite(self, compiler, connection):
+        # FTS5 matches a whole table (all its indexed columns), named by its alias in the query.
+        return f"{compiler.quote_name_unless_alias(self.lhs.alias)} MATCH %s", [self.rhs.fts5()]
+
+    def as_postgresql(self, compiler, connection):
+        document, params = compiler.compile(self.lhs)
+        query, query_params = self.rhs.tsquery()
+        return f"{document} @@ ({query})", [*params, *query_params]
+
+
+SearchDocument._meta.get_field("document").register_lookup(_Matches)
+
+
+class _OnSearchDocument(Expression):
+    """An expression over the ticket's search document (which it joins), in each engine's own SQL."""
+
+    def __init__(self):
+        super().__init__()
+        self.document = F("search_document__document")
+
+    def get_source_expressions(self):
+        return [self.document]
+
+    def set_source_expressions(self, exprs):
+        (self.document,) = exprs
+
+    def as_sql(self, compiler, connection):
+        raise NotSupportedError("Text search needs SQLite (FTS5) or PostgreSQL.")
+
+    def table(self, compiler) -> str:
+        return compiler.quote_name_unless_alias(self.document.alias)
+
+
+class _Relevance(_OnSearchDocument):
+    """How well a matched ticket fits the words, higher is better; the subject weighs most."""
+
+    output_field = FloatField()
+
+    def __init__(self, query: _Query):
+        super().__init__()
+        self.query = query
+
+    def as_sqlite(self, compiler, connection):
+        # bm25() is lower for better matches; its weights follow the columns: ticket_id (not
+        # indexed), subject, document.
+        return f"-bm25({self.table(compiler)}, 0.0, 4.0, 1.0)", []
+
+    def as_postgresql(self, compiler, connection):
+        document, params = compiler.compile(self.document)
+        query, query_params = self.query.tsquery()
+        # Normalisation 1 divides by the log of the document's length, so a long thread does not
+        # outrank a short ticket about exactly this.
+        return f"ts_rank({document}, ({query}), 1)", [*params, *query_params]
+
+
+class _Newest(_OnSearchDocument):
+    """The order in which tickets were opened, read from the index itself so that it can hand over
+    matches newest first and stop, instead of the database sorting every match."""
+
+    output_field = IntegerField()
+
+    def as_sqlite(self, compiler, connection):
+        return f"{self.table(compiler)}.rowid", []
+
+    def as_postgresql(self, compiler, connection):
+        return f'{self.table(compiler)}."ticket_id"', []
+
+
+# Every document part is two vectors: a text stemmed unaccented and as written, or one plain text
+# and an empty one. One shape keeps the statements fixed, with every value a parameter.
+_POSTGRES_START = (
+    "INSERT INTO tickets_search_document (ticket_id, document) VALUES (%s, setweight("
+    "to_tsvector(%s::regconfig, %s) || to_tsvector(%s::regconfig, %s), 'A'))"
+    " ON CONFLICT (ticket_id) DO UPDATE SET document = EXCLUDED.document"
+)
+_POSTGRES_APPEND = (
+    "INSERT INTO tickets_search_document AS indexed (ticket_id, document)"
+    " VALUES (%s, to_tsvector(%s::regconfig, %s) || to_tsvector(%s::regconfig, %s))"
+    " ON CONFLICT (ticket_id) DO UPDATE SET document = CASE"
+    " WHEN pg_column_size(indexed.document) < %s THEN indexed.document || EXCLUDED.document"
+    " ELSE strip(indexed.document) || strip(EXCLUDED.document) END"
+)
+
+
 def index_ticket(ticket: Ticket) -> None:
-    return None
+    """Starts the ticket's search document with its subject. Called once, when the ticket opens;
+    it replaces whatever an earlier ticket of the same number left behind."""
+    language = _language(ticket.language)
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(
+                "INSERT OR REPLACE INTO tickets_search_document (rowid, ticket_id, subject, document)"
+                " VALUES (%s, %s, %s, '')",
+                [ticket.pk, ticket.pk, _terms(ticket.subject, language)],
+            )
+        elif connection.vendor == "postgresql":
+            cursor.execute(
+                _POSTGRES_START, [ticket.pk, *_postgres_vector(ticket.subject, language)]
+            )
 
 
 def index_entry(entry: TimelineEntry) -> None:
-    return None
+    """Adds what a timeline entry says to its ticket's search document, stemmed in the entry's
+    language (or the ticket's, for replies and notes, which carry none of their own)."""
+    if entry.kind not in INDEXED_ENTRY_KINDS or not entry.body.strip():
+        return
+    language = _language(entry.language or entry.ticket.language)
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            terms = _terms(entry.body, language)
+            # FTS5 tables have no upsert; a ticket indexed before its subject was is rare.
+            cursor.execute(
+                "UPDATE tickets_search_document SET document = document || ' ' || %s"
+                " WHERE rowid = %s",
+                [terms, entry.ticket_id],
+            )
+            if cursor.rowcount == 0:
+                cursor.execute(
+                    "INSERT INTO tickets_search_document (rowid, ticket_id, subject, document)"
+                    " VALUES (%s, %s, '', %s)",
+                    [entry.ticket_id, entry.ticket_id, terms],
+                )
+        elif connection.vendor == "postgresql":
+            cursor.execute(
+                _POSTGRES_APPEND,
+                [
+                    entry.ticket_id,
+                    *_postgres_vector(entry.body, language),
+                    POSTGRES_DOCUMENT_BUDGET,
+                ],
+            )
+
+
+def _postgres_vector(text: str, language: str) -> list[str]:
+    """The four parameters of the document part these statements add for this text."""
+    text = text[:INDEXED_TEXT_LIMIT]
+    if language in POSTGRES_CONFIGS:
+        unaccented, accented = POSTGRES_CONFIGS[language]
+        return [unaccented, text, accented, text]
+    if language in SNOWBALL:
+        return [POSTGRES_PLAIN, _terms(text, language), POSTGRES_PLAIN, ""]
+    return [POSTGRES_PLAIN, text, POSTGRES_PLAIN, ""]
 
 
 def find(agent: Agent, query: str, *, limit: int = 50) -> SearchResults:
+    """Only ever returns tickets the agent may see. Customers found by name or identity are listed
+    whatever their tickets, as the customer pages show them."""
     query = query.strip()
     if not query:
         return SearchResults(tickets=[], customers=[])
     tickets = visible_tickets(agent).select_related("team", "owner")
     number = query.removeprefix("#")
-    if number.isdigit():
+    if number.isascii() and number.isdigit():
+        # Larger than any ticket number (and than the database's integers).
+        if len(number) > 18:
+            return SearchResults(tickets=[], customers=[])
         return SearchResults(tickets=list(tickets.filter(pk=int(number))), customers=[])
     kind = guess_kind(query)
     if kind is not None:
@@ -40,14 +343,41 @@ def find(agent: Agent, query: str, *, limit: int = 50) -> SearchResults:
             value = normalise(kind, query)
         except ValidationError:
             value = None
-        customers = list(
-            Customer.objects.filter(identities__in=Identity.objects.filter(kind=kind, value=value))
-        )
-    else:
-        customers = list(
-            Customer.objects.filter(name__istartswith=query, merged_into=None).order_by("name")[
-                :limit
-            ]
-        )
-    found = list(tickets.filter(customer__in=customers).order_by("-updated_at")[:limit])
-    return SearchResults(tickets=found, customers=customers)
+        if value is not None:
+            customers = list(
+                Customer.objects.filter(
+                    identities__in=Identity.objects.filter(kind=kind, value=value)
+                )
+            )
+            found = list(tickets.filter(customer__in=customers).order_by("-updated_at")[:limit])
+            return SearchResults(tickets=found, customers=customers)
+    customers = list(
+        Customer.objects.filter(name__istartswith=query, merged_into=None).order_by("name")[:limit]
+    )
+    found = []
+    if customers:
+        found = list(tickets.filter(customer__in=customers).order_by("-updated_at", "-id")[:limit])
+    text = _Query.parse(query)
+    if text.words and len(found) < limit:
+        found.extend(_matching(tickets, text, limit=limit - len(found), besides=found))
+    return SearchResults(tickets=found[:limit], customers=customers)
+
+
+def _matching(
+    tickets: QuerySet[Ticket], text: _Query, *, limit: int, besides: list[Ticket]
+) -> list[Ticket]:
+    """The best of the newest matches: most relevant first, then most recently active."""
+    seen = {ticket.pk for ticket in besides}
+    window = (
+        tickets.filter(search_document__document__matches=text)
+        .annotate(relevance=_Relevance(text))
+        .order_by(_Newest().desc())
+        .values_list("pk", "relevance", "updated_at")[:RANKED_WINDOW]
+    )
+    best = sorted(
+        (row for row in window if row[0] not in seen),
+        key=lambda row: (row[1], row[2], row[0]),
+        reverse=True,
+    )[:limit]
+    by_pk = tickets.in_bulk([row[0] for row in best])
+    return [by_pk[row[0]] for row in best]

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
@@ -30,7 +30,7 @@ from attenda.tickets.models import (
     Ticket,
     TimelineEntry,
 )
-from attenda.tickets.permissions import require_assign, require_view
+from attenda.tickets.permissions import receives_handoff, require_assign, require_view
 from attenda.tickets.tasks import notify_handoff
 
 
@@ -375,11 +375,14 @@ def transfer(
 
 @transaction.atomic
 def acknowledge_handoff(*, ticket: Ticket, agent: Agent) -> Ticket:
-    """The receiver has read the hand-off note; it leaves the top of the page but stays on the timeline."""
+    """The receiver has read the hand-off note; it leaves the top of the page but stays on the timeline.
+    Only the receiver may say so: for anyone else the note stays pinned."""
     require_view(agent, ticket)
-    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    ticket = Ticket.objects.select_for_update().select_related("pinned_handoff").get(pk=ticket.pk)
     if ticket.pinned_handoff_id is None:
         return ticket
+    if not receives_handoff(agent, ticket):
+        raise PermissionDenied
     _append(
         ticket,
         kind=EntryKind.EVENT,
@@ -483,7 +486,3 @@ def mark_presence(*, ticket: Ticket, agent: Agent, activity: Activity) -> None:
         Presence.objects.filter(ticket=ticket, agent=agent).update(
             activity=activity, seen_at=clock.now()
         )
-
-
-def leave(*, ticket: Ticket, agent: Agent) -> None:
-    Presence.objects.filter(ticket=ticket, agent=agent).delete()

@@ -5,6 +5,21 @@ from attenda.tickets import views
 urlpatterns = [
     path("", views.inbox, name="inbox"),
     path("tickets/<int:number>/", views.ticket, name="ticket"),
+    path("tickets/<int:number>/reply/", views.reply, name="ticket_reply"),
+    path("tickets/<int:number>/notes/", views.add_note, name="ticket_note"),
+    path("tickets/<int:number>/assign/", views.assign, name="ticket_assign"),
+    path("tickets/<int:number>/transfer/", views.transfer, name="ticket_transfer"),
+    path("tickets/<int:number>/status/", views.change_status, name="ticket_status"),
+    path("tickets/<int:number>/details/", views.change_details, name="ticket_details"),
+    path("tickets/<int:number>/tags/", views.set_tags, name="ticket_tags"),
+    path(
+        "tickets/<int:number>/hand-off/read/",
+        views.acknowledge_handoff,
+        name="ticket_handoff_read",
+    ),
+    path("tickets/<int:number>/presence/", views.presence, name="ticket_presence"),
+    path("attachments/<int:attachment_id>/", views.attachment, name="attachment"),
     path("contacts/new/", views.log_contact, name="log_contact"),
-    path("search/", views.search, name="search"),
+    path("contacts/new/customer/", views.log_contact_new_customer, name="log_contact_new_customer"),
+    path("search/", views.search_page, name="search"),
 ]

@@ -1,8 +1,566 @@
-from django.http import HttpResponse
+"""The agent's ticket pages: the inbox, a ticket with its timeline and actions, logging a phone call or
+office visit, and search. Each view parses input, calls one service or query and renders a page, or
+for htmx the `template#partial` that changed."""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from attenda.agents.models import Agent
+from attenda.core.pagination import InvalidCursor, Page
+from attenda.customers.forms import CustomerSearchForm, NewCustomerForm
+from attenda.customers.models import Customer
+from attenda.customers.services import create_customer, survivor
+from attenda.tickets import queries, search, services
+from attenda.tickets.forms import (
+    AgentPageForm,
+    AssignForm,
+    ChoosesColleagues,
+    Colleagues,
+    ContactForm,
+    DetailsForm,
+    InboxFilterForm,
+    NoteForm,
+    ReplyForm,
+    StatusForm,
+    TagsForm,
+    TransferForm,
+)
+from attenda.tickets.headlines import headline
+from attenda.tickets.models import (
+    Activity,
+    Attachment,
+    EntryKind,
+    Priority,
+    Status,
+    Ticket,
+    TimelineEntry,
+)
+from attenda.tickets.permissions import can_view, receives_handoff, visible_tickets
 
 
-def inbox(request, **kwargs):
-    return HttpResponse("")
+def wants_partial(request: HttpRequest) -> bool:
+    """An htmx swap, not a history restore (which needs the whole page)."""
+    return bool(request.htmx) and not request.htmx.history_restore_request
 
 
-ticket = log_contact = search = inbox
+def vary_on_htmx(response: HttpResponse) -> HttpResponse:
+    """A page that answers htmx with a part must not be cached as the whole, nor the other way."""
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def form_errors_status(request: HttpRequest) -> int:
+    """422 for a form sent back with its errors; but 200 to htmx, which swaps in only successes, and
+    because browsers report every 4xx answer to a script as an error in their console."""
+    return 200 if request.htmx else 422
+
+
+def next_page_url(request: HttpRequest, page: Page) -> str | None:
+    """The current address with the cursor of the next page, keeping every filter."""
+    if page.next_cursor is None:
+        return None
+    query = request.GET.copy()
+    query["cursor"] = page.next_cursor
+    return f"?{query.urlencode()}"
+
+
+# Inbox
+
+
+EMPTY_INBOX = {
+    "mine": gettext_lazy("No open tickets are assigned to you."),
+    "unassigned": gettext_lazy("Every open ticket of your teams has an owner."),
+    "open": gettext_lazy("Your teams have no open tickets."),
+    "waiting": gettext_lazy("No ticket is waiting on a customer or a third party."),
+    "solved": gettext_lazy("No solved tickets here yet."),
+}
+
+
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    agent = request.user
+    form = InboxFilterForm(request.GET, agent=agent)
+    form.is_valid()
+    notices = []
+    if form.errors:
+        notices.append(_("Some filters were not understood and were left out."))
+    view, sort, filters = form.view_sort_and_filters()
+    try:
+        page = queries.inbox_page(
+            agent, view=view, filters=filters, sort=sort, cursor=request.GET.get("cursor") or None
+        )
+    except InvalidCursor:
+        notices.append(_("That page link is no longer valid, so the first page is shown."))
+        page = queries.inbox_page(agent, view=view, filters=filters, sort=sort, cursor=None)
+    counts = queries.inbox_counts(agent)
+    tab_query = request.GET.copy()
+    tab_query.pop("cursor", None)
+    tab_query.pop("view", None)
+    context = {
+        "nav": "inbox",
+        "form": form,
+        "view": view,
+        "tabs": [
+            {
+                "view": name,
+                "label": label,
+                "count": counts.get(name),
+                "url": f"?{_query_with(tab_query, view=name)}",
+            }
+            for name, label in form.fields["view"].choices
+        ],
+        "page": page,
+        "next_url": next_page_url(request, page),
+        "notices": notices,
+        "filtered": form.is_filtered(),
+        "empty_text": EMPTY_INBOX[view],
+    }
+    template = "tickets/inbox.html#inbox" if wants_partial(request) else "tickets/inbox.html"
+    return vary_on_htmx(render(request, template, context))
+
+
+def _query_with(query: QueryDict, **values: str) -> str:
+    query = query.copy()
+    for key, value in values.items():
+        query[key] = value
+    return query.urlencode()
+
+
+# The ticket page
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    entry: TimelineEntry
+    headline: str
+    internal: bool
+    from_ticket: int | None
+
+
+def _visible_ticket(agent: Agent, number: int) -> Ticket:
+    """Tickets the agent may not see are missing, exactly as tickets that do not exist."""
+    ticket = visible_tickets(agent).select_related("pinned_handoff").filter(pk=number).first()
+    if ticket is None:
+        raise Http404(_("No ticket has that number."))
+    return ticket
+
+
+def _ticket_context(
+    request: HttpRequest,
+    page: queries.TicketPage,
+    *,
+    colleagues: Colleagues | None = None,
+    bound: dict | None = None,
+) -> dict:
+    agent = request.user
+    ticket = page.ticket
+    colleagues = colleagues or Colleagues.around(ticket)
+    forms = {
+        "reply_form": ReplyForm(prefix="reply"),
+        "note_form": NoteForm(prefix="note"),
+        "assign_form": AssignForm(
+            prefix="assign", colleagues=colleagues, agent=agent, initial={"owner": ticket.owner_id}
+        ),
+        "transfer_form": TransferForm(prefix="transfer", colleagues=colleagues, agent=agent),
+        "status_form": StatusForm(prefix="status", initial={"status": ticket.status}),
+        "details_form": DetailsForm(
+            prefix="details", initial={"kind": ticket.kind, "priority": ticket.priority}
+        ),
+        "tags_form": TagsForm(
+            prefix="tags", initial={"tags": ", ".join(tag.name for tag in ticket.tags.all())}
+        ),
+        **(bound or {}),
+    }
+    languages = dict(settings.LANGUAGES)
+    return {
+        "nav": "inbox",
+        "ticket": ticket,
+        "customer": page.customer,
+        "customer_language": languages.get(page.customer.language, page.customer.language),
+        "ticket_language": languages.get(ticket.language, ticket.language),
+        "timeline": [
+            TimelineItem(
+                entry=entry,
+                headline=headline(entry, colleagues),
+                internal=entry.kind in (EntryKind.NOTE, EntryKind.TRANSFER),
+                from_ticket=entry.ticket_id if entry.ticket_id != ticket.pk else None,
+            )
+            for entry in page.timeline
+        ],
+        "timeline_truncated": len(page.timeline) >= queries.TIMELINE_LIMIT,
+        "other_tickets": page.other_tickets,
+        "others_present": page.others_present,
+        "presence_shown": _presence_signature(page.others_present),
+        "pinned_for_me": receives_handoff(agent, ticket),
+        "can_pick_owner": agent.manages_team(ticket.team_id),
+        **forms,
+    }
+
+
+def _ticket_page_or_404(agent: Agent, number: int) -> queries.TicketPage:
+    try:
+        return queries.ticket_page(agent, number)
+    except Ticket.DoesNotExist as missing:
+        raise Http404(_("No ticket has that number.")) from missing
+
+
+@login_required
+def ticket(request: HttpRequest, number: int) -> HttpResponse:
+    page = _ticket_page_or_404(request.user, number)
+    return render(request, "tickets/ticket.html", _ticket_context(request, page))
+
+
+@dataclass(frozen=True)
+class Action:
+    """A form of the ticket page: its name and prefix in the template, and the part of the page an
+    htmx request swaps once it is done."""
+
+    form: str
+    prefix: str
+    form_class: type[AgentPageForm]
+    swap: str
+
+
+REPLY = Action("reply_form", "reply", ReplyForm, swap="reply_form")
+NOTE = Action("note_form", "note", NoteForm, swap="note_form")
+ASSIGN = Action("assign_form", "assign", AssignForm, swap="ticket_actions")
+TRANSFER = Action("transfer_form", "transfer", TransferForm, swap="ticket_actions")
+STATUS = Action("status_form", "status", StatusForm, swap="ticket_actions")
+DETAILS = Action("details_form", "details", DetailsForm, swap="ticket_actions")
+TAGS = Action("tags_form", "tags", TagsForm, swap="ticket_actions")
+
+
+def _act(
+    request: HttpRequest,
+    number: int,
+    action: Action,
+    perform: Callable[[Ticket, dict], Ticket | None],
+    done: str,
+) -> HttpResponse:
+    """Runs one form of the ticket page. ``perform`` calls the service and may return the ticket as it
+    now is, for actions after which the agent may no longer see it (a transfer, letting it go).
+    PermissionDenied from the service becomes a 403 and leaves everything as it was."""
+    agent = request.user
+    ticket = _visible_ticket(agent, number)
+    colleagues = None
+    extra = {}
+    if issubclass(action.form_class, ChoosesColleagues):
+        colleagues = Colleagues.around(ticket)
+        extra = {"colleagues": colleagues, "agent": agent}
+    form = action.form_class(request.POST, prefix=action.prefix, **extra)
+    if form.is_valid():
+        try:
+            after = perform(ticket, form.cleaned_data)
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            messages.success(request, done)
+            return _after_action(request, number, action.swap, after)
+    page = _ticket_page_or_404(agent, number)
+    context = _ticket_context(request, page, colleagues=colleagues, bound={action.form: form})
+    return _render_action(request, context, action.swap, status=form_errors_status(request))
+
+
+def _after_action(
+    request: HttpRequest, number: int, swap: str, after: Ticket | None
+) -> HttpResponse:
+    agent = request.user
+    if after is not None and not can_view(agent, after):
+        messages.info(
+            request, _("Ticket #%(number)s is no longer in your lists.") % {"number": number}
+        )
+        if request.htmx:
+            return HttpResponseClientRedirect(reverse("inbox"))
+        return redirect("inbox")
+    if not request.htmx:
+        return redirect("ticket", number=number)
+    page = _ticket_page_or_404(agent, number)
+    return _render_action(request, _ticket_context(request, page), swap, status=200)
+
+
+def _render_action(request: HttpRequest, context: dict, swap: str, *, status: int) -> HttpResponse:
+    """The whole page without htmx; with it, the swapped part and, out of band, every other part
+    that may have changed (summary, timeline, pinned note, actions, messages)."""
+    if not request.htmx:
+        return render(request, "tickets/ticket.html", context, status=status)
+    context["swap"] = swap
+    context["swap_template"] = f"tickets/ticket.html#{swap}"
+    return render(request, "tickets/ticket.html#after_action", context, status=status)
+
+
+@login_required
+@require_POST
+def reply(request: HttpRequest, number: int) -> HttpResponse:
+    def perform(ticket: Ticket, data: dict) -> None:
+        services.reply(
+            ticket=ticket, agent=request.user, body=data["body"], status=Status(data["status"])
+        )
+
+    return _act(request, number, REPLY, perform, _("Your reply was sent."))
+
+
+@login_required
+@require_POST
+def add_note(request: HttpRequest, number: int) -> HttpResponse:
+    def perform(ticket: Ticket, data: dict) -> None:
+        services.add_note(ticket=ticket, agent=request.user, body=data["body"])
+
+    return _act(request, number, NOTE, perform, _("Your note was added."))
+
+
+@login_required
+@require_POST
+def assign(request: HttpRequest, number: int) -> HttpResponse:
+    def perform(ticket: Ticket, data: dict) -> Ticket:
+        return services.assign(ticket=ticket, owner=data["owner"], actor=request.user)
+
+    return _act(request, number, ASSIGN, perform, _("The owner was changed."))
+
+
+@login_required
+@require_POST
+def transfer(request: HttpRequest, number: int) -> HttpResponse:
+    def perform(ticket: Ticket, data: dict) -> Ticket:
+        entry = services.transfer(
+            ticket=ticket,
+            actor=request.user,
+            note=data["note"],
+            to_agent=data["to_agent"],
+            to_team=data["to_team"],
+        )
+        return entry.ticket
+
+    return _act(request, number, TRANSFER, perform, _("The ticket was handed over with your note."))
+
+
+@login_required
+@require_POST
+def change_status(request: HttpRequest, number: int) -> HttpResponse:
+    def perform(ticket: Ticket, data: dict) -> None:
+        services.set_status(ticket=ticket, status=Status(data["status"]), actor=request.user)
+
+    return _act(request, number, STATUS, perform, _("The status was changed."))
+
+
+@login_required
+@require_POST
+def change_details(request: HttpRequest, number: int) -> HttpResponse:
+    def perform(ticket: Ticket, data: dict) -> None:
+        services.change_details(
+            ticket=ticket,
+            actor=request.user,
+            kind=data["kind"],
+            priority=Priority(data["priority"]),
+        )
+
+    return _act(request, number, DETAILS, perform, _("The details were saved."))
+
+
+@login_required
+@require_POST
+def set_tags(request: HttpRequest, number: int) -> HttpResponse:
+    def perform(ticket: Ticket, data: dict) -> None:
+        services.set_tags(ticket=ticket, names=data["tags"], actor=request.user)
+
+    return _act(request, number, TAGS, perform, _("The tags were saved."))
+
+
+@login_required
+@require_POST
+def acknowledge_handoff(request: HttpRequest, number: int) -> HttpResponse:
+    agent = request.user
+    ticket = _visible_ticket(agent, number)
+    services.acknowledge_handoff(ticket=ticket, agent=agent)
+    return _after_action(request, number, "pinned", None)
+
+
+def _presence_signature(present: list) -> str:
+    return ",".join(f"{presence.agent_id}:{presence.activity}" for presence in present)
+
+
+@require_POST
+def presence(request: HttpRequest, number: int) -> HttpResponse:
+    """The ticket page's heartbeat: says this agent is here, and answers who else is. An unchanged
+    answer is 204, so the page's live region is not read out again every few seconds."""
+    agent = request.user
+    if not agent.is_authenticated:
+        return HttpResponse(status=401)
+    ticket = _visible_ticket(agent, number)
+    activity = (
+        Activity.REPLYING if request.POST.get("activity") == Activity.REPLYING else Activity.VIEWING
+    )
+    services.mark_presence(ticket=ticket, agent=agent, activity=activity)
+    present = queries.present_on(ticket, excluding=agent)
+    shown = _presence_signature(present)
+    if request.htmx and request.POST.get("shown") == shown:
+        return HttpResponse(status=204)
+    return render(
+        request,
+        "tickets/ticket.html#presence",
+        {"ticket": ticket, "others_present": present, "presence_shown": shown},
+    )
+
+
+SAFE_EXTENSION = re.compile(r"\.[a-z0-9]{1,10}")
+
+
+@login_required
+def attachment(request: HttpRequest, attachment_id: int) -> FileResponse:
+    """Served as a download only, under a name made here: the sender chose the file's name and type,
+    and neither may turn it into a page of Attenda (stored XSS through SVG or HTML attachments)."""
+    agent = request.user
+    found = get_object_or_404(
+        Attachment.objects.select_related("blob", "entry__ticket__merged_into"), pk=attachment_id
+    )
+    ticket = found.entry.ticket
+    if not (
+        can_view(agent, ticket) or (ticket.merged_into and can_view(agent, ticket.merged_into))
+    ):
+        raise Http404(_("No attachment has that number."))
+    extension = PurePosixPath(found.filename).suffix.lower()
+    filename = f"ticket-{ticket.pk}-attachment-{found.pk}"
+    if SAFE_EXTENSION.fullmatch(extension):
+        filename += extension
+    response = FileResponse(
+        found.blob.content.open("rb"),
+        as_attachment=True,
+        filename=filename,
+        content_type="application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private"
+    return response
+
+
+# Logging a phone call or an office visit
+
+
+@login_required
+def log_contact(request: HttpRequest) -> HttpResponse:
+    """First find the customer (or create them), then record what they said on a ticket."""
+    agent = request.user
+    customer_id = request.POST.get("customer") or request.GET.get("customer")
+    if not customer_id:
+        return _find_customer_step(request, NewCustomerForm(prefix="new"))
+    if not customer_id.isdigit():
+        raise Http404(_("No customer has that number."))
+    customer = get_object_or_404(Customer.objects.select_related("merged_into"), pk=customer_id)
+    if customer.merged_into_id is not None:
+        return redirect(f"{reverse('log_contact')}?customer={survivor(customer).pk}")
+    open_tickets = [
+        ticket
+        for ticket in queries.customer_tickets(agent, customer, cursor=None).items
+        if ticket.is_open
+    ]
+    form = ContactForm(
+        request.POST or None,
+        initial={"customer": customer.pk},
+        open_tickets=open_tickets,
+        teams=list(agent.teams.all()),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            received = services.log_contact(
+                agent=agent,
+                customer=customer,
+                channel=form.cleaned_data["channel"],
+                body=form.cleaned_data["body"],
+                subject=form.cleaned_data["subject"],
+                ticket=form.cleaned_data["ticket"],
+                team=form.cleaned_data["team"],
+            )
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            messages.success(
+                request,
+                _("The contact was logged on ticket #%(number)s.") % {"number": received.ticket.pk},
+            )
+            return redirect("ticket", number=received.ticket.pk)
+    return render(
+        request,
+        "tickets/log_contact.html",
+        {"nav": "log_contact", "customer": customer, "form": form, "step": "contact"},
+        status=form_errors_status(request) if form.errors else 200,
+    )
+
+
+def _find_customer_step(
+    request: HttpRequest, new_customer_form: NewCustomerForm, *, status: int = 200
+) -> HttpResponse:
+    search_form = CustomerSearchForm(request.GET)
+    found = None
+    if search_form.is_valid() and search_form.cleaned_data["q"]:
+        found = search_form.results(cursor=None)
+    if found is not None and not new_customer_form.is_bound:
+        new_customer_form = NewCustomerForm(
+            prefix="new", initial=search_form.new_customer_initial()
+        )
+    return render(
+        request,
+        "tickets/log_contact.html",
+        {
+            "nav": "log_contact",
+            "step": "find",
+            "search_form": search_form,
+            "found": found,
+            "new_customer_form": new_customer_form,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def log_contact_new_customer(request: HttpRequest) -> HttpResponse:
+    form = NewCustomerForm(request.POST, prefix="new")
+    if form.is_valid():
+        try:
+            customer = create_customer(
+                name=form.cleaned_data["name"],
+                claims=form.claims(),
+                language=form.cleaned_data["language"],
+                country=form.cleaned_data["country"],
+                organization_name=form.cleaned_data["organization"],
+                actor=request.user,
+            )
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            messages.success(
+                request, _("%(name)s was added as a customer.") % {"name": customer.name}
+            )
+            return redirect(f"{reverse('log_contact')}?customer={customer.pk}")
+    return _find_customer_step(request, form, status=form_errors_status(request))
+
+
+# Search
+
+
+@login_required
+def search_page(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()[:200]
+    results = search.find(request.user, query)
+    number = query.removeprefix("#")
+    if number.isdigit() and [ticket.pk for ticket in results.tickets] == [int(number)]:
+        return redirect("ticket", number=int(number))
+    return render(
+        request,
+        "tickets/search.html",
+        {"search_query": query, "results": results},
+    )

@@ -1,0 +1,92 @@
+"""Customers over the API: create, read and update them, find one by an address, list them by name."""
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Status
+
+from attenda.api.schemas import (
+    CustomerCreateIn,
+    CustomerLookup,
+    CustomerOut,
+    CustomerPageOut,
+    CustomerUpdateIn,
+    ErrorOut,
+    IdentityIn,
+)
+from attenda.core.pagination import Page
+from attenda.customers import queries, services
+from attenda.customers.models import Customer, IdentityKind
+from attenda.customers.services import IdentityClaim
+
+router = Router(tags=["customers"])
+
+ERRORS = {401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+
+
+def _claims(identities: list[IdentityIn]) -> list[IdentityClaim]:
+    return [IdentityClaim(kind=identity.kind, value=identity.value) for identity in identities]
+
+
+@router.post("", response={201: CustomerOut, **ERRORS}, summary="Create a customer")
+def create_customer(request: HttpRequest, payload: CustomerCreateIn) -> Status:
+    """An identity that already belongs to another customer is refused (422), and nothing is
+    written."""
+    customer = services.create_customer(
+        name=payload.name,
+        claims=_claims(payload.identities),
+        language=payload.language,
+        country=payload.country,
+        organization_name=payload.organization,
+        actor=request.auth,
+    )
+    return Status(201, customer)
+
+
+@router.get("", response={200: CustomerPageOut, **ERRORS}, summary="List or find customers")
+def list_customers(request: HttpRequest, lookup: Query[CustomerLookup]) -> Page:
+    """With email, phone or social: the one customer with that address, or none. Without: every
+    customer by name, a page at a time."""
+    given = {
+        kind: value
+        for kind, value in (
+            (IdentityKind.EMAIL, lookup.email),
+            (IdentityKind.PHONE, lookup.phone),
+            (IdentityKind.SOCIAL, lookup.social),
+        )
+        if value is not None
+    }
+    if not given:
+        return queries.customer_page(cursor=lookup.cursor, size=lookup.limit)
+    if len(given) > 1:
+        raise ValidationError(_("Look a customer up by one address at a time."))
+    [(kind, value)] = given.items()
+    try:
+        customer = queries.customer_with_identity(kind=kind, value=value)
+    except ValidationError as error:
+        raise ValidationError({kind.value: error.messages}) from error
+    return Page(items=[customer] if customer else [], next_cursor=None)
+
+
+@router.get("/{customer_id}", response={200: CustomerOut, **ERRORS}, summary="Read a customer")
+def read_customer(request: HttpRequest, customer_id: int) -> Customer:
+    return get_object_or_404(
+        Customer.objects.select_related("organization").prefetch_related("identities"),
+        pk=customer_id,
+    )
+
+
+@router.patch("/{customer_id}", response={200: CustomerOut, **ERRORS}, summary="Update a customer")
+def update_customer(request: HttpRequest, customer_id: int, payload: CustomerUpdateIn) -> Customer:
+    """Changes the fields given and adds the identities given; a new name is shown on the
+    customer's tickets too."""
+    return services.update_customer(
+        customer=get_object_or_404(Customer, pk=customer_id),
+        name=payload.name,
+        language=payload.language,
+        country=payload.country,
+        notes=payload.notes,
+        add_claims=_claims(payload.add_identities),
+        actor=request.auth,
+    )

@@ -1,0 +1,273 @@
+"""What the API reads and writes. Input schemas name exactly the fields a caller may set and refuse
+any other, so no request can reach a field (an owner, another customer) the endpoint did not offer."""
+
+from datetime import datetime
+from typing import Literal
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from ninja import Field, Schema
+from pydantic import ConfigDict, ValidationInfo, field_validator
+
+from attenda.customers.identities import normalise
+from attenda.customers.models import IdentityKind
+from attenda.tickets.models import Channel, EntryKind, Kind, Priority, Status
+from attenda.tickets.queries import INBOX_VIEWS, PAGE_SIZE, SORTS
+
+MAX_PAGE_SIZE = 100
+
+
+class Input(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorOut(Schema):
+    code: str = Field(description="Stable and machine-readable, such as not_found.")
+    message: str = Field(description="For people, in the language of the request.")
+    fields: dict[str, list[str]] = Field(description="What is wrong with each input field.")
+
+
+def _required_text(value: str) -> str:
+    if not value.strip():
+        raise ValueError(_("This field cannot be blank."))
+    return value
+
+
+class IdentityIn(Input):
+    kind: IdentityKind
+    value: str = Field(max_length=320, examples=["maria@example.com"])
+
+    @field_validator("value")
+    @classmethod
+    def usable_for_its_kind(cls, value: str, info: ValidationInfo) -> str:
+        if "kind" in info.data:
+            try:
+                normalise(info.data["kind"], value)
+            except ValidationError as error:
+                raise ValueError(" ".join(error.messages)) from error
+        return value
+
+
+class IdentityOut(Schema):
+    kind: IdentityKind
+    value: str
+
+
+class TeamRef(Schema):
+    id: int
+    name: str
+
+
+class AgentRef(Schema):
+    id: int
+    name: str
+
+    @staticmethod
+    def resolve_name(agent) -> str:
+        return agent.display_name
+
+
+class CustomerOut(Schema):
+    id: int
+    name: str
+    organization: str | None
+    language: str
+    country: str
+    notes: str
+    identities: list[IdentityOut]
+    merged_into: int | None = Field(description="The customer this record was merged into.")
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_organization(customer) -> str | None:
+        return customer.organization.name if customer.organization_id else None
+
+    @staticmethod
+    def resolve_identities(customer) -> list:
+        return list(customer.identities.all())
+
+    @staticmethod
+    def resolve_merged_into(customer) -> int | None:
+        return customer.merged_into_id
+
+
+class CustomerPageOut(Schema):
+    items: list[CustomerOut]
+    next_cursor: str | None = Field(
+        description="Pass as cursor for the next page; null at the end."
+    )
+
+
+class CustomerCreateIn(Input):
+    name: str
+    language: str = ""
+    country: str = Field("", description="ISO 3166 code, such as PT.")
+    organization: str = Field("", max_length=200, description="Created when not yet known.")
+    identities: list[IdentityIn] = []
+
+
+class CustomerUpdateIn(Input):
+    """Fields left out (or null) stay as they are; identities are only ever added."""
+
+    name: str | None = None
+    language: str | None = None
+    country: str | None = None
+    notes: str | None = None
+    add_identities: list[IdentityIn] = []
+
+
+class CustomerLookup(Input):
+    email: str | None = Field(None, description="Find the customer with this email address.")
+    phone: str | None = Field(None, description="Find the customer with this phone number.")
+    social: str | None = Field(None, description="Find the customer with this social handle.")
+    cursor: str | None = None
+    limit: int = Field(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
+
+
+class PageQuery(Input):
+    cursor: str | None = None
+    limit: int = Field(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
+
+
+class TicketOut(Schema):
+    number: int = Field(description="What the customer quotes.")
+    subject: str
+    status: Status
+    kind: Kind
+    priority: Priority
+    channel: Channel
+    language: str
+    customer_id: int
+    customer_name: str
+    team: TeamRef | None
+    owner: AgentRef | None
+    tags: list[str]
+    created_at: datetime
+    updated_at: datetime
+    waiting_since: datetime
+    first_response_at: datetime | None
+    solved_at: datetime | None
+    handoff_count: int = Field(description="How many times the ticket changed hands.")
+    merged_into: int | None = Field(description="The ticket this one was merged into.")
+
+    @staticmethod
+    def resolve_tags(ticket) -> list[str]:
+        return [tag.name for tag in ticket.tags.all()]
+
+    @staticmethod
+    def resolve_merged_into(ticket) -> int | None:
+        return ticket.merged_into_id
+
+
+class TicketPageOut(Schema):
+    items: list[TicketOut]
+    next_cursor: str | None = Field(
+        description="Pass as cursor for the next page; null at the end."
+    )
+
+
+class TicketFilters(Input):
+    view: Literal[INBOX_VIEWS] = "open"
+    status: Status | None = None
+    kind: Kind | None = None
+    channel: Channel | None = None
+    language: str = ""
+    team: int | None = Field(None, description="A team id; by default, all the agent's teams.")
+    tag: str = ""
+    sort: Literal[tuple(SORTS)] = "waiting"
+    cursor: str | None = None
+    limit: int = Field(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
+
+
+class TicketCreateIn(Input):
+    """Either customer_id or identities says who wrote. The same external_id on the same channel
+    twice gives back the ticket the first request opened instead of a second one."""
+
+    channel: Channel = Channel.API
+    customer_id: int | None = None
+    identities: list[IdentityIn] = []
+    customer_name: str = Field("", max_length=200, description="Used for a customer not yet known.")
+    subject: str = ""
+    body: str = Field(description="What the customer said.")
+    kind: Kind | None = None
+    priority: Priority | None = None
+    team_id: int | None = Field(None, description="One of your teams; by default your first.")
+    external_id: str | None = Field(None, min_length=1, max_length=998)
+
+    _body_is_written = field_validator("body")(_required_text)
+
+
+class TicketDetailsIn(Input):
+    kind: Kind | None = None
+    priority: Priority | None = None
+
+
+class StatusIn(Input):
+    status: Status
+
+
+class AssignIn(Input):
+    owner: int | None = Field(description="The id of the agent who takes it; null lets it go.")
+    reason: str = ""
+
+
+class TagsIn(Input):
+    tags: list[str] = Field(max_length=50, description="The ticket's tags after the change.")
+
+
+class ReplyIn(Input):
+    body: str
+    status: Status = Field(Status.WAITING_ON_CUSTOMER, description="The ticket's status after it.")
+
+
+class NoteIn(Input):
+    body: str
+
+
+class TransferIn(Input):
+    note: str = Field(
+        description="What the customer needs and what was done; the receiver reads it first."
+    )
+    to_agent: int | None = Field(None, description="An agent's id.")
+    to_team: int | None = Field(None, description="A team's id.")
+
+
+class AttachmentOut(Schema):
+    filename: str
+    content_type: str
+    size: int
+
+    @staticmethod
+    def resolve_size(attachment) -> int:
+        return attachment.blob.size
+
+
+class TimelineEntryOut(Schema):
+    id: int
+    ticket: int = Field(description="The ticket it was written on; another after a merge.")
+    kind: EntryKind
+    created_at: datetime
+    author_agent: AgentRef | None
+    author_customer_id: int | None
+    channel: str
+    body: str
+    language: str
+    external_id: str | None
+    data: dict
+    attachments: list[AttachmentOut]
+
+    @staticmethod
+    def resolve_ticket(entry) -> int:
+        return entry.ticket_id
+
+    @staticmethod
+    def resolve_attachments(entry) -> list:
+        return list(entry.attachments.all())
+
+
+class TimelinePageOut(Schema):
+    items: list[TimelineEntryOut]
+    next_cursor: str | None = Field(
+        description="Pass as cursor for the next page; null at the end."
+    )

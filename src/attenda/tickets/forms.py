@@ -1,0 +1,296 @@
+"""Forms of the agent's ticket pages. They parse and label input; the services decide what is allowed,
+and their ValidationErrors come back here to be shown next to the fields they concern."""
+
+from dataclasses import dataclass
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_unicode_slug
+from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext_lazy as _
+
+from attenda.agents.models import Agent, Team
+from attenda.customers.models import Customer
+from attenda.tickets.models import Channel, Kind, Priority, Status, Ticket
+from attenda.tickets.queries import INBOX_VIEWS, SORTS, InboxFilters
+
+
+class AgentPageForm(forms.Form):
+    """Labels without a trailing colon: the label is the field's accessible name, read aloud and used
+    by the browser tests. Rules such as "a hand-off needs a note" belong to the services, so fields
+    do not carry the browser's own `required` check, which would hide the service's message."""
+
+    use_required_attribute = False
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+    def add_service_errors(self, error: ValidationError, **aliases: str) -> None:
+        """Puts a service's errors next to the fields they name; ``aliases`` maps a service's key to
+        a field of this form, and anything else is shown above the form."""
+        if not hasattr(error, "error_dict"):
+            self.add_error(None, error.messages)
+            return
+        for key, messages in error.message_dict.items():
+            field = aliases.get(key, key)
+            self.add_error(field if field in self.fields else None, messages)
+
+
+def _blank(label: str) -> list[tuple[str, str]]:
+    return [("", label)]
+
+
+INBOX_VIEW_LABELS = {
+    "mine": _("Mine"),
+    "unassigned": _("Unassigned"),
+    "open": _("All open"),
+    "waiting": _("Waiting"),
+    "solved": _("Solved"),
+}
+SORT_LABELS = {
+    "waiting": _("Oldest waiting"),
+    "priority": _("Priority"),
+    "updated": _("Last update"),
+}
+
+
+class InboxFilterForm(AgentPageForm):
+    view = forms.ChoiceField(
+        label=_("List"),
+        choices=[(view, INBOX_VIEW_LABELS[view]) for view in INBOX_VIEWS],
+        required=False,
+        widget=forms.HiddenInput,
+    )
+    status = forms.ChoiceField(
+        label=_("Status"), choices=_blank(_("Any status")) + Status.choices, required=False
+    )
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=_blank(_("Any kind")) + Kind.choices, required=False
+    )
+    channel = forms.ChoiceField(
+        label=_("Channel"), choices=_blank(_("Any channel")) + Channel.choices, required=False
+    )
+    language = forms.ChoiceField(
+        label=_("Language"),
+        choices=_blank(_("Any language")) + list(settings.LANGUAGES),
+        required=False,
+    )
+    team = forms.TypedChoiceField(label=_("Team"), coerce=int, required=False, empty_value=None)
+    tag = forms.CharField(
+        label=_("Tag"), max_length=50, required=False, validators=[validate_unicode_slug]
+    )
+    sort = forms.ChoiceField(
+        label=_("Sort by"),
+        choices=[(sort, SORT_LABELS[sort]) for sort in SORTS],
+        required=False,
+    )
+
+    FILTERS = ("status", "kind", "channel", "language", "team", "tag")
+
+    def __init__(self, *args, agent: Agent, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        teams = Team.objects.all() if agent.is_admin else Team.objects.filter(agents=agent)
+        self.fields["team"].choices = _blank(_("Any of my teams")) + [
+            (team.pk, team.name) for team in teams.order_by("name")
+        ]
+
+    def clean_tag(self) -> str:
+        return self.cleaned_data["tag"].strip().lower()
+
+    def view_sort_and_filters(self) -> tuple[str, str, InboxFilters]:
+        """What to list after ``is_valid()``: a value that did not validate is left out (its error
+        is shown beside it) rather than failing the whole page."""
+        data = self.cleaned_data
+        filters = InboxFilters(
+            **{name: data[name] for name in self.FILTERS if data.get(name) not in (None, "")}
+        )
+        return data.get("view") or "mine", data.get("sort") or "waiting", filters
+
+    def is_filtered(self) -> bool:
+        return any(self.cleaned_data.get(name) not in (None, "") for name in self.FILTERS)
+
+
+class ReplyForm(AgentPageForm):
+    body = forms.CharField(
+        label=_("Reply to the customer"),
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+    status = forms.ChoiceField(
+        label=_("Then set status to"),
+        choices=Status.choices,
+        initial=Status.WAITING_ON_CUSTOMER,
+    )
+
+
+class NoteForm(AgentPageForm):
+    body = forms.CharField(
+        label=_("Internal note"),
+        required=False,
+        strip=False,
+        help_text=_("Only your colleagues see notes."),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+@dataclass(frozen=True)
+class Colleagues:
+    """Every agent and team, read once per ticket page: the assign and transfer forms offer them, and
+    the timeline names the people and teams its entries mention by id."""
+
+    agents: dict[int, Agent]
+    teams: dict[int, Team]
+    ticket_team_id: int | None
+
+    @classmethod
+    def around(cls, ticket: Ticket) -> "Colleagues":
+        """Two queries. Each agent carries ``in_ticket_team``, for the supervisor's assign list."""
+        membership = Agent.teams.through.objects.filter(
+            agent_id=OuterRef("pk"), team_id=ticket.team_id
+        )
+        agents = Agent.objects.annotate(in_ticket_team=Exists(membership)).order_by(
+            "first_name", "last_name", "username"
+        )
+        return cls(
+            agents={agent.pk: agent for agent in agents},
+            teams={team.pk: team for team in Team.objects.order_by("name")},
+            ticket_team_id=ticket.team_id,
+        )
+
+    def active_agents(self) -> list[Agent]:
+        return [agent for agent in self.agents.values() if agent.is_active]
+
+    def assignable(self) -> list[Agent]:
+        """Owners must be in the ticket's team; a ticket without a team can go to anyone."""
+        if self.ticket_team_id is None:
+            return self.active_agents()
+        return [agent for agent in self.active_agents() if agent.in_ticket_team]
+
+
+class ChoosesColleagues(AgentPageForm):
+    """A form offering agents or teams; the page reads them once, as ``Colleagues``."""
+
+    def __init__(self, *args, colleagues: Colleagues, agent: Agent, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.colleagues = colleagues
+        self.agent = agent
+
+    def _agent(self, value: str) -> Agent | None:
+        return self.colleagues.agents[int(value)] if value else None
+
+
+class AssignForm(ChoosesColleagues):
+    owner = forms.ChoiceField(label=_("Assign to"), required=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        owners = self.colleagues.assignable()
+        if self.agent.is_active and self.agent not in owners:
+            owners.append(self.agent)  # "Take it" is offered to whoever can see the ticket.
+        self.fields["owner"].choices = _blank(_("Nobody")) + [
+            (owner.pk, owner.display_name) for owner in owners
+        ]
+
+    def clean_owner(self) -> Agent | None:
+        return self._agent(self.cleaned_data["owner"])
+
+
+class TransferForm(ChoosesColleagues):
+    to_agent = forms.ChoiceField(label=_("Transfer to agent"), required=False)
+    to_team = forms.ChoiceField(label=_("Transfer to team"), required=False)
+    note = forms.CharField(
+        label=_("Hand-off note"),
+        required=False,
+        strip=False,
+        help_text=_(
+            "Required. What the customer needs and what was done, so they need not tell it again."
+        ),
+        widget=forms.Textarea(attrs={"rows": 4, "aria-required": "true"}),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["to_agent"].choices = _blank(_("Nobody in particular")) + [
+            (agent.pk, agent.display_name) for agent in self.colleagues.active_agents()
+        ]
+        self.fields["to_team"].choices = _blank(_("The same team")) + [
+            (team.pk, team.name) for team in self.colleagues.teams.values()
+        ]
+
+    def clean_to_agent(self) -> Agent | None:
+        return self._agent(self.cleaned_data["to_agent"])
+
+    def clean_to_team(self) -> Team | None:
+        value = self.cleaned_data["to_team"]
+        return self.colleagues.teams[int(value)] if value else None
+
+
+class StatusForm(AgentPageForm):
+    status = forms.ChoiceField(label=_("Status"), choices=Status.choices)
+
+
+class DetailsForm(AgentPageForm):
+    kind = forms.ChoiceField(label=_("Kind"), choices=Kind.choices)
+    priority = forms.TypedChoiceField(label=_("Priority"), choices=Priority.choices, coerce=int)
+
+
+class TagsForm(AgentPageForm):
+    tags = forms.CharField(
+        label=_("Tags"),
+        required=False,
+        max_length=500,
+        help_text=_("Separate tags with commas."),
+    )
+
+    def clean_tags(self) -> list[str]:
+        return [name for name in self.cleaned_data["tags"].split(",") if name.strip()]
+
+
+class ContactForm(AgentPageForm):
+    """A phone call or an office visit, on one of the customer's open tickets or a new one."""
+
+    customer = forms.ModelChoiceField(
+        queryset=Customer.objects.filter(merged_into=None), widget=forms.HiddenInput
+    )
+    channel = forms.ChoiceField(
+        label=_("Contact"),
+        choices=[(Channel.PHONE, _("Phone call")), (Channel.COUNTER, _("Office visit"))],
+        initial=Channel.PHONE,
+        widget=forms.RadioSelect,
+    )
+    ticket = forms.ChoiceField(label=_("Ticket"), required=False)
+    subject = forms.CharField(
+        label=_("Subject"),
+        required=False,
+        max_length=200,
+        help_text=_("For a new ticket. Left empty, the first line of what was said is used."),
+    )
+    body = forms.CharField(
+        label=_("What the customer said"),
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+    team = forms.ChoiceField(label=_("Team"), required=False)
+
+    def __init__(self, *args, open_tickets: list[Ticket], teams: list[Team], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.open_tickets = {ticket.pk: ticket for ticket in open_tickets}
+        self.teams = {team.pk: team for team in teams}
+        self.fields["ticket"].choices = _blank(_("A new ticket")) + [
+            (ticket.pk, f"#{ticket.pk} {ticket.subject}") for ticket in open_tickets
+        ]
+        self.fields["team"].choices = [(team.pk, team.name) for team in teams]
+        if not teams:
+            self.fields["team"].choices = _blank(_("No team"))
+
+    def clean_ticket(self) -> Ticket | None:
+        value = self.cleaned_data["ticket"]
+        return self.open_tickets[int(value)] if value else None
+
+    def clean_team(self) -> Team | None:
+        value = self.cleaned_data["team"]
+        return self.teams[int(value)] if value else None

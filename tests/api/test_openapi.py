@@ -1,0 +1,59 @@
+import pytest
+from django.test import Client
+from openapi_spec_validator import validate
+
+pytestmark = pytest.mark.django_db
+
+OPERATIONS = {"get", "put", "post", "patch", "delete"}
+
+
+@pytest.fixture
+def document():
+    response = Client().get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_the_openapi_document_is_valid(document):
+    validate(document)
+
+
+def test_every_operation_has_a_summary_and_documents_its_errors(document):
+    undocumented = [
+        (method.upper(), path)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if method in OPERATIONS
+        and not (operation.get("summary") and {"401", "422"} <= set(operation["responses"]))
+    ]
+
+    assert undocumented == []
+
+
+def test_every_operation_needs_a_bearer_token(document):
+    schemes = document["components"]["securitySchemes"]
+    unprotected = [
+        (method.upper(), path)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if method in OPERATIONS and operation.get("security") != [{"ApiTokenAuth": []}]
+    ]
+
+    assert schemes == {"ApiTokenAuth": {"type": "http", "scheme": "bearer"}}
+    assert unprotected == []
+
+
+def test_the_document_lists_the_endpoints_of_customers_and_tickets(document):
+    assert sorted(document["paths"]) == [
+        "/api/v1/customers",
+        "/api/v1/customers/{customer_id}",
+        "/api/v1/tickets",
+        "/api/v1/tickets/{number}",
+        "/api/v1/tickets/{number}/notes",
+        "/api/v1/tickets/{number}/owner",
+        "/api/v1/tickets/{number}/replies",
+        "/api/v1/tickets/{number}/status",
+        "/api/v1/tickets/{number}/tags",
+        "/api/v1/tickets/{number}/timeline",
+        "/api/v1/tickets/{number}/transfers",
+    ]

@@ -1,0 +1,104 @@
+import pytest
+from django.core.exceptions import ValidationError
+
+from attenda.core.models import AuditEntry
+from attenda.customers.models import Customer, Identity
+from attenda.customers.services import (
+    IdentityClaim,
+    create_customer,
+    identify,
+    merge_customers,
+    update_customer,
+)
+from attenda.tickets.models import Channel
+from tests.tickets.factories import received_ticket
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_phone_number_is_found_whatever_way_it_was_written():
+    customer = identify(claims=[IdentityClaim("phone", "+351 912 345 678")], name="João Pereira")
+
+    found = identify(claims=[IdentityClaim("phone", "912345678")], region="PT")
+
+    assert found == customer
+    assert list(customer.identities.values_list("value", flat=True)) == ["+351912345678"]
+
+
+def test_an_email_address_is_found_regardless_of_case():
+    customer = identify(
+        claims=[IdentityClaim("email", "Ana.Popescu@Example.RO")], name="Ana Popescu"
+    )
+
+    assert identify(claims=[IdentityClaim("email", "ana.popescu@example.ro")]) == customer
+
+
+def test_a_new_address_seen_with_a_known_one_is_added_to_the_customer():
+    customer = identify(claims=[IdentityClaim("email", "jan@example.pl")], name="Jan Kowalski")
+
+    identify(
+        claims=[IdentityClaim("email", "jan@example.pl"), IdentityClaim("phone", "+48 601 234 567")]
+    )
+
+    assert sorted(customer.identities.values_list("value", flat=True)) == [
+        "+48601234567",
+        "jan@example.pl",
+    ]
+
+
+def test_an_unusable_address_still_gives_a_customer_so_the_message_is_not_lost():
+    customer = identify(claims=[IdentityClaim("phone", "not a number")], name="Carmen Ruiz")
+
+    assert customer.name == "Carmen Ruiz"
+    assert customer.identities.count() == 0
+
+
+def test_creating_a_customer_with_someone_elses_email_is_refused_and_nothing_is_written():
+    identify(claims=[IdentityClaim("email", "maria@example.com")], name="Maria")
+
+    with pytest.raises(ValidationError) as refused:
+        create_customer(
+            name="Other Maria", claims=[IdentityClaim("email", "maria@example.com")], actor=None
+        )
+
+    assert "email" in refused.value.message_dict
+    assert Customer.objects.count() == 1
+
+
+def test_renaming_a_customer_renames_their_tickets_in_the_inbox(team, agent):
+    ticket = received_ticket(team=team, name="Maria S.")
+
+    update_customer(customer=ticket.customer, name="Maria Santos", actor=agent)
+
+    ticket.refresh_from_db()
+    assert ticket.customer_name == "Maria Santos"
+    assert AuditEntry.objects.filter(action="customer.updated", actor=agent).count() == 1
+
+
+def test_merging_moves_identities_and_tickets_and_keeps_the_absorbed_record(team, supervisor):
+    by_email = received_ticket(team=team, email="maria@example.com", name="Maria Santos")
+    by_phone = received_ticket(
+        team=team, email="maria.santos@work.example", channel=Channel.PHONE, name="M. Santos"
+    )
+    survivor, absorbed = by_email.customer, by_phone.customer
+
+    merge_customers(survivor_customer=survivor, absorbed=absorbed, actor=supervisor)
+
+    absorbed.refresh_from_db()
+    assert absorbed.merged_into == survivor
+    assert sorted(Identity.objects.filter(customer=survivor).values_list("value", flat=True)) == [
+        "maria.santos@work.example",
+        "maria@example.com",
+    ]
+    assert set(survivor.tickets.values_list("customer_name", flat=True)) == {"Maria Santos"}
+    assert identify(claims=[IdentityClaim("email", "maria.santos@work.example")]) == survivor
+
+
+def test_a_customer_cannot_be_merged_into_itself(supervisor):
+    customer = identify(claims=[IdentityClaim("email", "maria@example.com")])
+
+    with pytest.raises(ValidationError):
+        merge_customers(survivor_customer=customer, absorbed=customer, actor=supervisor)
+
+    customer.refresh_from_db()
+    assert customer.merged_into is None

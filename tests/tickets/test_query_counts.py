@@ -1,0 +1,127 @@
+"""The inbox and the ticket page cost the same number of queries however many tickets, rows, tags
+and timeline entries there are. The counts include the session and the agent's own row.
+
+Inbox (8): session, agent, the agent's teams for the team filter, the page of tickets (owner and
+team joined), their tags, the "mine" count, the agent's team ids, the "unassigned" count.
+Ticket page (13): session, agent, the agent's team ids, the ticket (customer, organization, owner,
+team and pinned note joined), its tags, the customer's identities, tickets merged into it, the
+timeline (authors joined), the entries' attachments, the customer's other tickets, who else is on
+the ticket, every agent and every team (for the assign and transfer forms and the timeline's names).
+"""
+
+import pytest
+
+from attenda.customers.services import IdentityClaim
+from attenda.tickets.messages import Inbound, InboundFile
+from attenda.tickets.models import Channel, Status
+from attenda.tickets.services import (
+    add_note,
+    assign,
+    mark_presence,
+    receive,
+    reply,
+    set_status,
+    set_tags,
+    transfer,
+)
+from tests.agents.factories import AgentFactory
+from tests.tickets.factories import received_ticket
+
+pytestmark = pytest.mark.django_db
+
+INBOX_QUERIES = 8
+TICKET_PAGE_QUERIES = 13
+
+
+def tickets_in_every_tab(agent, team, count: int) -> None:
+    """``count`` tickets in each tab: the agent's, unassigned, waiting and solved; all tagged."""
+    for number in range(count):
+        mine, unassigned, waiting, solved = (
+            received_ticket(team=team, email=f"{tab}{number}@example.com")
+            for tab in ("mine", "unassigned", "waiting", "solved")
+        )
+        assign(ticket=mine, owner=agent, actor=agent)
+        set_status(ticket=waiting, status=Status.WAITING_ON_CUSTOMER, actor=agent)
+        set_status(ticket=solved, status=Status.SOLVED, actor=agent)
+        for ticket in (mine, unassigned, waiting, solved):
+            set_tags(ticket=ticket, names=["fatura", f"lote-{number}"], actor=agent)
+
+
+@pytest.mark.parametrize("count", [1, 12])
+@pytest.mark.parametrize(
+    ("view", "rows_per_round"),
+    [("mine", 1), ("unassigned", 2), ("open", 3), ("waiting", 1), ("solved", 1)],
+)
+def test_every_inbox_tab_runs_a_fixed_number_of_queries(
+    client, team, agent, view, rows_per_round, count, django_assert_num_queries
+):
+    tickets_in_every_tab(agent, team, count)
+    client.force_login(agent)
+
+    with django_assert_num_queries(INBOX_QUERIES):
+        response = client.get("/", {"view": view, "sort": "priority"})
+
+    assert response.content.decode().count("data-row-link") == count * rows_per_round
+
+
+def test_the_inbox_with_filters_and_a_cursor_runs_the_same_number_of_queries(
+    client, team, agent, django_assert_num_queries
+):
+    tickets_in_every_tab(agent, team, 20)
+    client.force_login(agent)
+    first = client.get("/", {"view": "open", "tag": "fatura", "channel": "email"})
+    cursor = first.context["page"].next_cursor
+
+    with django_assert_num_queries(INBOX_QUERIES):
+        client.get("/", {"view": "open", "tag": "fatura", "channel": "email", "cursor": cursor})
+
+
+def busy_ticket(team, agent, colleague, others: int, entries: int):
+    """A ticket with ``entries`` rounds of replies, notes, attachments and hand-offs, and a customer
+    with ``others`` more tickets."""
+    ticket = received_ticket(team=team)
+    for number in range(others):
+        received_ticket(team=team, subject=f"Outro assunto {number}")
+    for number in range(entries):
+        reply(ticket=ticket, agent=agent, body=f"Resposta {number}")
+        add_note(ticket=ticket, agent=colleague, body=f"Nota {number}")
+        receive(
+            Inbound(
+                channel=Channel.EMAIL,
+                claims=[IdentityClaim(kind="email", value="maria@example.com")],
+                body=f"Mensagem {number}",
+                ticket_number=ticket.pk,
+                files=[
+                    InboundFile(
+                        filename=f"fatura-{number}.pdf",
+                        content_type="application/pdf",
+                        content=f"PDF {number}".encode(),
+                    )
+                ],
+            )
+        )
+        transfer(
+            ticket=ticket,
+            actor=agent,
+            to_agent=colleague if number % 2 == 0 else agent,
+            note=f"Passagem {number}",
+        )
+    set_tags(ticket=ticket, names=["fatura", "reembolso"], actor=agent)
+    mark_presence(ticket=ticket, agent=colleague, activity="viewing")
+    return ticket
+
+
+@pytest.mark.parametrize(("others", "entries"), [(0, 1), (8, 15)])
+def test_the_ticket_page_runs_a_fixed_number_of_queries(
+    client, team, agent, colleague, others, entries, django_assert_num_queries
+):
+    for number in range(entries):
+        AgentFactory(username=f"extra{number}", teams=[team])
+    ticket = busy_ticket(team, agent, colleague, others, entries)
+    client.force_login(colleague)
+
+    with django_assert_num_queries(TICKET_PAGE_QUERIES):
+        response = client.get(f"/tickets/{ticket.pk}/")
+
+    assert response.status_code == 200
+    assert response.content.decode().count('<li class="entry ') == ticket.timeline.count()
