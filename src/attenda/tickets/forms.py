@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_unicode_slug
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from attenda.agents.models import Agent, Team
 from attenda.customers.models import Customer
@@ -42,12 +43,13 @@ def _blank(label: str) -> list[tuple[str, str]]:
     return [("", label)]
 
 
+# Tab names are lists of tickets ("Solved" tickets), which some languages say differently from a status.
 INBOX_VIEW_LABELS = {
-    "mine": _("Mine"),
-    "unassigned": _("Unassigned"),
-    "open": _("All open"),
-    "waiting": _("Waiting"),
-    "solved": _("Solved"),
+    "mine": pgettext_lazy("inbox tab", "Mine"),
+    "unassigned": pgettext_lazy("inbox tab", "Unassigned"),
+    "open": pgettext_lazy("inbox tab", "All open"),
+    "waiting": pgettext_lazy("inbox tab", "Waiting"),
+    "solved": pgettext_lazy("inbox tab", "Solved"),
 }
 SORT_LABELS = {
     "waiting": _("Oldest waiting"),

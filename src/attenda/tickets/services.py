@@ -378,7 +378,11 @@ def acknowledge_handoff(*, ticket: Ticket, agent: Agent) -> Ticket:
     """The receiver has read the hand-off note; it leaves the top of the page but stays on the timeline.
     Only the receiver may say so: for anyone else the note stays pinned."""
     require_view(agent, ticket)
-    ticket = Ticket.objects.select_for_update().select_related("pinned_handoff").get(pk=ticket.pk)
+    ticket = (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("pinned_handoff")
+        .get(pk=ticket.pk)
+    )
     if ticket.pinned_handoff_id is None:
         return ticket
     if not receives_handoff(agent, ticket):
