@@ -112,8 +112,8 @@ def test_the_tabs_count_the_agents_and_the_unassigned_tickets(client, team, agen
 
     response = client.get("/")
 
-    assert '<span class="visually-hidden">1 tickets</span>' in text(response)
-    assert '<span class="visually-hidden">2 tickets</span>' in text(response)
+    assert '<span class="visually-hidden">Number of tickets: 1</span>' in text(response)
+    assert '<span class="visually-hidden">Number of tickets: 2</span>' in text(response)
 
 
 def test_a_row_shows_what_an_agent_needs_to_pick_a_ticket(client, team, agent):
