@@ -8,6 +8,7 @@ from attenda.customers.services import IdentityClaim
 from attenda.tickets.messages import Inbound
 from attenda.tickets.models import Channel, EntryKind, Status, Ticket, TimelineEntry
 from attenda.tickets.services import add_note, assign, receive, reply, set_status, transfer
+from tests.agents.factories import AgentFactory
 from tests.tickets.factories import received_ticket
 
 pytestmark = pytest.mark.django_db
@@ -156,3 +157,16 @@ def test_the_database_refuses_a_second_copy_of_one_channel_message(team):
         )
 
     assert ticket.timeline.count() == 1
+
+
+def test_the_handoff_mail_speaks_the_receivers_language(
+    team, agent, run_tasks, django_capture_on_commit_callbacks
+):
+    receiver = AgentFactory(username="joana", language="pt", teams=[team])
+    ticket = received_ticket(team=team)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        transfer(ticket=ticket, actor=agent, to_agent=receiver, note="Fatura duplicada.")
+    run_tasks()
+
+    assert mail.outbox[0].subject == f"O ticket #{ticket.pk} foi-lhe transferido"

@@ -42,8 +42,9 @@ def retry_delay(attempt: int) -> timedelta:
 
 @task()
 def run_with_retries(task_path: str, args: list, kwargs: dict, attempt: int) -> None:
-    background_task: BackgroundTask = import_string(task_path)
     try:
+        # Inside the try: a task whose code moved or broke is kept for an admin like any other failure.
+        background_task: BackgroundTask = import_string(task_path)
         background_task.func(*args, **kwargs)
     except Exception as error:  # noqa: BLE001 - any failure of the work is retried, then kept.
         if attempt < settings.TASK_MAX_ATTEMPTS:

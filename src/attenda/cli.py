@@ -1,0 +1,439 @@
+"""The `attenda` command: runs the web server and the background worker together, creates the first
+admin, loads demo data, and passes anything else to Django's management commands."""
+
+import argparse
+import getpass
+import hashlib
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+# How long the web server and the worker get to finish what they are doing after Ctrl-C or SIGTERM.
+STOP_GRACE_SECONDS = 20
+# How long the web server may take to start listening before `serve` gives up.
+START_TIMEOUT_SECONDS = 60
+DEMO_PASSWORD_FILE = "demo-password"  # noqa: S105 - the name of a file, not a password.
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "attenda.settings")
+    if argv[:1] == ["manage"]:
+        return manage(argv[1:])
+    arguments = build_parser().parse_args(argv)
+    return arguments.run(arguments)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="attenda",
+        description=(
+            "Attenda, the customer-service platform. Settings come from environment variables"
+            " (see README.md); data lives in ATTENDA_DATA_DIR (default ./.attenda)."
+        ),
+    )
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+
+    serve_parser = commands.add_parser(
+        "serve",
+        help="run the web server and the background worker",
+        description=(
+            "Applies database migrations, collects static files when they changed, then runs the"
+            " web server (uvicorn) and the background worker until Ctrl-C or SIGTERM. On the first"
+            " start it creates an admin and prints the password once."
+        ),
+    )
+    serve_parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve_parser.add_argument("--port", type=int, default=8000, help="port to listen on")
+    serve_parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="number of web server processes (default 1); each serves many connections",
+    )
+    serve_parser.add_argument(
+        "--demo", action="store_true", help="load the demo data first, unless it is already loaded"
+    )
+    serve_parser.add_argument(
+        "--no-worker",
+        dest="worker",
+        action="store_false",
+        help="run the web server only, when workers run elsewhere (`attenda worker`)",
+    )
+    serve_parser.set_defaults(run=serve)
+
+    worker_parser = commands.add_parser(
+        "worker",
+        help="run a background worker",
+        description=(
+            "Runs background tasks: the database queue's worker (ATTENDA_TASK_BACKEND=database) or"
+            " an RQ worker with its scheduler (ATTENDA_TASK_BACKEND=redis). Start as many as needed."
+        ),
+    )
+    worker_parser.set_defaults(run=worker)
+
+    admin_parser = commands.add_parser(
+        "createadmin",
+        help="create an admin account",
+        description="Creates an agent with the admin role. Asks for the password unless given.",
+    )
+    admin_parser.add_argument("username")
+    admin_parser.add_argument("email")
+    admin_parser.add_argument("--password", help="the password (asked for when left out)")
+    admin_parser.set_defaults(run=createadmin)
+
+    demo_parser = commands.add_parser(
+        "demo",
+        help="load demo data",
+        description=(
+            "Loads a demo support desk: 3 teams, 10 agents, customers and tickets in Portuguese,"
+            " Spanish, Romanian, Polish and English. Does nothing when the demo is already loaded."
+        ),
+    )
+    demo_parser.add_argument("--customers", type=int, default=300, help="default 300")
+    demo_parser.add_argument("--tickets", type=int, default=2000, help="default 2000")
+    demo_parser.set_defaults(run=demo)
+
+    commands.add_parser(
+        "manage",
+        help="run a Django management command (`attenda manage help` lists them)",
+        add_help=False,
+    )
+    return parser
+
+
+def _setup() -> None:
+    import django
+
+    django.setup()
+
+
+def manage(argv: list[str]) -> int:
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["attenda manage", *argv])
+    return 0
+
+
+def createadmin(arguments: argparse.Namespace) -> int:
+    _setup()
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    from attenda.agents.models import Agent, Role
+    from attenda.agents.services import create_agent
+
+    if Agent.objects.filter(username=arguments.username).exists():
+        print(f"An agent named {arguments.username} already exists.", file=sys.stderr)
+        return 1
+    password = arguments.password
+    if password is None:
+        if not sys.stdin.isatty():
+            print("Give the password with --password when not at a terminal.", file=sys.stderr)
+            return 1
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Password again: ") != password:
+            print("The passwords differ; nothing was created.", file=sys.stderr)
+            return 1
+    try:
+        validate_password(password, Agent(username=arguments.username, email=arguments.email))
+        create_agent(
+            username=arguments.username,
+            password=password,
+            email=arguments.email,
+            role=Role.ADMIN,
+            actor=None,
+        )
+    except ValidationError as error:
+        for message in error.messages:
+            print(message, file=sys.stderr)
+        return 1
+    print(f"Admin {arguments.username} was created.")
+    return 0
+
+
+def demo(arguments: argparse.Namespace) -> int:
+    _setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from attenda.demo import is_loaded
+
+    call_command("migrate", interactive=False, verbosity=0)
+    if is_loaded():
+        print("The demo data is already loaded; nothing was changed.")
+    else:
+        _load_demo(
+            Path(settings.DATA_DIR), customers=arguments.customers, tickets=arguments.tickets
+        )
+    print(_demo_login(Path(settings.DATA_DIR)))
+    return 0
+
+
+def _load_demo(data_dir: Path, *, customers: int, tickets: int) -> None:
+    from attenda.demo import load_demo
+
+    print(f"Loading demo data: {customers} customers and {tickets} tickets…", flush=True)
+    started = time.monotonic()
+    desk = load_demo(password=_demo_password(data_dir), customers=customers, tickets=tickets)
+    print(
+        f"Loaded {desk.teams} teams, {desk.agents} agents, {desk.customers} customers and"
+        f" {desk.tickets} tickets in {time.monotonic() - started:.1f} s."
+    )
+
+
+def _demo_password(data_dir: Path) -> str:
+    """Made once per data directory and kept there, so every later `serve --demo` can say it."""
+    password_file = data_dir / DEMO_PASSWORD_FILE
+    if not password_file.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        password_file.write_text(secrets.token_urlsafe(9))
+        password_file.chmod(0o600)
+    return password_file.read_text().strip()
+
+
+def _demo_login(data_dir: Path) -> str:
+    from attenda.demo.people import AGENTS
+
+    by_role: dict[str, str] = {}
+    for spec in AGENTS:
+        by_role.setdefault(spec.role, spec.username)
+    password_file = data_dir / DEMO_PASSWORD_FILE
+    password = (
+        f"the password {password_file.read_text().strip()}"
+        if password_file.exists()
+        else "the password shown when the demo was loaded"
+    )
+    return (
+        f"Demo: sign in as {by_role['admin']} (admin), {by_role['supervisor']} (supervisor) or"
+        f" {by_role['agent']} (agent) with {password}."
+    )
+
+
+def _first_admin() -> str:
+    """Someone must be able to sign in: without any agent, make an admin and say its password once."""
+    from attenda.agents.models import Agent, Role
+    from attenda.agents.services import create_agent
+
+    if Agent.objects.exists():
+        return "Sign in with your Attenda account (`attenda createadmin` makes a new admin)."
+    password = secrets.token_urlsafe(12)
+    create_agent(username="admin", password=password, role=Role.ADMIN, actor=None)
+    return (
+        f"Sign in as admin with the password {password}"
+        " (shown only this once: keep it somewhere safe)."
+    )
+
+
+def _static_fingerprint() -> str:
+    from django.contrib.staticfiles.finders import get_finders
+
+    listing = []
+    for finder in get_finders():
+        for path, storage in finder.list(["CVS", ".*", "*~"]):
+            stat = os.stat(storage.path(path))
+            listing.append(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}")
+    return hashlib.sha256("\n".join(sorted(listing)).encode()).hexdigest()
+
+
+def _collect_static() -> None:
+    """Static files are served from STATIC_ROOT; collecting them again is only needed after an
+    upgrade, and takes a while because every file is compressed."""
+    from django.conf import settings
+    from django.core.management import call_command
+
+    stamp = Path(settings.STATIC_ROOT) / ".collected"
+    fingerprint = _static_fingerprint()
+    if stamp.exists() and stamp.read_text() == fingerprint:
+        return
+    call_command("collectstatic", interactive=False, verbosity=0)
+    stamp.write_text(fingerprint)
+
+
+@dataclass
+class Child:
+    name: str
+    process: subprocess.Popen
+
+    def running(self) -> bool:
+        return self.process.poll() is None
+
+
+def _start(name: str, command: list[str], environment: dict[str, str]) -> Child:
+    # A process group of its own, so a terminal's Ctrl-C reaches only `serve`, which then stops
+    # each child once, in order, instead of every process receiving it at the same time.
+    return Child(name, subprocess.Popen(command, env=environment, process_group=0))
+
+
+def _stop(children: list[Child]) -> bool:
+    """Asks each child to finish, then waits; returns False when one had to be killed."""
+    for child in children:
+        if child.running():
+            child.process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    graceful = True
+    for child in children:
+        try:
+            child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            print(f"The {child.name} did not stop in time and was killed.", file=sys.stderr)
+            os.killpg(child.process.pid, signal.SIGKILL)
+            child.process.wait()
+            graceful = False
+    return graceful
+
+
+def _listening(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _address(host: str, port: int) -> tuple[str, str]:
+    """Where to check the server is up, and the address to print for people."""
+    if host in ("0.0.0.0", ""):  # noqa: S104 - comparing, not binding.
+        return "127.0.0.1", f"http://localhost:{port}/"
+    if host == "::":
+        return "::1", f"http://localhost:{port}/"
+    shown = f"[{host}]" if ":" in host else host
+    return host, f"http://{shown}:{port}/"
+
+
+def serve(arguments: argparse.Namespace) -> int:
+    stop_requests: list[int] = []
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop_requests.append(signum)
+
+    # Handlers first: a SIGTERM that arrives while the children start must still stop them.
+    previous = {
+        signum: signal.signal(signum, request_stop) for signum in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        return _serve(arguments, stop_requests)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _serve(arguments: argparse.Namespace, stop_requests: list[int]) -> int:
+    _setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import OperationalError, connections
+
+    from attenda.demo import is_loaded
+
+    data_dir = Path(settings.DATA_DIR)
+    print("Preparing the database and static files…", flush=True)
+    try:
+        call_command("migrate", interactive=False, verbosity=0)
+    except OperationalError as error:
+        print(f"The database cannot be used: {error}", file=sys.stderr)
+        return 1
+    _collect_static()
+    sign_in = []
+    if arguments.demo:
+        if not is_loaded():
+            _load_demo(data_dir, customers=300, tickets=2000)
+        sign_in.append(_demo_login(data_dir))
+    else:
+        sign_in.append(_first_admin())
+    connections.close_all()
+    if stop_requests:
+        return 0
+
+    environment: dict[str, Any] = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": os.environ["DJANGO_SETTINGS_MODULE"],
+        "ATTENDA_DATA_DIR": str(data_dir),
+    }
+    children = [
+        _start(
+            "web server",
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "attenda.asgi:application",
+                "--host",
+                arguments.host,
+                "--port",
+                str(arguments.port),
+                "--workers",
+                str(arguments.processes),
+                "--lifespan",
+                "off",
+                "--proxy-headers",
+                "--timeout-graceful-shutdown",
+                str(STOP_GRACE_SECONDS // 2),
+            ],
+            environment,
+        )
+    ]
+    if arguments.worker and settings.TASK_BACKEND != "immediate":
+        children.append(
+            _start("worker", [sys.executable, "-m", "attenda.cli", "worker"], environment)
+        )
+
+    check_host, url = _address(arguments.host, arguments.port)
+    started = time.monotonic()
+    announced = False
+    while not stop_requests:
+        ended = next((child for child in children if not child.running()), None)
+        if ended is not None:
+            print(
+                f"The {ended.name} stopped unexpectedly (exit code {ended.process.returncode});"
+                " stopping Attenda.",
+                file=sys.stderr,
+            )
+            _stop(children)
+            return 1
+        if not announced and _listening(check_host, arguments.port):
+            announced = True
+            print(f"\nAttenda is running at {url}")
+            for line in sign_in:
+                print(f"  {line}")
+            print("Press Ctrl-C to stop.\n", flush=True)
+        if not announced and time.monotonic() - started > START_TIMEOUT_SECONDS:
+            print("The web server did not start listening in time.", file=sys.stderr)
+            _stop(children)
+            return 1
+        time.sleep(0.2)
+    print("Stopping Attenda…", flush=True)
+    graceful = _stop(children)
+    print("Attenda stopped.", flush=True)
+    return 0 if graceful else 1
+
+
+def worker(arguments: argparse.Namespace) -> int:
+    _setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    if settings.TASK_BACKEND == "redis":
+        queues = settings.TASKS["default"]["QUEUES"]
+        # The scheduler moves retries whose wait is over back onto the queue.
+        call_command("rqworker", *queues, "--with-scheduler", "--job-class", "django_tasks_rq.Job")
+    elif settings.TASK_BACKEND == "database":
+        call_command("db_worker", "--queue-name", "*", "--no-reload")
+    else:
+        print(
+            f"ATTENDA_TASK_BACKEND={settings.TASK_BACKEND} runs tasks inside requests;"
+            " there is no worker to start."
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
