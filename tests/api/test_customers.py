@@ -187,25 +187,27 @@ def test_looking_up_by_two_addresses_at_once_is_refused(api):
     }
 
 
-def test_a_merged_customer_is_found_as_the_one_it_was_merged_into(api, agent):
+def test_a_merged_customer_is_found_as_the_one_it_was_merged_into(api, agent, supervisor):
     survivor = create_customer(
         name="Maria", claims=[IdentityClaim("email", "maria@example.com")], actor=agent
     )
     absorbed = create_customer(
         name="M. Santos", claims=[IdentityClaim("phone", "912345678")], actor=agent
     )
-    merge_customers(survivor_customer=survivor, absorbed=absorbed, actor=agent)
+    merge_customers(survivor_customer=survivor, absorbed=absorbed, actor=supervisor)
 
     response = api.get("/customers", phone="+351 912 345 678")
 
     assert [item["id"] for item in response.json()["items"]] == [survivor.pk]
 
 
-def test_paging_through_customers_shows_each_once_by_name(api, agent):
+def test_paging_through_customers_shows_each_once_by_name(api, agent, supervisor):
     names = ["Ana", "Bruno", "Carla", "Carla", "Diogo"]
     ids = [CustomerFactory(name=name).pk for name in names]
     merged = CustomerFactory(name="Bea")
-    merge_customers(survivor_customer=Customer.objects.get(pk=ids[0]), absorbed=merged, actor=agent)
+    merge_customers(
+        survivor_customer=Customer.objects.get(pk=ids[0]), absorbed=merged, actor=supervisor
+    )
 
     first = api.get("/customers", limit=2).json()
     second = api.get("/customers", limit=2, cursor=first["next_cursor"]).json()
@@ -214,3 +216,34 @@ def test_paging_through_customers_shows_each_once_by_name(api, agent):
     seen = [item["id"] for page in (first, second, third) for item in page["items"]]
     assert seen == ids
     assert third["next_cursor"] is None
+
+
+def test_a_supervisor_merges_two_records_of_one_customer(supervisor_api, agent):
+    survivor = create_customer(
+        name="Maria Santos", claims=[IdentityClaim("email", "maria@example.com")], actor=agent
+    )
+    absorbed = create_customer(
+        name="M. Santos", claims=[IdentityClaim("phone", "912345678")], actor=agent
+    )
+
+    response = supervisor_api.post(f"/customers/{survivor.pk}/merge", {"absorbed_id": absorbed.pk})
+
+    assert response.status_code == 200
+    assert sorted(identity["value"] for identity in response.json()["identities"]) == [
+        "+351912345678",
+        "maria@example.com",
+    ]
+
+
+def test_an_agent_may_not_merge_customers_and_nothing_moves(api, agent):
+    survivor = create_customer(name="Maria Santos", actor=agent)
+    absorbed = create_customer(
+        name="M. Santos", claims=[IdentityClaim("phone", "912345678")], actor=agent
+    )
+
+    response = api.post(f"/customers/{survivor.pk}/merge", {"absorbed_id": absorbed.pk})
+
+    assert response.status_code == 403
+    absorbed.refresh_from_db()
+    assert absorbed.merged_into is None
+    assert absorbed.identities.count() == 1

@@ -47,8 +47,10 @@ def test_the_document_lists_the_endpoints_of_customers_and_tickets(document):
     assert sorted(document["paths"]) == [
         "/api/v1/customers",
         "/api/v1/customers/{customer_id}",
+        "/api/v1/customers/{customer_id}/merge",
         "/api/v1/tickets",
         "/api/v1/tickets/{number}",
+        "/api/v1/tickets/{number}/merge",
         "/api/v1/tickets/{number}/notes",
         "/api/v1/tickets/{number}/owner",
         "/api/v1/tickets/{number}/replies",

@@ -597,3 +597,26 @@ def test_a_ticket_for_a_customer_known_by_phone_joins_that_customer(api, team):
     )
 
     assert response.json()["customer_id"] == identity.customer_id
+
+
+def test_merging_a_ticket_closes_it_and_shows_its_timeline_in_the_other(api, team):
+    kept = received_ticket(team=team, body="A fatura de março está errada.")
+    duplicate = received_ticket(team=team, subject="Outra vez a fatura", body="Escrevo de novo.")
+
+    response = api.post(f"/tickets/{duplicate.pk}/merge", {"into": kept.pk})
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "closed"
+    timeline = api.get(f"/tickets/{kept.pk}/timeline").json()["items"]
+    assert "Escrevo de novo." in [entry["body"] for entry in timeline]
+
+
+def test_a_ticket_cannot_be_merged_into_another_customers_ticket(api, team):
+    kept = received_ticket(team=team, email="maria@example.com")
+    stranger = received_ticket(team=team, email="rui@example.com")
+
+    response = api.post(f"/tickets/{stranger.pk}/merge", {"into": kept.pk})
+
+    assert response.status_code == 422
+    stranger.refresh_from_db()
+    assert (stranger.status, stranger.merged_into_id) == ("new", None)

@@ -897,3 +897,29 @@ def test_a_file_without_a_safe_extension_downloads_without_one(client, team, age
     assert response["Content-Disposition"] == (
         f'attachment; filename="ticket-{ticket.pk}-attachment-{attachment.pk}"'
     )
+
+
+def test_an_agent_merges_a_duplicate_ticket_from_its_page(client, agent, team):
+    kept = received_ticket(team=team, body="A fatura de março está errada.")
+    duplicate = received_ticket(team=team, subject="Outra vez", body="Escrevo de novo.")
+    client.force_login(agent)
+
+    response = client.post(f"/tickets/{duplicate.pk}/merge/", {"merge-into": kept.pk})
+
+    assert response.status_code == 302
+    duplicate.refresh_from_db()
+    assert (duplicate.status, duplicate.merged_into_id) == ("closed", kept.pk)
+    assert "Escrevo de novo." in client.get(f"/tickets/{kept.pk}/").content.decode()
+
+
+def test_merging_into_a_ticket_the_agent_cannot_see_is_refused(client, agent, team, other_team):
+    hidden = received_ticket(team=other_team)
+    mine = received_ticket(team=team)
+    client.force_login(agent)
+
+    response = client.post(f"/tickets/{mine.pk}/merge/", {"merge-into": hidden.pk})
+
+    assert response.status_code == 422
+    assert f"There is no ticket #{hidden.pk} that you can see." in response.content.decode()
+    mine.refresh_from_db()
+    assert mine.merged_into_id is None

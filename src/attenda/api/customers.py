@@ -14,6 +14,7 @@ from attenda.api.schemas import (
     CustomerUpdateIn,
     ErrorOut,
     IdentityIn,
+    MergeCustomerIn,
 )
 from attenda.core.pagination import Page
 from attenda.customers import queries, services
@@ -90,3 +91,18 @@ def update_customer(request: HttpRequest, customer_id: int, payload: CustomerUpd
         add_claims=_claims(payload.add_identities),
         actor=request.auth,
     )
+
+
+@router.post(
+    "/{customer_id}/merge",
+    response={200: CustomerOut, **ERRORS},
+    summary="Merge another customer in",
+)
+def merge_customer(request: HttpRequest, customer_id: int, payload: MergeCustomerIn) -> Customer:
+    """The absorbed customer's identities and tickets move here; supervisors and admins only."""
+    survivor = get_object_or_404(Customer, pk=customer_id)
+    absorbed = Customer.objects.filter(pk=payload.absorbed_id).first()
+    if absorbed is None:
+        raise ValidationError({"absorbed_id": [_("There is no customer with this id.")]})
+    services.merge_customers(survivor_customer=survivor, absorbed=absorbed, actor=request.auth)
+    return read_customer(request, customer_id)

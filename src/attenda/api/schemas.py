@@ -212,6 +212,14 @@ class AssignIn(Input):
     reason: str = ""
 
 
+class MergeTicketIn(Input):
+    into: int = Field(description="The number of the ticket this one is merged into.")
+
+
+class MergeCustomerIn(Input):
+    absorbed_id: int = Field(description="The customer merged into this one; it then points here.")
+
+
 class TagsIn(Input):
     tags: list[str] = Field(max_length=50, description="The ticket's tags after the change.")
 

@@ -13,6 +13,7 @@ from attenda.api.errors import Conflict
 from attenda.api.schemas import (
     AssignIn,
     ErrorOut,
+    MergeTicketIn,
     NoteIn,
     PageQuery,
     ReplyIn,
@@ -173,6 +174,22 @@ def set_tags(request: HttpRequest, number: int, payload: TagsIn) -> Ticket:
     ticket = _visible_ticket(request.auth, number)
     services.set_tags(ticket=ticket, names=payload.tags, actor=request.auth)
     return ticket
+
+
+@router.post(
+    "/{number}/merge", response={200: TicketOut, **ERRORS}, summary="Merge a ticket into another"
+)
+def merge_ticket(request: HttpRequest, number: int, payload: MergeTicketIn) -> Ticket:
+    """This ticket closes and points at the ticket it was merged into, whose timeline then shows
+    both. Both must belong to the same customer."""
+    absorbed = _visible_ticket(request.auth, number)
+    target = visible_tickets(request.auth).filter(pk=payload.into).first()
+    if target is None:
+        raise ValidationError(
+            {"into": [_("There is no ticket with this number that you can see.")]}
+        )
+    services.merge_tickets(target=target, absorbed=absorbed, actor=request.auth)
+    return _visible_ticket(request.auth, number)
 
 
 @router.post(

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -168,7 +168,10 @@ def update_customer(
 @transaction.atomic
 def merge_customers(*, survivor_customer: Customer, absorbed: Customer, actor: Agent) -> Customer:
     """Two records of one person become one: identities and tickets move to the survivor, and the
-    absorbed record stays, pointing at it, so links and history still resolve."""
+    absorbed record stays, pointing at it, so links and history still resolve. Supervisors and
+    admins only: a wrong merge mixes two people's histories."""
+    if not actor.is_supervisor:
+        raise PermissionDenied
     if survivor_customer.pk == absorbed.pk or absorbed.merged_into_id is not None:
         raise ValidationError(_("These customers cannot be merged."))
     Identity.objects.filter(customer=absorbed).update(customer=survivor_customer)

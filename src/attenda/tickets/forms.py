@@ -251,6 +251,16 @@ class TagsForm(AgentPageForm):
         return [name for name in self.cleaned_data["tags"].split(",") if name.strip()]
 
 
+class MergeForm(AgentPageForm):
+    into = forms.IntegerField(
+        label=_("Merge into ticket number"),
+        min_value=1,
+        help_text=_(
+            "Another ticket of the same customer; this one closes and its timeline joins that one."
+        ),
+    )
+
+
 class ContactForm(AgentPageForm):
     """A phone call or an office visit, on one of the customer's open tickets or a new one."""
 

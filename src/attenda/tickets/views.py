@@ -34,6 +34,7 @@ from attenda.tickets.forms import (
     ContactForm,
     DetailsForm,
     InboxFilterForm,
+    MergeForm,
     NoteForm,
     ReplyForm,
     StatusForm,
@@ -181,6 +182,7 @@ def _ticket_context(
         "details_form": DetailsForm(
             prefix="details", initial={"kind": ticket.kind, "priority": ticket.priority}
         ),
+        "merge_form": MergeForm(prefix="merge"),
         "tags_form": TagsForm(
             prefix="tags", initial={"tags": ", ".join(tag.name for tag in ticket.tags.all())}
         ),
@@ -243,6 +245,7 @@ TRANSFER = Action("transfer_form", "transfer", TransferForm, swap="ticket_action
 STATUS = Action("status_form", "status", StatusForm, swap="ticket_actions")
 DETAILS = Action("details_form", "details", DetailsForm, swap="ticket_actions")
 TAGS = Action("tags_form", "tags", TagsForm, swap="ticket_actions")
+MERGE = Action("merge_form", "merge", MergeForm, swap="ticket_actions")
 
 
 def _act(
@@ -378,6 +381,23 @@ def set_tags(request: HttpRequest, number: int) -> HttpResponse:
         services.set_tags(ticket=ticket, names=data["tags"], actor=request.user)
 
     return _act(request, number, TAGS, perform, _("The tags were saved."))
+
+
+@login_required
+@require_POST
+def merge(request: HttpRequest, number: int) -> HttpResponse:
+    def perform(ticket: Ticket, data: dict) -> None:
+        target = visible_tickets(request.user).filter(pk=data["into"]).first()
+        if target is None:
+            raise ValidationError(
+                {
+                    "into": _("There is no ticket #%(number)s that you can see.")
+                    % {"number": data["into"]}
+                }
+            )
+        services.merge_tickets(target=target, absorbed=ticket, actor=request.user)
+
+    return _act(request, number, MERGE, perform, _("The ticket was merged."))
 
 
 @login_required
