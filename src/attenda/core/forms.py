@@ -10,3 +10,13 @@ class PreferencesForm(forms.Form):
     time_zone = forms.CharField(
         label=_("Time zone"), max_length=64, validators=[validate_time_zone]
     )
+
+
+class AuditFilterForm(forms.Form):
+    object_type = forms.CharField(
+        label=_("Kind of record"),
+        max_length=40,
+        required=False,
+        help_text=_("Such as tickets.ticket."),
+    )
+    object_id = forms.CharField(label=_("Record number"), max_length=40, required=False)

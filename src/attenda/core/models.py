@@ -23,7 +23,10 @@ class AuditEntry(models.Model):
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit entries")
         indexes = [
-            models.Index(fields=["object_type", "object_id", "created_at"], name="audit_object_idx")
+            models.Index(
+                fields=["object_type", "object_id", "created_at", "id"], name="audit_object_idx"
+            ),
+            models.Index(fields=["created_at", "id"], name="audit_recent_idx"),
         ]
 
     def __str__(self) -> str:

@@ -15,5 +15,6 @@ urlpatterns = [
         views.run_again,
         name="run_failed_task_again",
     ),
+    path("admin/audit/", views.audit_log, name="audit_log"),
     path("healthz", views.health, name="health"),
 ]

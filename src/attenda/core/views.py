@@ -10,8 +10,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from attenda.agents.services import update_preferences
-from attenda.core.forms import PreferencesForm
+from attenda.core.forms import AuditFilterForm, PreferencesForm
 from attenda.core.models import FailedTask
+from attenda.core.pagination import InvalidCursor
+from attenda.core.queries import audit_page
 from attenda.core.tasks import run_failed_task_again
 
 
@@ -56,3 +58,34 @@ def run_again(request: HttpRequest, failed_task_id: int) -> HttpResponse:
 def health(request: HttpRequest) -> HttpResponse:
     connection.ensure_connection()
     return JsonResponse({"status": "ok"})
+
+
+@login_required
+def audit_log(request: HttpRequest) -> HttpResponse:
+    """Who changed what and when, for admins; one object's history with ?object_type=&object_id=."""
+    _require_admin(request)
+    form = AuditFilterForm(request.GET)
+    filters = form.cleaned_data if form.is_valid() else {}
+    try:
+        page = audit_page(
+            object_type=filters.get("object_type", ""),
+            object_id=filters.get("object_id", ""),
+            cursor=request.GET.get("cursor") or None,
+        )
+    except InvalidCursor:
+        messages.error(request, _("That page link is no longer valid; here is the first page."))
+        page = audit_page(
+            object_type=filters.get("object_type", ""),
+            object_id=filters.get("object_id", ""),
+            cursor=None,
+        )
+    next_query = None
+    if page.next_cursor:
+        query = request.GET.copy()
+        query["cursor"] = page.next_cursor
+        next_query = query.urlencode()
+    return render(
+        request,
+        "core/audit_log.html",
+        {"form": form, "entries": page.items, "next_query": next_query, "nav": "audit_log"},
+    )
