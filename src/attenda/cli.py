@@ -327,6 +327,9 @@ def serve(arguments: argparse.Namespace) -> int:
 
 
 def _serve(arguments: argparse.Namespace, stop_requests: list[int]) -> int:
+    # Links in mail point where this server listens, unless the operator says otherwise; the
+    # children inherit the environment.
+    os.environ.setdefault("ATTENDA_BASE_URL", f"http://{arguments.host}:{arguments.port}")
     _setup()
     from django.conf import settings
     from django.core.management import call_command
