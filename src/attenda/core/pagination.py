@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Model, Q, QuerySet
+from django.db import connections
+from django.db.models import F, Model, Q, QuerySet
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 
 
 class InvalidCursor(ValueError):
@@ -47,9 +49,17 @@ def decode_cursor(cursor: str, model: type[Model], order: Sequence[str]) -> list
         raise InvalidCursor(cursor) from error
 
 
-def after(order: Sequence[str], values: Sequence[Any]) -> Q:
-    """Rows strictly after ``values`` in ``order``, written as ``a >= x AND (a > x OR (a = x AND …))``
-    so the leading column gives the database an index range to start from."""
+def after(order: Sequence[str], values: Sequence[Any], *, row_comparison: bool = False) -> Q:
+    """Rows strictly after ``values`` in ``order``.
+
+    Where the database compares rows and every column sorts the same way, this is
+    ``(a, b) > (x, y)``: one index range that PostgreSQL estimates by its leading column. Otherwise
+    ``a >= x AND (a > x OR (a = x AND …))``, whose leading range SQLite uses; PostgreSQL would
+    misjudge that form's size and read every later row before sorting them."""
+    directions = {_field_name(item)[1] for item in order}
+    if row_comparison and len(order) > 1 and len(directions) == 1:
+        lookup = TupleLessThan if directions.pop() else TupleGreaterThan
+        return Q(lookup(Tuple(*(F(_field_name(item)[0]) for item in order)), tuple(values)))
     name, descending = _field_name(order[0])
     beyond = Q(**{f"{name}__{'lt' if descending else 'gt'}": values[0]})
     if len(order) == 1:
@@ -60,7 +70,9 @@ def after(order: Sequence[str], values: Sequence[Any]) -> Q:
 
 def keyset_page(queryset: QuerySet, *, order: Sequence[str], cursor: str | None, size: int) -> Page:
     if cursor:
-        queryset = queryset.filter(after(order, decode_cursor(cursor, queryset.model, order)))
+        values = decode_cursor(cursor, queryset.model, order)
+        row_comparison = connections[queryset.db].features.supports_tuple_lookups
+        queryset = queryset.filter(after(order, values, row_comparison=row_comparison))
     rows = list(queryset.order_by(*order)[: size + 1])
     has_more = len(rows) > size
     rows = rows[:size]
