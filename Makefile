@@ -1,0 +1,50 @@
+# Million-ticket benchmarks (benchmarks/README.md). `make bench` builds each benchmark database once
+# (SQLite file and PostgreSQL database `attenda_bench`), then measures the agent's pages on both.
+#   make bench                       load if missing, then measure, on SQLite and PostgreSQL
+#   make bench-sqlite | bench-postgres
+#   make bench TICKETS=100000        a smaller run (its own load, replacing the million)
+#   make bench-reload-sqlite | bench-reload-postgres | bench-clean
+
+PYTHON ?= .venv/bin/python
+TICKETS ?= 1000000
+ENTRIES ?= 3
+REQUESTS ?= 200
+WARMUP ?= 20
+DEPTH ?= 500
+SQLITE_URL ?= sqlite:///$(CURDIR)/benchmarks/results/bench.db
+POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/attenda_bench
+
+LOAD = $(PYTHON) -m benchmarks.load --tickets $(TICKETS) --entries-per-ticket $(ENTRIES)
+MEASURE = $(PYTHON) -m benchmarks.inbox --requests $(REQUESTS) --warmup $(WARMUP) --depth $(DEPTH)
+
+.PHONY: bench bench-sqlite bench-postgres bench-load-sqlite bench-load-postgres \
+	bench-reload-sqlite bench-reload-postgres bench-clean
+
+# Both engines are measured even when the first misses a target; the exit status tells.
+bench:
+	@status=0; \
+	$(MAKE) --no-print-directory bench-sqlite || status=1; \
+	$(MAKE) --no-print-directory bench-postgres || status=1; \
+	exit $$status
+
+bench-sqlite: bench-load-sqlite
+	$(MEASURE) --database-url $(SQLITE_URL)
+
+bench-postgres: bench-load-postgres
+	$(MEASURE) --database-url $(POSTGRES_URL)
+
+bench-load-sqlite:
+	$(LOAD) --if-missing --database-url $(SQLITE_URL)
+
+bench-load-postgres:
+	$(LOAD) --if-missing --database-url $(POSTGRES_URL)
+
+bench-reload-sqlite:
+	$(LOAD) --database-url $(SQLITE_URL)
+
+bench-reload-postgres:
+	$(LOAD) --database-url $(POSTGRES_URL)
+
+bench-clean:
+	$(PYTHON) -m benchmarks.load --drop --database-url $(SQLITE_URL)
+	$(PYTHON) -m benchmarks.load --drop --database-url $(POSTGRES_URL)
