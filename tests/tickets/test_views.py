@@ -11,7 +11,7 @@ from attenda.customers.models import Customer, IdentityKind
 from attenda.customers.services import IdentityClaim
 from attenda.tickets.messages import Inbound, InboundFile
 from attenda.tickets.models import Attachment, Channel, EntryKind, Priority, Status, Ticket
-from attenda.tickets.services import assign, receive, set_status, set_tags, transfer
+from attenda.tickets.services import add_note, assign, receive, set_status, set_tags, transfer
 from tests.customers.factories import IdentityFactory
 from tests.tickets.factories import received_ticket
 
@@ -923,3 +923,29 @@ def test_merging_into_a_ticket_the_agent_cannot_see_is_refused(client, agent, te
     assert f"There is no ticket #{hidden.pk} that you can see." in response.content.decode()
     mine.refresh_from_db()
     assert mine.merged_into_id is None
+
+
+def test_a_long_timeline_can_be_read_whole_page_by_page(client, agent, team):
+    ticket = received_ticket(team=team, body="Primeira mensagem.")
+    for number in range(1, 205):
+        add_note(ticket=ticket, agent=agent, body=f"Nota {number}.")
+    client.force_login(agent)
+
+    ticket_page = client.get(f"/tickets/{ticket.pk}/").content.decode()
+    first = client.get(f"/tickets/{ticket.pk}/timeline/")
+    second = client.get(f"/tickets/{ticket.pk}/timeline/{first.context['next_url']}")
+
+    assert "Show the whole timeline" in ticket_page
+    assert "Primeira mensagem." not in ticket_page
+    assert [item.entry.body for item in first.context["timeline"]][:2] == [
+        "Primeira mensagem.",
+        "Nota 1.",
+    ]
+    assert [item.entry.body for item in second.context["timeline"]][0] == "Nota 50."
+
+
+def test_an_outsider_cannot_read_a_whole_timeline(client, outsider, team):
+    ticket = received_ticket(team=team)
+    client.force_login(outsider)
+
+    assert client.get(f"/tickets/{ticket.pk}/timeline/").status_code == 404

@@ -13,6 +13,7 @@ urlpatterns = [
     path("tickets/<int:number>/details/", views.change_details, name="ticket_details"),
     path("tickets/<int:number>/tags/", views.set_tags, name="ticket_tags"),
     path("tickets/<int:number>/merge/", views.merge, name="ticket_merge"),
+    path("tickets/<int:number>/timeline/", views.whole_timeline, name="ticket_timeline"),
     path(
         "tickets/<int:number>/hand-off/read/",
         views.acknowledge_handoff,

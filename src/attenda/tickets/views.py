@@ -198,6 +198,20 @@ def _visible_ticket(agent: Agent, number: int) -> Ticket:
     return ticket
 
 
+def _timeline_items(
+    ticket: Ticket, entries: list[TimelineEntry], colleagues: Colleagues
+) -> list[TimelineItem]:
+    return [
+        TimelineItem(
+            entry=entry,
+            headline=headline(entry, colleagues),
+            internal=entry.kind in (EntryKind.NOTE, EntryKind.TRANSFER),
+            from_ticket=entry.ticket_id if entry.ticket_id != ticket.pk else None,
+        )
+        for entry in entries
+    ]
+
+
 def _ticket_context(
     request: HttpRequest,
     page: queries.TicketPage,
@@ -232,15 +246,7 @@ def _ticket_context(
         "customer": page.customer,
         "customer_language": languages.get(page.customer.language, page.customer.language),
         "ticket_language": languages.get(ticket.language, ticket.language),
-        "timeline": [
-            TimelineItem(
-                entry=entry,
-                headline=headline(entry, colleagues),
-                internal=entry.kind in (EntryKind.NOTE, EntryKind.TRANSFER),
-                from_ticket=entry.ticket_id if entry.ticket_id != ticket.pk else None,
-            )
-            for entry in page.timeline
-        ],
+        "timeline": _timeline_items(ticket, page.timeline, colleagues),
         "timeline_truncated": len(page.timeline) >= queries.TIMELINE_LIMIT,
         "other_tickets": page.other_tickets,
         "others_present": page.others_present,
@@ -262,6 +268,24 @@ def _ticket_page_or_404(agent: Agent, number: int) -> queries.TicketPage:
 def ticket(request: HttpRequest, number: int) -> HttpResponse:
     page = _ticket_page_or_404(request.user, number)
     return render(request, "tickets/ticket.html", _ticket_context(request, page))
+
+
+@login_required
+def whole_timeline(request: HttpRequest, number: int) -> HttpResponse:
+    """Every entry of a ticket, oldest first, a page at a time; the ticket page shows the latest."""
+    ticket = _visible_ticket(request.user, number)
+    try:
+        page = queries.timeline_page(ticket, cursor=request.GET.get("cursor") or None)
+    except InvalidCursor:
+        messages.error(request, _("That page link is no longer valid; here is the first page."))
+        page = queries.timeline_page(ticket, cursor=None)
+    context = {
+        "nav": "inbox",
+        "ticket": ticket,
+        "timeline": _timeline_items(ticket, page.items, Colleagues.around(ticket)),
+        "next_url": next_page_url(request, page),
+    }
+    return render(request, "tickets/timeline.html", context)
 
 
 @dataclass(frozen=True)
