@@ -153,7 +153,7 @@ class TicketOut(Schema):
 
     @staticmethod
     def resolve_tags(ticket) -> list[str]:
-        return [tag.name for tag in ticket.tags.all()]
+        return ticket.tag_names
 
     @staticmethod
     def resolve_merged_into(ticket) -> int | None:

@@ -3,7 +3,6 @@ services the agent's pages use. A ticket the agent may not see answers 404, exac
 does not exist."""
 
 from django.core.exceptions import ValidationError
-from django.db.models import prefetch_related_objects
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
@@ -133,9 +132,7 @@ def list_tickets(request: HttpRequest, filters: Query[TicketFilters]) -> Page:
 
 @router.get("/{number}", response={200: TicketOut, **ERRORS}, summary="Read a ticket")
 def read_ticket(request: HttpRequest, number: int) -> Ticket:
-    ticket = _visible_ticket(request.auth, number)
-    prefetch_related_objects([ticket], "tags")
-    return ticket
+    return _visible_ticket(request.auth, number)
 
 
 @router.patch(

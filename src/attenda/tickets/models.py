@@ -170,6 +170,12 @@ class Ticket(models.Model):
         return f"#{self.pk} {self.subject}"
 
     @property
+    def tag_names(self) -> list[str]:
+        """From the tags a list loaded with the ticket (``queries.WITH_TAGS``), else one query."""
+        tags = getattr(self, "loaded_tags", None)
+        return [tag.name for tag in (self.tags.all() if tags is None else tags)]
+
+    @property
     def number(self) -> int:
         return self.pk
 

@@ -14,9 +14,7 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import formats
 from django.utils.cache import patch_vary_headers
-from django.utils.timezone import template_localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -54,6 +52,7 @@ from attenda.tickets.models import (
     TimelineEntry,
 )
 from attenda.tickets.permissions import can_view, receives_handoff, visible_tickets
+from attenda.tickets.rows import inbox_rows
 
 
 def wants_partial(request: HttpRequest) -> bool:
@@ -128,7 +127,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
             for name, label in form.fields["view"].choices
         ],
         "page": page,
-        "rows": _inbox_rows(page.items),
+        "rows": inbox_rows(page.items),
         "next_url": next_page_url(request, page),
         "notices": notices,
         "filtered": form.is_filtered(),
@@ -136,40 +135,6 @@ def inbox(request: HttpRequest) -> HttpResponse:
     }
     template = "tickets/inbox.html#inbox" if wants_partial(request) else "tickets/inbox.html"
     return vary_on_htmx(render(request, template, context))
-
-
-@dataclass(frozen=True)
-class InboxRow:
-    ticket: Ticket
-    url: str
-    status: str
-    priority: str
-    waiting_iso: str
-    waiting_text: str
-
-
-def _inbox_rows(tickets: list[Ticket]) -> list[InboxRow]:
-    """What the table shows of each ticket, made in one pass: ``get_status_display`` rebuilds its
-    dict of translated choices on each call, and the template's ``url`` and ``date`` per row were
-    a good part of the page's time."""
-    statuses = {value: str(label) for value, label in Status.choices}
-    priorities = {value: str(label) for value, label in Priority.choices}
-    # Every ticket's address is this prefix and its number.
-    link = reverse("ticket", args=[0]).removesuffix("0/")
-    rows = []
-    for ticket in tickets:
-        waiting = template_localtime(ticket.waiting_since)
-        rows.append(
-            InboxRow(
-                ticket=ticket,
-                url=f"{link}{ticket.number}/",
-                status=statuses.get(ticket.status, ticket.status),
-                priority=priorities.get(ticket.priority, ticket.priority),
-                waiting_iso=waiting.isoformat(),
-                waiting_text=formats.date_format(waiting, "SHORT_DATETIME_FORMAT"),
-            )
-        )
-    return rows
 
 
 def _query_with(query: QueryDict, **values: str) -> str:
@@ -234,9 +199,7 @@ def _ticket_context(
             prefix="details", initial={"kind": ticket.kind, "priority": ticket.priority}
         ),
         "merge_form": MergeForm(prefix="merge"),
-        "tags_form": TagsForm(
-            prefix="tags", initial={"tags": ", ".join(tag.name for tag in ticket.tags.all())}
-        ),
+        "tags_form": TagsForm(prefix="tags", initial={"tags": ", ".join(ticket.tag_names)}),
         **(bound or {}),
     }
     languages = dict(settings.LANGUAGES)
