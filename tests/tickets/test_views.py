@@ -52,6 +52,28 @@ def test_the_inbox_opens_on_the_agents_own_open_tickets(client, team, agent):
     assert '<a href="?view=mine" aria-current="page">Mine</a>' in text(response)
 
 
+def test_the_inbox_rows_show_each_column_escaped(client, team, agent):
+    ticket = received_ticket(
+        team=team, name="Ana <b>& Filhos</b>", subject="<script>alert(1)</script>" + "x" * 130
+    )
+    set_tags(ticket=ticket, names=["fatura", "urgente"], actor=agent)
+    client.force_login(agent)
+
+    page = text(client.get("/", {"view": "open"}))
+
+    row = re.search(r"<tr><td class=\"number\">.*?</tr>", page).group(0)
+    assert (
+        f'<a href="/tickets/{ticket.pk}/" data-row-link>&lt;script&gt;alert(1)&lt;/script&gt;'
+        in row
+    )
+    assert "&lt;/script&gt;" + "x" * 94 + "…</a>" in row  # 120 characters, the last an ellipsis
+    assert "<td>Ana &lt;b&gt;&amp; Filhos&lt;/b&gt;</td>" in row
+    assert '<span class="badge status-new">New</span>' in row
+    assert f"<td>{team.name}</td>" in row
+    assert '<span class="muted">Nobody</span>' in row
+    assert '<span class="tag">fatura</span> <span class="tag">urgente</span>' in row
+
+
 def test_the_inbox_lists_only_the_tickets_of_the_agents_teams(client, team, other_team, agent):
     ours = received_ticket(team=team, email="a@example.com")
     received_ticket(team=other_team, email="b@example.com")
