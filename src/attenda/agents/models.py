@@ -39,6 +39,11 @@ class Role(models.TextChoices):
     ADMIN = "admin", _("Admin")
 
 
+def display_name(first_name: str, last_name: str, username: str) -> str:
+    """How Attenda names an agent: the full name, or the username when there is none."""
+    return f"{first_name} {last_name}".strip() or username
+
+
 class Agent(AbstractUser):
     """A person who works tickets. Agents see their teams' tickets, supervisors manage their teams,
     admins configure Attenda."""
@@ -62,7 +67,7 @@ class Agent(AbstractUser):
 
     @property
     def display_name(self) -> str:
-        return self.get_full_name() or self.username
+        return display_name(self.first_name, self.last_name, self.username)
 
     @property
     def is_admin(self) -> bool:

@@ -14,7 +14,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from attenda.agents.models import Agent, Team
+from attenda.agents.models import Agent, Team, display_name
 from attenda.customers.models import Customer
 from attenda.tickets.models import Channel, Kind, Priority, Status, Ticket
 from attenda.tickets.queries import INBOX_VIEWS, SORTS, InboxFilters
@@ -237,37 +237,54 @@ class NoteForm(AgentPageForm):
 
 
 @dataclass(frozen=True)
+class Colleague:
+    """What the ticket page shows of an agent: the assign and transfer lists and the timeline's names."""
+
+    pk: int
+    display_name: str
+    is_active: bool
+    in_ticket_team: bool
+
+
+@dataclass(frozen=True)
 class Colleagues:
     """Every agent and team, read once per ticket page: the assign and transfer forms offer them, and
     the timeline names the people and teams its entries mention by id."""
 
-    agents: dict[int, Agent]
+    agents: dict[int, Colleague]
     teams: dict[int, Team]
     ticket_team_id: int | None
 
     @classmethod
     def around(cls, ticket: Ticket) -> "Colleagues":
-        """Two queries. Each agent carries ``in_ticket_team``, for the supervisor's assign list."""
+        """Two queries. Agents are read as plain values: there may be hundreds, and building an Agent
+        for each cost more than the rest of the forms together."""
         membership = Agent.teams.through.objects.filter(
             agent_id=OuterRef("pk"), team_id=ticket.team_id
         )
-        # Only what the forms and headlines show: a whole Agent costs four times as much to build,
-        # and there may be hundreds. The services load whatever else they need.
         agents = (
-            Agent.objects.only("username", "first_name", "last_name", "is_active")
-            .annotate(in_ticket_team=Exists(membership))
+            Agent.objects.annotate(in_ticket_team=Exists(membership))
             .order_by("first_name", "last_name", "username")
+            .values_list("pk", "first_name", "last_name", "username", "is_active", "in_ticket_team")
         )
         return cls(
-            agents={agent.pk: agent for agent in agents},
+            agents={
+                pk: Colleague(
+                    pk=pk,
+                    display_name=display_name(first_name, last_name, username),
+                    is_active=is_active,
+                    in_ticket_team=in_ticket_team,
+                )
+                for pk, first_name, last_name, username, is_active, in_ticket_team in agents
+            },
             teams={team.pk: team for team in Team.objects.order_by("name")},
             ticket_team_id=ticket.team_id,
         )
 
-    def active_agents(self) -> list[Agent]:
+    def active_agents(self) -> list[Colleague]:
         return [agent for agent in self.agents.values() if agent.is_active]
 
-    def assignable(self) -> list[Agent]:
+    def assignable(self) -> list[Colleague]:
         """Owners must be in the ticket's team; a ticket without a team can go to anyone."""
         if self.ticket_team_id is None:
             return self.active_agents()
@@ -283,7 +300,8 @@ class ChoosesColleagues(AgentPageForm):
         self.agent = agent
 
     def _agent(self, value: str) -> Agent | None:
-        return self.colleagues.agents[int(value)] if value else None
+        """The agent chosen (the field offered only colleagues), loaded whole for the service."""
+        return Agent.objects.get(pk=int(value)) if value else None
 
 
 class AssignForm(ChoosesColleagues):
@@ -291,12 +309,10 @@ class AssignForm(ChoosesColleagues):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        owners = self.colleagues.assignable()
-        if self.agent.is_active and self.agent not in owners:
-            owners.append(self.agent)  # "Take it" is offered to whoever can see the ticket.
-        self.fields["owner"].choices = _blank(_("Nobody")) + [
-            (owner.pk, owner.display_name) for owner in owners
-        ]
+        owners = [(owner.pk, owner.display_name) for owner in self.colleagues.assignable()]
+        if self.agent.is_active and (self.agent.pk, self.agent.display_name) not in owners:
+            owners.append((self.agent.pk, self.agent.display_name))  # "Take it" is for anyone here.
+        self.fields["owner"].choices = _blank(_("Nobody")) + owners
 
     def clean_owner(self) -> Agent | None:
         return self._agent(self.cleaned_data["owner"])
