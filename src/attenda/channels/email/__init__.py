@@ -1,0 +1,1 @@
+"""The email channel: parsing real-world mail, threading headers, bounces, loops and sending."""

@@ -1,0 +1,51 @@
+"""Every raw mail of the shared corpus (about 1,100 files from ten projects: bounces, spam, MIME
+torture tests, broken encodings) is read without the parser failing inside."""
+
+import re
+
+from attenda.channels.email.parsing import ParsedMail, parse_message
+from tests.corpus import corpus_path
+
+NOT_MAIL = {".yml", ".json", ".md"}
+# What parse_message and its per-part guard write when an exception escaped the parsing code.
+INTERNAL_FAILURE = re.compile(r"could not be read \(\w+\(")
+MBOX_SEPARATOR = re.compile(rb"^From [^\r\n]*\r?\n", re.MULTILINE)
+
+
+def _failures(name: str, parsed: ParsedMail) -> list[str]:
+    return [f"{name}: {problem}" for problem in parsed.problems if INTERNAL_FAILURE.search(problem)]
+
+
+def test_every_corpus_mail_is_read_without_an_internal_failure():
+    root = corpus_path("email")
+    files = sorted(
+        path
+        for path in root.rglob("*")
+        if path.is_file() and path.suffix not in NOT_MAIL and path.name != ".gitattributes"
+    )
+    failures: list[str] = []
+
+    for path in files:
+        failures += _failures(str(path.relative_to(root)), parse_message(path.read_bytes()))
+
+    assert len(files) > 1000
+    assert failures == []
+
+
+def test_every_message_of_the_sisimai_mbox_files_is_read():
+    mailbox = corpus_path("email", "sisimai-set-of-emails", "mailbox")
+    messages = [
+        message
+        for path in sorted(mailbox.iterdir())
+        for message in MBOX_SEPARATOR.split(path.read_bytes())
+        if message.strip()
+    ]
+    failures: list[str] = []
+
+    for number, message in enumerate(messages):
+        parsed = parse_message(message)
+        failures += _failures(f"mbox message {number}", parsed)
+        failures += [] if parsed.sender else [f"mbox message {number}: no sender"]
+
+    assert len(messages) >= 37
+    assert failures == []
