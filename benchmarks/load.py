@@ -37,8 +37,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--drop", action="store_true", help="drop this database and its load report, load nothing"
     )
+    parser.add_argument("--report", type=Path, help="default: benchmarks/results/load-ENGINE.json")
     args = parser.parse_args(argv)
-    report_path = database.RESULTS / f"load-{database.label(args.database_url)}.json"
+    report_path = args.report or database.RESULTS / f"load-{database.label(args.database_url)}.json"
     if args.drop:
         database.drop(args.database_url)
         report_path.unlink(missing_ok=True)

@@ -259,14 +259,16 @@ TICKET_FIELDS = (
 )  # fmt: skip
 ENTRY_FIELDS = (
     "id", "ticket", "kind", "created_at", "author_agent", "author_customer", "channel", "body",
-    "language", "external_id", "data", "raw",
+    "language", "external_id", "data", "raw", "delivery", "delivery_note",
 )  # fmt: skip
 TICKET_TAG_FIELDS = ("id", "ticket_id", "tag_id")
 CUSTOMER_FIELDS = (
     "id", "name", "organization", "language", "country", "notes", "merged_into", "created_at",
     "updated_at",
 )  # fmt: skip
-IDENTITY_FIELDS = ("id", "customer", "kind", "value", "created_at")
+IDENTITY_FIELDS = (
+    "id", "customer", "kind", "value", "created_at", "undeliverable_since", "undeliverable_reason",
+)  # fmt: skip
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC).replace(tzinfo=None)
 DAY = 86_400_000_000  # microseconds
@@ -404,10 +406,12 @@ class Population:
             local = name.split()[0].lower().encode("ascii", "ignore").decode() or "client"
             domain = MAIL_DOMAINS[n % len(MAIL_DOMAINS)]
             identity_id += 1
-            yield (identity_id, n, "email", f"{local}.{n}@{domain}", created)
+            yield (identity_id, n, "email", f"{local}.{n}@{domain}", created, None, "")
             if rand() < 0.6:
                 identity_id += 1
-                yield (identity_id, n, "phone", f"{PHONE_PREFIXES[language]}{n:08d}", created)
+                yield (
+                    identity_id, n, "phone", f"{PHONE_PREFIXES[language]}{n:08d}", created, None, ""
+                )  # fmt: skip
 
     # Tickets ------------------------------------------------------------------------------------
 
@@ -617,6 +621,8 @@ class Population:
                     external_id,
                     data,
                     None,
+                    "sent" if kind == EntryKind.REPLY else "",
+                    "",
                 )
             )
         return rows

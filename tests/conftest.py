@@ -6,6 +6,9 @@ from django_tasks_db.models import DBTaskResult
 
 from tests.agents.factories import AgentFactory, TeamFactory
 
+# The email channel's mailbox and real SMTP server, for its tests and the API's.
+pytest_plugins = ["tests.channels.email.mail"]
+
 
 @pytest.fixture(autouse=True)
 def file_store(settings, tmp_path_factory):

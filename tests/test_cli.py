@@ -4,9 +4,11 @@ fresh data directory, answers, and stops cleanly with everything it started."""
 import os
 import secrets
 import signal
+import smtplib
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -14,9 +16,11 @@ from pathlib import Path
 import psycopg
 import pytest
 from django.conf import settings as django_settings
+from django.db import connection
 from django.urls import reverse
 
 from attenda.agents.models import Agent, Role, Team
+from attenda.channels.email.models import Mailbox
 from attenda.cli import main
 from attenda.customers.models import Customer
 from attenda.tickets.models import Channel, Kind, Status, Ticket
@@ -198,3 +202,44 @@ def test_attenda_serve_starts_on_a_fresh_data_directory_answers_and_stops_cleanl
     assert processes_using(tmp_path) == []
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
+
+
+def test_attenda_smtpd_receives_mail_until_stopped(transactional_db, monkeypatch, capsys):
+    # The receiver's threads keep no connection open, so the test database can be dropped.
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 0)
+    Mailbox.objects.create(address="support@attenda.example", name="Support")
+    port = free_port()
+    refused = []
+
+    def deliver_then_stop() -> None:
+        try:
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                try:
+                    client = smtplib.SMTP("127.0.0.1", port, timeout=5)
+                    break
+                except OSError:
+                    time.sleep(0.05)
+            with client:
+                refused.append(
+                    client.sendmail(
+                        "maria@cliente.example",
+                        ["support@attenda.example"],
+                        b"From: maria@cliente.example\r\nTo: support@attenda.example\r\n"
+                        b"Subject: Refund\r\nMessage-ID: <r1@cliente.example>\r\n\r\nPlease.\r\n",
+                    )
+                )
+        finally:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    sender = threading.Thread(target=deliver_then_stop)
+    sender.start()
+    exit_code = main(["smtpd", "--port", str(port)])
+    sender.join()
+
+    printed = capsys.readouterr().out
+    assert exit_code == 0
+    assert refused == [{}]
+    assert Ticket.objects.get().subject == "Refund"
+    assert f"Attenda receives mail by SMTP at 127.0.0.1:{port}\n" in printed
+    assert printed.rstrip().endswith("The mail receiver stopped.")

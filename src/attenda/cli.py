@@ -80,6 +80,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     worker_parser.set_defaults(run=worker)
 
+    smtpd_parser = commands.add_parser(
+        "smtpd",
+        help="receive mail for the mailboxes by SMTP or LMTP",
+        description=(
+            "Runs Attenda's mail receiver until Ctrl-C or SIGTERM: the company's mail server"
+            " delivers mail for Attenda's mailboxes to it. Recipients that are not an active"
+            " mailbox are refused; a message is acknowledged only once it is stored."
+        ),
+    )
+    smtpd_parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    smtpd_parser.add_argument("--port", type=int, default=2525, help="port to listen on")
+    smtpd_parser.add_argument(
+        "--lmtp", action="store_true", help="speak LMTP (RFC 2033) instead of SMTP"
+    )
+    smtpd_parser.set_defaults(run=smtpd)
+
     admin_parser = commands.add_parser(
         "createadmin",
         help="create an admin account",
@@ -435,6 +451,19 @@ def worker(arguments: argparse.Namespace) -> int:
             f"ATTENDA_TASK_BACKEND={settings.TASK_BACKEND} runs tasks inside requests;"
             " there is no worker to start."
         )
+    return 0
+
+
+def smtpd(arguments: argparse.Namespace) -> int:
+    _setup()
+    from attenda.channels.email.smtpd import serve as receive_mail
+
+    try:
+        receive_mail(arguments.host, arguments.port, lmtp=arguments.lmtp)
+    except OSError as error:
+        print(f"Cannot listen on {arguments.host}:{arguments.port}: {error}", file=sys.stderr)
+        return 1
+    print("The mail receiver stopped.", flush=True)
     return 0
 
 

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "attenda.agents",
     "attenda.customers",
     "attenda.tickets",
+    "attenda.channels.email",
     "attenda.api",
 ]
 
@@ -199,6 +200,9 @@ EMAIL_HOST_USER = os.environ.get("ATTENDA_SMTP_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("ATTENDA_SMTP_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("ATTENDA_SMTP_STARTTLS", False)
 EMAIL_TIMEOUT = 20
+# The authserv-id your receiving mail server writes in Authentication-Results (RFC 8601). Only its
+# verdict is trusted, e.g. before people copied on a reply are added to a ticket; empty trusts none.
+MAIL_AUTHSERV_ID = os.environ.get("ATTENDA_MAIL_AUTHSERV_ID", "")
 DEFAULT_FROM_EMAIL = os.environ.get("ATTENDA_FROM_EMAIL", "Attenda <attenda@localhost>")
 
 SESSION_COOKIE_HTTPONLY = True
@@ -238,7 +242,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("ATTENDA_LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    # aiosmtpd logs every SMTP command, with the addresses in it, at INFO.
+    "loggers": {"axes": {"level": "WARNING"}, "mail.log": {"level": "WARNING"}},
 }
 
 # Presence notices ("someone else is on this ticket") count as live for this long after a heartbeat.

@@ -9,5 +9,6 @@ urlpatterns = [
     path("", include("attenda.tickets.urls")),
     path("customers/", include("attenda.customers.urls")),
     path("", include("attenda.agents.urls")),
+    path("", include("attenda.channels.email.urls")),
     path("api/v1/", api.urls),
 ]

@@ -5,8 +5,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from attenda.channels.email.inbound import take_mail
 from attenda.tickets.models import EntryKind
 from attenda.tickets.services import add_note, assign, reply, transfer
+from tests.channels.email.mail import raw_mail
 from tests.tickets.factories import received_ticket
 
 pytestmark = pytest.mark.browser
@@ -119,4 +121,24 @@ def test_the_customer_page_has_no_wcag_violations(
     page.goto(f"/customers/{handed_over_ticket.customer_id}/")
 
     expect(page.get_by_role("heading", name="Maria Santos")).to_be_visible()
+    assert axe_violations(page) == []
+
+
+def test_an_emailed_ticket_and_the_mailbox_pages_have_no_wcag_violations(
+    page, log_in, axe_violations, admin_agent, mailbox
+):
+    body = (
+        "Já paguei.\n\nEm 3 de novembro, Suporte <support@attenda.test> escreveu:\n> Pode pagar?\n"
+    )
+    ticket = take_mail(mailbox, raw_mail(body=body), source="api").mail.entry.ticket
+    log_in(admin_agent)
+
+    page.goto(f"/tickets/{ticket.pk}/")
+    page.get_by_text("Show the quoted text and signature").click()
+    assert axe_violations(page) == []
+    page.goto("/settings/mailboxes/")
+    expect(page.get_by_role("heading", name="Held mail")).to_be_visible()
+    assert axe_violations(page) == []
+    page.goto(f"/settings/mailboxes/{mailbox.pk}/")
+    expect(page.get_by_label("IMAP password")).to_be_visible()
     assert axe_violations(page) == []

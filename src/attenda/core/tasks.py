@@ -19,10 +19,15 @@ logger = logging.getLogger(__name__)
 
 
 class BackgroundTask:
-    """A plain function that runs on the worker. ``enqueue_on_commit`` is how services start one."""
+    """A plain function that runs on the worker. ``enqueue_on_commit`` is how services start one.
+    ``gave_up``, if given, is called with the same arguments and the last error once every attempt
+    has failed, so the work can say so where people look (a reply marked "not sent")."""
 
-    def __init__(self, func: Callable[..., Any]) -> None:
+    def __init__(
+        self, func: Callable[..., Any], gave_up: Callable[..., None] | None = None
+    ) -> None:
         self.func = func
+        self.gave_up = gave_up
         self.path = f"{func.__module__}.{func.__name__}"
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -32,8 +37,13 @@ class BackgroundTask:
         transaction.on_commit(lambda: run_with_retries.enqueue(self.path, list(args), kwargs, 1))
 
 
-def background(func: Callable[..., Any]) -> BackgroundTask:
-    return BackgroundTask(func)
+def background(
+    func: Callable[..., Any] | None = None, *, gave_up: Callable[..., None] | None = None
+) -> BackgroundTask | Callable[[Callable[..., Any]], BackgroundTask]:
+    """``@background``, or ``@background(gave_up=...)``."""
+    if func is None:
+        return lambda func: BackgroundTask(func, gave_up)
+    return BackgroundTask(func, gave_up)
 
 
 def retry_delay(attempt: int) -> timedelta:
@@ -42,9 +52,10 @@ def retry_delay(attempt: int) -> timedelta:
 
 @task()
 def run_with_retries(task_path: str, args: list, kwargs: dict, attempt: int) -> None:
+    background_task: BackgroundTask | None = None
     try:
         # Inside the try: a task whose code moved or broke is kept for an admin like any other failure.
-        background_task: BackgroundTask = import_string(task_path)
+        background_task = import_string(task_path)
         background_task.func(*args, **kwargs)
     except Exception as error:  # noqa: BLE001 - any failure of the work is retried, then kept.
         if attempt < settings.TASK_MAX_ATTEMPTS:
@@ -57,6 +68,8 @@ def run_with_retries(task_path: str, args: list, kwargs: dict, attempt: int) -> 
         FailedTask.objects.create(
             task_path=task_path, args=args, kwargs=kwargs, attempts=attempt, error=repr(error)
         )
+        if background_task is not None and background_task.gave_up is not None:
+            background_task.gave_up(*args, error=error, **kwargs)
 
 
 def run_failed_task_again(*, failed_task: FailedTask) -> None:

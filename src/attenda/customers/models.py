@@ -72,6 +72,9 @@ class Identity(models.Model):
     kind = models.CharField(_("kind"), max_length=10, choices=IdentityKind.choices)
     value = models.CharField(_("value"), max_length=320)
     created_at = models.DateTimeField(_("created"), default=clock.now)
+    # Set when mail to this address bounced for good; the ticket page warns before anyone replies.
+    undeliverable_since = models.DateTimeField(_("undeliverable since"), null=True, blank=True)
+    undeliverable_reason = models.CharField(_("why undeliverable"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("identity")

@@ -39,6 +39,8 @@ def headline(entry: TimelineEntry, colleagues: Colleagues) -> str:
         return _("%(customer)s wrote") % {"customer": customer}
     if kind == EntryKind.REPLY:
         return _("%(agent)s replied by %(channel)s") % {"agent": actor, "channel": channel}
+    if kind == EntryKind.ACKNOWLEDGEMENT:
+        return _("Attenda confirmed receipt by %(channel)s") % {"channel": channel}
     if kind == EntryKind.NOTE:
         return _("Internal note by %(agent)s") % {"agent": actor}
     if kind == EntryKind.CALL:

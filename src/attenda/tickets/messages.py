@@ -37,3 +37,5 @@ class Inbound:
     kind: str | None = None
     priority: int | None = None
     customer_id: int | None = None
+    # What the channel wants kept with the timeline entry (its headers, the folded quote...).
+    entry_data: dict = field(default_factory=dict)

@@ -190,6 +190,16 @@ class EntryKind(models.TextChoices):
     ASSIGNMENT = "assignment", _("Assignment")
     TRANSFER = "transfer", _("Transfer")
     EVENT = "event", _("System event")
+    ACKNOWLEDGEMENT = "acknowledgement", _("Acknowledgement")
+
+
+class Delivery(models.TextChoices):
+    """Where a reply on its way to the customer is; empty for what is not sent anywhere."""
+
+    QUEUED = "queued", _("Waiting to be sent")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Not sent")
+    BOUNCED = "bounced", _("Bounced")
 
 
 class TimelineEntry(models.Model):
@@ -214,6 +224,9 @@ class TimelineEntry(models.Model):
     raw = models.ForeignKey(
         "Blob", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # The one thing about an entry that changes: how its delivery went, and why it failed.
+    delivery = models.CharField(_("delivery"), max_length=10, choices=Delivery.choices, blank=True)
+    delivery_note = models.CharField(_("delivery note"), max_length=500, blank=True)
 
     class Meta:
         verbose_name = _("timeline entry")
@@ -232,6 +245,27 @@ class TimelineEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} on #{self.ticket_id}"
+
+
+class Participant(models.Model):
+    """Someone besides the customer who takes part in a ticket (copied on an email): their replies
+    thread into it, and replies to the customer are copied to them."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="participants")
+    address = models.CharField(_("address"), max_length=320)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    added_at = models.DateTimeField(_("added"), default=clock.now)
+
+    class Meta:
+        verbose_name = _("participant")
+        verbose_name_plural = _("participants")
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "address"], name="participant_unique")
+        ]
+        indexes = [models.Index(fields=["address"], name="participant_address_idx")]
+
+    def __str__(self) -> str:
+        return self.address
 
 
 class Blob(models.Model):

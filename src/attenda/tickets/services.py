@@ -9,13 +9,14 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from attenda.agents.models import Agent, Team
 from attenda.core import audit, clock
 from attenda.customers.models import Customer
 from attenda.customers.services import identify, survivor
-from attenda.tickets import search
+from attenda.tickets import delivery, search
 from attenda.tickets.messages import Inbound, InboundFile
 from attenda.tickets.models import (
     Activity,
@@ -23,6 +24,7 @@ from attenda.tickets.models import (
     Blob,
     Channel,
     EntryKind,
+    Participant,
     Presence,
     Priority,
     Status,
@@ -76,16 +78,22 @@ def _append(ticket: Ticket, **fields) -> TimelineEntry:
 
 
 def _thread(inbound: Inbound, customer: Customer) -> Ticket | None:
-    """The open matter this message continues, if any. Only tickets of this customer qualify, so a
-    quoted number or a forged reference cannot drop a message into a stranger's ticket."""
-    candidates = Ticket.objects.select_for_update().filter(customer=customer, merged_into=None)
+    """The open matter this message continues, if any. Only tickets of this customer, or on which
+    the sender takes part, qualify, so a quoted number or a forged reference cannot drop a message
+    into a stranger's ticket."""
+    addresses = [claim.value.strip().lower() for claim in inbound.claims if claim.kind == "email"]
+    taking_part = Participant.objects.filter(address__in=addresses).values("ticket_id")
+    candidates = Ticket.objects.select_for_update(of=("self",)).filter(
+        Q(customer=customer) | Q(pk__in=taking_part), merged_into=None
+    )
     ticket = None
     if inbound.ticket_number is not None:
         ticket = candidates.filter(pk=inbound.ticket_number).first()
     if ticket is None and inbound.references:
         referenced = (
             TimelineEntry.objects.filter(
-                external_id__in=inbound.references[-50:], ticket__customer=customer
+                Q(ticket__customer=customer) | Q(ticket_id__in=taking_part),
+                external_id__in=inbound.references[-50:],
             )
             .order_by("-created_at")
             .values_list("ticket_id", flat=True)
@@ -162,6 +170,7 @@ def receive(inbound: Inbound, *, logged_by: Agent | None = None) -> Received:
         language=inbound.language,
         external_id=inbound.external_id,
         raw=store_blob(inbound.raw) if inbound.raw is not None else None,
+        data=inbound.entry_data,
     )
     refused = _attach(entry, inbound.files)
     if refused:
@@ -249,6 +258,7 @@ def reply(
     entry = _append(
         ticket, kind=EntryKind.REPLY, author_agent=agent, channel=ticket.channel, body=body
     )
+    delivery.deliver(entry)
     if status != ticket.status:
         _status_entry(ticket, status, actor=agent)
         ticket.status = status
@@ -258,6 +268,17 @@ def reply(
     ticket.save()
     audit.record(actor=agent, action="ticket.replied", target=ticket, entry=entry.pk)
     return entry
+
+
+def add_acknowledgement(*, ticket: Ticket, body: str, channel: Channel) -> TimelineEntry:
+    """Attenda's own answer to a new ticket, on the channel the customer used; the channel sends it."""
+    return _append(ticket, kind=EntryKind.ACKNOWLEDGEMENT, channel=channel, body=body)
+
+
+def add_event(*, ticket: Ticket, body: str, data: dict | None = None) -> TimelineEntry:
+    """Something that happened to a ticket outside anyone's hands (a bounce, a held mail), said on
+    its timeline."""
+    return _append(ticket, kind=EntryKind.EVENT, body=body, data=data or {})
 
 
 @transaction.atomic

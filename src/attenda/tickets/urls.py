@@ -21,6 +21,7 @@ urlpatterns = [
     ),
     path("tickets/<int:number>/presence/", views.presence, name="ticket_presence"),
     path("attachments/<int:attachment_id>/", views.attachment, name="attachment"),
+    path("entries/<int:entry_id>/source/", views.entry_source, name="entry_source"),
     path("contacts/new/", views.log_contact, name="log_contact"),
     path("contacts/new/customer/", views.log_contact_new_customer, name="log_contact_new_customer"),
     path("search/", views.search_page, name="search"),

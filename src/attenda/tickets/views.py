@@ -491,6 +491,30 @@ def attachment(request: HttpRequest, attachment_id: int) -> FileResponse:
     return response
 
 
+@login_required
+def entry_source(request: HttpRequest, entry_id: int) -> FileResponse:
+    """The message exactly as it arrived (an email's source), as plain text that no browser renders
+    as a page, for the agent who wants to see what the timeline made of it."""
+    entry = get_object_or_404(
+        TimelineEntry.objects.select_related("raw", "ticket__merged_into"), pk=entry_id
+    )
+    ticket = entry.ticket
+    visible = can_view(request.user, ticket) or (
+        ticket.merged_into and can_view(request.user, ticket.merged_into)
+    )
+    if not visible or entry.raw is None:
+        raise Http404(_("That message has no original to show."))
+    response = FileResponse(
+        entry.raw.content.open("rb"),
+        filename=f"ticket-{ticket.pk}-entry-{entry.pk}.txt",
+        content_type="text/plain; charset=utf-8",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
 # Logging a phone call or an office visit
 
 

@@ -1,0 +1,149 @@
+"""How fast mail becomes tickets, end to end in one process: parse, identify the customer, thread,
+store (raw message, entry, attachments, search index) and acknowledge, for the mix of real mail in
+../shared/corpus/email — and how much memory a 25 MB mail and a mail to 5,000 people take.
+
+    python -m benchmarks.mail_ingest                      # SQLite, a fresh database of its own
+    python -m benchmarks.mail_ingest --database-url postgres://postgres@127.0.0.1:5432/attenda_mail_bench
+
+Every corpus message is taken under a Message-ID of its own each round, so each one is new mail
+(a repeat would only be recognised as a duplicate). Acknowledgements are queued for the worker, as
+in production: sending them is not part of taking mail in.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+from benchmarks import database
+
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "email"
+SKIPPED_SUFFIXES = {".yml", ".json", ".md", ".gitattributes"}
+TARGET_PER_SECOND = 200
+MEMORY_LIMIT_MB = 200
+
+
+def corpus_messages() -> list[bytes]:
+    """Every message file of the corpus (mbox files are not single messages and are left out)."""
+    return [
+        path.read_bytes()
+        for path in sorted(CORPUS.rglob("*"))
+        if path.is_file()
+        and path.suffix not in SKIPPED_SUFFIXES
+        and "mailbox" not in path.parts
+        and path.stat().st_size > 0
+    ]
+
+
+def renamed(raw: bytes, message_id: str) -> bytes:
+    """The message with a Message-ID of its own put first (the first one counts)."""
+    return f"Message-ID: <{message_id}>\r\n".encode() + raw
+
+
+def big_mail(megabytes: int) -> bytes:
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message["From"] = "Maria Santos <maria@example.com>"
+    message["To"] = "support@attenda.test"
+    message["Subject"] = "Fotografias do contador"
+    message.set_content("Seguem as fotografias.")
+    message.add_attachment(
+        os.urandom(megabytes * 1024 * 1024), maintype="image", subtype="jpeg", filename="a.jpg"
+    )
+    return message.as_bytes()
+
+
+def crowded_mail(recipients: int) -> bytes:
+    people = ", ".join(f"Pessoa {n} <pessoa{n}@example.com>" for n in range(recipients))
+    return (
+        "From: Maria Santos <maria@example.com>\r\nTo: support@attenda.test\r\n"
+        f"Cc: {people}\r\nSubject: Para todos\r\nMessage-ID: <crowd@example.com>\r\n\r\nOla a todos.\r\n"
+    ).encode()
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.mail_ingest", description=__doc__)
+    parser.add_argument("--database-url", default=f"sqlite:///{database.RESULTS / 'mail.db'}")
+    parser.add_argument("--rounds", type=int, default=2, help="passes over the corpus")
+    args = parser.parse_args(argv)
+    if not CORPUS.is_dir():
+        sys.exit(f"The corpus is not at {CORPUS}.")
+    # Acknowledgements are queued, as in production, for the worker to send.
+    os.environ.setdefault("ATTENDA_TASK_BACKEND", "database")
+    database.recreate(args.database_url)
+    database.configure(args.database_url)
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from attenda.channels.email.inbound import take_mail
+    from attenda.channels.email.models import InboundMail, Mailbox
+    from attenda.tickets.models import Ticket
+
+    mailbox = Mailbox.objects.create(address="support@attenda.test", name="Support", language="pt")
+    messages = corpus_messages()
+    print(f"{len(messages)} corpus messages, {sum(map(len, messages)) / 1e6:.1f} MB", flush=True)
+    rounds = []
+    for round_number in range(args.rounds):
+        times = []
+        started = time.perf_counter()
+        for number, raw in enumerate(messages):
+            began = time.perf_counter()
+            take_mail(mailbox, renamed(raw, f"bench-{round_number}-{number}@attenda"), source="api")
+            times.append((time.perf_counter() - began) * 1000)
+        seconds = time.perf_counter() - started
+        times.sort()
+        rounds.append(
+            {
+                "messages": len(messages),
+                "seconds": round(seconds, 2),
+                "per_second": round(len(messages) / seconds, 1),
+                "p50_ms": round(statistics.median(times), 2),
+                "p95_ms": round(times[int(0.95 * len(times)) - 1], 2),
+                "max_ms": round(times[-1], 2),
+            }
+        )
+        print(f"round {round_number + 1}: {rounds[-1]}", flush=True)
+
+    memory = {}
+    for name, raw in (("25 MB attachment", big_mail(25)), ("5,000 recipients", crowded_mail(5000))):
+        tracemalloc.start()
+        began = time.perf_counter()
+        take_mail(mailbox, raw, source="api")
+        seconds = time.perf_counter() - began
+        _current, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        memory[name] = {"peak_mb": round(peak / 1e6, 1), "seconds": round(seconds, 2)}
+        print(f"{name}: {memory[name]}", flush=True)
+
+    best = max(result["per_second"] for result in rounds)
+    report = {
+        "engine": database.engine_name(args.database_url),
+        "corpus_messages": len(messages),
+        "rounds": rounds,
+        "memory": memory,
+        "tickets": Ticket.objects.count(),
+        "inbound_mail": InboundMail.objects.count(),
+        "load_average": os.getloadavg()[0],
+    }
+    out = database.RESULTS / f"mail-ingest-{database.label(args.database_url)}.json"
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"Written to {out}")
+    failures = []
+    if best < TARGET_PER_SECOND:
+        failures.append(f"{best} messages/s is under {TARGET_PER_SECOND}")
+    failures += [
+        f"{name} took {figures['peak_mb']} MB"
+        for name, figures in memory.items()
+        if figures["peak_mb"] > MEMORY_LIMIT_MB
+    ]
+    if failures:
+        sys.exit("Missed: " + "; ".join(failures))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,196 @@
+"""Mail out of tickets: a reply or an acknowledgement becomes an OutboundMail, and a background task
+sends it through the mailbox's SMTP server, retrying with growing waits while the server is down.
+The timeline entry shows where it is: waiting to be sent, sent, not sent (and why), or bounced."""
+
+import logging
+from email.utils import formataddr, make_msgid
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.smtp import EmailBackend
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from attenda.channels.email.addresses import reply_address
+from attenda.channels.email.html import text_to_html
+from attenda.channels.email.models import InboundMail, Mailbox, OutboundMail, Security
+from attenda.core import clock
+from attenda.core.tasks import background
+from attenda.customers.models import IdentityKind
+from attenda.tickets import services
+from attenda.tickets.models import Channel, Delivery, EntryKind, Ticket, TimelineEntry
+
+logger = logging.getLogger(__name__)
+
+
+def mailbox_for(ticket: Ticket) -> Mailbox | None:
+    """The mailbox the customer wrote to, else one of the ticket's team, else any active one."""
+    first = (
+        InboundMail.objects.filter(entry__ticket=ticket)
+        .select_related("mailbox")
+        .order_by("received_at")
+        .first()
+    )
+    if first is not None:
+        return first.mailbox
+    active = Mailbox.objects.filter(is_active=True).order_by("pk")
+    return active.filter(team_id=ticket.team_id).first() or active.first()
+
+
+def _customer_address(ticket: Ticket) -> str | None:
+    """Where the customer last wrote from, else their first email address."""
+    last = (
+        InboundMail.objects.filter(entry__ticket=ticket, entry__author_customer=ticket.customer_id)
+        .exclude(sender="")
+        .order_by("-received_at")
+        .values_list("sender", flat=True)
+        .first()
+    )
+    if last:
+        return last
+    return (
+        ticket.customer.identities.filter(kind=IdentityKind.EMAIL)
+        .order_by("created_at")
+        .values_list("value", flat=True)
+        .first()
+    )
+
+
+def queue_reply(entry: TimelineEntry) -> None:
+    """Sends an agent's reply on an email ticket to the customer, copying the ticket's participants."""
+    ticket = entry.ticket
+    to = _customer_address(ticket)
+    mailbox = mailbox_for(ticket)
+    if mailbox is None or to is None:
+        _not_sent(
+            entry,
+            _("No mailbox to send from.")
+            if mailbox is None
+            else _("The customer has no email address."),
+        )
+        return
+    _queue(entry, mailbox, to=[to], cc=list(ticket.participants.values_list("address", flat=True)))
+
+
+def acknowledge(*, ticket: Ticket, mailbox: Mailbox, to: str) -> TimelineEntry:
+    """Tells the customer, in their language, that their message became ticket number N."""
+    with translation.override(ticket.language or mailbox.language):
+        body = _(
+            "Hello,\n\nWe received your message and opened ticket #%(number)s, "
+            '"%(subject)s". We will answer you as soon as we can.\n\nTo add to it, reply to this '
+            "mail and keep [#%(number)s] in the subject.\n\n%(mailbox)s"
+        ) % {"number": ticket.number, "subject": ticket.subject, "mailbox": mailbox.name}
+    entry = services.add_acknowledgement(ticket=ticket, body=body, channel=Channel.EMAIL)
+    _queue(entry, mailbox, to=[to], cc=[])
+    return entry
+
+
+def _queue(entry: TimelineEntry, mailbox: Mailbox, *, to: list[str], cc: list[str]) -> None:
+    ticket = entry.ticket
+    subject = " ".join(f"Re: {ticket.subject} [#{ticket.number}]".split())
+    outbound = OutboundMail.objects.create(
+        ticket=ticket,
+        entry=entry,
+        mailbox=mailbox,
+        message_id=make_msgid(domain=mailbox.address.split("@", 1)[1]).strip("<>"),
+        to=to,
+        cc=cc,
+        subject=subject,
+    )
+    TimelineEntry.objects.filter(pk=entry.pk).update(delivery=Delivery.QUEUED, delivery_note="")
+    send_outbound.enqueue_on_commit(outbound.pk)
+
+
+def _not_sent(entry: TimelineEntry, why: str) -> None:
+    TimelineEntry.objects.filter(pk=entry.pk).update(
+        delivery=Delivery.FAILED, delivery_note=why[:500]
+    )
+
+
+def compose(outbound: OutboundMail) -> EmailMultiAlternatives:
+    """The mail as customers' programs expect a reply: text and HTML, threaded to what the customer
+    sent (In-Reply-To, References), From the mailbox in the agent's name, replies to a signed
+    address of this ticket."""
+    entry = outbound.entry
+    mailbox = outbound.mailbox
+    earlier = list(
+        TimelineEntry.objects.filter(
+            ticket=outbound.ticket, channel=Channel.EMAIL, external_id__isnull=False
+        )
+        .exclude(external_id__startswith="sha256-")
+        .order_by("created_at", "id")
+        .values_list("external_id", flat=True)
+    )
+    sender_name = (
+        f"{entry.author_agent.display_name} ({mailbox.name})"
+        if entry.author_agent
+        else mailbox.name
+    )
+    headers = {
+        "Message-ID": f"<{outbound.message_id}>",
+        "Reply-To": reply_address(mailbox.address, outbound.ticket.number),
+    }
+    if earlier:
+        headers["In-Reply-To"] = f"<{earlier[-1]}>"
+        headers["References"] = " ".join(f"<{message_id}>" for message_id in earlier[-20:])
+    if entry.kind == EntryKind.ACKNOWLEDGEMENT:
+        headers["Auto-Submitted"] = "auto-replied"  # RFC 3834: robots must not answer it
+    message = EmailMultiAlternatives(
+        subject=outbound.subject,
+        body=entry.body,
+        from_email=formataddr((sender_name, mailbox.address)),
+        to=outbound.to,
+        cc=outbound.cc,
+        headers=headers,
+    )
+    message.attach_alternative(text_to_html(entry.body), "text/html")
+    return message
+
+
+def _connection(mailbox: Mailbox):
+    """The mailbox's SMTP server, or Attenda's own mail settings when it names none."""
+    if not mailbox.smtp_host:
+        return get_connection()
+    return EmailBackend(
+        host=mailbox.smtp_host,
+        port=mailbox.smtp_port,
+        username=mailbox.smtp_user or None,
+        password=mailbox.smtp_password or None,
+        use_tls=mailbox.smtp_security == Security.STARTTLS,
+        use_ssl=mailbox.smtp_security == Security.SSL,
+        timeout=settings.EMAIL_TIMEOUT or 30,
+        fail_silently=False,
+    )
+
+
+def _gave_up(outbound_id: int, *, error: Exception) -> None:
+    outbound = OutboundMail.objects.filter(pk=outbound_id).first()
+    if outbound is not None:
+        _not_sent(
+            outbound.entry, _("The mail server did not take it: %(error)s") % {"error": error}
+        )
+
+
+@background(gave_up=_gave_up)
+def send_outbound(outbound_id: int) -> None:
+    """Sends one mail; an error is retried by the task queue with growing waits."""
+    outbound = OutboundMail.objects.select_related("entry__author_agent", "mailbox", "ticket").get(
+        pk=outbound_id
+    )
+    if outbound.sent_at is not None:
+        return  # sent already: a retry after a lost acknowledgement must not send it twice
+    outbound.attempts += 1
+    try:
+        _connection(outbound.mailbox).send_messages([compose(outbound)])
+    except Exception as error:
+        outbound.save(update_fields=["attempts"])
+        TimelineEntry.objects.filter(pk=outbound.entry_id).update(
+            delivery_note=_("Attempt %(number)s failed: %(error)s")
+            % {"number": outbound.attempts, "error": error}
+        )
+        raise
+    outbound.sent_at = clock.now()
+    outbound.save(update_fields=["attempts", "sent_at"])
+    TimelineEntry.objects.filter(pk=outbound.entry_id).update(
+        delivery=Delivery.SENT, delivery_note=""
+    )

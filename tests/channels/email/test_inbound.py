@@ -1,0 +1,237 @@
+"""Mail into tickets through take_mail(): kept whole, threaded, acknowledged once, never twice."""
+
+from email import message_from_bytes, policy
+
+import pytest
+
+from attenda.channels.email.addresses import reply_address
+from attenda.channels.email.inbound import FLOOD_LIMIT, take_mail
+from attenda.channels.email.models import InboundMail, MailState, OutboundMail
+from attenda.customers.models import Identity
+from attenda.tickets.models import Delivery, EntryKind, Participant, Status, Ticket
+from attenda.tickets.services import reply, set_status
+from tests.channels.email.mail import raw_mail
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_new_mail_opens_a_ticket_in_the_mailbox_team_and_is_acknowledged(
+    mailbox, smtp_server, run_tasks, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        taken = take_mail(mailbox, raw_mail(), source="api")
+
+    ticket = Ticket.objects.get()
+    assert taken.mail.state == MailState.TAKEN
+    assert taken.mail.entry.ticket == ticket
+    assert ticket.team == mailbox.team
+    assert ticket.subject == "A minha fatura está errada"
+    assert ticket.customer.name == "Maria Santos"
+    assert taken.mail.entry.body.startswith("Bom dia,")
+    assert taken.mail.raw.size > 0
+    acknowledgement = ticket.timeline.get(kind=EntryKind.ACKNOWLEDGEMENT)
+    assert f"#{ticket.number}" in acknowledgement.body
+    assert "Recebemos a sua mensagem" in acknowledgement.body  # the mailbox's language, pt
+    run_tasks()
+    acknowledgement.refresh_from_db()
+    assert acknowledgement.delivery == Delivery.SENT
+    sender, recipients, sent = smtp_server.inbox.messages[0]
+    assert recipients == ["maria@example.com"]
+    assert b"Auto-Submitted: auto-replied" in sent
+    assert f"[#{ticket.number}]".encode() in sent
+
+
+def test_the_same_message_twice_is_taken_once(mailbox):
+    raw = raw_mail(message_id="<once@example.com>")
+
+    first = take_mail(mailbox, raw, source="imap")
+    second = take_mail(mailbox, raw, source="smtp")
+
+    assert not first.duplicate
+    assert second.duplicate
+    assert second.mail == first.mail
+    assert Ticket.objects.count() == 1
+    assert InboundMail.objects.count() == 1
+
+
+def test_a_reply_threads_by_its_references_and_by_a_signed_reply_address(mailbox, agent):
+    first = take_mail(mailbox, raw_mail(message_id="<m1@example.com>"), source="api")
+    ticket = first.mail.entry.ticket
+    by_references = raw_mail(
+        subject="Re: A minha fatura está errada",
+        message_id="<m2@example.com>",
+        headers={"In-Reply-To": "<m1@example.com>", "References": "<m1@example.com>"},
+    )
+    by_address = raw_mail(
+        subject="another subject altogether",
+        to=reply_address(mailbox.address, ticket.number),
+        message_id="<m3@example.com>",
+    )
+
+    take_mail(mailbox, by_references, source="api")
+    take_mail(mailbox, by_address, source="api")
+
+    assert Ticket.objects.count() == 1
+    assert ticket.timeline.filter(kind=EntryKind.MESSAGE).count() == 3
+
+
+def test_a_forged_reply_address_or_a_strangers_quoted_number_opens_no_door(mailbox):
+    ticket = take_mail(mailbox, raw_mail(), source="api").mail.entry.ticket
+    forged = reply_address(mailbox.address, ticket.number).replace("+", "+9")
+    stranger = raw_mail(
+        sender="Eve <eve@evil.example>",
+        subject=f"Re: [#{ticket.number}] give me the thread",
+        to=forged,
+    )
+
+    take_mail(mailbox, stranger, source="api")
+
+    assert Ticket.objects.count() == 2
+    assert not ticket.timeline.filter(author_customer__name="Eve").exists()
+
+
+def test_the_quoted_history_folds_away_and_is_kept(mailbox):
+    raw = raw_mail(
+        body=(
+            "Já paguei, obrigado.\n\n"
+            "Em 3 de novembro de 2026, Attenda Support <support@attenda.test> escreveu:\n"
+            "> Pode confirmar o pagamento?\n"
+        )
+    )
+
+    entry = take_mail(mailbox, raw, source="api").mail.entry
+
+    assert entry.body == "Já paguei, obrigado."
+    assert "Pode confirmar o pagamento?" in entry.data["quoted"]
+
+
+def test_automatic_mail_is_not_acknowledged(mailbox):
+    raw = raw_mail(headers={"Auto-Submitted": "auto-replied"}, subject="Out of office")
+
+    entry = take_mail(mailbox, raw, source="api").mail.entry
+
+    assert entry.data["automatic"] == "auto-submitted"
+    assert not entry.ticket.timeline.filter(kind=EntryKind.ACKNOWLEDGEMENT).exists()
+
+
+def test_a_sender_flooding_the_mailbox_is_held_without_losing_mail(mailbox):
+    for number in range(FLOOD_LIMIT + 3):
+        take_mail(mailbox, raw_mail(subject=f"Message {number}"), source="api")
+
+    held = InboundMail.objects.filter(state=MailState.HELD)
+    assert held.count() == 3
+    assert all(mail.raw.size > 0 for mail in held)
+    assert InboundMail.objects.count() == FLOOD_LIMIT + 3
+    assert Ticket.objects.count() == FLOOD_LIMIT
+
+
+def test_copied_people_become_participants_and_are_copied_on_replies(
+    mailbox, agent, smtp_server, run_tasks, django_capture_on_commit_callbacks
+):
+    raw = raw_mail(headers={"Cc": "João Santos <joao@example.com>, support@attenda.test"})
+    ticket = take_mail(mailbox, raw, source="api").mail.entry.ticket
+
+    with django_capture_on_commit_callbacks(execute=True):
+        entry = reply(ticket=ticket, agent=agent, body="Já corrigimos a fatura.")
+    run_tasks()
+
+    assert list(Participant.objects.values_list("address", flat=True)) == ["joao@example.com"]
+    entry.refresh_from_db()
+    assert entry.delivery == Delivery.SENT
+    _sender, recipients, sent = smtp_server.inbox.messages[-1]
+    assert sorted(recipients) == ["joao@example.com", "maria@example.com"]
+    message = message_from_bytes(sent, policy=policy.default)
+    assert message["In-Reply-To"] == f"<{ticket.timeline.first().external_id}>"
+    assert message["From"].addresses[0].display_name == "Ana Silva (Attenda Support)"
+    assert message["From"].addresses[0].addr_spec == "support@attenda.test"
+    assert message["Reply-To"] == reply_address(mailbox.address, ticket.number)
+
+
+def test_a_participants_reply_threads_into_the_ticket(mailbox):
+    raw = raw_mail(headers={"Cc": "joao@example.com"}, message_id="<first@example.com>")
+    ticket = take_mail(mailbox, raw, source="api").mail.entry.ticket
+    answer = raw_mail(
+        sender="João <joao@example.com>",
+        headers={"In-Reply-To": "<first@example.com>"},
+        subject="Re: A minha fatura está errada",
+    )
+
+    take_mail(mailbox, answer, source="api")
+
+    assert Ticket.objects.count() == 1
+    assert ticket.timeline.filter(kind=EntryKind.MESSAGE).count() == 2
+
+
+def test_an_unverified_reply_cannot_add_people_to_a_ticket(mailbox):
+    ticket = take_mail(mailbox, raw_mail(message_id="<a@example.com>"), source="api")
+    forged = raw_mail(
+        headers={"Cc": "attacker@evil.example", "In-Reply-To": "<a@example.com>"},
+        subject="Re: A minha fatura está errada",
+    )
+
+    take_mail(mailbox, forged, source="api")
+
+    assert not Participant.objects.exists()
+    assert ticket.mail.entry.ticket.timeline.filter(body__contains="attacker@evil.example").exists()
+
+
+def test_a_hard_bounce_marks_the_reply_and_the_address(mailbox, agent):
+    ticket = take_mail(mailbox, raw_mail(), source="api").mail.entry.ticket
+    entry = reply(ticket=ticket, agent=agent, body="Já corrigimos a fatura.")
+    outbound = OutboundMail.objects.get(entry=entry)
+    bounce = (
+        "From: MAILER-DAEMON@mx.example.com\r\nTo: support@attenda.test\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: <bounce1@mx.example.com>\r\n"
+        "MIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\r\n\r\n'
+        "--b\r\nContent-Type: text/plain\r\n\r\nThe mail could not be delivered.\r\n"
+        "--b\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mx.example.com\r\n\r\n"
+        "Final-Recipient: rfc822; maria@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+        "Diagnostic-Code: smtp; 550 5.1.1 User unknown\r\n"
+        "--b\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        f"Message-ID: <{outbound.message_id}>\r\nTo: maria@example.com\r\n"
+        "--b--\r\n"
+    ).encode()
+
+    taken = take_mail(mailbox, bounce, source="api")
+
+    assert taken.mail.state == MailState.BOUNCE
+    entry.refresh_from_db()
+    assert entry.delivery == Delivery.BOUNCED
+    identity = Identity.objects.get(value="maria@example.com")
+    assert identity.undeliverable_since is not None
+    assert ticket.timeline.filter(kind=EntryKind.EVENT, body__contains="bounced for good").exists()
+    assert Ticket.objects.count() == 1
+
+
+def test_unreadable_mail_still_reaches_a_person_with_its_source(mailbox):
+    taken = take_mail(mailbox, b"\x00\xff garbage without any header \xfe", source="api")
+
+    entry = taken.mail.entry
+    assert entry.ticket.customer.identities.get().value == "unknown-sender@attenda.invalid"
+    assert entry.raw.size > 0
+
+
+def test_mail_to_a_closed_ticket_opens_a_new_one(mailbox, agent):
+    ticket = take_mail(mailbox, raw_mail(message_id="<c1@example.com>"), source="api")
+    ticket = ticket.mail.entry.ticket
+    set_status(ticket=ticket, status=Status.CLOSED, actor=agent)
+
+    take_mail(mailbox, raw_mail(headers={"In-Reply-To": "<c1@example.com>"}), source="api")
+
+    assert Ticket.objects.count() == 2
+
+
+def test_mail_that_fails_to_be_handled_is_still_kept_for_a_person(mailbox, monkeypatch):
+    def fail(*args, **kwargs):
+        raise RuntimeError("a bug in Attenda")
+
+    monkeypatch.setattr("attenda.channels.email.inbound.ticket_entry", fail)
+
+    taken = take_mail(mailbox, raw_mail(), source="imap")
+
+    entry = taken.mail.entry
+    assert entry.ticket.customer.identities.get().value == "unknown-sender@attenda.invalid"
+    assert "a bug in Attenda" in entry.data["problems"][0]
+    assert entry.raw.size > 0
