@@ -95,8 +95,9 @@ def backend_cpu_seconds(connection) -> float | None:
 # the call that needed it returns; a page whose template recursion keeps crossing a chunk boundary
 # pays a fresh mmap and page faults each time (python/cpython#142183, fixed from 3.13). Whether it
 # crosses depends on how deep the server's stack already is when the view runs, which differs
-# between this harness, a test run and each deployment. So each page is timed from 16 stack depths
-# spread over one chunk (a frame of below() takes some 130 bytes), and the figures pool them.
+# between this harness, a test run and each deployment. Attenda's FreshStackMiddleware starts each
+# request on a fresh chunk; each page is still timed from 16 stack depths spread over one chunk (a
+# frame of below() takes some 130 bytes), pooled, so a page that depends on the depth shows it.
 STACK_OFFSETS = tuple(range(0, 128, 8))
 
 
