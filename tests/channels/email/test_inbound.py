@@ -105,6 +105,15 @@ def test_the_quoted_history_folds_away_and_is_kept(mailbox):
     assert "Pode confirmar o pagamento?" in entry.data["quoted"]
 
 
+def test_our_own_mail_coming_back_is_not_acknowledged(mailbox):
+    raw = raw_mail(headers={"X-Loop": mailbox.address}, subject="Re: Ticket #1")
+
+    entry = take_mail(mailbox, raw, source="api").mail.entry
+
+    assert entry.data["automatic"] == "x-loop"
+    assert not entry.ticket.timeline.filter(kind=EntryKind.ACKNOWLEDGEMENT).exists()
+
+
 def test_automatic_mail_is_not_acknowledged(mailbox):
     raw = raw_mail(headers={"Auto-Submitted": "auto-replied"}, subject="Out of office")
 

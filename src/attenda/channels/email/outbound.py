@@ -129,6 +129,8 @@ def compose(outbound: OutboundMail) -> EmailMultiAlternatives:
     headers = {
         "Message-ID": f"<{outbound.message_id}>",
         "Reply-To": reply_address(mailbox.address, outbound.ticket.number),
+        # Our own mail coming back (a robot echoing it) is recognised by this and never answered.
+        "X-Loop": mailbox.address,
     }
     if earlier:
         headers["In-Reply-To"] = f"<{earlier[-1]}>"
