@@ -842,6 +842,9 @@ def _refined(reason: str, status: str, stage: str, context: str) -> str:
 
 
 def _reason_from_words(text: str, *, weak: bool = False) -> str | None:
+    # Lower-cased once: the word lists are written in lower case, and matching them without
+    # IGNORECASE is several times faster, which counts with a hundred of them per report.
+    text = text.lower()
     for reason, words in _WEAK_REASON_WORDS if weak else _REASON_WORDS:
         if words.search(text):
             return reason
@@ -855,7 +858,7 @@ _diagnostic_reason = lru_cache(maxsize=512)(_reason_from_words)
 # Ordered: the first reason whose words appear in the remote server's answer wins, so the
 # specific comes before the general ("mailbox full" before "rejected").
 _REASON_WORDS: list[tuple[str, re.Pattern[str]]] = [
-    (reason, re.compile(pattern, re.IGNORECASE))
+    (reason, re.compile(pattern))
     for reason, pattern in [
         # Office 365 refuses unknown recipients with "Access denied"; iCloud calls a closed
         # address "inactive".
@@ -1086,27 +1089,28 @@ _STAGES = [
     (
         "DATA",
         re.compile(
-            r"(?i)end of data|after data|final data|command\s*:?\s*data\b|"
+            r"end of data|after data|final data|command\s*:?\s*data\b|"
             r"in reply to (?:end of )?data|data command|>>> data"
         ),
     ),
     (
         "RCPT",
         re.compile(
-            r"(?i)rcpt to|in reply to rcpt|after rcpt|rcpt command|rcpt_to|smtp:rcpt|"
+            r"rcpt to|in reply to rcpt|after rcpt|rcpt command|rcpt_to|smtp:rcpt|"
             r"does not like recipient"
         ),
     ),
-    ("MAIL", re.compile(r"(?i)mail from|in reply to mail|after mail")),
+    ("MAIL", re.compile(r"mail from|in reply to mail|after mail")),
     (
         "CONN",
-        re.compile(r"(?i)initial connection|greeting|helo|ehlo|after connect|my name was rejected"),
+        re.compile(r"initial connection|greeting|helo|ehlo|after connect|my name was rejected"),
     ),
 ]
 
 
 def _smtp_stage(text: str) -> str:
     """The SMTP command the remote server refused, when the report says it."""
+    text = text.lower()  # the words are written in lower case, matched without IGNORECASE
     for stage, words in _STAGES:
         if words.search(text):
             return stage
