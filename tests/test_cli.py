@@ -243,3 +243,17 @@ def test_attenda_smtpd_receives_mail_until_stopped(transactional_db, monkeypatch
     assert Ticket.objects.get().subject == "Refund"
     assert f"Attenda receives mail by SMTP at 127.0.0.1:{port}\n" in printed
     assert printed.rstrip().endswith("The mail receiver stopped.")
+
+
+def test_attenda_mail_watches_the_mailboxes_until_stopped(transactional_db, monkeypatch, capsys):
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 0)
+    stopper = threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGTERM))
+    stopper.start()
+
+    exit_code = main(["mail"])
+
+    stopper.join()
+    printed = capsys.readouterr().out
+    assert exit_code == 0
+    assert "Attenda fetches mail from its mailboxes' IMAP servers." in printed
+    assert printed.rstrip().endswith("Mail fetching stopped.")

@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,6 +80,17 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     worker_parser.set_defaults(run=worker)
+
+    mail_parser = commands.add_parser(
+        "mail",
+        help="fetch mail from the mailboxes' IMAP servers",
+        description=(
+            "Watches every active mailbox with an IMAP server until Ctrl-C or SIGTERM, waiting in"
+            " IDLE where the server offers it and checking every minute where it does not. Run"
+            " one per installation; `attenda serve` starts it unless --no-worker is given."
+        ),
+    )
+    mail_parser.set_defaults(run=mail)
 
     smtpd_parser = commands.add_parser(
         "smtpd",
@@ -404,6 +416,9 @@ def _serve(arguments: argparse.Namespace, stop_requests: list[int]) -> int:
         children.append(
             _start("worker", [sys.executable, "-m", "attenda.cli", "worker"], environment)
         )
+        children.append(
+            _start("mail fetcher", [sys.executable, "-m", "attenda.cli", "mail"], environment)
+        )
 
     check_host, url = _address(arguments.host, arguments.port)
     started = time.monotonic()
@@ -451,6 +466,25 @@ def worker(arguments: argparse.Namespace) -> int:
             f"ATTENDA_TASK_BACKEND={settings.TASK_BACKEND} runs tasks inside requests;"
             " there is no worker to start."
         )
+    return 0
+
+
+def mail(arguments: argparse.Namespace) -> int:
+    _setup()
+    from attenda.channels.email.imap import watch_all_mailboxes
+
+    stop = threading.Event()
+    before = {
+        number: signal.signal(number, lambda *_ignored: stop.set())
+        for number in (signal.SIGINT, signal.SIGTERM)
+    }
+    print("Attenda fetches mail from its mailboxes' IMAP servers.", flush=True)
+    try:
+        watch_all_mailboxes(stop)
+    finally:
+        for number, handler in before.items():
+            signal.signal(number, handler)
+    print("Mail fetching stopped.", flush=True)
     return 0
 
 

@@ -184,7 +184,7 @@ def test_an_unverified_reply_cannot_add_people_to_a_ticket(mailbox):
     assert ticket.mail.entry.ticket.timeline.filter(body__contains="attacker@evil.example").exists()
 
 
-def test_a_hard_bounce_marks_the_reply_and_the_address(mailbox, agent):
+def test_a_hard_bounce_marks_the_reply_and_the_address(mailbox, agent, client):
     ticket = take_mail(mailbox, raw_mail(), source="api").mail.entry.ticket
     entry = reply(ticket=ticket, agent=agent, body="Já corrigimos a fatura.")
     outbound = OutboundMail.objects.get(entry=entry)
@@ -210,6 +210,12 @@ def test_a_hard_bounce_marks_the_reply_and_the_address(mailbox, agent):
     assert entry.delivery == Delivery.BOUNCED
     identity = Identity.objects.get(value="maria@example.com")
     assert identity.undeliverable_since is not None
+    client.force_login(agent)
+    page = client.get(f"/tickets/{ticket.pk}/").content.decode()
+    assert (
+        'maria@example.com <span class="badge warning" title="5.1.1 userunknown">Mail to it bounces</span>'
+        in page
+    )
     assert ticket.timeline.filter(kind=EntryKind.EVENT, body__contains="bounced for good").exists()
     assert Ticket.objects.count() == 1
 

@@ -122,3 +122,43 @@ def test_an_admin_lets_held_mail_through(client, admin_agent, mailbox):
     assert held.state == MailState.TAKEN
     assert held.entry is not None
     assert Ticket.objects.count() == FLOOD_LIMIT + 1
+
+
+HTML_MAIL = (
+    b"From: Maria <maria@example.com>\r\nTo: support@attenda.test\r\nSubject: Foto\r\n"
+    b"Message-ID: <html1@example.com>\r\nMIME-Version: 1.0\r\n"
+    b'Content-Type: multipart/related; boundary="r"\r\n\r\n'
+    b"--r\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+    b'<p onclick="steal()">Veja <b>a foto</b>:</p><img src="cid:foto1@example.com">'
+    b'<img src="https://tracker.example/pixel.gif"><script>alert(1)</script>\r\n'
+    b"--r\r\nContent-Type: image/png\r\nContent-ID: <foto1@example.com>\r\n"
+    b"Content-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n--r--\r\n"
+)
+
+
+def test_html_mail_is_shown_as_sent_without_scripts_or_remote_images(client, mailbox, agent):
+    mail = take_mail(mailbox, HTML_MAIL, source="api").mail
+    client.force_login(agent)
+
+    shown = client.get(f"/mail/{mail.pk}/")
+    with_images = client.get(f"/mail/{mail.pk}/", {"images": "remote"}).content.decode()
+    image = client.get(f"/mail/{mail.pk}/parts/0/")
+
+    page = shown.content.decode()
+    assert "<b>a foto</b>" in page
+    assert "<script" not in page and "onclick" not in page
+    assert ' src="https://tracker.example/pixel.gif"' not in page
+    assert f'src="/mail/{mail.pk}/parts/0/"' in page
+    assert "img-src 'self';" in shown["Content-Security-Policy"]
+    assert "sandbox" in shown["Content-Security-Policy"]
+    assert ' src="https://tracker.example/pixel.gif"' in with_images
+    assert image["Content-Type"] == "image/png"
+    assert image.content.startswith(b"\x89PNG")
+
+
+def test_mail_as_sent_is_only_for_those_who_may_see_its_ticket(client, mailbox, outsider):
+    mail = take_mail(mailbox, HTML_MAIL, source="api").mail
+    client.force_login(outsider)
+
+    assert client.get(f"/mail/{mail.pk}/").status_code == 404
+    assert client.get(f"/mail/{mail.pk}/parts/0/").status_code == 404
