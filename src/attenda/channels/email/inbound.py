@@ -256,16 +256,19 @@ def _keep_participants(
 ) -> None:
     """People the customer copied become participants. On a reply to an existing ticket only when the
     sender is vouched for: a forged From with someone else in Cc must not copy them the thread."""
-    customers_own = set(
-        Identity.objects.filter(customer_id=ticket.customer_id).values_list("value", flat=True)
-    )
+    sender_address = sender.address.lower() if sender else ""
     addresses = {}
     for address in (*parsed.to, *parsed.cc):
         value = address.address.lower()
         mailbox_address, _number = mailbox_and_ticket(value)
-        if value and mailbox_address not in own and value not in customers_own:
+        if value and value != sender_address and mailbox_address not in own:
             addresses[value] = address.name
-    known = set(ticket.participants.values_list("address", flat=True))
+    if not addresses:
+        return  # the usual mail: to the mailbox alone
+    # Neither the customer's own addresses nor people already taking part.
+    known = set(
+        Identity.objects.filter(customer_id=ticket.customer_id).values_list("value", flat=True)
+    ) | set(ticket.participants.values_list("address", flat=True))
     new = {value: name for value, name in addresses.items() if value not in known}
     if not new:
         return
