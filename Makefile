@@ -4,6 +4,7 @@
 #   make bench-sqlite | bench-postgres
 #   make bench TICKETS=100000        a smaller run (its own load, replacing the million)
 #   make bench-reload-sqlite | bench-reload-postgres | bench-clean
+#   make bench-mail                  mail ingestion of the shared corpus (SQLite)
 
 PYTHON ?= .venv/bin/python
 TICKETS ?= 1000000
@@ -17,7 +18,7 @@ POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/attenda_bench
 LOAD = $(PYTHON) -m benchmarks.load --tickets $(TICKETS) --entries-per-ticket $(ENTRIES)
 MEASURE = $(PYTHON) -m benchmarks.inbox --requests $(REQUESTS) --warmup $(WARMUP) --depth $(DEPTH)
 
-.PHONY: bench bench-sqlite bench-postgres bench-load-sqlite bench-load-postgres \
+.PHONY: bench bench-mail bench-sqlite bench-postgres bench-load-sqlite bench-load-postgres \
 	bench-reload-sqlite bench-reload-postgres bench-clean
 
 # Both engines are measured even when the first misses a target; the exit status tells.
@@ -48,3 +49,7 @@ bench-reload-postgres:
 bench-clean:
 	$(PYTHON) -m benchmarks.load --drop --database-url $(SQLITE_URL)
 	$(PYTHON) -m benchmarks.load --drop --database-url $(POSTGRES_URL)
+
+# Mail ingestion of the shared corpus (benchmarks/README.md, "Mail coming in").
+bench-mail:
+	$(PYTHON) -m benchmarks.mail_ingest

@@ -69,7 +69,7 @@ def crowded_mail(recipients: int) -> bytes:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.mail_ingest", description=__doc__)
     parser.add_argument("--database-url", default=f"sqlite:///{database.RESULTS / 'mail.db'}")
-    parser.add_argument("--rounds", type=int, default=2, help="passes over the corpus")
+    parser.add_argument("--rounds", type=int, default=3, help="passes over the corpus")
     args = parser.parse_args(argv)
     if not CORPUS.is_dir():
         sys.exit(f"The corpus is not at {CORPUS}.")
