@@ -314,26 +314,25 @@ def _record_bounce(mail: InboundMail, bounce) -> None:
     outbound = None
     if bounce.original_message_id:
         outbound = OutboundMail.objects.filter(message_id=bounce.original_message_id).first()
-    if outbound is None and bounce.recipients:
+    addresses = [recipient.address.strip().lower() for recipient in bounce.recipients]
+    # One read for every address the report names: most reports name addresses nobody here has.
+    identities = {
+        identity.value: identity
+        for identity in Identity.objects.filter(kind=IdentityKind.EMAIL, value__in=addresses)
+    }
+    if outbound is None and addresses and addresses[0] in identities:
         # No Message-ID in the report: the latest mail from this mailbox to that customer.
-        identity = Identity.objects.filter(
-            kind=IdentityKind.EMAIL,
-            value=bounce.recipients[0].address.strip().lower(),
-        ).first()
-        if identity is not None:
-            outbound = (
-                OutboundMail.objects.filter(
-                    mailbox=mail.mailbox, ticket__customer_id=identity.customer_id
-                )
-                .order_by("-created_at")
-                .first()
+        outbound = (
+            OutboundMail.objects.filter(
+                mailbox=mail.mailbox, ticket__customer_id=identities[addresses[0]].customer_id
             )
+            .order_by("-created_at")
+            .first()
+        )
     now = clock.now()
-    for recipient in bounce.recipients:
-        if recipient.bounce_class == BounceClass.HARD:
-            Identity.objects.filter(
-                kind=IdentityKind.EMAIL, value=recipient.address.strip().lower()
-            ).update(
+    for address, recipient in zip(addresses, bounce.recipients, strict=True):
+        if recipient.bounce_class == BounceClass.HARD and address in identities:
+            Identity.objects.filter(pk=identities[address].pk).update(
                 undeliverable_since=now,
                 undeliverable_reason=f"{recipient.status} {recipient.reason}".strip()[:300],
             )
