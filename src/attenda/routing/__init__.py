@@ -1,0 +1,1 @@
+"""Teams, business calendars, service levels and statutory deadlines."""

@@ -1,0 +1,1 @@
+"""Tests of routing: business calendars and statutory deadlines."""
