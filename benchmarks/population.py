@@ -255,7 +255,8 @@ TAGS = [
 TICKET_FIELDS = (
     "id", "customer", "customer_name", "subject", "kind", "status", "priority", "channel",
     "language", "team", "owner", "created_at", "updated_at", "waiting_since", "first_response_at",
-    "solved_at", "handoff_count", "pinned_handoff", "merged_into",
+    "solved_at", "handoff_count", "pinned_handoff", "merged_into", "legal_deadline",
+    "legal_consequence",
 )  # fmt: skip
 ENTRY_FIELDS = (
     "id", "ticket", "kind", "created_at", "author_agent", "author_customer", "channel", "body",
@@ -521,6 +522,8 @@ class Population:
                     handoffs,
                     pinned,
                     None,
+                    None,  # legal deadlines are not part of these measurements yet
+                    "",
                 )
             )
             if rand() < 0.25:

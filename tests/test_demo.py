@@ -268,6 +268,8 @@ def shape(ticket: Ticket) -> dict:
             ticket.handoff_count,
             position.get(ticket.pinned_handoff_id),
             sorted(ticket.tags.values_list("name", flat=True)),
+            ticket.legal_consequence,
+            ticket.legal_deadline is not None,
         ),
         "moments": [
             moment.get(value, value) if value is not None else None

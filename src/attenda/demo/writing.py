@@ -22,6 +22,7 @@ from attenda.tickets.services import (
     add_note,
     assign,
     change_details,
+    hold_legal_deadline,
     log_contact,
     receive,
     reply,
@@ -176,6 +177,7 @@ class History:
         if not in_person:
             ticket.kind = plan.kind
             ticket.priority = plan.priority
+        hold_legal_deadline(ticket, plan.customer)
         draft = _Draft(ticket)
         self.drafts.append(draft)
         self._contact(
@@ -349,6 +351,7 @@ class History:
                 if step.kind is not None and step.kind != ticket.kind:
                     changes["kind"] = {"from": str(ticket.kind), "to": str(step.kind)}
                     ticket.kind = step.kind
+                    hold_legal_deadline(ticket, ticket.customer)
                 if step.priority is not None and step.priority != ticket.priority:
                     changes["priority"] = {"from": int(ticket.priority), "to": int(step.priority)}
                     ticket.priority = step.priority

@@ -114,6 +114,10 @@ class Ticket(models.Model):
     first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
     solved_at = models.DateTimeField(_("solved"), null=True, blank=True)
     handoff_count = models.PositiveIntegerField(_("hand-offs"), default=0)
+    # The statutory answer deadline of a complaint or warranty claim in the customer's country, and
+    # what the law says follows when it passes (routing.deadlines). It never pauses.
+    legal_deadline = models.DateTimeField(_("legal deadline"), null=True, blank=True)
+    legal_consequence = models.CharField(_("legal consequence"), max_length=40, blank=True)
     pinned_handoff = models.ForeignKey(
         "TimelineEntry",
         null=True,
@@ -137,6 +141,12 @@ class Ticket(models.Model):
         # Each inbox list is one range of one of these: leading columns = the list's filters,
         # trailing columns = its sort (see tickets/queries.py).
         indexes = [
+            # Tickets by legal deadline, the soonest first, for escalation before it.
+            models.Index(
+                fields=["legal_deadline"],
+                name="ticket_legal_due_idx",
+                condition=Q(legal_deadline__isnull=False),
+            ),
             models.Index(
                 fields=["team", "is_open", "waiting_since", "id"], name="ticket_team_wait_idx"
             ),

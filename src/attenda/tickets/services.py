@@ -16,6 +16,7 @@ from attenda.agents.models import Agent, Team
 from attenda.core import audit, clock
 from attenda.customers.models import Customer
 from attenda.customers.services import identify, survivor
+from attenda.routing.deadlines import keep_longest, rule_for, statutory_deadline
 from attenda.tickets import delivery, search
 from attenda.tickets.messages import Inbound, InboundFile
 from attenda.tickets.models import (
@@ -146,6 +147,7 @@ def receive(inbound: Inbound, *, logged_by: Agent | None = None) -> Received:
             ticket.kind = inbound.kind
         if inbound.priority:
             ticket.priority = inbound.priority
+        hold_legal_deadline(ticket, customer)
         ticket.full_clean(exclude=["customer", "team", "owner", "pinned_handoff", "merged_into"])
         ticket.save()
         search.index_ticket(ticket)
@@ -185,6 +187,20 @@ def receive(inbound: Inbound, *, logged_by: Agent | None = None) -> Received:
         actor=logged_by, action="ticket.received", target=ticket, entry=entry.pk, opened=opened
     )
     return Received(ticket=ticket, entry=entry, opened=opened)
+
+
+def hold_legal_deadline(ticket: Ticket, customer: Customer) -> None:
+    """Gives a complaint or warranty claim the statutory deadline of the customer's country, counted
+    from when the ticket was received. Recomputed when the kind changes, it is never shortened.
+    The demo's bulk writer calls it too, so its tickets are the ones the services make."""
+    rule = rule_for(customer.country, ticket.kind, on=ticket.created_at.date())
+    if rule is None:
+        return
+    deadline = statutory_deadline(rule, ticket.created_at)
+    if ticket.legal_deadline is not None:
+        deadline = keep_longest(ticket.legal_deadline, deadline)
+    ticket.legal_deadline = deadline
+    ticket.legal_consequence = rule.consequence
 
 
 def _first_line(text: str) -> str:
@@ -430,6 +446,7 @@ def change_details(
     if kind is not None and kind != ticket.kind:
         changes["kind"] = {"from": ticket.kind, "to": kind}
         ticket.kind = kind
+        hold_legal_deadline(ticket, ticket.customer)
     if priority is not None and priority != ticket.priority:
         changes["priority"] = {"from": ticket.priority, "to": int(priority)}
         ticket.priority = priority
@@ -438,7 +455,9 @@ def change_details(
     ticket.full_clean(exclude=["customer", "team", "owner", "pinned_handoff", "merged_into"])
     entry = _append(ticket, kind=EntryKind.EVENT, author_agent=actor, data={"changed": changes})
     ticket.updated_at = entry.created_at
-    ticket.save(update_fields=["kind", "priority", "updated_at"])
+    ticket.save(
+        update_fields=["kind", "priority", "updated_at", "legal_deadline", "legal_consequence"]
+    )
     audit.record(actor=actor, action="ticket.details_changed", target=ticket, **changes)
     return ticket
 

@@ -21,10 +21,12 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from attenda.agents.models import Agent
+from attenda.core import clock
 from attenda.core.pagination import InvalidCursor, Page
 from attenda.customers.forms import CustomerSearchForm, NewCustomerForm
 from attenda.customers.models import Customer
 from attenda.customers.services import create_customer, survivor
+from attenda.routing.deadlines import CONSEQUENCE_LABELS
 from attenda.tickets import queries, search, services
 from attenda.tickets.forms import (
     AgentPageForm,
@@ -215,6 +217,9 @@ def _ticket_context(
         "others_present": page.others_present,
         "presence_shown": _presence_signature(page.others_present),
         "pinned_for_me": receives_handoff(agent, ticket),
+        "legal_deadline_passed": ticket.legal_deadline is not None
+        and ticket.legal_deadline < clock.now(),
+        "legal_consequence": CONSEQUENCE_LABELS.get(ticket.legal_consequence, ""),
         "can_pick_owner": agent.manages_team(ticket.team_id),
         **forms,
     }

@@ -1,0 +1,72 @@
+"""Complaints and warranty claims carry the statutory deadline of the customer's country from the
+moment they are received; it is never shortened, and once passed the ticket says what follows."""
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+
+from attenda.tickets.messages import Inbound
+from attenda.tickets.models import Channel, Kind
+from attenda.tickets.services import change_details, receive
+from tests.customers.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+RECEIVED = datetime(2025, 12, 10, 10, 0, tzinfo=UTC)
+
+
+def received(customer, kind: str = Kind.COMPLAINT, team=None):
+    with time_machine.travel(RECEIVED, tick=False):
+        return receive(
+            Inbound(
+                channel=Channel.EMAIL,
+                claims=[],
+                customer_id=customer.pk,
+                subject="Reklamacja",
+                body="Telefon nie działa.",
+                kind=kind,
+                team_id=team.pk if team else None,
+            )
+        ).ticket
+
+
+def test_a_polish_complaint_received_on_10_december_is_due_on_29_december(team):
+    ticket = received(CustomerFactory(country="PL", language="pl"), team=team)
+
+    assert ticket.legal_deadline.astimezone(ZoneInfo("Europe/Warsaw")).date().isoformat() == (
+        "2025-12-29"
+    )
+    assert ticket.legal_consequence == "deemed_accepted"
+
+
+def test_a_question_has_no_legal_deadline_until_it_is_called_a_complaint(team, agent):
+    ticket = received(CustomerFactory(country="PL"), kind=Kind.QUESTION, team=team)
+    assert ticket.legal_deadline is None
+
+    with time_machine.travel(datetime(2025, 12, 15, tzinfo=UTC), tick=False):
+        ticket = change_details(ticket=ticket, actor=agent, kind=Kind.COMPLAINT)
+
+    # Counted from when the customer wrote, not from when an agent reclassified it.
+    ticket.refresh_from_db()
+    assert ticket.legal_deadline.astimezone(ZoneInfo("Europe/Warsaw")).day == 29
+
+
+def test_a_customer_of_a_country_without_a_rule_gets_no_legal_deadline(team):
+    assert received(CustomerFactory(country=""), team=team).legal_deadline is None
+    assert received(CustomerFactory(country="FR"), team=team).legal_deadline is None
+
+
+def test_the_ticket_page_shows_the_deadline_and_once_passed_its_consequence(client, team, agent):
+    ticket = received(CustomerFactory(country="PL"), team=team)
+    client.force_login(agent)
+
+    with time_machine.travel(datetime(2025, 12, 20, tzinfo=UTC), tick=False):
+        before = client.get(f"/tickets/{ticket.pk}/").content.decode()
+    with time_machine.travel(datetime(2025, 12, 30, tzinfo=UTC), tick=False):
+        after = client.get(f"/tickets/{ticket.pk}/").content.decode()
+
+    assert "<dt>Legal deadline</dt>" in before
+    assert "Deemed accepted" not in before
+    assert "Deemed accepted: the customer&#x27;s demand must be met" in after
