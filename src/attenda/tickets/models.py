@@ -56,6 +56,10 @@ class Channel(models.TextChoices):
     API = "api", _("API")
 
 
+# A ticket that passed through more people than this is shown to the supervisors of its team.
+MANY_HANDS = 2
+
+
 class Tag(models.Model):
     name = models.SlugField(_("name"), max_length=50, unique=True, allow_unicode=True)
 
@@ -141,6 +145,12 @@ class Ticket(models.Model):
         # Each inbox list is one range of one of these: leading columns = the list's filters,
         # trailing columns = its sort (see tickets/queries.py).
         indexes = [
+            # Tickets that changed hands more than twice, for their supervisors: the most first.
+            models.Index(
+                fields=["team", "-handoff_count", "id"],
+                name="ticket_many_hands_idx",
+                condition=Q(handoff_count__gt=MANY_HANDS),
+            ),
             # Tickets by legal deadline, the soonest first, for escalation before it.
             models.Index(
                 fields=["legal_deadline"],

@@ -12,6 +12,7 @@ from attenda.core import clock
 from attenda.core.pagination import Page, keyset_page
 from attenda.customers.models import Customer
 from attenda.tickets.models import (
+    MANY_HANDS,
     WAITING_STATUSES,
     Attachment,
     Presence,
@@ -174,6 +175,17 @@ def present_on(ticket: Ticket, *, excluding: Agent) -> list[Presence]:
         .select_related("agent")
         .order_by("agent__username")
     )
+
+
+def passed_around(supervisor: Agent, *, cursor: str | None, size: int = PAGE_SIZE) -> Page:
+    """Open tickets of the supervisor's teams (every team for an admin) that changed hands more
+    than MANY_HANDS times, the most first. ticket_many_hands_idx."""
+    tickets = Ticket.objects.filter(OPEN, handoff_count__gt=MANY_HANDS).select_related(
+        "team", "owner"
+    )
+    if not supervisor.is_admin:
+        tickets = tickets.filter(team_id__in=supervisor.team_ids())
+    return keyset_page(tickets, order=("-handoff_count", "id"), cursor=cursor, size=size)
 
 
 def customer_tickets(

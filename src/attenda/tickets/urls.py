@@ -4,6 +4,7 @@ from attenda.tickets import views
 
 urlpatterns = [
     path("", views.inbox, name="inbox"),
+    path("tickets/passed-around/", views.passed_around, name="passed_around"),
     path("tickets/<int:number>/", views.ticket, name="ticket"),
     path("tickets/<int:number>/reply/", views.reply, name="ticket_reply"),
     path("tickets/<int:number>/notes/", views.add_note, name="ticket_note"),

@@ -10,7 +10,7 @@ from pathlib import PurePosixPath
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -45,6 +45,7 @@ from attenda.tickets.forms import (
 )
 from attenda.tickets.headlines import headline
 from attenda.tickets.models import (
+    MANY_HANDS,
     Activity,
     Attachment,
     EntryKind,
@@ -623,6 +624,27 @@ def log_contact_new_customer(request: HttpRequest) -> HttpResponse:
 
 
 # Search
+
+
+@login_required
+def passed_around(request: HttpRequest) -> HttpResponse:
+    """For supervisors: open tickets of their teams that changed hands more than twice."""
+    if not request.user.is_supervisor:
+        raise PermissionDenied
+    notices = []
+    try:
+        page = queries.passed_around(request.user, cursor=request.GET.get("cursor") or None)
+    except InvalidCursor:
+        notices.append(_("That page link is no longer valid, so the first page is shown."))
+        page = queries.passed_around(request.user, cursor=None)
+    context = {
+        "nav": "passed_around",
+        "page": page,
+        "next_url": next_page_url(request, page),
+        "notices": notices,
+        "many_hands": MANY_HANDS,
+    }
+    return render(request, "tickets/passed_around.html", context)
 
 
 @login_required
