@@ -142,3 +142,14 @@ def test_an_emailed_ticket_and_the_mailbox_pages_have_no_wcag_violations(
     page.goto(f"/settings/mailboxes/{mailbox.pk}/")
     expect(page.get_by_label("IMAP password")).to_be_visible()
     assert axe_violations(page) == []
+
+
+def test_the_supervisors_passed_around_list_has_no_wcag_violations(
+    page, log_in, axe_violations, supervisor
+):
+    log_in(supervisor)
+
+    page.goto("/tickets/passed-around/")
+
+    expect(page.get_by_role("heading", name="Passed around")).to_be_visible()
+    assert axe_violations(page) == []
