@@ -24,6 +24,7 @@ from attenda.tickets.models import (
     Attachment,
     Blob,
     Channel,
+    Delivery,
     EntryKind,
     Participant,
     Presence,
@@ -287,8 +288,15 @@ def reply(
 
 
 def add_acknowledgement(*, ticket: Ticket, body: str, channel: Channel) -> TimelineEntry:
-    """Attenda's own answer to a new ticket, on the channel the customer used; the channel sends it."""
-    return _append(ticket, kind=EntryKind.ACKNOWLEDGEMENT, channel=channel, body=body)
+    """Attenda's own answer to a new ticket, on the channel the customer used, waiting for the
+    channel to send it. Not indexed for search: the same words are on every new ticket."""
+    return TimelineEntry.objects.create(
+        ticket=ticket,
+        kind=EntryKind.ACKNOWLEDGEMENT,
+        channel=channel,
+        body=body,
+        delivery=Delivery.QUEUED,
+    )
 
 
 def add_event(*, ticket: Ticket, body: str, data: dict | None = None) -> TimelineEntry:

@@ -97,7 +97,8 @@ def _queue(entry: TimelineEntry, mailbox: Mailbox, *, to: list[str], cc: list[st
         cc=cc,
         subject=subject,
     )
-    TimelineEntry.objects.filter(pk=entry.pk).update(delivery=Delivery.QUEUED, delivery_note="")
+    if entry.delivery != Delivery.QUEUED:
+        TimelineEntry.objects.filter(pk=entry.pk).update(delivery=Delivery.QUEUED, delivery_note="")
     send_outbound.enqueue_on_commit(outbound.pk)
 
 
