@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from attenda.agents.models import Agent, Team
 from attenda.core import audit, clock
+from attenda.core.lookups import unique_or_none
 from attenda.customers.models import Customer
 from attenda.customers.services import identify, survivor
 from attenda.routing.deadlines import keep_longest, rule_for, statutory_deadline
@@ -48,7 +49,7 @@ class Received:
 
 def store_blob(content: bytes) -> Blob:
     digest = Blob.digest(content)
-    blob = Blob.objects.filter(sha256=digest).first()
+    blob = unique_or_none(Blob.objects.filter(sha256=digest))
     if blob is None:
         blob = Blob(sha256=digest, size=len(content))
         blob.content.save(digest, ContentFile(content), save=False)
@@ -90,7 +91,7 @@ def _thread(inbound: Inbound, customer: Customer) -> Ticket | None:
     )
     ticket = None
     if inbound.ticket_number is not None:
-        ticket = candidates.filter(pk=inbound.ticket_number).first()
+        ticket = unique_or_none(candidates.filter(pk=inbound.ticket_number))
     if ticket is None and inbound.references:
         referenced = (
             TimelineEntry.objects.filter(
@@ -102,7 +103,7 @@ def _thread(inbound: Inbound, customer: Customer) -> Ticket | None:
             .first()
         )
         if referenced is not None:
-            ticket = candidates.filter(pk=referenced).first()
+            ticket = unique_or_none(candidates.filter(pk=referenced))
     if ticket is not None and ticket.status == Status.CLOSED:
         return None
     return ticket
@@ -113,10 +114,10 @@ def receive(inbound: Inbound, *, logged_by: Agent | None = None) -> Received:
     """The one way in: identify the customer, thread the message into its ticket or open one, and put
     it on the timeline. The same external id twice returns the first result instead of a copy."""
     if inbound.external_id:
-        earlier = (
-            TimelineEntry.objects.select_related("ticket")
-            .filter(external_id=inbound.external_id, channel=inbound.channel)
-            .first()
+        earlier = unique_or_none(
+            TimelineEntry.objects.select_related("ticket").filter(
+                external_id=inbound.external_id, channel=inbound.channel
+            )
         )
         if earlier is not None:
             return Received(ticket=earlier.ticket, entry=earlier, opened=False, duplicate=True)

@@ -16,7 +16,7 @@ from email.parser import BytesParser
 from email.policy import compat32
 from email.utils import getaddresses
 from enum import StrEnum
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 
 class BounceClass(StrEnum):
@@ -670,10 +670,18 @@ class _Prose:
     text: str
     summary: str  # the text trimmed, as a recipient's diagnostic when nothing closer says more
     stage: str
-    reason: str | None
-    weak_reason: str | None
     google_groups: bool
     temporary: bool
+
+    # The prose's words are the last evidence `_reason` turns to, and matching a hundred word
+    # lists against a whole report is the dearest step of reading one: only when needed.
+    @cached_property
+    def reason(self) -> str | None:
+        return _reason_from_words(self.text)
+
+    @cached_property
+    def weak_reason(self) -> str | None:
+        return _reason_from_words(self.text, weak=True)
 
 
 def _read_prose(text: str) -> _Prose:
@@ -681,8 +689,6 @@ def _read_prose(text: str) -> _Prose:
         text=text,
         summary=_trim(text),
         stage=_smtp_stage(text),
-        reason=_reason_from_words(text),
-        weak_reason=_reason_from_words(text, weak=True),
         google_groups=_GOOGLE_GROUPS.search(text) is not None,
         temporary=_TEMPORARY.search(text) is not None,
     )

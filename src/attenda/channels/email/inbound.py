@@ -27,6 +27,7 @@ from attenda.channels.email.models import (
 from attenda.channels.email.parsing import Address, ParsedMail, parse_message
 from attenda.channels.email.quoting import split_reply
 from attenda.core import audit, clock
+from attenda.core.lookups import unique_or_none
 from attenda.customers.models import Identity, IdentityKind
 from attenda.customers.services import IdentityClaim
 from attenda.tickets import services
@@ -79,15 +80,14 @@ def take_mail(
     forwarding)."""
     parsed = parse_message(raw)
     key = message_key(parsed, raw)
-    earlier = InboundMail.objects.filter(mailbox=mailbox, message_id=key).first()
-    if earlier is not None:
-        return Taken(earlier, duplicate=True)
     try:
         with transaction.atomic():
             return Taken(_take(mailbox, raw, parsed, key, source, envelope_recipients))
     except IntegrityError:
-        # Taken at this very moment by another way in (IMAP and the SMTP receiver both had it).
-        earlier = InboundMail.objects.filter(mailbox=mailbox, message_id=key).first()
+        # The unique (mailbox, message_id) refused it: taken before, or at this very moment by
+        # another way in (IMAP and the SMTP receiver both had it). Asking first would cost every
+        # new message a query to spare the rare repeat its work, which is rolled back.
+        earlier = unique_or_none(InboundMail.objects.filter(mailbox=mailbox, message_id=key))
         if earlier is None:
             raise
         return Taken(earlier, duplicate=True)
@@ -313,7 +313,9 @@ def _record_bounce(mail: InboundMail, bounce) -> None:
     and says so on the ticket."""
     outbound = None
     if bounce.original_message_id:
-        outbound = OutboundMail.objects.filter(message_id=bounce.original_message_id).first()
+        outbound = unique_or_none(
+            OutboundMail.objects.filter(message_id=bounce.original_message_id)
+        )
     addresses = [recipient.address.strip().lower() for recipient in bounce.recipients]
     # One read for every address the report names: most reports name addresses nobody here has.
     identities = {
