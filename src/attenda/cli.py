@@ -92,6 +92,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     mail_parser.set_defaults(run=mail)
 
+    schedule_parser = commands.add_parser(
+        "schedule",
+        help="queue periodic work (the service-level sweep) on time",
+        description=(
+            "Puts each periodic task on the task queue when its interval has passed, for the"
+            " workers to run, until Ctrl-C or SIGTERM. Run one per installation; `attenda serve`"
+            " starts it unless --no-worker is given."
+        ),
+    )
+    schedule_parser.set_defaults(run=schedule)
+
     smtpd_parser = commands.add_parser(
         "smtpd",
         help="receive mail for the mailboxes by SMTP or LMTP",
@@ -419,6 +430,9 @@ def _serve(arguments: argparse.Namespace, stop_requests: list[int]) -> int:
         children.append(
             _start("mail fetcher", [sys.executable, "-m", "attenda.cli", "mail"], environment)
         )
+        children.append(
+            _start("scheduler", [sys.executable, "-m", "attenda.cli", "schedule"], environment)
+        )
 
     check_host, url = _address(arguments.host, arguments.port)
     started = time.monotonic()
@@ -485,6 +499,25 @@ def mail(arguments: argparse.Namespace) -> int:
         for number, handler in before.items():
             signal.signal(number, handler)
     print("Mail fetching stopped.", flush=True)
+    return 0
+
+
+def schedule(arguments: argparse.Namespace) -> int:
+    _setup()
+    from attenda.core.periodic import run_schedule
+
+    stop = threading.Event()
+    before = {
+        number: signal.signal(number, lambda *_ignored: stop.set())
+        for number in (signal.SIGINT, signal.SIGTERM)
+    }
+    print("Attenda queues its periodic work.", flush=True)
+    try:
+        run_schedule(stop)
+    finally:
+        for number, handler in before.items():
+            signal.signal(number, handler)
+    print("The scheduler stopped.", flush=True)
     return 0
 
 
