@@ -134,6 +134,10 @@ class ServiceClock:
         if LEGAL in self.state:
             self.state[LEGAL]["met"] = True
 
+    @property
+    def legal_answered(self) -> bool:
+        return bool(self.state.get(LEGAL, {}).get("met"))
+
     def _open_legal(self) -> dict | None:
         legal = self.state.get(LEGAL)
         return legal if legal and not legal["met"] else None
