@@ -165,7 +165,7 @@ class ServiceLevelPolicy(models.Model):
         help_text=_("Counted on the team's business calendar; otherwise every hour counts."),
     )
     warn_percent = models.PositiveSmallIntegerField(
-        _("warn at (% of the time)"),
+        _("warn at this percentage of the time"),
         default=75,
         help_text=_("When this share of the time is used, the owner is warned."),
     )
@@ -194,7 +194,7 @@ class ServiceLevelPolicy(models.Model):
 
     def clean(self) -> None:
         if not 1 <= self.warn_percent <= 99:
-            raise ValidationError({"warn_percent": _("Warn at a share between 1 and 99 %.")})
+            raise ValidationError({"warn_percent": _("Warn at a percentage between 1 and 99.")})
         if self.reassign == Reassign.AGENT and self.reassign_to_id is None:
             raise ValidationError({"reassign_to": _("Choose the agent to reassign to.")})
 

@@ -25,6 +25,7 @@ from attenda.routing.models import (
     TeamCalendar,
     parse_shifts,
 )
+from attenda.routing.models import StatutoryRule as StatutoryRuleRow
 from attenda.routing.service_levels import SERVICE_FIELDS
 from attenda.routing.tasks import notify_escalations
 from attenda.tickets.models import EntryKind, Priority, Ticket, TimelineEntry
@@ -35,6 +36,12 @@ SWEEP_BATCH = 500
 
 def _require_admin(actor: Agent) -> None:
     if not (actor.is_active and actor.is_admin):
+        raise PermissionDenied
+
+
+def require_supervisor(agent: Agent) -> None:
+    """Supervisors and admins read routing settings, on the pages and over the API."""
+    if not (agent.is_active and agent.is_supervisor):
         raise PermissionDenied
 
 
@@ -127,6 +134,48 @@ def delete_policy(*, policy: ServiceLevelPolicy, actor: Agent) -> None:
     _require_admin(actor)
     audit.record(actor=actor, action="service_level.deleted", target=policy, name=policy.name)
     policy.delete()
+
+
+@transaction.atomic
+def add_statutory_rule(
+    *,
+    actor: Agent,
+    country: str,
+    kinds: Iterable[str],
+    days: int,
+    count: str,
+    end_moves_off: Iterable[str],
+    consequence: str,
+    source: str,
+    valid_from: date,
+    time_zone: str,
+    condition: str = "",
+    escalate_days_before: int = 3,
+) -> StatutoryRuleRow:
+    """An admin adds a country's rule or a changed law. Deadlines already running keep the longer
+    of the two when their ticket is recomputed (routing.deadlines.keep_longest)."""
+    _require_admin(actor)
+    row = StatutoryRuleRow(
+        country=country.upper(),
+        kinds=sorted(set(kinds)),
+        days=days,
+        count=count,
+        end_moves_off=sorted(set(end_moves_off)),
+        consequence=consequence,
+        source=source,
+        valid_from=valid_from,
+        time_zone=time_zone,
+        condition=condition,
+        escalate_days_before=escalate_days_before,
+    )
+    row.full_clean()
+    try:
+        row.as_rule()
+    except ValueError as error:
+        raise ValidationError({"end_moves_off": [str(error)]}) from error
+    row.save()
+    audit.record(actor=actor, action="statutory_rule.added", target=row, country=row.country)
+    return row
 
 
 # Escalation

@@ -16,11 +16,7 @@ from attenda.routing.deadlines import CONSEQUENCE_LABELS
 from attenda.routing.forms import DAY_NAMES, CalendarForm, PolicyForm
 from attenda.routing.models import ServiceLevelPolicy, TeamCalendar
 from attenda.routing.queries import statutory_rules
-
-
-def _require_supervisor(request: HttpRequest) -> None:
-    if not request.user.is_supervisor:
-        raise PermissionDenied
+from attenda.routing.services import require_supervisor
 
 
 def _add_errors(form, error: ValidationError) -> None:
@@ -30,7 +26,7 @@ def _add_errors(form, error: ValidationError) -> None:
 
 @login_required
 def calendar_list(request: HttpRequest) -> HttpResponse:
-    _require_supervisor(request)
+    require_supervisor(request.user)
     teams = Team.objects.select_related("calendar").order_by("name")
     if not request.user.is_admin:
         teams = teams.filter(pk__in=request.user.team_ids())
@@ -52,7 +48,7 @@ def calendar_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def edit_calendar(request: HttpRequest, team_id: int) -> HttpResponse:
-    _require_supervisor(request)
+    require_supervisor(request.user)
     team = get_object_or_404(Team, pk=team_id)
     if not request.user.manages_team(team.pk):
         raise PermissionDenied
@@ -100,7 +96,7 @@ def remove_calendar(request: HttpRequest, team_id: int) -> HttpResponse:
 
 @login_required
 def policy_list(request: HttpRequest) -> HttpResponse:
-    _require_supervisor(request)
+    require_supervisor(request.user)
     policies = ServiceLevelPolicy.objects.select_related("team", "reassign_to").order_by(
         "position", "id"
     )

@@ -203,7 +203,7 @@ class Migration(migrations.Migration):
                     models.PositiveSmallIntegerField(
                         default=75,
                         help_text="When this share of the time is used, the owner is warned.",
-                        verbose_name="warn at (% of the time)",
+                        verbose_name="warn at this percentage of the time",
                     ),
                 ),
                 (
