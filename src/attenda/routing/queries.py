@@ -1,6 +1,7 @@
 """Reads for routing: the statutory rules in force, the tickets due soon, and the work of the
 escalation sweep, each one range of the Ticket index named beside it."""
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from django.db.models import Q, QuerySet, Value
@@ -24,15 +25,14 @@ def due_within(now: datetime, window: timedelta) -> QuerySet[Ticket]:
     ).order_by("due_at", "id")
 
 
-def sweep_batch(now: datetime, size: int) -> list[int]:
-    """Tickets with a warning or a breach due by ``now``, lowest ids first.
-    ticket_warn_idx and ticket_escalate_idx: two ranges, never a scan."""
-    warned = (
-        Ticket.objects.filter(warn_at__lte=now).order_by("warn_at").values_list("id", flat=True)
-    )
-    breached = (
-        Ticket.objects.filter(escalate_at__lte=now)
-        .order_by("escalate_at")
-        .values_list("id", flat=True)
-    )
-    return sorted(set(warned[:size]) | set(breached[:size]))[:size]
+def sweep_batch(now: datetime, size: int, *, excluding: Collection[int] = ()) -> list[int]:
+    """Up to ``size`` tickets with a warning or a breach due by ``now``, the earliest first.
+    ticket_warn_idx and ticket_escalate_idx: two ranges, never a scan. ``excluding`` is normally
+    empty (escalated tickets leave both ranges)."""
+    found: dict[int, None] = {}
+    for column in ("warn_at", "escalate_at"):
+        tickets = Ticket.objects.filter(**{f"{column}__lte": now}).order_by(column)
+        if excluding:
+            tickets = tickets.exclude(pk__in=excluding)
+        found.update(dict.fromkeys(tickets.values_list("id", flat=True)[:size]))
+    return list(found)[:size]
