@@ -187,3 +187,30 @@ def test_an_answer_by_phone_does_not_meet_the_polish_deadline_but_one_by_email_d
     assert by_phone.deemed_accepted
     assert not by_email.deemed_accepted
     assert escalations(by_email) == []
+
+
+@pytest.mark.parametrize(
+    ("received", "due"),
+    [
+        # Across the autumn clock change (Sunday 25 October 2026).
+        (lisbon(2026, 10, 23, 16, 0), lisbon(2026, 10, 26, 11, 0)),
+        # Across a month end, and All Saints' Day on the Sunday.
+        (lisbon(2026, 10, 30, 16, 0), lisbon(2026, 11, 2, 11, 0)),
+        # Across Christmas: 25 December 2026 is a Friday.
+        (lisbon(2026, 12, 24, 17, 0), lisbon(2026, 12, 28, 12, 0)),
+    ],
+)
+def test_a_breach_fires_at_its_business_hour_and_not_a_minute_before(
+    team, supervisor, received, due, sweep_at
+):
+    TeamCalendarFactory(team=team)
+    ServiceLevelPolicyFactory(first_response_minutes=4 * 60, resolution_minutes=None)
+    with time_machine.travel(received, tick=False):
+        ticket = received_ticket(team=team)
+
+    sweep_at(due - timedelta(minutes=1))
+    assert [e["event"] for e in escalations(ticket)] == ["warning"]
+
+    sweep_at(due)
+    sweep_at(due + timedelta(hours=5))
+    assert [e["event"] for e in escalations(ticket)] == ["warning", "breach"]

@@ -234,3 +234,13 @@ def test_a_legal_deadline_is_the_nearest_due_and_never_pauses(team, agent):
     assert ticket.due_at == ticket.legal_deadline
     assert ticket.due_at.astimezone(ZoneInfo("Europe/Warsaw")).date().isoformat() == "2025-12-29"
     assert ticket.warn_at == ticket.legal_deadline - timedelta(days=3)
+
+
+def test_a_deadline_across_the_spring_clock_change_counts_real_hours(team):
+    TeamCalendarFactory(team=team, week=[[["00:00", "24:00"]]] * 7, country="")
+    ServiceLevelPolicyFactory(first_response_minutes=3 * 60)
+
+    # Lisbon springs forward from 01:00 to 02:00 on 29 March 2026: the night loses an hour.
+    ticket = received_at(lisbon(2026, 3, 29, 0, 30), team=team)
+
+    assert ticket.first_response_due == lisbon(2026, 3, 29, 4, 30)
