@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -483,42 +484,41 @@ def worker(arguments: argparse.Namespace) -> int:
     return 0
 
 
-def mail(arguments: argparse.Namespace) -> int:
-    _setup()
-    from attenda.channels.email.imap import watch_all_mailboxes
-
+def _until_stopped(run: Callable[[threading.Event], None], started: str, stopped: str) -> int:
+    """Runs a loop that watches ``stop`` until Ctrl-C or SIGTERM sets it."""
     stop = threading.Event()
     before = {
         number: signal.signal(number, lambda *_ignored: stop.set())
         for number in (signal.SIGINT, signal.SIGTERM)
     }
-    print("Attenda fetches mail from its mailboxes' IMAP servers.", flush=True)
+    print(started, flush=True)
     try:
-        watch_all_mailboxes(stop)
+        run(stop)
     finally:
         for number, handler in before.items():
             signal.signal(number, handler)
-    print("Mail fetching stopped.", flush=True)
+    print(stopped, flush=True)
     return 0
+
+
+def mail(arguments: argparse.Namespace) -> int:
+    _setup()
+    from attenda.channels.email.imap import watch_all_mailboxes
+
+    return _until_stopped(
+        watch_all_mailboxes,
+        "Attenda fetches mail from its mailboxes' IMAP servers.",
+        "Mail fetching stopped.",
+    )
 
 
 def schedule(arguments: argparse.Namespace) -> int:
     _setup()
     from attenda.core.periodic import run_schedule
 
-    stop = threading.Event()
-    before = {
-        number: signal.signal(number, lambda *_ignored: stop.set())
-        for number in (signal.SIGINT, signal.SIGTERM)
-    }
-    print("Attenda queues its periodic work.", flush=True)
-    try:
-        run_schedule(stop)
-    finally:
-        for number, handler in before.items():
-            signal.signal(number, handler)
-    print("The scheduler stopped.", flush=True)
-    return 0
+    return _until_stopped(
+        run_schedule, "Attenda queues its periodic work.", "The scheduler stopped."
+    )
 
 
 def smtpd(arguments: argparse.Namespace) -> int:
