@@ -272,7 +272,8 @@ def _act(ticket: Ticket, due, *, now: datetime, agents_in_team: dict) -> Timelin
         "due": due.moment.isoformat(),
         "owner_told": ticket.owner_id,
     }
-    notify = "owner"
+    # A warning goes to the owner; a ticket nobody owns warns its supervisors.
+    notify = "owner" if ticket.owner_id else "supervisors"
     if due.target == LEGAL and due.event == WARNING:
         notify = "supervisors"
     elif due.target == LEGAL:
