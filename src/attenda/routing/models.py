@@ -40,10 +40,6 @@ def parse_shifts(text: str) -> tuple[Shift, ...]:
     return tuple(shifts)
 
 
-def shifts_text(shifts: list[list[str]]) -> str:
-    return ", ".join(f"{start}-{end}" for start, end in shifts)
-
-
 class TeamCalendar(models.Model):
     """A team's business hours: weekly shifts (split shifts allowed) in its time zone, closed on
     the public holidays of its country (and subdivision) and on extra closed days. A team without
