@@ -5,6 +5,7 @@
 #   make bench TICKETS=100000        a smaller run (its own load, replacing the million)
 #   make bench-reload-sqlite | bench-reload-postgres | bench-clean
 #   make bench-mail                  mail ingestion of the shared corpus (SQLite)
+#   make bench-service-levels        deadlines due soon and the escalation sweep, both engines
 
 PYTHON ?= .venv/bin/python
 TICKETS ?= 1000000
@@ -19,7 +20,7 @@ LOAD = $(PYTHON) -m benchmarks.load --tickets $(TICKETS) --entries-per-ticket $(
 MEASURE = $(PYTHON) -m benchmarks.inbox --requests $(REQUESTS) --warmup $(WARMUP) --depth $(DEPTH)
 
 .PHONY: bench bench-mail bench-sqlite bench-postgres bench-load-sqlite bench-load-postgres \
-	bench-reload-sqlite bench-reload-postgres bench-clean
+	bench-reload-sqlite bench-reload-postgres bench-clean bench-service-levels
 
 # Both engines are measured even when the first misses a target; the exit status tells.
 bench:
@@ -53,3 +54,14 @@ bench-clean:
 # Mail ingestion of the shared corpus (benchmarks/README.md, "Mail coming in").
 bench-mail:
 	$(PYTHON) -m benchmarks.mail_ingest
+
+# Deadlines due soon and the escalation sweep at a million open tickets (benchmarks/README.md,
+# "Service levels"); each run loads its own databases afresh.
+SLA_SQLITE_URL ?= sqlite:///$(CURDIR)/benchmarks/results/sla.db
+SLA_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/attenda_bench_sla
+
+bench-service-levels:
+	@status=0; \
+	$(PYTHON) -m benchmarks.service_levels_bench --database-url $(SLA_SQLITE_URL) || status=1; \
+	$(PYTHON) -m benchmarks.service_levels_bench --database-url $(SLA_POSTGRES_URL) || status=1; \
+	exit $$status

@@ -22,3 +22,23 @@ def test_the_benchmark_loader_fills_a_fresh_database(tmp_path):
 
     assert loaded.returncode == 0, loaded.stderr[-3000:]
     assert "loaded 300 tickets and 900 timeline entries" in loaded.stdout
+
+
+def test_the_service_level_benchmark_sweeps_each_due_ticket_once(tmp_path):
+    url = f"sqlite:///{tmp_path / 'sla.db'}"
+
+    measured = subprocess.run(
+        [
+            *(sys.executable, "-m", "benchmarks.service_levels_bench", "--database-url", url),
+            *("--tickets", "2000", "--due", "100", "--requests", "5"),
+        ],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    assert "Traceback" not in measured.stderr, measured.stderr[-3000:]
+    assert '"tickets": 100,' in measured.stdout
+    assert '"second_sweep": 0,' in measured.stdout
+    assert "USING INDEX ticket_open_due_idx" in measured.stdout

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -91,6 +92,17 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     mail_parser.set_defaults(run=mail)
+
+    schedule_parser = commands.add_parser(
+        "schedule",
+        help="queue periodic work (the service-level sweep) on time",
+        description=(
+            "Puts each periodic task on the task queue when its interval has passed, for the"
+            " workers to run, until Ctrl-C or SIGTERM. Run one per installation; `attenda serve`"
+            " starts it unless --no-worker is given."
+        ),
+    )
+    schedule_parser.set_defaults(run=schedule)
 
     smtpd_parser = commands.add_parser(
         "smtpd",
@@ -419,6 +431,9 @@ def _serve(arguments: argparse.Namespace, stop_requests: list[int]) -> int:
         children.append(
             _start("mail fetcher", [sys.executable, "-m", "attenda.cli", "mail"], environment)
         )
+        children.append(
+            _start("scheduler", [sys.executable, "-m", "attenda.cli", "schedule"], environment)
+        )
 
     check_host, url = _address(arguments.host, arguments.port)
     started = time.monotonic()
@@ -469,23 +484,41 @@ def worker(arguments: argparse.Namespace) -> int:
     return 0
 
 
-def mail(arguments: argparse.Namespace) -> int:
-    _setup()
-    from attenda.channels.email.imap import watch_all_mailboxes
-
+def _until_stopped(run: Callable[[threading.Event], None], started: str, stopped: str) -> int:
+    """Runs a loop that watches ``stop`` until Ctrl-C or SIGTERM sets it."""
     stop = threading.Event()
     before = {
         number: signal.signal(number, lambda *_ignored: stop.set())
         for number in (signal.SIGINT, signal.SIGTERM)
     }
-    print("Attenda fetches mail from its mailboxes' IMAP servers.", flush=True)
+    print(started, flush=True)
     try:
-        watch_all_mailboxes(stop)
+        run(stop)
     finally:
         for number, handler in before.items():
             signal.signal(number, handler)
-    print("Mail fetching stopped.", flush=True)
+    print(stopped, flush=True)
     return 0
+
+
+def mail(arguments: argparse.Namespace) -> int:
+    _setup()
+    from attenda.channels.email.imap import watch_all_mailboxes
+
+    return _until_stopped(
+        watch_all_mailboxes,
+        "Attenda fetches mail from its mailboxes' IMAP servers.",
+        "Mail fetching stopped.",
+    )
+
+
+def schedule(arguments: argparse.Namespace) -> int:
+    _setup()
+    from attenda.core.periodic import run_schedule
+
+    return _until_stopped(
+        run_schedule, "Attenda queues its periodic work.", "The scheduler stopped."
+    )
 
 
 def smtpd(arguments: argparse.Namespace) -> int:

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "attenda.core",
     "attenda.agents",
     "attenda.customers",
+    "attenda.routing",
     "attenda.tickets",
     "attenda.channels.email",
     "attenda.api",

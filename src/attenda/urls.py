@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("attenda.tickets.urls")),
     path("customers/", include("attenda.customers.urls")),
     path("", include("attenda.agents.urls")),
+    path("", include("attenda.routing.urls")),
     path("", include("attenda.channels.email.urls")),
     path("api/v1/", api.urls),
 ]

@@ -67,6 +67,15 @@ def test_it_opens_a_ticket_for_a_new_customer_in_the_agents_team(api, agent, tea
         "solved_at": None,
         "handoff_count": 0,
         "merged_into": None,
+        "service_level_id": None,
+        "first_response_due": None,
+        "next_response_due": None,
+        "resolution_due": None,
+        "due_at": None,
+        "legal_deadline": None,
+        "legal_consequence": "",
+        "legal_missed_at": None,
+        "deemed_accepted": False,
     }
     assert list(ticket.customer.identities.values_list("value", flat=True)) == ["maria@example.com"]
     entry = ticket.timeline.get()

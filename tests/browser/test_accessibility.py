@@ -9,6 +9,7 @@ from attenda.channels.email.inbound import take_mail
 from attenda.tickets.models import EntryKind
 from attenda.tickets.services import add_note, assign, reply, transfer
 from tests.channels.email.mail import raw_mail
+from tests.routing.factories import ServiceLevelPolicyFactory, TeamCalendarFactory
 from tests.tickets.factories import received_ticket
 
 pytestmark = pytest.mark.browser
@@ -152,4 +153,38 @@ def test_the_supervisors_passed_around_list_has_no_wcag_violations(
     page.goto("/tickets/passed-around/")
 
     expect(page.get_by_role("heading", name="Passed around")).to_be_visible()
+    assert axe_violations(page) == []
+
+
+def test_the_business_hours_and_service_level_pages_have_no_wcag_violations(
+    page, log_in, axe_violations, admin_agent, team
+):
+    ServiceLevelPolicyFactory(name="Complaints first", kind="complaint")
+    TeamCalendarFactory(team=team)
+    log_in(admin_agent)
+
+    page.goto("/settings/calendars/")
+    expect(page.get_by_role("heading", name="Business hours")).to_be_visible()
+    assert axe_violations(page) == []
+    page.goto(f"/settings/calendars/{team.pk}/")
+    page.get_by_label("Monday").fill("09:00-13:00, 12:00-18:00")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("alert")).to_contain_text("must not overlap")
+    assert axe_violations(page) == []
+    page.goto("/settings/service-levels/")
+    expect(page.get_by_role("link", name="Complaints first")).to_be_visible()
+    assert axe_violations(page) == []
+    page.goto("/settings/service-levels/new/")
+    expect(page.get_by_label("Name")).to_be_visible()
+    assert axe_violations(page) == []
+
+
+def test_the_inbox_by_deadline_has_no_wcag_violations(page, log_in, axe_violations, agent, team):
+    ServiceLevelPolicyFactory(first_response_minutes=60)
+    received_ticket(team=team)
+    log_in(agent)
+
+    page.goto("/?view=open&sort=deadline")
+
+    expect(page.get_by_text("left", exact=False).first).to_be_visible()
     assert axe_violations(page) == []

@@ -16,9 +16,12 @@ from rq import SimpleWorker
 from rq.registry import ScheduledJobRegistry
 
 from attenda.core.models import FailedTask
+from attenda.core.periodic import enqueue_due
 from attenda.core.tasks import run_with_retries
 from tests.core import tasks_for_tests
 from tests.core.tasks_for_tests import call_partner
+from tests.routing.factories import ServiceLevelPolicyFactory
+from tests.tickets.factories import received_ticket
 
 START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 TASK_PATH = "tests.core.tasks_for_tests.call_partner"
@@ -198,3 +201,24 @@ def test_on_redis_a_task_that_fails_every_attempt_is_kept_and_can_run_again(
     failed.refresh_from_db()
     assert failed.retried_at == START + dt.timedelta(seconds=150)
     assert ScheduledJobRegistry(queue=rq_queue).count == 0
+
+
+@pytest.mark.redis
+def test_on_redis_the_scheduled_sweep_runs_on_a_worker_and_escalates_once(rq_queue, team):
+    ServiceLevelPolicyFactory(
+        first_response_minutes=60, resolution_minutes=None, business_time=False
+    )
+    with time_machine.travel(START, tick=False):
+        ticket = received_ticket(team=team)
+    next_runs: dict = {}
+
+    with time_machine.travel(START + dt.timedelta(hours=2), tick=False):
+        enqueue_due(next_runs, now=START + dt.timedelta(hours=2))
+        work(rq_queue)
+        enqueue_due(next_runs, now=START + dt.timedelta(hours=2, minutes=1))
+        work(rq_queue)
+
+    ticket.refresh_from_db()
+    assert ticket.service_clock["first_response"]["breached"] is True
+    assert ticket.escalate_at is None
+    assert ticket.timeline.filter(data__has_key="escalation").count() == 1

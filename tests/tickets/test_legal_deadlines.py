@@ -1,12 +1,13 @@
 """Complaints and warranty claims carry the statutory deadline of the customer's country from the
 moment they are received; it is never shortened, and once passed the ticket says what follows."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 
+from attenda.routing.services import add_statutory_rule
 from attenda.tickets.messages import Inbound
 from attenda.tickets.models import Channel, Kind
 from attenda.tickets.services import change_details, receive
@@ -70,3 +71,27 @@ def test_the_ticket_page_shows_the_deadline_and_once_passed_its_consequence(clie
     assert "<dt>Legal deadline</dt>" in before
     assert "Deemed accepted" not in before
     assert "Deemed accepted: the customer&#x27;s demand must be met" in after
+
+
+def test_a_shorter_rule_added_later_never_shortens_a_running_deadline(team, agent, admin_agent):
+    ticket = received(CustomerFactory(country="PL"), team=team)
+    add_statutory_rule(
+        actor=admin_agent,
+        country="PL",
+        kinds=["complaint", "warranty_claim"],
+        days=7,
+        count="calendar",
+        end_moves_off=[],
+        consequence="deemed_accepted",
+        source="A shorter period, for the test",
+        valid_from=date(2025, 1, 1),
+        time_zone="Europe/Warsaw",
+    )
+
+    with time_machine.travel(datetime(2025, 12, 12, tzinfo=UTC), tick=False):
+        change_details(ticket=ticket, actor=agent, kind=Kind.WARRANTY_CLAIM)
+    newer = received(CustomerFactory(country="PL"), team=team)
+
+    ticket.refresh_from_db()
+    assert ticket.legal_deadline.astimezone(ZoneInfo("Europe/Warsaw")).day == 29
+    assert newer.legal_deadline.astimezone(ZoneInfo("Europe/Warsaw")).day == 17

@@ -25,6 +25,7 @@ from attenda.tickets.services import (
     transfer,
 )
 from tests.agents.factories import AgentFactory
+from tests.routing.factories import ServiceLevelPolicyFactory
 from tests.tickets.factories import received_ticket
 
 pytestmark = pytest.mark.django_db
@@ -62,6 +63,21 @@ def test_every_inbox_tab_runs_a_fixed_number_of_queries(
         response = client.get("/", {"view": view, "sort": "priority"})
 
     assert response.content.decode().count("data-row-link") == count * rows_per_round
+
+
+@pytest.mark.parametrize(("view", "rows_per_round"), [("mine", 1), ("open", 2)])
+def test_the_inbox_by_deadline_runs_the_same_number_of_queries(
+    client, team, agent, view, rows_per_round, django_assert_num_queries
+):
+    """Waiting tickets' clocks are paused and solved ones stopped: they have no deadline."""
+    ServiceLevelPolicyFactory(first_response_minutes=60)
+    tickets_in_every_tab(agent, team, 12)
+    client.force_login(agent)
+
+    with django_assert_num_queries(INBOX_QUERIES):
+        response = client.get("/", {"view": view, "sort": "deadline"})
+
+    assert response.content.decode().count("time-left-due") == 12 * rows_per_round
 
 
 def test_the_inbox_with_filters_and_a_cursor_runs_the_same_number_of_queries(

@@ -162,6 +162,7 @@ def test_a_row_shows_what_an_agent_needs_to_pick_a_ticket(client, team, agent):
         "Normal",
         "Billing",
         "Ana Silva",
+        "—",
         "01/15/2026 6 a.m.",
         "fatura urgente",
     ]

@@ -1,7 +1,7 @@
 """What the API reads and writes. Input schemas name exactly the fields a caller may set and refuse
 any other, so no request can reach a field (an owner, another customer) the endpoint did not offer."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from django.core.exceptions import ValidationError
@@ -150,6 +150,19 @@ class TicketOut(Schema):
     solved_at: datetime | None
     handoff_count: int = Field(description="How many times the ticket changed hands.")
     merged_into: int | None = Field(description="The ticket this one was merged into.")
+    service_level_id: int | None = Field(description="The service-level policy it is held to.")
+    first_response_due: datetime | None
+    next_response_due: datetime | None
+    resolution_due: datetime | None = Field(
+        description="Null while the clock is paused (waiting on the customer) or stopped."
+    )
+    due_at: datetime | None = Field(
+        description="The nearest deadline, service level or legal; in the past once missed."
+    )
+    legal_deadline: datetime | None = Field(description="The statutory deadline; never paused.")
+    legal_consequence: str = Field(description="What the law says follows when it passes.")
+    legal_missed_at: datetime | None
+    deemed_accepted: bool = Field(description="A Polish complaint unanswered in time.")
 
     @staticmethod
     def resolve_tags(ticket) -> list[str]:
@@ -279,3 +292,67 @@ class TimelinePageOut(Schema):
     next_cursor: str | None = Field(
         description="Pass as cursor for the next page; null at the end."
     )
+
+
+class ServiceLevelPolicyOut(Schema):
+    """Policies are tried in ``position`` order; the first whose every condition (empty = any)
+    fits a ticket is its policy."""
+
+    id: int
+    name: str
+    position: int
+    is_active: bool
+    kind: str
+    priority: int | None
+    channel: str
+    tier: str
+    team_id: int | None
+    first_response_minutes: int | None
+    next_response_minutes: int | None
+    resolution_minutes: int | None
+    business_time: bool
+    warn_percent: int
+    notify_supervisors: bool
+    raise_priority: bool
+    reassign: str
+    reassign_to_id: int | None
+
+
+class CalendarOut(Schema):
+    team_id: int
+    time_zone: str
+    week: list[list[list[str]]] = Field(
+        description='Seven days, Monday first, of ["HH:MM", "HH:MM"] shifts; "24:00" is midnight.'
+    )
+    country: str
+    subdivision: str
+    closed_days: list[str]
+
+
+class StatutoryRuleIn(Input):
+    country: str = Field(min_length=2, max_length=2)
+    kinds: list[Kind] = Field(min_length=1)
+    days: int = Field(ge=1, le=366)
+    count: Literal["calendar", "calendar_clear", "working", "business"]
+    end_moves_off: list[Literal["saturday", "sunday", "holiday"]] = []
+    consequence: Literal["deemed_accepted", "price_cut_or_termination", "late_answer_breach"]
+    source: str = Field(min_length=1, max_length=300)
+    valid_from: date
+    time_zone: str
+    condition: str = Field("", max_length=40)
+    escalate_days_before: int = Field(3, ge=0, le=366)
+
+
+class StatutoryRuleOut(Schema):
+    country: str
+    kinds: list[str]
+    days: int
+    count: str
+    end_moves_off: list[str]
+    consequence: str
+    source: str
+    valid_from: date
+    time_zone: str
+    condition: str
+    escalate_days_before: int
+    shipped: bool = Field(description="Shipped with Attenda rather than added by an admin.")

@@ -79,6 +79,8 @@ class StatutoryRule:
     valid_from: date
     time_zone: str
     condition: str = ""
+    # Attenda escalates this many days before the deadline (duties.md rule 3: PL at T-3).
+    escalate_days_before: int = 3
 
     def __post_init__(self) -> None:
         if self.days <= 0:

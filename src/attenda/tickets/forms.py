@@ -139,6 +139,7 @@ SORT_LABELS = {
     "waiting": _("Oldest waiting"),
     "priority": _("Priority"),
     "updated": _("Last update"),
+    "deadline": _("Deadline soonest"),
 }
 
 

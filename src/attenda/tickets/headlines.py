@@ -3,6 +3,7 @@ text, if any, is shown below it."""
 
 from django.utils.translation import gettext as _
 
+from attenda.routing.tasks import escalation_text
 from attenda.tickets.forms import Colleagues
 from attenda.tickets.models import EntryKind, Kind, Priority, Status, TimelineEntry
 
@@ -92,6 +93,8 @@ def headline(entry: TimelineEntry, colleagues: Colleagues) -> str:
 
 
 def _event_headline(actor: str, data: dict) -> str:
+    if "escalation" in data:
+        return escalation_text(data["escalation"])
     if "handoff_read" in data:
         return _("%(agent)s read the hand-off note.") % {"agent": actor}
     if "tags" in data:

@@ -122,6 +122,28 @@ class Ticket(models.Model):
     # what the law says follows when it passes (routing.deadlines). It never pauses.
     legal_deadline = models.DateTimeField(_("legal deadline"), null=True, blank=True)
     legal_consequence = models.CharField(_("legal consequence"), max_length=40, blank=True)
+    # Set by the escalation sweep when the legal deadline passed with no answer on a durable medium.
+    legal_missed_at = models.DateTimeField(_("legal deadline missed"), null=True, blank=True)
+    deemed_accepted = models.BooleanField(_("deemed accepted"), default=False)
+    # Service levels (routing.clocks): the policy chosen for the ticket and its clocks' state; the
+    # columns below copy the moments that lists sort by and the escalation sweep looks for.
+    service_level = models.ForeignKey(
+        "routing.ServiceLevelPolicy",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("service level"),
+    )
+    service_clock = models.JSONField(default=dict, blank=True)
+    first_response_due = models.DateTimeField(_("first response due"), null=True, blank=True)
+    next_response_due = models.DateTimeField(_("next response due"), null=True, blank=True)
+    resolution_due = models.DateTimeField(_("resolution due"), null=True, blank=True)
+    # The nearest deadline, service level or legal, met or not yet: what "time left" shows.
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    # The next warning and the next breach still to act on.
+    warn_at = models.DateTimeField(null=True, blank=True)
+    escalate_at = models.DateTimeField(null=True, blank=True)
     pinned_handoff = models.ForeignKey(
         "TimelineEntry",
         null=True,
@@ -156,6 +178,31 @@ class Ticket(models.Model):
                 fields=["legal_deadline"],
                 name="ticket_legal_due_idx",
                 condition=Q(legal_deadline__isnull=False),
+            ),
+            # The escalation sweep's two ranges: warnings and breaches whose moment has come.
+            models.Index(
+                fields=["warn_at"], name="ticket_warn_idx", condition=Q(warn_at__isnull=False)
+            ),
+            models.Index(
+                fields=["escalate_at"],
+                name="ticket_escalate_idx",
+                condition=Q(escalate_at__isnull=False),
+            ),
+            # The inbox sorted by deadline, the soonest first; tickets without one are not listed.
+            models.Index(
+                fields=["team", "is_open", "due_at", "id"],
+                name="ticket_team_due_idx",
+                condition=Q(due_at__isnull=False),
+            ),
+            models.Index(
+                fields=["owner", "is_open", "due_at", "id"],
+                name="ticket_owner_due_idx",
+                condition=Q(due_at__isnull=False),
+            ),
+            models.Index(
+                fields=["is_open", "due_at", "id"],
+                name="ticket_open_due_idx",
+                condition=Q(due_at__isnull=False),
             ),
             models.Index(
                 fields=["team", "is_open", "waiting_since", "id"], name="ticket_team_wait_idx"

@@ -41,6 +41,8 @@ SORTS = {
     "waiting": ("waiting_since", "id"),
     "priority": ("-priority", "waiting_since", "id"),
     "updated": ("-updated_at", "-id"),
+    # Only tickets with a deadline: ticket_*_due_idx hold no others.
+    "deadline": ("due_at", "id"),
 }
 
 
@@ -55,8 +57,9 @@ class InboxFilters:
 
 
 def inbox_tickets(agent: Agent, view: str, filters: InboxFilters) -> QuerySet[Ticket]:
-    """mine: ticket_owner_*_idx; unassigned: ticket_unassigned_wait_idx; open, waiting, solved:
-    ticket_team_*_idx for a team, ticket_open_*_idx for admins across all teams."""
+    """mine: ticket_owner_*_idx; unassigned: ticket_unassigned_wait_idx (ticket_team_due_idx by
+    deadline); open, waiting, solved: ticket_team_*_idx for a team, ticket_open_*_idx for admins
+    across all teams."""
     tickets = Ticket.objects.all()
     if view == "mine":
         tickets = tickets.filter(OPEN, owner=agent)
@@ -104,6 +107,8 @@ def inbox_page(
         .select_related("owner", "team")
         .prefetch_related(WITH_TAGS)
     )
+    if sort == "deadline":
+        tickets = tickets.filter(due_at__isnull=False)
     return keyset_page(tickets, order=SORTS[sort], cursor=cursor, size=size)
 
 

@@ -4,6 +4,7 @@ and starts side effects only once it commits."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,7 +18,10 @@ from attenda.core import audit, clock
 from attenda.core.lookups import unique_or_none
 from attenda.customers.models import Customer
 from attenda.customers.services import identify, survivor
+from attenda.routing import service_levels
 from attenda.routing.deadlines import keep_longest, rule_for, statutory_deadline
+from attenda.routing.queries import statutory_rules
+from attenda.routing.service_levels import SERVICE_FIELDS
 from attenda.tickets import delivery, search
 from attenda.tickets.messages import Inbound, InboundFile
 from attenda.tickets.models import (
@@ -37,6 +41,9 @@ from attenda.tickets.models import (
 )
 from attenda.tickets.permissions import receives_handoff, require_assign, require_view
 from attenda.tickets.tasks import notify_handoff
+
+# Relations full_clean() would look up one query each; the services set them from real objects.
+NOT_CLEANED = ["customer", "team", "owner", "pinned_handoff", "merged_into", "service_level"]
 
 
 @dataclass(frozen=True)
@@ -150,10 +157,12 @@ def receive(inbound: Inbound, *, logged_by: Agent | None = None) -> Received:
         if inbound.priority:
             ticket.priority = inbound.priority
         hold_legal_deadline(ticket, customer)
-        ticket.full_clean(exclude=["customer", "team", "owner", "pinned_handoff", "merged_into"])
+        service_levels.start_clocks(ticket, now=now)
+        ticket.full_clean(exclude=NOT_CLEANED)
         ticket.save()
         search.index_ticket(ticket)
     else:
+        previous = ticket.status
         if ticket.status not in (Status.NEW, Status.OPEN):
             ticket.waiting_since = now
             if ticket.status == Status.SOLVED:
@@ -161,8 +170,10 @@ def receive(inbound: Inbound, *, logged_by: Agent | None = None) -> Received:
                     ticket, Status.OPEN, actor=None, reason=_("The customer wrote again.")
                 )
             ticket.status = Status.OPEN
+            service_levels.status_changed(ticket, previous=previous, now=now)
+        service_levels.customer_wrote(ticket, now=now)
         ticket.updated_at = now
-        ticket.save(update_fields=["status", "waiting_since", "updated_at"])
+        ticket.save(update_fields=["status", "waiting_since", "updated_at", *SERVICE_FIELDS])
     entry = _append(
         ticket,
         kind=inbound.entry_kind,
@@ -192,10 +203,15 @@ def receive(inbound: Inbound, *, logged_by: Agent | None = None) -> Received:
 
 
 def hold_legal_deadline(ticket: Ticket, customer: Customer) -> None:
-    """Gives a complaint or warranty claim the statutory deadline of the customer's country, counted
-    from when the ticket was received. Recomputed when the kind changes, it is never shortened.
-    The demo's bulk writer calls it too, so its tickets are the ones the services make."""
-    rule = rule_for(customer.country, ticket.kind, on=ticket.created_at.date())
+    """Gives a complaint or warranty claim the statutory deadline of the customer's country (the
+    shipped rules and the admins' ones), counted from when the ticket was received, and the
+    escalation the rule asks for before it. Recomputed when the kind changes, it is never
+    shortened. The demo's bulk writer calls it too, so its tickets are the ones the services make."""
+    if not customer.country:
+        return
+    rule = rule_for(
+        customer.country, ticket.kind, on=ticket.created_at.date(), rules=statutory_rules()
+    )
     if rule is None:
         return
     deadline = statutory_deadline(rule, ticket.created_at)
@@ -203,6 +219,9 @@ def hold_legal_deadline(ticket: Ticket, customer: Customer) -> None:
         deadline = keep_longest(ticket.legal_deadline, deadline)
     ticket.legal_deadline = deadline
     ticket.legal_consequence = rule.consequence
+    service_levels.hold_legal_clock(
+        ticket, warn=deadline - timedelta(days=rule.escalate_days_before)
+    )
 
 
 def _first_line(text: str) -> str:
@@ -277,9 +296,11 @@ def reply(
         ticket, kind=EntryKind.REPLY, author_agent=agent, channel=ticket.channel, body=body
     )
     delivery.deliver(entry)
+    service_levels.answered(ticket, channel=ticket.channel)
     if status != ticket.status:
         _status_entry(ticket, status, actor=agent)
-        ticket.status = status
+        previous, ticket.status = ticket.status, status
+        service_levels.status_changed(ticket, previous=previous, now=entry.created_at)
     if ticket.first_response_at is None:
         ticket.first_response_at = entry.created_at
     ticket.waiting_since = ticket.updated_at = entry.created_at
@@ -324,7 +345,8 @@ def set_status(*, ticket: Ticket, status: Status, actor: Agent) -> Ticket:
     if status == ticket.status:
         return ticket
     entry = _status_entry(ticket, status, actor=actor)
-    ticket.status = status
+    previous, ticket.status = ticket.status, status
+    service_levels.status_changed(ticket, previous=previous, now=entry.created_at)
     ticket.updated_at = entry.created_at
     if status in (Status.NEW, Status.OPEN):
         ticket.waiting_since = entry.created_at
@@ -409,11 +431,23 @@ def transfer(
         },
     )
     ticket.owner = to_agent
+    team_changed = ticket.team_id != new_team_id
     ticket.team_id = new_team_id
+    if team_changed:
+        service_levels.conditions_changed(ticket, now=entry.created_at)
     ticket.handoff_count += 1
     ticket.pinned_handoff = entry
     ticket.updated_at = entry.created_at
-    ticket.save(update_fields=["owner", "team", "handoff_count", "pinned_handoff", "updated_at"])
+    ticket.save(
+        update_fields=[
+            "owner",
+            "team",
+            "handoff_count",
+            "pinned_handoff",
+            "updated_at",
+            *SERVICE_FIELDS,
+        ]
+    )
     audit.record(actor=actor, action="ticket.transferred", target=ticket, entry=entry.pk)
     notify_handoff.enqueue_on_commit(entry.pk)
     return entry
@@ -461,11 +495,19 @@ def change_details(
         ticket.priority = priority
     if not changes:
         return ticket
-    ticket.full_clean(exclude=["customer", "team", "owner", "pinned_handoff", "merged_into"])
+    ticket.full_clean(exclude=NOT_CLEANED)
     entry = _append(ticket, kind=EntryKind.EVENT, author_agent=actor, data={"changed": changes})
+    service_levels.conditions_changed(ticket, now=entry.created_at)
     ticket.updated_at = entry.created_at
     ticket.save(
-        update_fields=["kind", "priority", "updated_at", "legal_deadline", "legal_consequence"]
+        update_fields=[
+            "kind",
+            "priority",
+            "updated_at",
+            "legal_deadline",
+            "legal_consequence",
+            *SERVICE_FIELDS,
+        ]
     )
     audit.record(actor=actor, action="ticket.details_changed", target=ticket, **changes)
     return ticket
@@ -513,9 +555,10 @@ def merge_tickets(*, target: Ticket, absorbed: Ticket, actor: Agent) -> Ticket:
         actor=actor,
         reason=_("Merged into #%(number)s.") % {"number": target.pk},
     )
-    absorbed.status = Status.CLOSED
+    previous, absorbed.status = absorbed.status, Status.CLOSED
+    service_levels.status_changed(absorbed, previous=previous, now=clock.now())
     absorbed.merged_into = target
-    absorbed.save(update_fields=["status", "merged_into", "solved_at"])
+    absorbed.save(update_fields=["status", "merged_into", "solved_at", *SERVICE_FIELDS])
     entry = _append(
         target,
         kind=EntryKind.EVENT,

@@ -26,6 +26,7 @@ from attenda.core.pagination import InvalidCursor, Page
 from attenda.customers.forms import CustomerSearchForm, NewCustomerForm
 from attenda.customers.models import Customer
 from attenda.customers.services import create_customer, survivor
+from attenda.routing.clocks import FIRST_RESPONSE, NEXT_RESPONSE, RESOLUTION, ServiceClock
 from attenda.routing.deadlines import CONSEQUENCE_LABELS
 from attenda.tickets import queries, search, services
 from attenda.tickets.forms import (
@@ -55,7 +56,7 @@ from attenda.tickets.models import (
     TimelineEntry,
 )
 from attenda.tickets.permissions import can_view, receives_handoff, visible_tickets
-from attenda.tickets.rows import inbox_rows
+from attenda.tickets.rows import describe_due, inbox_rows
 
 
 def wants_partial(request: HttpRequest) -> bool:
@@ -218,12 +219,41 @@ def _ticket_context(
         "others_present": page.others_present,
         "presence_shown": _presence_signature(page.others_present),
         "pinned_for_me": receives_handoff(agent, ticket),
-        "legal_deadline_passed": ticket.legal_deadline is not None
-        and ticket.legal_deadline < clock.now(),
+        "legal_deadline_passed": ticket.legal_missed_at is not None
+        or (
+            ticket.legal_deadline is not None
+            and ticket.legal_deadline < clock.now()
+            and not ServiceClock(ticket.service_clock).legal_answered
+        ),
+        "service_levels": _service_level_facts(ticket),
         "legal_consequence": CONSEQUENCE_LABELS.get(ticket.legal_consequence, ""),
         "can_pick_owner": agent.manages_team(ticket.team_id),
         **forms,
     }
+
+
+SERVICE_LEVEL_LABELS = {
+    FIRST_RESPONSE: gettext_lazy("First response due"),
+    NEXT_RESPONSE: gettext_lazy("Next response due"),
+    RESOLUTION: gettext_lazy("Resolution due"),
+}
+
+
+def _service_level_facts(ticket: Ticket) -> list[dict]:
+    """Each running or paused service-level target, with its time left."""
+    now = clock.now()
+    facts = []
+    for target, label in SERVICE_LEVEL_LABELS.items():
+        state = ticket.service_clock.get(target)
+        if not state:
+            continue
+        due = getattr(ticket, f"{target}_due")
+        if due is None:
+            text, kind = _("Paused while waiting on the customer"), "paused"
+        else:
+            text, kind = describe_due(due, now)
+        facts.append({"label": label, "due": due, "text": text, "state": kind})
+    return facts
 
 
 def _ticket_page_or_404(agent: Agent, number: int) -> queries.TicketPage:
