@@ -41,15 +41,9 @@ class AgentStatus(models.TextChoices):
     OFFLINE = "offline", _("Offline")
 
 
-def _validate_choice_list(value: object, choices: type[models.TextChoices], what: str) -> None:
-    if not isinstance(value, list) or not all(item in choices.values for item in value):
-        raise ValidationError(
-            _("Choose %(what)s from the list.") % {"what": what}, code="invalid_choice"
-        )
-
-
 def validate_skills(value: object) -> None:
-    _validate_choice_list(value, Skill, _("skills"))
+    if not isinstance(value, list) or not all(item in Skill.values for item in value):
+        raise ValidationError(_("Choose skills from the list."), code="invalid_choice")
 
 
 def validate_languages(value: object) -> None:
@@ -176,6 +170,9 @@ class Agent(AbstractUser):
 
     def manages_team(self, team_id: int | None) -> bool:
         return self.is_admin or (self.role == Role.SUPERVISOR and team_id in self.team_ids())
+
+    def manages_any(self, team_ids: list[int]) -> bool:
+        return any(self.manages_team(team_id) for team_id in team_ids)
 
 
 class ApiToken(models.Model):
