@@ -5,6 +5,7 @@
 #   make bench TICKETS=100000        a smaller run (its own load, replacing the million)
 #   make bench-reload-sqlite | bench-reload-postgres | bench-clean
 #   make bench-mail                  mail ingestion of the shared corpus (SQLite)
+#   make bench-assignment            assignment decisions, 1,000 agents in 100 teams, both engines
 
 PYTHON ?= .venv/bin/python
 TICKETS ?= 1000000
@@ -18,7 +19,7 @@ POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/attenda_bench
 LOAD = $(PYTHON) -m benchmarks.load --tickets $(TICKETS) --entries-per-ticket $(ENTRIES)
 MEASURE = $(PYTHON) -m benchmarks.inbox --requests $(REQUESTS) --warmup $(WARMUP) --depth $(DEPTH)
 
-.PHONY: bench bench-mail bench-sqlite bench-postgres bench-load-sqlite bench-load-postgres \
+.PHONY: bench bench-mail bench-assignment bench-sqlite bench-postgres bench-load-sqlite bench-load-postgres \
 	bench-reload-sqlite bench-reload-postgres bench-clean
 
 # Both engines are measured even when the first misses a target; the exit status tells.
@@ -53,3 +54,15 @@ bench-clean:
 # Mail ingestion of the shared corpus (benchmarks/README.md, "Mail coming in").
 bench-mail:
 	$(PYTHON) -m benchmarks.mail_ingest
+
+# Assignment decisions with 1,000 agents in 100 teams (benchmarks/README.md, "Assignment"), on a
+# database of its own per engine, made anew each run; both engines even when the first misses.
+ASSIGN_SQLITE_URL ?= sqlite:///$(CURDIR)/benchmarks/results/assign.db
+ASSIGN_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/attenda_bench_assign
+DECISIONS ?= 2000
+
+bench-assignment:
+	@status=0; \
+	$(PYTHON) -m benchmarks.assignment_bench --decisions $(DECISIONS) --database-url $(ASSIGN_SQLITE_URL) || status=1; \
+	$(PYTHON) -m benchmarks.assignment_bench --decisions $(DECISIONS) --database-url $(ASSIGN_POSTGRES_URL) || status=1; \
+	exit $$status

@@ -22,3 +22,25 @@ def test_the_benchmark_loader_fills_a_fresh_database(tmp_path):
 
     assert loaded.returncode == 0, loaded.stderr[-3000:]
     assert "loaded 300 tickets and 900 timeline entries" in loaded.stdout
+
+
+def test_the_assignment_benchmark_runs_on_a_small_desk(tmp_path):
+    """The benchmark builds its own agents and tickets beside the models; a small run keeps it in
+    step. Its timing target is for the full size and a quiet machine, so only the run is checked."""
+    url = f"sqlite:///{tmp_path / 'assign.db'}"
+
+    ran = subprocess.run(
+        [
+            *(sys.executable, "-m", "benchmarks.assignment_bench", "--database-url", url),
+            *("--teams", "5", "--agents", "40", "--customers", "200", "--history", "500"),
+            *("--decisions", "100", "--warmup", "10", "--report", str(tmp_path / "assign.json")),
+        ],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    assert ran.returncode in (0, 1), ran.stderr[-3000:]
+    assert '"decisions": 100' in ran.stdout
+    assert '"queries_per_decision": {\n    "min": 3,\n    "max": 3\n  }' in ran.stdout

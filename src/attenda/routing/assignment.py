@@ -18,8 +18,8 @@ gets no automatic assignment on arrival: its tickets wait in the queue until som
 (asked on demand, Attenda still chooses, load balanced).
 
 "Available" means active, status available and not within an absence (``Agent.is_available``).
-A decision costs at most five reads, each index-backed (agents.queries, tickets.queries.last_owner),
-whatever the number of tickets; tests/routing/test_assignment.py pins the count.
+A decision costs two reads besides the team's row, each index-backed (agents.queries), whatever the
+number of agents and tickets; tests/routing/test_assignment.py pins the count.
 """
 
 import enum
@@ -31,11 +31,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from attenda.agents.models import Agent, AssignmentMode, Skill, Team
-from attenda.agents.queries import Member, backup_of, open_loads, team_members
+from attenda.agents.queries import Member, standing_agent, team_members
 from attenda.core import audit, clock
 from attenda.tickets.models import EntryKind, Kind, Ticket, TimelineEntry
 from attenda.tickets.permissions import require_view
-from attenda.tickets.queries import last_owner
 
 # What a ticket's kind asks of the agent who takes it. Kinds missing here need no particular skill.
 KIND_SKILLS: dict[str, str] = {
@@ -159,17 +158,10 @@ def decide(situation: Situation, *, on_demand: bool = False) -> Decision:
 
 
 def situation_of(ticket: Ticket, team: Team, *, at: datetime, reopened: bool = False) -> Situation:
-    """Reads what ``decide`` needs: the team's members (one query), their open loads (one), the
-    customer's last owner when no account owner is set (one) and the backup of a standing agent
-    outside the team (one)."""
+    """Reads what ``decide`` needs in two queries: the team's members with their open loads, and
+    the customer's agent with that agent's backup (agents.queries)."""
     members = team_members(team.pk, at=at)
-    customer = ticket.customer
-    standing = customer.standing_agent_id or last_owner(customer.pk, excluding=ticket.pk)
-    standing_backup = None
-    if standing is not None:
-        standing_backup = (
-            members[standing].backup_id if standing in members else backup_of(standing)
-        )
+    standing = standing_agent(ticket.customer, excluding_ticket=ticket.pk)
     return Situation(
         mode=team.assignment_mode,
         capacity=team.capacity,
@@ -178,10 +170,10 @@ def situation_of(ticket: Ticket, team: Team, *, at: datetime, reopened: bool = F
         language=ticket.language,
         kind=ticket.kind,
         members=members,
-        loads=open_loads([member.pk for member in members.values() if member.available]),
+        loads={member.pk: member.load for member in members.values()},
         previous_owner_id=ticket.owner_id if reopened else None,
-        standing_agent_id=standing,
-        standing_backup_id=standing_backup,
+        standing_agent_id=standing[0] if standing else None,
+        standing_backup_id=standing[1] if standing else None,
     )
 
 

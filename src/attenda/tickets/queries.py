@@ -211,15 +211,3 @@ def timeline_page(ticket: Ticket, *, cursor: str | None, size: int = PAGE_SIZE) 
         )
     )
     return keyset_page(entries, order=("created_at", "id"), cursor=cursor, size=size)
-
-
-def last_owner(customer_id: int, *, excluding: int) -> int | None:
-    """Who owned the customer's most recently active other ticket that had an owner: their agent
-    when none is set on the customer. ticket_customer_idx, newest first."""
-    return (
-        Ticket.objects.filter(customer_id=customer_id, owner__isnull=False)
-        .exclude(pk=excluding)
-        .order_by("-updated_at")
-        .values_list("owner_id", flat=True)
-        .first()
-    )
