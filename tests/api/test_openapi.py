@@ -49,6 +49,7 @@ def test_the_document_lists_every_endpoint(document):
         "/api/v1/customers",
         "/api/v1/customers/{customer_id}",
         "/api/v1/customers/{customer_id}/merge",
+        "/api/v1/customers/{customer_id}/standing-agent",
         "/api/v1/mail/{address}",
         "/api/v1/teams/{team_id}/wait-estimate",
         "/api/v1/tickets",

@@ -3,8 +3,9 @@ by mail, on the phone, at the counter, or through the API."""
 
 import pytest
 
-from attenda.agents.models import AgentStatus, AssignmentMode
+from attenda.agents.models import Agent, AgentStatus, AssignmentMode
 from attenda.channels.email.inbound import take_mail
+from attenda.customers.models import Customer
 from attenda.tickets.models import Channel, Ticket
 from attenda.tickets.services import assign, log_contact
 from tests.agents.factories import AgentFactory
@@ -88,3 +89,41 @@ def test_through_the_api_while_away(desk, agent, colleague):
     response = api.post("/tickets", {"customer_id": desk.customer_id, "body": "Olá."})
 
     assert response.json()["owner"]["id"] == colleague.pk
+
+
+def test_a_supervisor_names_the_account_owner_on_the_customer_page(client, desk, supervisor):
+    ivo = Agent.objects.get(username="idle")
+    client.force_login(supervisor)
+
+    page = client.get(f"/customers/{desk.customer_id}/")
+    response = client.post(f"/customers/{desk.customer_id}/agent/", {"owner-agent": ivo.pk})
+    ticket = received_ticket(team=desk.team, email="maria@example.com", subject="Terceira")
+
+    assert 'id="owner-submit"' in page.content.decode()
+    assert response.status_code == 302
+    assert ticket.owner == ivo
+
+
+def test_an_agent_cannot_name_the_account_owner(client, desk, agent, colleague):
+    client.force_login(agent)
+
+    response = client.post(f"/customers/{desk.customer_id}/agent/", {"owner-agent": agent.pk})
+
+    assert response.status_code == 403
+    assert Customer.objects.get(pk=desk.customer_id).standing_agent is None
+
+
+def test_the_account_owner_through_the_api(desk, supervisor, colleague):
+    api = client_for(supervisor)
+
+    response = api.put(f"/customers/{desk.customer_id}/standing-agent", {"agent": colleague.pk})
+    refused = client_for(colleague).put(
+        f"/customers/{desk.customer_id}/standing-agent", {"agent": None}
+    )
+
+    assert response.json() == {
+        "customer_id": desk.customer_id,
+        "standing_agent": {"id": colleague.pk, "name": "Bruno Costa"},
+    }
+    assert refused.status_code == 403
+    assert Customer.objects.get(pk=desk.customer_id).standing_agent == colleague

@@ -17,6 +17,17 @@ class ApiTokenForm(forms.Form):
     )
 
 
+def checkboxes(label: str, choices, help_text: str = "") -> forms.MultipleChoiceField:
+    """A list to tick from, none required: languages and skills of agents and teams."""
+    return forms.MultipleChoiceField(
+        label=label,
+        choices=choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=help_text,
+    )
+
+
 class TeamForm(forms.Form):
     name = forms.CharField(label=_("Team name"), max_length=100)
 
@@ -33,12 +44,7 @@ class AgentForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    languages_spoken = forms.MultipleChoiceField(
-        label=_("Languages spoken"),
-        choices=settings.LANGUAGES,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
+    languages_spoken = checkboxes(_("Languages spoken"), settings.LANGUAGES)
     is_active = forms.BooleanField(
         label=_("Can log in and take tickets"), required=False, initial=True
     )
@@ -95,12 +101,7 @@ class AvailabilityForm(AgentPageForm):
         required=False,
         empty_label=_("Nobody"),
     )
-    skills = forms.MultipleChoiceField(
-        label=_("Skills"),
-        choices=Skill.choices,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
+    skills = checkboxes(_("Skills"), Skill.choices)
 
     def __init__(self, *args, agent: Agent, sets_skills: bool, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -124,17 +125,10 @@ class TeamRoutingForm(AgentPageForm):
         max_value=1000,
         help_text=_("The most open tickets one agent is given automatically."),
     )
-    languages = forms.MultipleChoiceField(
-        label=_("Languages answered"),
-        choices=settings.LANGUAGES,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    skills = forms.MultipleChoiceField(
-        label=_("Skills the team routes by"),
-        choices=Skill.choices,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
+    languages = checkboxes(_("Languages answered"), settings.LANGUAGES)
+    skills = checkboxes(
+        _("Skills the team routes by"),
+        Skill.choices,
         help_text=_(
             "Complaints and warranty claims need Complaints, technical service needs Technical, "
             "orders need Billing: such tickets go first to agents with the skill."

@@ -313,3 +313,14 @@ class AvailabilityOut(Schema):
     @staticmethod
     def resolve_name(agent) -> str:
         return agent.display_name
+
+
+class StandingAgentIn(Input):
+    agent: int | None = Field(
+        description="The account owner's agent id; null goes back to the owner of the last ticket."
+    )
+
+
+class StandingAgentOut(Schema):
+    customer_id: int
+    standing_agent: AgentRef | None
