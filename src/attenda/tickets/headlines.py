@@ -7,6 +7,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from attenda.agents.models import Skill
+from attenda.routing.assignment import Rule
 from attenda.tickets.forms import Colleagues
 from attenda.tickets.models import EntryKind, Kind, Priority, Status, TimelineEntry
 
@@ -109,11 +110,11 @@ def _routing_headline(data: dict, agent_name: Callable[[int | None], str], team:
     """Why Attenda gave the ticket to this agent or left it in the queue (routing.assignment)."""
     rule = data["rule"]
     names = {"owner": agent_name(data.get("to")), "team": team}
-    if rule == "previous_owner":
+    if rule == Rule.PREVIOUS_OWNER:
         return _("Back with %(owner)s, who handled it before.") % names
-    if rule == "standing_agent":
+    if rule == Rule.STANDING_AGENT:
         return _("Assigned to %(owner)s, the customer's agent.") % names
-    if rule == "backup":
+    if rule == Rule.BACKUP:
         names["agent"] = agent_name(data.get("for"))
         return (
             _(
@@ -121,7 +122,7 @@ def _routing_headline(data: dict, agent_name: Callable[[int | None], str], team:
             )
             % names
         )
-    if rule == "qualified":
+    if rule == Rule.QUALIFIED:
         names["language"] = LANGUAGE_NAMES.get(data.get("language"), data.get("language"))
         names["skill"] = _label(Skill, data.get("skill")) if data.get("skill") else ""
         if data.get("language") and data.get("skill"):
@@ -132,11 +133,11 @@ def _routing_headline(data: dict, agent_name: Callable[[int | None], str], team:
         if data.get("skill"):
             return _("Assigned to %(owner)s, who has the skill %(skill)s.") % names
         return _("Assigned to %(owner)s, who speaks %(language)s.") % names
-    if rule == "round_robin":
+    if rule == Rule.ROUND_ROBIN:
         return _("Assigned to %(owner)s, next in turn in %(team)s.") % names
-    if rule == "least_loaded":
+    if rule == Rule.LEAST_LOADED:
         return _("Assigned to %(owner)s, the least busy available agent of %(team)s.") % names
-    if rule == "everyone_full":
+    if rule == Rule.EVERYONE_FULL:
         names["capacity"] = data.get("capacity")
         return (
             _(
