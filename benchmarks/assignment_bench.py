@@ -186,13 +186,14 @@ def new_tickets(rng: random.Random, world: dict, count: int) -> list:
 
 
 def decide_for(ticket) -> object:
-    """What route_received() does before it writes: the team, then the situation and the decision."""
-    from attenda.agents.models import Team
+    """What route_received() does before it writes: the team with its members, the customer's
+    agent, and the decision."""
+    from attenda.agents.queries import team_routing
     from attenda.core import clock
     from attenda.routing.assignment import decide, situation_of
 
-    team = Team.objects.get(pk=ticket.team_id)
-    return decide(situation_of(ticket, team, at=clock.now()))
+    now = clock.now()
+    return decide(situation_of(ticket, team_routing(ticket.team_id, at=now), at=now))
 
 
 def main(argv=None) -> None:

@@ -43,4 +43,4 @@ def test_the_assignment_benchmark_runs_on_a_small_desk(tmp_path):
 
     assert ran.returncode in (0, 1), ran.stderr[-3000:]
     assert '"decisions": 100' in ran.stdout
-    assert '"queries_per_decision": {\n    "min": 3,\n    "max": 3\n  }' in ran.stdout
+    assert '"queries_per_decision": {\n    "min": 2,\n    "max": 2\n  }' in ran.stdout

@@ -8,7 +8,7 @@ import time_machine
 from django.core.exceptions import PermissionDenied
 
 from attenda.agents.models import AgentStatus, AssignmentMode, Skill
-from attenda.agents.queries import Member
+from attenda.agents.queries import Member, team_routing
 from attenda.core.models import AuditEntry
 from attenda.routing.assignment import (
     Decision,
@@ -336,8 +336,8 @@ def test_a_round_robin_team_remembers_whose_turn_it_is(routed_team, ana, rui):
 def test_a_decision_reads_a_fixed_number_of_queries(
     routed_team, ana, rui, django_assert_num_queries
 ):
-    """The members with their loads, and the customer's last owner with the backup of that owner,
-    who is no longer in the team: two reads, however many agents and tickets."""
+    """The team with its members and their loads, and the customer's last owner with the backup of
+    that owner, who is no longer in the team: two reads, however many agents and tickets."""
     for number in range(5):
         AgentFactory(username=f"extra{number}", languages_spoken=["pt"], teams=[routed_team])
     outsider = AgentFactory(username="gone", backup=ana)
@@ -353,7 +353,7 @@ def test_a_decision_reads_a_fixed_number_of_queries(
     ticket = Ticket.objects.select_related("customer").get(pk=ticket.pk)
 
     with django_assert_num_queries(2):
-        decision = decide(situation_of(ticket, routed_team, at=NOW))
+        decision = decide(situation_of(ticket, team_routing(routed_team.pk, at=NOW), at=NOW))
 
     assert decision == Decision(owner_id=ana.pk, rule=Rule.BACKUP, details={"for": outsider.pk})
 

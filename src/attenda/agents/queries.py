@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from django.db import connection
 from django.utils.dateparse import parse_datetime
 
-from attenda.agents.models import Agent, AgentStatus, absent_at, display_name
+from attenda.agents.models import Agent, AgentStatus, Team, absent_at, display_name
 from attenda.customers.models import Customer
 from attenda.tickets.models import Ticket
 
@@ -35,12 +35,19 @@ _AGENT = Agent._meta.db_table
 _MEMBERSHIP = Agent.teams.through._meta.db_table
 _TICKET = Ticket._meta.db_table
 
-MEMBERS_SQL = f"""
-    SELECT a.id, a.first_name, a.last_name, a.username, a.status, a.absent_from, a.absent_until,
+_TEAM = Team._meta.db_table
+
+# The team's row and its active members, each with its open tickets: a team without members still
+# gives its one row, with NULL for the member's columns.
+TEAM_SQL = f"""
+    SELECT tm.assignment_mode, tm.capacity, tm.skills, tm.round_robin_cursor,
+           a.id, a.first_name, a.last_name, a.username, a.status, a.absent_from, a.absent_until,
            a.languages_spoken, a.skills, a.backup_id,
            (SELECT COUNT(*) FROM {_TICKET} t WHERE t.owner_id = a.id AND t.is_open = %s)
-    FROM {_MEMBERSHIP} m JOIN {_AGENT} a ON a.id = m.agent_id
-    WHERE m.team_id = %s AND a.is_active = %s
+    FROM {_TEAM} tm
+    LEFT JOIN {_MEMBERSHIP} m ON m.team_id = tm.id
+    LEFT JOIN {_AGENT} a ON a.id = m.agent_id AND a.is_active = %s
+    WHERE tm.id = %s
 """  # noqa: S608 - table names from the models, values as parameters
 
 ACCOUNT_OWNER_SQL = f"SELECT id, backup_id FROM {_AGENT} WHERE id = %s"  # noqa: S608
@@ -70,15 +77,32 @@ def _aware(value: datetime | str | None) -> datetime | None:
     return value
 
 
-def team_members(team_id: int, *, at: datetime) -> dict[int, Member]:
-    """One query: the membership table's team_id index, the agents by primary key, and each one's
-    open tickets counted in its own range of ticket_owner_wait_idx (owner, is_open, …), so a
-    member's closed history is never read."""
+@dataclass(frozen=True)
+class TeamRouting:
+    """What assignment needs of a team: its settings and its active members."""
+
+    pk: int
+    mode: str
+    capacity: int
+    skills: tuple[str, ...]
+    cursor: int | None
+    members: dict[int, Member]
+
+
+def team_routing(team_id: int, *, at: datetime) -> TeamRouting:
+    """One query: the team by primary key, its members through the membership table's team_id
+    index, and each member's open tickets counted in its own range of ticket_owner_wait_idx (owner,
+    is_open, …), so a member's closed history is never read. Raises Team.DoesNotExist."""
     with connection.cursor() as cursor:
-        cursor.execute(MEMBERS_SQL, [True, team_id, True])
+        cursor.execute(TEAM_SQL, [True, True, team_id])
         rows = cursor.fetchall()
+    if not rows:
+        raise Team.DoesNotExist
     members = {}
-    for pk, first, last, username, status, start, end, languages, skills, backup_id, load in rows:
+    for row in rows:
+        pk, first, last, username, status, start, end, languages, skills, backup_id, load = row[4:]
+        if pk is None:
+            continue  # no members, or a membership of an inactive agent
         members[pk] = Member(
             pk=pk,
             name=display_name(first, last, username),
@@ -89,7 +113,15 @@ def team_members(team_id: int, *, at: datetime) -> dict[int, Member]:
             backup_id=backup_id,
             load=load,
         )
-    return members
+    mode, capacity, team_skills, cursor_id = rows[0][:4]
+    return TeamRouting(
+        pk=team_id,
+        mode=mode,
+        capacity=capacity,
+        skills=_json_list(team_skills),
+        cursor=cursor_id,
+        members=members,
+    )
 
 
 def standing_agent(customer: Customer, *, excluding_ticket: int) -> tuple[int, int | None] | None:

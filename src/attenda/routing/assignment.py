@@ -18,8 +18,9 @@ gets no automatic assignment on arrival: its tickets wait in the queue until som
 (asked on demand, Attenda still chooses, load balanced).
 
 "Available" means active, status available and not within an absence (``Agent.is_available``).
-A decision costs two reads besides the team's row, each index-backed (agents.queries), whatever the
-number of agents and tickets; tests/routing/test_assignment.py pins the count.
+A decision costs two reads, each index-backed (agents.queries): the team with its members and their
+open loads, and the customer's agent with that agent's backup, whatever the number of agents and
+tickets; tests/routing/test_assignment.py pins the count.
 """
 
 import enum
@@ -31,7 +32,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from attenda.agents.models import Agent, AssignmentMode, Skill, Team
-from attenda.agents.queries import Member, standing_agent, team_members
+from attenda.agents.queries import Member, TeamRouting, standing_agent, team_routing
 from attenda.core import audit, clock
 from attenda.tickets.models import EntryKind, Kind, Ticket, TimelineEntry
 from attenda.tickets.permissions import require_view
@@ -157,16 +158,18 @@ def decide(situation: Situation, *, on_demand: bool = False) -> Decision:
     return Decision(owner_id=_choose(with_room, situation).pk, rule=rule)
 
 
-def situation_of(ticket: Ticket, team: Team, *, at: datetime, reopened: bool = False) -> Situation:
-    """Reads what ``decide`` needs in two queries: the team's members with their open loads, and
-    the customer's agent with that agent's backup (agents.queries)."""
-    members = team_members(team.pk, at=at)
+def situation_of(
+    ticket: Ticket, team: TeamRouting, *, at: datetime, reopened: bool = False
+) -> Situation:
+    """Completes what ``decide`` needs with one query: the customer's agent with that agent's
+    backup (agents.queries; the team was read with its members and their loads)."""
+    members = team.members
     standing = standing_agent(ticket.customer, excluding_ticket=ticket.pk)
     return Situation(
-        mode=team.assignment_mode,
+        mode=team.mode,
         capacity=team.capacity,
-        team_skills=tuple(team.skills),
-        cursor=team.round_robin_cursor,
+        team_skills=team.skills,
+        cursor=team.cursor,
         language=ticket.language,
         kind=ticket.kind,
         members=members,
@@ -177,11 +180,10 @@ def situation_of(ticket: Ticket, team: Team, *, at: datetime, reopened: bool = F
     )
 
 
-def _apply(ticket: Ticket, team: Team, decision: Decision, *, actor: Agent | None) -> None:
+def _apply(ticket: Ticket, team: TeamRouting, decision: Decision, *, actor: Agent | None) -> None:
     """Writes the decision: the owner, the entry with its reason, the team's turn, the audit."""
     if decision.rule in (Rule.ROUND_ROBIN, Rule.LEAST_LOADED, Rule.QUALIFIED):
         Team.objects.filter(pk=team.pk).update(round_robin_cursor=decision.owner_id)
-        team.round_robin_cursor = decision.owner_id
     # Not indexed for search: the same few sentences are on every ticket.
     TimelineEntry.objects.create(
         ticket=ticket,
@@ -212,10 +214,11 @@ def route_received(*, ticket: Ticket, opened: bool, reopened: bool) -> Decision 
     wrote on again, finds its owner. Anything else that arrives leaves the owner as it is."""
     if not (opened or reopened) or ticket.team_id is None:
         return None
-    team = Team.objects.get(pk=ticket.team_id)
-    if team.assignment_mode == AssignmentMode.MANUAL:
+    now = clock.now()
+    team = team_routing(ticket.team_id, at=now)
+    if team.mode == AssignmentMode.MANUAL:
         return None
-    decision = decide(situation_of(ticket, team, at=clock.now(), reopened=reopened))
+    decision = decide(situation_of(ticket, team, at=now, reopened=reopened))
     _apply(ticket, team, decision, actor=None)
     return decision
 
@@ -232,7 +235,8 @@ def assign_automatically(*, ticket: Ticket, actor: Agent) -> Decision:
         raise PermissionDenied
     if ticket.team_id is None:
         raise ValidationError(_("This ticket has no team to choose an agent from."))
-    team = Team.objects.get(pk=ticket.team_id)
-    decision = decide(situation_of(ticket, team, at=clock.now()), on_demand=True)
+    now = clock.now()
+    team = team_routing(ticket.team_id, at=now)
+    decision = decide(situation_of(ticket, team, at=now), on_demand=True)
     _apply(ticket, team, decision, actor=actor)
     return decision

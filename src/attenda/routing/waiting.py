@@ -24,7 +24,7 @@ from django.db.models import Count
 from django.utils.translation import ngettext
 
 from attenda.agents.models import Team
-from attenda.agents.queries import team_members
+from attenda.agents.queries import team_routing
 from attenda.core import clock
 from attenda.tickets.models import OPEN_STATUSES, Ticket
 
@@ -45,7 +45,7 @@ def estimate(
     team: Team, *, ahead_of: Ticket | None = None, at: datetime | None = None
 ) -> WaitEstimate:
     """Three queries: the queue (ticket_unanswered_idx), the recent answers
-    (ticket_first_response_idx) and the team's members."""
+    (ticket_first_response_idx) and the team's members (agents.queries.team_routing)."""
     at = at or clock.now()
     queue = Ticket.objects.filter(
         team=team, status__in=OPEN_STATUSES, first_response_at__isnull=True
@@ -56,7 +56,7 @@ def estimate(
     recent = Ticket.objects.filter(
         team=team, first_response_at__gte=at - RATE_WINDOW, first_response_at__lte=at
     ).aggregate(answered=Count("id"), answerers=Count("owner", distinct=True))
-    available = sum(member.available for member in team_members(team.pk, at=at).values())
+    available = sum(member.available for member in team_routing(team.pk, at=at).members.values())
     answered, answerers = recent["answered"], max(recent["answerers"], 1)
     wait = None
     if answered and available:
