@@ -91,7 +91,7 @@ class TeamRouting:
 
 def team_routing(team_id: int, *, at: datetime) -> TeamRouting:
     """One query: the team by primary key, its members through the membership table's team_id
-    index, and each member's open tickets counted in its own range of ticket_owner_wait_idx (owner,
+    index, and each member's open tickets counted in its own range of a ticket_owner_*_idx (owner,
     is_open, …), so a member's closed history is never read. Raises Team.DoesNotExist."""
     with connection.cursor() as cursor:
         cursor.execute(TEAM_SQL, [True, True, team_id])
