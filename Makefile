@@ -6,6 +6,7 @@
 #   make bench-reload-sqlite | bench-reload-postgres | bench-clean
 #   make bench-mail                  mail ingestion of the shared corpus (SQLite)
 #   make bench-service-levels        deadlines due soon and the escalation sweep, both engines
+#   make bench-assignment            assignment decisions, 1,000 agents in 100 teams, both engines
 
 PYTHON ?= .venv/bin/python
 TICKETS ?= 1000000
@@ -19,8 +20,8 @@ POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/attenda_bench
 LOAD = $(PYTHON) -m benchmarks.load --tickets $(TICKETS) --entries-per-ticket $(ENTRIES)
 MEASURE = $(PYTHON) -m benchmarks.inbox --requests $(REQUESTS) --warmup $(WARMUP) --depth $(DEPTH)
 
-.PHONY: bench bench-mail bench-sqlite bench-postgres bench-load-sqlite bench-load-postgres \
-	bench-reload-sqlite bench-reload-postgres bench-clean bench-service-levels
+.PHONY: bench bench-mail bench-assignment bench-service-levels bench-sqlite bench-postgres \
+	bench-load-sqlite bench-load-postgres bench-reload-sqlite bench-reload-postgres bench-clean
 
 # Both engines are measured even when the first misses a target; the exit status tells.
 bench:
@@ -64,4 +65,16 @@ bench-service-levels:
 	@status=0; \
 	$(PYTHON) -m benchmarks.service_levels_bench --database-url $(SLA_SQLITE_URL) || status=1; \
 	$(PYTHON) -m benchmarks.service_levels_bench --database-url $(SLA_POSTGRES_URL) || status=1; \
+	exit $$status
+
+# Assignment decisions with 1,000 agents in 100 teams (benchmarks/README.md, "Assignment"), on a
+# database of its own per engine, made anew each run; both engines even when the first misses.
+ASSIGN_SQLITE_URL ?= sqlite:///$(CURDIR)/benchmarks/results/assign.db
+ASSIGN_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/attenda_bench_assign
+DECISIONS ?= 2000
+
+bench-assignment:
+	@status=0; \
+	$(PYTHON) -m benchmarks.assignment_bench --decisions $(DECISIONS) --database-url $(ASSIGN_SQLITE_URL) || status=1; \
+	$(PYTHON) -m benchmarks.assignment_bench --decisions $(DECISIONS) --database-url $(ASSIGN_POSTGRES_URL) || status=1; \
 	exit $$status

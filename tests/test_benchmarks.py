@@ -42,3 +42,25 @@ def test_the_service_level_benchmark_sweeps_each_due_ticket_once(tmp_path):
     assert '"tickets": 100,' in measured.stdout
     assert '"second_sweep": 0,' in measured.stdout
     assert "USING INDEX ticket_open_due_idx" in measured.stdout
+
+
+def test_the_assignment_benchmark_runs_on_a_small_desk(tmp_path):
+    """The benchmark builds its own agents and tickets beside the models; a small run keeps it in
+    step. Its timing target is for the full size and a quiet machine, so only the run is checked."""
+    url = f"sqlite:///{tmp_path / 'assign.db'}"
+
+    ran = subprocess.run(
+        [
+            *(sys.executable, "-m", "benchmarks.assignment_bench", "--database-url", url),
+            *("--teams", "5", "--agents", "40", "--customers", "200", "--history", "500"),
+            *("--decisions", "100", "--warmup", "10", "--report", str(tmp_path / "assign.json")),
+        ],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    assert ran.returncode in (0, 1), ran.stderr[-3000:]
+    assert '"decisions": 100' in ran.stdout
+    assert '"queries_per_decision": {\n    "min": 2,\n    "max": 2\n  }' in ran.stdout

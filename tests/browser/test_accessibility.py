@@ -188,3 +188,20 @@ def test_the_inbox_by_deadline_has_no_wcag_violations(page, log_in, axe_violatio
 
     expect(page.get_by_text("left", exact=False).first).to_be_visible()
     assert axe_violations(page) == []
+
+
+def test_the_team_settings_and_availability_pages_have_no_wcag_violations(
+    page, log_in, axe_violations, supervisor, agent, team
+):
+    log_in(supervisor)
+
+    page.goto(f"/settings/teams/{team.pk}/")
+    expect(page.get_by_label("How new tickets are assigned")).to_be_visible()
+    assert axe_violations(page) == []
+    page.goto(f"/settings/agents/{agent.pk}/availability/")
+    expect(page.get_by_label("Backup")).to_be_visible()
+    assert axe_violations(page) == []
+    page.get_by_label("My status").select_option("away")
+    page.get_by_role("button", name="Set").click()
+    expect(page.get_by_text("Your status is now: Away.")).to_be_visible()
+    assert axe_violations(page) == []

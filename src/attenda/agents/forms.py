@@ -1,9 +1,12 @@
+"""Forms of the settings pages about agents and teams; the services decide what is allowed."""
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
-from attenda.agents.models import Role, Team
+from attenda.agents.models import Agent, AgentStatus, AssignmentMode, Role, Skill, Team
+from attenda.tickets.forms import AgentPageForm
 
 
 class ApiTokenForm(forms.Form):
@@ -11,6 +14,17 @@ class ApiTokenForm(forms.Form):
         label=_("Name"),
         max_length=100,
         help_text=_("What the token is for, such as the CRM integration."),
+    )
+
+
+def checkboxes(label: str, choices, help_text: str = "") -> forms.MultipleChoiceField:
+    """A list to tick from, none required: languages and skills of agents and teams."""
+    return forms.MultipleChoiceField(
+        label=label,
+        choices=choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=help_text,
     )
 
 
@@ -30,12 +44,7 @@ class AgentForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    languages_spoken = forms.MultipleChoiceField(
-        label=_("Languages spoken"),
-        choices=settings.LANGUAGES,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
+    languages_spoken = checkboxes(_("Languages spoken"), settings.LANGUAGES)
     is_active = forms.BooleanField(
         label=_("Can log in and take tickets"), required=False, initial=True
     )
@@ -63,3 +72,65 @@ class NewAgentForm(AgentForm):
         password = self.cleaned_data["password"]
         password_validation.validate_password(password)
         return password
+
+
+class StatusForm(AgentPageForm):
+    """The workspace header's status switch."""
+
+    status = forms.ChoiceField(label=_("My status"), choices=AgentStatus.choices)
+
+
+class AvailabilityForm(AgentPageForm):
+    """Status, a planned absence and the backup who stands in; skills only for supervisors."""
+
+    status = forms.ChoiceField(label=_("Status"), choices=AgentStatus.choices)
+    absent_from = forms.DateTimeField(
+        label=_("Absent from"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    absent_until = forms.DateTimeField(
+        label=_("Absent until"),
+        required=False,
+        help_text=_("While absent, the customers whose agent you are go to your backup."),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    backup = forms.ModelChoiceField(
+        label=_("Backup"),
+        queryset=Agent.objects.none(),
+        required=False,
+        empty_label=_("Nobody"),
+    )
+    skills = checkboxes(_("Skills"), Skill.choices)
+
+    def __init__(self, *args, agent: Agent, sets_skills: bool, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["backup"].queryset = (
+            Agent.objects.filter(is_active=True, teams__in=agent.team_ids())
+            .exclude(pk=agent.pk)
+            .distinct()
+            .order_by("first_name", "last_name", "username")
+        )
+        if not sets_skills:
+            del self.fields["skills"]
+
+
+class TeamRoutingForm(AgentPageForm):
+    assignment_mode = forms.ChoiceField(
+        label=_("How new tickets are assigned"), choices=AssignmentMode.choices
+    )
+    capacity = forms.IntegerField(
+        label=_("Capacity"),
+        min_value=1,
+        max_value=1000,
+        help_text=_("The most open tickets one agent is given automatically."),
+    )
+    languages = checkboxes(_("Languages answered"), settings.LANGUAGES)
+    skills = checkboxes(
+        _("Skills the team routes by"),
+        Skill.choices,
+        help_text=_(
+            "Complaints and warranty claims need Complaints, technical service needs Technical, "
+            "orders need Billing: such tickets go first to agents with the skill."
+        ),
+    )

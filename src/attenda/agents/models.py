@@ -3,10 +3,12 @@
 import hashlib
 import secrets
 import zoneinfo
+from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -18,11 +20,63 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError(_("%(zone)s is not a known time zone.") % {"zone": value})
 
 
+class Skill(models.TextChoices):
+    """What a ticket may need of the agent who takes it (routing.assignment maps kinds to skills)."""
+
+    BILLING = "billing", _("Billing")
+    TECHNICAL = "technical", _("Technical")
+    COMPLAINTS = "complaints", _("Complaints")
+    SALES = "sales", _("Sales")
+
+
+class AssignmentMode(models.TextChoices):
+    MANUAL = "manual", _("Manual: tickets wait in the team queue")
+    ROUND_ROBIN = "round_robin", _("Round robin: each available agent in turn")
+    LOAD_BALANCED = "load_balanced", _("Load balanced: the least busy available agent")
+
+
+class AgentStatus(models.TextChoices):
+    AVAILABLE = "available", _("Available")
+    AWAY = "away", _("Away")
+    OFFLINE = "offline", _("Offline")
+
+
+def validate_skills(value: object) -> None:
+    if not isinstance(value, list) or not all(item in Skill.values for item in value):
+        raise ValidationError(_("Choose skills from the list."), code="invalid_choice")
+
+
+def validate_languages(value: object) -> None:
+    if not isinstance(value, list) or not all(item in dict(settings.LANGUAGES) for item in value):
+        raise ValidationError(_("Choose languages from the list."), code="invalid_choice")
+
+
 class Team(models.Model):
-    """A department that owns a queue of tickets, such as Billing or Technical support."""
+    """A department that owns a queue of tickets, such as Billing or Technical support. Its routing
+    settings say how new tickets find an owner (routing.assignment)."""
 
     name = models.CharField(_("name"), max_length=100, unique=True)
     created_at = models.DateTimeField(_("created"), default=clock.now)
+    languages = models.JSONField(
+        _("languages answered"), default=list, blank=True, validators=[validate_languages]
+    )
+    # The skills this team routes by: a ticket whose kind needs one of them goes first to an agent
+    # who has it. A skill the team does not list is not asked of its agents.
+    skills = models.JSONField(_("skills"), default=list, blank=True, validators=[validate_skills])
+    capacity = models.PositiveSmallIntegerField(
+        _("capacity"),
+        default=20,
+        validators=[MinValueValidator(1)],
+        help_text=_("The most open tickets one agent is given automatically."),
+    )
+    assignment_mode = models.CharField(
+        _("assignment"),
+        max_length=16,
+        choices=AssignmentMode.choices,
+        default=AssignmentMode.MANUAL,
+    )
+    # The agent who was given the last ticket in turn; the next turn starts after them.
+    round_robin_cursor = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("team")
@@ -37,6 +91,15 @@ class Role(models.TextChoices):
     AGENT = "agent", _("Agent")
     SUPERVISOR = "supervisor", _("Supervisor")
     ADMIN = "admin", _("Admin")
+
+
+def absent_at(absent_from: datetime | None, absent_until: datetime | None, at: datetime) -> bool:
+    """Shared by Agent.is_absent and the assignment engine, which reads agents as plain values."""
+    if absent_from is None and absent_until is None:
+        return False
+    return (absent_from is None or absent_from <= at) and (
+        absent_until is None or at < absent_until
+    )
 
 
 def display_name(first_name: str, last_name: str, username: str) -> str:
@@ -57,6 +120,21 @@ class Agent(AbstractUser):
     )
     languages_spoken = models.JSONField(_("languages spoken"), default=list, blank=True)
     teams = models.ManyToManyField(Team, related_name="agents", blank=True, verbose_name=_("teams"))
+    skills = models.JSONField(_("skills"), default=list, blank=True, validators=[validate_skills])
+    status = models.CharField(
+        _("status"), max_length=10, choices=AgentStatus.choices, default=AgentStatus.AVAILABLE
+    )
+    absent_from = models.DateTimeField(_("absent from"), null=True, blank=True)
+    absent_until = models.DateTimeField(_("absent until"), null=True, blank=True)
+    backup = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="backing_up",
+        verbose_name=_("backup"),
+        help_text=_("Who takes this agent's customers while they are away or absent."),
+    )
 
     class Meta:
         verbose_name = _("agent")
@@ -77,6 +155,14 @@ class Agent(AbstractUser):
     def is_supervisor(self) -> bool:
         return self.role in (Role.SUPERVISOR, Role.ADMIN)
 
+    def is_absent(self, at: datetime) -> bool:
+        """Absent within [absent_from, absent_until); an open end reaches as far as it can."""
+        return absent_at(self.absent_from, self.absent_until, at)
+
+    def is_available(self, at: datetime) -> bool:
+        """May be given tickets now: active, marked available, and not within an absence."""
+        return self.is_active and self.status == AgentStatus.AVAILABLE and not self.is_absent(at)
+
     def team_ids(self) -> list[int]:
         if not hasattr(self, "_team_ids"):
             self._team_ids = list(self.teams.values_list("id", flat=True))
@@ -84,6 +170,9 @@ class Agent(AbstractUser):
 
     def manages_team(self, team_id: int | None) -> bool:
         return self.is_admin or (self.role == Role.SUPERVISOR and team_id in self.team_ids())
+
+    def manages_any(self, team_ids: list[int]) -> bool:
+        return any(self.manages_team(team_id) for team_id in team_ids)
 
 
 class ApiToken(models.Model):

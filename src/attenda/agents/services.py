@@ -1,12 +1,13 @@
 """Every write to agents, teams and API tokens."""
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from attenda.agents.models import Agent, ApiToken, Role, Team
+from attenda.agents.models import Agent, AgentStatus, ApiToken, AssignmentMode, Role, Team
 from attenda.core import audit, clock
 
 
@@ -149,3 +150,114 @@ def update_agent(
         after={"role": role, "is_active": is_active, "teams": sorted(agent.team_ids())},
     )
     return agent
+
+
+def manages_agent(actor: Agent, agent: Agent) -> bool:
+    """Agents keep their own availability; supervisors that of their teams' members; admins all."""
+    return actor.pk == agent.pk or actor.manages_any(agent.team_ids()) or actor.is_admin
+
+
+@transaction.atomic
+def set_status(*, agent: Agent, status: AgentStatus, actor: Agent) -> Agent:
+    """Available, away or offline: only available agents are given tickets (routing.assignment)."""
+    if not (actor.is_active and manages_agent(actor, agent)):
+        raise PermissionDenied
+    if status not in AgentStatus.values:
+        raise ValidationError({"status": _("Choose a status from the list.")})
+    if agent.status == status:
+        return agent
+    before = agent.status
+    agent.status = status
+    agent.save(update_fields=["status"])
+    audit.record(
+        actor=actor, action="agent.status_changed", target=agent, before=before, after=status
+    )
+    return agent
+
+
+@transaction.atomic
+def set_availability(
+    *,
+    agent: Agent,
+    actor: Agent,
+    status: AgentStatus,
+    absent_from: datetime | None,
+    absent_until: datetime | None,
+    backup: Agent | None,
+    skills: Iterable[str] | None = None,
+) -> Agent:
+    """Status, a planned absence and who stands in meanwhile. Skills (None leaves them) are for
+    supervisors to set: they decide which tickets reach the agent first."""
+    if not (actor.is_active and manages_agent(actor, agent)):
+        raise PermissionDenied
+    if skills is not None and not (actor.is_admin or actor.manages_any(agent.team_ids())):
+        raise PermissionDenied
+    errors = {}
+    if absent_from and absent_until and absent_until <= absent_from:
+        errors["absent_until"] = [_("The absence must end after it starts.")]
+    if backup is not None and backup.pk == agent.pk:
+        errors["backup"] = [_("Choose someone else as backup.")]
+    elif backup is not None and not backup.is_active:
+        errors["backup"] = [_("%(agent)s cannot take tickets.") % {"agent": backup}]
+    if errors:
+        raise ValidationError(errors)
+    fields = ["status", "absent_from", "absent_until", "backup"]
+    agent.status = status
+    agent.absent_from, agent.absent_until = absent_from, absent_until
+    agent.backup = backup
+    if skills is not None:
+        agent.skills = sorted(set(skills))
+        fields.append("skills")
+    agent.full_clean(exclude=["password"])
+    agent.save(update_fields=fields)
+    audit.record(
+        actor=actor,
+        action="agent.availability_changed",
+        target=agent,
+        status=status,
+        absent_from=absent_from.isoformat() if absent_from else None,
+        absent_until=absent_until.isoformat() if absent_until else None,
+        backup=backup.pk if backup else None,
+        skills=agent.skills,
+    )
+    return agent
+
+
+@transaction.atomic
+def update_team_routing(
+    *,
+    team: Team,
+    actor: Agent,
+    languages: Iterable[str],
+    skills: Iterable[str],
+    capacity: int,
+    assignment_mode: AssignmentMode,
+) -> Team:
+    """How the team's new tickets find an owner; its supervisors and admins decide."""
+    if not (actor.is_active and actor.manages_team(team.pk)):
+        raise PermissionDenied
+    before = {
+        "languages": team.languages,
+        "skills": team.skills,
+        "capacity": team.capacity,
+        "assignment_mode": team.assignment_mode,
+    }
+    team.languages = sorted(set(languages))
+    team.skills = sorted(set(skills))
+    team.capacity = capacity
+    team.assignment_mode = assignment_mode
+    team.full_clean()
+    team.save(update_fields=["languages", "skills", "capacity", "assignment_mode"])
+    audit.record(
+        actor=actor,
+        action="team.routing_changed",
+        target=team,
+        before=before,
+        after={
+            "languages": team.languages,
+            "skills": team.skills,
+            "capacity": capacity,
+            "assignment_mode": assignment_mode,
+        },
+    )
+    return team

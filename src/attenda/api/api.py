@@ -3,14 +3,14 @@
 from django.http import Http404, HttpRequest
 from ninja import NinjaAPI, Router
 
-from attenda.api import customers, errors, mail, routing, tickets
+from attenda.api import customers, errors, mail, routing, teams, tickets
 from attenda.api.auth import ApiTokenAuth
 
 api = NinjaAPI(
     title="Attenda API",
     version="1",
     description=(
-        "Customers and their tickets. Authenticate with an agent's API token in the header "
+        "Customers and their tickets, teams and agents. Authenticate with an agent's API token in the header "
         "`Authorization: Bearer <token>`. Every error is JSON: "
         '`{"code": "...", "message": "...", "fields": {"field": ["..."]}}`.'
     ),
@@ -25,6 +25,8 @@ api.add_router("/customers", customers.router)
 api.add_router("/tickets", tickets.router)
 api.add_router("/mail", mail.router)
 api.add_router("/routing", routing.router)
+api.add_router("/teams", teams.teams_router)
+api.add_router("/agents", teams.agents_router)
 
 unknown = Router(auth=None)
 

@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
+from attenda.agents.models import Agent
 from attenda.api.schemas import (
     CustomerCreateIn,
     CustomerLookup,
@@ -15,6 +16,8 @@ from attenda.api.schemas import (
     ErrorOut,
     IdentityIn,
     MergeCustomerIn,
+    StandingAgentIn,
+    StandingAgentOut,
 )
 from attenda.core.pagination import Page
 from attenda.customers import queries, services
@@ -106,3 +109,21 @@ def merge_customer(request: HttpRequest, customer_id: int, payload: MergeCustome
         raise ValidationError({"absorbed_id": [_("There is no customer with this id.")]})
     services.merge_customers(survivor_customer=survivor, absorbed=absorbed, actor=request.auth)
     return read_customer(request, customer_id)
+
+
+@router.put(
+    "/{customer_id}/standing-agent",
+    response={200: StandingAgentOut, 403: ErrorOut, **ERRORS},
+    summary="Name a customer's account owner",
+)
+def set_standing_agent(request: HttpRequest, customer_id: int, payload: StandingAgentIn) -> dict:
+    """ "Your agent": gets the customer's new tickets on every channel while available, else their
+    backup. Supervisors and admins only."""
+    customer = get_object_or_404(Customer, pk=customer_id)
+    agent = None
+    if payload.agent is not None:
+        agent = Agent.objects.filter(pk=payload.agent).first()
+        if agent is None:
+            raise ValidationError({"agent": [_("There is no agent with this id.")]})
+    services.set_standing_agent(customer=customer, agent=agent, actor=request.auth)
+    return {"customer_id": customer.pk, "standing_agent": agent}

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Schema
 from pydantic import ConfigDict, ValidationInfo, field_validator
 
+from attenda.agents.models import AgentStatus
 from attenda.customers.identities import normalise
 from attenda.customers.models import IdentityKind
 from attenda.tickets.models import Channel, EntryKind, Kind, Priority, Status
@@ -356,3 +357,47 @@ class StatutoryRuleOut(Schema):
     condition: str
     escalate_days_before: int
     shipped: bool = Field(description="Shipped with Attenda rather than added by an admin.")
+
+
+class WaitEstimateOut(Schema):
+    """The expected wait for a first answer (routing.waiting documents the formula)."""
+
+    team: TeamRef
+    minutes: int | None = Field(
+        description="Expected minutes until a first answer; null when there is no basis for one."
+    )
+    ahead: int = Field(description="Open tickets still without a first answer (up to 1000).")
+    answered_recently: int = Field(description="First answers the team gave in the last hours.")
+    available_agents: int
+
+
+class AvailabilityIn(Input):
+    status: AgentStatus
+    absent_from: datetime | None = None
+    absent_until: datetime | None = None
+    backup: int | None = Field(None, description="The id of the agent who stands in.")
+
+
+class AvailabilityOut(Schema):
+    id: int
+    name: str
+    status: AgentStatus
+    absent_from: datetime | None
+    absent_until: datetime | None
+    backup: AgentRef | None
+    skills: list[str]
+
+    @staticmethod
+    def resolve_name(agent) -> str:
+        return agent.display_name
+
+
+class StandingAgentIn(Input):
+    agent: int | None = Field(
+        description="The account owner's agent id; null goes back to the owner of the last ticket."
+    )
+
+
+class StandingAgentOut(Schema):
+    customer_id: int
+    standing_agent: AgentRef | None

@@ -30,6 +30,7 @@ from attenda.api.schemas import (
 from attenda.core.pagination import Page
 from attenda.customers.models import Customer
 from attenda.customers.services import IdentityClaim
+from attenda.routing import assignment
 from attenda.tickets import queries, services
 from attenda.tickets.messages import Inbound
 from attenda.tickets.models import Ticket
@@ -163,6 +164,20 @@ def assign(request: HttpRequest, number: int, payload: AssignIn) -> Ticket:
     ticket = _visible_ticket(request.auth, number)
     owner = _agent(payload.owner, "owner") if payload.owner is not None else None
     return services.assign(ticket=ticket, owner=owner, actor=request.auth, reason=payload.reason)
+
+
+@router.post(
+    "/{number}/assign-automatically",
+    response={200: TicketOut, **ERRORS},
+    summary="Let Attenda choose the owner",
+)
+def assign_automatically(request: HttpRequest, number: int) -> Ticket:
+    """By the team's rules: the customer's agent or their backup, then language and skill, then
+    load; else the ticket stays in the team queue. The reason is written on the timeline.
+    Supervisors for any ticket of their team; agents for one that is unassigned or theirs."""
+    ticket = _visible_ticket(request.auth, number)
+    assignment.assign_automatically(ticket=ticket, actor=request.auth)
+    return _visible_ticket(request.auth, number)
 
 
 @router.put("/{number}/tags", response={200: TicketOut, **ERRORS}, summary="Set a ticket's tags")

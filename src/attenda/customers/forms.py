@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from attenda.agents.models import Agent
 from attenda.core.pagination import Page
 from attenda.customers import queries
 from attenda.customers.identities import guess_kind
@@ -92,4 +93,16 @@ class MergeForm(AgentPageForm):
         help_text=_(
             "The duplicate's tickets and identities move to this customer; its record then points here."
         ),
+    )
+
+
+class StandingAgentForm(AgentPageForm):
+    agent = forms.ModelChoiceField(
+        label=_("Account owner"),
+        queryset=Agent.objects.filter(is_active=True).order_by(
+            "first_name", "last_name", "username"
+        ),
+        required=False,
+        empty_label=_("The owner of their last ticket"),
+        help_text=_("Gets this customer's new tickets when available; else their backup."),
     )

@@ -37,6 +37,16 @@ class Customer(models.Model):
         _("country"), max_length=2, blank=True, help_text=_("ISO 3166 code, such as PT.")
     )
     notes = models.TextField(_("notes"), blank=True)
+    # "Your agent": the account owner who gets this customer's new tickets when available.
+    standing_agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="standing_customers",
+        verbose_name=_("account owner"),
+        help_text=_("The agent who gets this customer's new tickets, when available."),
+    )
     merged_into = models.ForeignKey(
         "self",
         null=True,

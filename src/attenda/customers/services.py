@@ -189,3 +189,26 @@ def merge_customers(*, survivor_customer: Customer, absorbed: Customer, actor: A
         tickets=moved,
     )
     return survivor_customer
+
+
+@transaction.atomic
+def set_standing_agent(*, customer: Customer, agent: Agent | None, actor: Agent) -> Customer:
+    """Names the customer's account owner ("your agent"), who gets their new tickets when
+    available (routing.assignment); None goes back to the owner of their last ticket. Supervisors
+    and admins decide it."""
+    if not (actor.is_active and actor.is_supervisor):
+        raise PermissionDenied
+    if agent is not None and not agent.is_active:
+        raise ValidationError({"agent": _("%(agent)s cannot take tickets.") % {"agent": agent}})
+    before = customer.standing_agent_id
+    customer.standing_agent = agent
+    customer.updated_at = clock.now()
+    customer.save(update_fields=["standing_agent", "updated_at"])
+    audit.record(
+        actor=actor,
+        action="customer.standing_agent_set",
+        target=customer,
+        before=before,
+        after=agent.pk if agent else None,
+    )
+    return customer

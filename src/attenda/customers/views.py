@@ -15,9 +15,10 @@ from attenda.customers.forms import (
     CustomerSearchForm,
     IdentityForm,
     MergeForm,
+    StandingAgentForm,
 )
 from attenda.customers.models import Customer
-from attenda.customers.services import merge_customers, update_customer
+from attenda.customers.services import merge_customers, set_standing_agent, update_customer
 from attenda.tickets import queries
 from attenda.tickets.views import form_errors_status, next_page_url, vary_on_htmx, wants_partial
 
@@ -77,6 +78,9 @@ def _customer_page(
         ),
         "identity_form": IdentityForm(prefix="identity"),
         "merge_form": MergeForm(prefix="merge"),
+        "standing_agent_form": StandingAgentForm(
+            prefix="owner", initial={"agent": customer.standing_agent_id}
+        ),
         **(bound or {}),
     }
     context = {
@@ -162,4 +166,26 @@ def merge(request: HttpRequest, customer_id: int) -> HttpResponse:
                 return redirect("customer", customer_id=found.pk)
     return _customer_page(
         request, found, bound={"merge_form": form}, status=form_errors_status(request)
+    )
+
+
+@login_required
+@require_POST
+def standing_agent(request: HttpRequest, customer_id: int) -> HttpResponse:
+    found = _customer_or_404(customer_id)
+    form = StandingAgentForm(request.POST, prefix="owner")
+    if form.is_valid():
+        try:
+            set_standing_agent(customer=found, agent=form.cleaned_data["agent"], actor=request.user)
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            messages.success(request, _("The customer's account owner was saved."))
+            return redirect("customer", customer_id=found.pk)
+    found.refresh_from_db()
+    return _customer_page(
+        request,
+        found,
+        bound={"standing_agent_form": form},
+        status=form_errors_status(request),
     )

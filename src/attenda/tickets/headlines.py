@@ -1,11 +1,19 @@
 """One sentence per timeline entry saying what happened, in the reader's language; the entry's own
 text, if any, is shown below it."""
 
+from collections.abc import Callable
+
+from django.conf import settings
 from django.utils.translation import gettext as _
 
+from attenda.agents.models import Skill
+from attenda.routing.assignment import Rule
 from attenda.routing.tasks import escalation_text
 from attenda.tickets.forms import Colleagues
 from attenda.tickets.models import EntryKind, Kind, Priority, Status, TimelineEntry
+
+# Lazy names from settings: looked up when the headline is written, in the reader's language.
+LANGUAGE_NAMES = dict(settings.LANGUAGES)
 
 
 def _label(choices: type, value: object) -> str:
@@ -63,8 +71,15 @@ def headline(entry: TimelineEntry, colleagues: Colleagues) -> str:
         if entry.author_agent is None:
             return _("The status changed from %(from)s to %(to)s.") % change
         return _("%(agent)s changed the status from %(from)s to %(to)s.") % change
+    if kind == EntryKind.ASSIGNMENT and "rule" in data:
+        return _routing_headline(data, agent_name, team_name(data.get("team")))
     if kind == EntryKind.ASSIGNMENT:
         to, before = data.get("to"), data.get("from")
+        if data.get("override"):
+            return _("%(agent)s overrode the assignment and gave the ticket to %(owner)s.") % {
+                "agent": actor,
+                "owner": agent_name(to),
+            }
         if to is not None and to == entry.author_agent_id:
             return _("%(agent)s took the ticket.") % {"agent": actor}
         if to is None and before == entry.author_agent_id:
@@ -90,6 +105,48 @@ def headline(entry: TimelineEntry, colleagues: Colleagues) -> str:
             "team": team_name(data.get("to_team")),
         }
     return _event_headline(actor, data)
+
+
+def _routing_headline(data: dict, agent_name: Callable[[int | None], str], team: str) -> str:
+    """Why Attenda gave the ticket to this agent or left it in the queue (routing.assignment)."""
+    rule = data["rule"]
+    names = {"owner": agent_name(data.get("to")), "team": team}
+    if rule == Rule.PREVIOUS_OWNER:
+        return _("Back with %(owner)s, who handled it before.") % names
+    if rule == Rule.STANDING_AGENT:
+        return _("Assigned to %(owner)s, the customer's agent.") % names
+    if rule == Rule.BACKUP:
+        names["agent"] = agent_name(data.get("for"))
+        return (
+            _(
+                "Assigned to %(owner)s, backup of %(agent)s, the customer's agent, who is not available."
+            )
+            % names
+        )
+    if rule == Rule.QUALIFIED:
+        names["language"] = LANGUAGE_NAMES.get(data.get("language"), data.get("language"))
+        names["skill"] = _label(Skill, data.get("skill")) if data.get("skill") else ""
+        if data.get("language") and data.get("skill"):
+            return (
+                _("Assigned to %(owner)s, who speaks %(language)s and has the skill %(skill)s.")
+                % names
+            )
+        if data.get("skill"):
+            return _("Assigned to %(owner)s, who has the skill %(skill)s.") % names
+        return _("Assigned to %(owner)s, who speaks %(language)s.") % names
+    if rule == Rule.ROUND_ROBIN:
+        return _("Assigned to %(owner)s, next in turn in %(team)s.") % names
+    if rule == Rule.LEAST_LOADED:
+        return _("Assigned to %(owner)s, the least busy available agent of %(team)s.") % names
+    if rule == Rule.EVERYONE_FULL:
+        names["capacity"] = data.get("capacity")
+        return (
+            _(
+                "Left in the queue of %(team)s: every available agent already has %(capacity)s open tickets."
+            )
+            % names
+        )
+    return _("Left in the queue of %(team)s: no agent of the team is available.") % names
 
 
 def _event_headline(actor: str, data: dict) -> str:

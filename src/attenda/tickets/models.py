@@ -204,6 +204,18 @@ class Ticket(models.Model):
                 name="ticket_open_due_idx",
                 condition=Q(due_at__isnull=False),
             ),
+            # The wait estimate (routing.waiting): a team's open tickets still without an answer,
+            # and the first answers it gave lately.
+            models.Index(
+                fields=["team", "created_at"],
+                name="ticket_unanswered_idx",
+                condition=Q(first_response_at__isnull=True, status__in=OPEN_STATUSES),
+            ),
+            models.Index(
+                fields=["team", "first_response_at"],
+                name="ticket_first_response_idx",
+                condition=Q(first_response_at__isnull=False),
+            ),
             models.Index(
                 fields=["team", "is_open", "waiting_since", "id"], name="ticket_team_wait_idx"
             ),

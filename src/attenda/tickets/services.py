@@ -18,7 +18,7 @@ from attenda.core import audit, clock
 from attenda.core.lookups import unique_or_none
 from attenda.customers.models import Customer
 from attenda.customers.services import identify, survivor
-from attenda.routing import service_levels
+from attenda.routing import assignment, service_levels
 from attenda.routing.deadlines import keep_longest, rule_for, statutory_deadline
 from attenda.routing.queries import statutory_rules
 from attenda.routing.service_levels import SERVICE_FIELDS
@@ -140,6 +140,7 @@ def receive(inbound: Inbound, *, logged_by: Agent | None = None) -> Received:
     now = inbound.received_at or clock.now()
     ticket = _thread(inbound, customer)
     opened = ticket is None
+    reopened = not opened and ticket.status == Status.SOLVED
     if ticket is None:
         ticket = Ticket(
             customer=customer,
@@ -196,6 +197,7 @@ def receive(inbound: Inbound, *, logged_by: Agent | None = None) -> Received:
             body=_("These attachments were larger than the limit and were not stored: %(names)s")
             % {"names": ", ".join(refused)},
         )
+    assignment.route_received(ticket=ticket, opened=opened, reopened=reopened)
     audit.record(
         actor=logged_by, action="ticket.received", target=ticket, entry=entry.pk, opened=opened
     )
@@ -368,13 +370,10 @@ def assign(*, ticket: Ticket, owner: Agent | None, actor: Agent, reason: str = "
         raise ValidationError({"owner": _("%(agent)s cannot take tickets.") % {"agent": owner}})
     if ticket.owner_id == (owner.pk if owner else None):
         return ticket
-    entry = _append(
-        ticket,
-        kind=EntryKind.ASSIGNMENT,
-        author_agent=actor,
-        body=reason,
-        data={"from": ticket.owner_id, "to": owner.pk if owner else None},
-    )
+    data = {"from": ticket.owner_id, "to": owner.pk if owner else None}
+    if ticket.owner_id not in (None, actor.pk) and owner is not None and owner.pk != actor.pk:
+        data["override"] = True  # Only a supervisor can move a ticket between two others.
+    entry = _append(ticket, kind=EntryKind.ASSIGNMENT, author_agent=actor, body=reason, data=data)
     ticket.owner = owner
     ticket.updated_at = entry.created_at
     ticket.save(update_fields=["owner", "updated_at"])

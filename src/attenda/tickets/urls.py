@@ -9,6 +9,11 @@ urlpatterns = [
     path("tickets/<int:number>/reply/", views.reply, name="ticket_reply"),
     path("tickets/<int:number>/notes/", views.add_note, name="ticket_note"),
     path("tickets/<int:number>/assign/", views.assign, name="ticket_assign"),
+    path(
+        "tickets/<int:number>/assign/automatically/",
+        views.assign_automatically,
+        name="ticket_assign_automatically",
+    ),
     path("tickets/<int:number>/transfer/", views.transfer, name="ticket_transfer"),
     path("tickets/<int:number>/status/", views.change_status, name="ticket_status"),
     path("tickets/<int:number>/details/", views.change_details, name="ticket_details"),

@@ -26,6 +26,7 @@ from attenda.core.pagination import InvalidCursor, Page
 from attenda.customers.forms import CustomerSearchForm, NewCustomerForm
 from attenda.customers.models import Customer
 from attenda.customers.services import create_customer, survivor
+from attenda.routing import assignment
 from attenda.routing.clocks import FIRST_RESPONSE, NEXT_RESPONSE, RESOLUTION, ServiceClock
 from attenda.routing.deadlines import CONSEQUENCE_LABELS
 from attenda.tickets import queries, search, services
@@ -228,6 +229,8 @@ def _ticket_context(
         "service_levels": _service_level_facts(ticket),
         "legal_consequence": CONSEQUENCE_LABELS.get(ticket.legal_consequence, ""),
         "can_pick_owner": agent.manages_team(ticket.team_id),
+        "can_assign_automatically": ticket.team_id is not None
+        and (agent.manages_team(ticket.team_id) or ticket.owner_id in (None, agent.pk)),
         **forms,
     }
 
@@ -393,6 +396,23 @@ def assign(request: HttpRequest, number: int) -> HttpResponse:
         return services.assign(ticket=ticket, owner=data["owner"], actor=request.user)
 
     return _act(request, number, ASSIGN, perform, _("The owner was changed."))
+
+
+@login_required
+@require_POST
+def assign_automatically(request: HttpRequest, number: int) -> HttpResponse:
+    """Attenda chooses the owner by the team's rules and writes why on the timeline."""
+    ticket = _visible_ticket(request.user, number)
+    try:
+        decision = assignment.assign_automatically(ticket=ticket, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        if decision.owner_id is None:
+            messages.info(request, _("Nobody can take the ticket now; it stays in the team queue."))
+        else:
+            messages.success(request, _("The ticket was assigned automatically."))
+    return _after_action(request, number, "ticket_actions", None)
 
 
 @login_required

@@ -17,6 +17,7 @@ from attenda.channels.email.models import InboundMail, Mailbox, OutboundMail, Se
 from attenda.core import clock
 from attenda.core.tasks import background
 from attenda.customers.models import IdentityKind
+from attenda.routing.waiting import describe_wait, expected_first_response
 from attenda.tickets import services
 from attenda.tickets.models import Channel, Delivery, EntryKind, Ticket, TimelineEntry
 
@@ -73,13 +74,25 @@ def queue_reply(entry: TimelineEntry) -> None:
 
 
 def acknowledge(*, ticket: Ticket, mailbox: Mailbox, to: str) -> TimelineEntry:
-    """Tells the customer, in their language, that their message became ticket number N."""
+    """Tells the customer, in their language, that their message became ticket number N, and how
+    long the answer should take when the team's pace allows an estimate (routing.waiting)."""
+    wait = expected_first_response(ticket.team, ahead_of=ticket) if ticket.team else None
     with translation.override(ticket.language or mailbox.language):
-        body = _(
-            "Hello,\n\nWe received your message and opened ticket #%(number)s, "
-            '"%(subject)s". We will answer you as soon as we can.\n\nTo add to it, reply to this '
-            "mail and keep [#%(number)s] in the subject.\n\n%(mailbox)s"
-        ) % {"number": ticket.number, "subject": ticket.subject, "mailbox": mailbox.name}
+        fields = {"number": ticket.number, "subject": ticket.subject, "mailbox": mailbox.name}
+        if wait is None:
+            body = _(
+                "Hello,\n\nWe received your message and opened ticket #%(number)s, "
+                '"%(subject)s". We will answer you as soon as we can.\n\nTo add to it, reply to '
+                "this mail and keep [#%(number)s] in the subject.\n\n%(mailbox)s"
+            )
+        else:
+            fields["wait"] = describe_wait(wait)
+            body = _(
+                "Hello,\n\nWe received your message and opened ticket #%(number)s, "
+                '"%(subject)s". We expect to answer you within %(wait)s.\n\nTo add to it, reply '
+                "to this mail and keep [#%(number)s] in the subject.\n\n%(mailbox)s"
+            )
+        body = body % fields
     entry = services.add_acknowledgement(ticket=ticket, body=body, channel=Channel.EMAIL)
     _queue(entry, mailbox, to=[to], cc=[])
     return entry
