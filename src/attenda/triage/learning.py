@@ -12,16 +12,17 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.pipeline import FeatureUnion, Pipeline
 
+from attenda.triage import abuse, tone
 from attenda.triage.kind import DEFAULT_KIND_RULES, KINDS, KindRule, guess
 from attenda.triage.language import fold
 
 # Bumped when the features change, so a stored model of an older shape is retrained, not misread.
-FORMAT = 1
+FORMAT = 2
 
 
-class RuleScores(BaseEstimator, TransformerMixin):
-    """The kind rules' scores as features: what the rules know carries over to words the
-    labelled tickets never used."""
+class ReadingScores(BaseEstimator, TransformerMixin):
+    """The kind rules' scores, anger, abuse and asking as features: what the rules know carries
+    over to words the labelled tickets never used."""
 
     def __init__(self, rules: tuple[KindRule, ...] = DEFAULT_KIND_RULES):
         self.rules = rules
@@ -30,8 +31,18 @@ class RuleScores(BaseEstimator, TransformerMixin):
         return self
 
     def transform(self, texts):
-        rows = [guess(fold(text), self.rules).scores for text in texts]
-        return np.log1p(np.array([[row.get(kind, 0.0) for kind in KINDS] for row in rows]))
+        return np.array([self._features(text) for text in texts])
+
+    def _features(self, text: str) -> list[float]:
+        folded = fold(text)
+        scores = guess(folded, self.rules).scores
+        # Anger and abuse tell a complaint from a question when no kind keyword is there.
+        return [
+            *(float(np.log1p(scores.get(kind, 0.0))) for kind in KINDS),
+            tone.assess(text, folded).anger,
+            1.0 if abuse.detect(folded).kind else 0.0,
+            1.0 if "?" in text else 0.0,
+        ]
 
 
 def _classifier(rules: tuple[KindRule, ...]) -> Pipeline:
@@ -51,7 +62,7 @@ def _classifier(rules: tuple[KindRule, ...]) -> Pipeline:
                                 max_features=60_000,
                             ),
                         ),
-                        ("rules", RuleScores(rules)),
+                        ("rules", ReadingScores(rules)),
                     ],
                     # The rules carry more than any one character n-gram; weighed up, they are
                     # not drowned by the thousands of n-grams (chosen by cross-validation on the
