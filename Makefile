@@ -5,6 +5,7 @@
 #   make bench TICKETS=100000        a smaller run (its own load, replacing the million)
 #   make bench-reload-sqlite | bench-reload-postgres | bench-clean
 #   make bench-mail                  mail ingestion of the shared corpus (SQLite)
+#   make bench-triage                triage of one message on one core, and a worker's memory
 
 PYTHON ?= .venv/bin/python
 TICKETS ?= 1000000
@@ -18,7 +19,7 @@ POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/attenda_bench
 LOAD = $(PYTHON) -m benchmarks.load --tickets $(TICKETS) --entries-per-ticket $(ENTRIES)
 MEASURE = $(PYTHON) -m benchmarks.inbox --requests $(REQUESTS) --warmup $(WARMUP) --depth $(DEPTH)
 
-.PHONY: bench bench-mail bench-sqlite bench-postgres bench-load-sqlite bench-load-postgres \
+.PHONY: bench bench-mail bench-triage bench-sqlite bench-postgres bench-load-sqlite bench-load-postgres \
 	bench-reload-sqlite bench-reload-postgres bench-clean
 
 # Both engines are measured even when the first misses a target; the exit status tells.
@@ -53,3 +54,7 @@ bench-clean:
 # Mail ingestion of the shared corpus (benchmarks/README.md, "Mail coming in").
 bench-mail:
 	$(PYTHON) -m benchmarks.mail_ingest
+
+# Triage of one message and a worker's memory (benchmarks/README.md, "Triage").
+bench-triage:
+	$(PYTHON) -m benchmarks.triage_bench
