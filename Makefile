@@ -7,6 +7,7 @@
 #   make bench-mail                  mail ingestion of the shared corpus (SQLite)
 #   make bench-service-levels        deadlines due soon and the escalation sweep, both engines
 #   make bench-assignment            assignment decisions, 1,000 agents in 100 teams, both engines
+#   make bench-triage                triage of one message on one core, and a worker's memory
 
 PYTHON ?= .venv/bin/python
 TICKETS ?= 1000000
@@ -20,8 +21,9 @@ POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/attenda_bench
 LOAD = $(PYTHON) -m benchmarks.load --tickets $(TICKETS) --entries-per-ticket $(ENTRIES)
 MEASURE = $(PYTHON) -m benchmarks.inbox --requests $(REQUESTS) --warmup $(WARMUP) --depth $(DEPTH)
 
-.PHONY: bench bench-mail bench-assignment bench-service-levels bench-sqlite bench-postgres \
-	bench-load-sqlite bench-load-postgres bench-reload-sqlite bench-reload-postgres bench-clean
+.PHONY: bench bench-mail bench-assignment bench-service-levels bench-triage bench-sqlite \
+	bench-postgres bench-load-sqlite bench-load-postgres bench-reload-sqlite bench-reload-postgres \
+	bench-clean
 
 # Both engines are measured even when the first misses a target; the exit status tells.
 bench:
@@ -78,3 +80,7 @@ bench-assignment:
 	$(PYTHON) -m benchmarks.assignment_bench --decisions $(DECISIONS) --database-url $(ASSIGN_SQLITE_URL) || status=1; \
 	$(PYTHON) -m benchmarks.assignment_bench --decisions $(DECISIONS) --database-url $(ASSIGN_POSTGRES_URL) || status=1; \
 	exit $$status
+
+# Triage of one message and a worker's memory (benchmarks/README.md, "Triage").
+bench-triage:
+	$(PYTHON) -m benchmarks.triage_bench

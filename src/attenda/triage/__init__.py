@@ -1,0 +1,1 @@
+"""Triage: the language, kind, tone and abuse of each message as it arrives."""
