@@ -10,5 +10,6 @@ urlpatterns = [
     path("customers/", include("attenda.customers.urls")),
     path("", include("attenda.agents.urls")),
     path("", include("attenda.channels.email.urls")),
+    path("", include("attenda.triage.urls")),
     path("api/v1/", api.urls),
 ]

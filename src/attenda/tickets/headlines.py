@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 
 from attenda.tickets.forms import Colleagues
 from attenda.tickets.models import EntryKind, Kind, Priority, Status, TimelineEntry
+from attenda.triage.headlines import triage_headline
 
 
 def _label(choices: type, value: object) -> str:
@@ -88,6 +89,8 @@ def headline(entry: TimelineEntry, colleagues: Colleagues) -> str:
             "agent": actor,
             "team": team_name(data.get("to_team")),
         }
+    if "triage" in data:
+        return triage_headline(data, team_name)
     return _event_headline(actor, data)
 
 

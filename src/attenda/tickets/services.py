@@ -36,6 +36,7 @@ from attenda.tickets.models import (
 )
 from attenda.tickets.permissions import receives_handoff, require_assign, require_view
 from attenda.tickets.tasks import notify_handoff
+from attenda.triage import services as triage
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,7 @@ def receive(inbound: Inbound, *, logged_by: Agent | None = None) -> Received:
         raw=store_blob(inbound.raw) if inbound.raw is not None else None,
         data=inbound.entry_data,
     )
+    triage.triage_entry(entry=entry, ticket=ticket, opened=opened)
     refused = _attach(entry, inbound.files)
     if refused:
         _append(
