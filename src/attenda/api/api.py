@@ -3,7 +3,7 @@
 from django.http import Http404, HttpRequest
 from ninja import NinjaAPI, Router
 
-from attenda.api import customers, errors, mail, tickets
+from attenda.api import customers, errors, mail, tickets, triage
 from attenda.api.auth import ApiTokenAuth
 
 api = NinjaAPI(
@@ -24,6 +24,7 @@ errors.install(api)
 api.add_router("/customers", customers.router)
 api.add_router("/tickets", tickets.router)
 api.add_router("/mail", mail.router)
+api.add_router("/triage", triage.router)
 
 unknown = Router(auth=None)
 
