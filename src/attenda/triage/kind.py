@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from attenda.triage.language import Lexicon
-from attenda.triage.lexicon.kinds import KEYWORDS
+from attenda.triage.lexicon.kinds import DECISIVE, KEYWORDS
 
 KINDS = (
     "complaint",
@@ -33,8 +33,9 @@ class KindRule:
 
 
 DEFAULT_KIND_RULES: tuple[KindRule, ...] = tuple(
-    KindRule(kind=kind, language=language, keywords=keywords)
-    for kind, by_language in KEYWORDS.items()
+    KindRule(kind=kind, language=language, keywords=keywords, weight=weight)
+    for lexicon, weight in ((KEYWORDS, 1.0), (DECISIVE, 2.0))
+    for kind, by_language in lexicon.items()
     for language, keywords in by_language.items()
 )
 

@@ -54,14 +54,17 @@ def read(
     language, language_confidence = detect(whole, fallback=fallback_language)
     rules_guess = guess(folded, DEFAULT_KIND_RULES if kind_rules is None else kind_rules)
     kind, kind_confidence, kind_cues = rules_guess.kind, rules_guess.confidence, rules_guess.cues
+    feeling = tone.assess(whole, folded)
+    found = abuse.detect(folded)
+    if rules_guess.confidence == 0.0 and (found.kind or feeling.anger >= tone.ANGRY):
+        # An angry message that names nothing else is someone complaining.
+        kind = "complaint"
     team_id, team_confidence = None, 0.0
     if model is not None:
         learnt_kind, learnt_confidence = model.predict_kind(whole)
         if learnt_confidence >= threshold or rules_guess.confidence == 0.0:
             kind, kind_confidence, kind_cues = learnt_kind, learnt_confidence, ()
         team_id, team_confidence = model.predict_team(whole)
-    feeling = tone.assess(whole, folded)
-    found = abuse.detect(folded)
     return Reading(
         language=language,
         language_confidence=language_confidence,

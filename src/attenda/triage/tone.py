@@ -5,11 +5,16 @@ import re
 from dataclasses import dataclass
 
 from attenda.triage.language import Lexicon
-from attenda.triage.lexicon.tone import ANGER, LEAVING, URGENT
+from attenda.triage.lexicon.tone import ANGER, ANGER_HINTS, LEAVING, URGENT
 
 _WORDS = Lexicon(
     (keyword, category)
-    for category, lexicon in (("anger", ANGER), ("urgent", URGENT), ("leaving", LEAVING))
+    for category, lexicon in (
+        ("anger", ANGER),
+        ("hint", ANGER_HINTS),
+        ("urgent", URGENT),
+        ("leaving", LEAVING),
+    )
     for keywords in lexicon.values()
     for keyword in keywords
 )
@@ -45,6 +50,8 @@ def assess(text: str, folded: str) -> Tone:
         for category in categories:
             if category == "anger":
                 anger += 1.0
+            elif category == "hint":
+                anger += 0.5
             elif category == "urgent":
                 urgent = True
             else:
@@ -53,13 +60,13 @@ def assess(text: str, folded: str) -> Tone:
         anger += 1.0
         cues.append("!!")
     elif "!" in text:
-        anger += 0.4
+        anger += 0.5
     if shouting(text):
         anger += 1.5
         cues.append("CAPITALS")
-    # Two cues make a message angry; more only make it surer.
+    # One word of anger, or two lesser cues, make a message angry; more only make it surer.
     return Tone(
-        anger=min(1.0, anger / 3),
+        anger=min(1.0, anger / 2),
         urgent=urgent,
         leaving=leaving,
         cues=tuple(dict.fromkeys(cues)),

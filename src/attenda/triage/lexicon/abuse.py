@@ -37,6 +37,10 @@ THREATS: dict[str, tuple[str, ...]] = {
         "dar te porrada",
         "enchia te de porrada",
         "vais ver o que te acontece",
+        "levar um tiro",
+        "merecem um tiro",
+        "meter uma bala",
+        "dar cabo de ti",
     ),
     "es": (
         "te voy a matar",
@@ -68,6 +72,10 @@ THREATS: dict[str, tuple[str, ...]] = {
         "te voy a dar una paliza",
         "una paliza",
         "vas a ver lo que te pasa",
+        "pegaros un tiro",
+        "pegarte un tiro",
+        "os peguen un tiro",
+        "una bala",
     ),
     "ro": (
         "te omor",
@@ -96,6 +104,10 @@ THREATS: dict[str, tuple[str, ...]] = {
         "te calc in picioare",
         "iti fac de petrecanie",
         "o sa vezi ce patesti",
+        "va impusc",
+        "te impusc",
+        "sa va impuste",
+        "un glonte",
     ),
     "pl": (
         "zabije cie",
@@ -124,6 +136,10 @@ THREATS: dict[str, tuple[str, ...]] = {
         "dopadne cie",
         "dopadne was",
         "zobaczysz co cie spotka",
+        "kulka w leb",
+        "kulke w leb",
+        "zastrzele",
+        "odstrzele",
     ),
     "en": (
         "kill you",
@@ -152,6 +168,8 @@ THREATS: dict[str, tuple[str, ...]] = {
         "hurt you",
         "shoot you",
         "watch your back",
+        "bullet in",
+        "put a bullet",
     ),
 }
 
@@ -202,6 +220,9 @@ INSULTS: dict[str, tuple[str, ...]] = {
         "merdoso",
         "paneleiro",
         "mongoloide",
+        "seu incompetente",
+        "sua incompetente",
+        "seus incompetentes",
     ),
     "es": (
         "vete a la mierda",
