@@ -5,6 +5,7 @@
 #   make bench TICKETS=100000        a smaller run (its own load, replacing the million)
 #   make bench-reload-sqlite | bench-reload-postgres | bench-clean
 #   make bench-mail                  mail ingestion of the shared corpus (SQLite)
+#   make bench-triage-desk           triage inside receive(), on a database of its own (SQLite)
 
 PYTHON ?= .venv/bin/python
 TICKETS ?= 1000000
@@ -19,7 +20,7 @@ LOAD = $(PYTHON) -m benchmarks.load --tickets $(TICKETS) --entries-per-ticket $(
 MEASURE = $(PYTHON) -m benchmarks.inbox --requests $(REQUESTS) --warmup $(WARMUP) --depth $(DEPTH)
 
 .PHONY: bench bench-mail bench-sqlite bench-postgres bench-load-sqlite bench-load-postgres \
-	bench-reload-sqlite bench-reload-postgres bench-clean
+	bench-reload-sqlite bench-reload-postgres bench-clean bench-triage-desk
 
 # Both engines are measured even when the first misses a target; the exit status tells.
 bench:
@@ -49,6 +50,10 @@ bench-reload-postgres:
 bench-clean:
 	$(PYTHON) -m benchmarks.load --drop --database-url $(SQLITE_URL)
 	$(PYTHON) -m benchmarks.load --drop --database-url $(POSTGRES_URL)
+
+# Triage where it runs, inside receive() (benchmarks/README.md, "Triage at the desk").
+bench-triage-desk:
+	$(PYTHON) -m benchmarks.triage_desk
 
 # Mail ingestion of the shared corpus (benchmarks/README.md, "Mail coming in").
 bench-mail:

@@ -152,10 +152,7 @@ def triage_entry(*, entry: TimelineEntry, ticket: Ticket, opened: bool) -> Entry
 def _read_and_act(entry: TimelineEntry, ticket: Ticket, *, opened: bool) -> EntryReading:
     customer = entry.author_customer
     config = configuration()
-    # A subject made from the message's first line would count those words twice.
-    subject = (
-        ticket.subject if opened and not entry.body.lstrip().startswith(ticket.subject) else ""
-    )
+    subject = _own_subject(ticket.subject, entry.body) if opened else ""
     found = read_text(
         entry.body,
         subject=subject,
@@ -163,10 +160,10 @@ def _read_and_act(entry: TimelineEntry, ticket: Ticket, *, opened: bool) -> Entr
         config=config,
     )
     # Too short to tell and nothing to fall back on: the channel's guess, if any, stays.
-    if found.language:
+    if found.language and found.language != entry.language:
         entry.language = found.language
         TimelineEntry.objects.filter(pk=entry.pk).update(language=found.language)
-    if found.language and (opened or not ticket.language):
+    if found.language and found.language != ticket.language and (opened or not ticket.language):
         ticket.language = found.language
         ticket.save(update_fields=["language"])
     if opened and found.abusive:
@@ -196,7 +193,9 @@ def _read_and_act(entry: TimelineEntry, ticket: Ticket, *, opened: bool) -> Entr
         abuse=found.abuse,
         cues=list(found.cues),
     )
-    suggestion = TicketTriage.objects.select_for_update().filter(ticket=ticket).first()
+    suggestion = None
+    if not opened:
+        suggestion = TicketTriage.objects.select_for_update().filter(ticket=ticket).first()
     if suggestion is None:
         suggestion = _suggest(ticket, reading, threshold=config.threshold)
     if (reading.anger >= tone.ANGRY or reading.urgent) and not suggestion.priority_raised:
@@ -509,9 +508,21 @@ def labelled_tickets(limit: int = MAX_LABELLED) -> list[Labelled]:
         .order_by("-ticket_id")[:limit]
     )
     return [
-        Labelled(ticket_id, (body or "")[:TEXT_LIMIT], subject[:TEXT_LIMIT], kind, team_id)
+        Labelled(
+            ticket_id,
+            (body or "")[:TEXT_LIMIT],
+            _own_subject(subject, body or "")[:TEXT_LIMIT],
+            kind,
+            team_id,
+        )
         for ticket_id, body, subject, kind, team_id in rows
     ]
+
+
+def _own_subject(subject: str, body: str) -> str:
+    """The subject the customer wrote; one made from the message's first line would count those
+    words twice."""
+    return "" if body.lstrip().startswith(subject) else subject
 
 
 def _predicted_kinds(examples: Sequence[Labelled], rules: tuple, model: object | None) -> list[str]:
@@ -543,7 +554,10 @@ def retrain(*, actor: Agent | None = None) -> TrainedModel | None:
     rules = configuration().rules
     # The model reads what read() gives it: the subject, then the message.
     model = engine.TriageModel.train(
-        [f"{example.subject}\n{example.text}" for example in training],
+        [
+            f"{example.subject}\n{example.text}" if example.subject else example.text
+            for example in training
+        ],
         [example.kind for example in training],
         [example.team_id for example in training],
         kind_rules=rules,
