@@ -8,7 +8,7 @@ from django.utils.html import escape
 
 from attenda.core.models import AuditEntry
 from attenda.tickets.models import Kind, Ticket
-from attenda.tickets.services import assign
+from attenda.tickets.services import assign, transfer
 from attenda.triage import services
 from attenda.triage.models import (
     CustomerFlag,
@@ -343,3 +343,16 @@ def test_an_english_ticket_page_still_reads_as_before(client, agent, team):
 
     assert escape(QUESTION_EN) in text(response)
     assert "This message was hidden" not in text(response)
+
+
+def test_a_flagged_ticket_handed_to_another_team_is_shown_to_its_supervisors(
+    client, team, other_team, agent, supervisor
+):
+    ticket = customer_writes(LEAVING_PT, team=team).ticket
+    other_supervisor = AgentFactory(username="rui", role="supervisor", teams=[other_team])
+    transfer(ticket=ticket, actor=agent, to_team=other_team, note="They handle cancellations.")
+
+    client.force_login(supervisor)
+    assert "data-row-link" not in text(client.get("/tickets/flagged/"))
+    client.force_login(other_supervisor)
+    assert f'href="/tickets/{ticket.pk}/" data-row-link' in text(client.get("/tickets/flagged/"))

@@ -197,8 +197,8 @@ class FlagReason(models.TextChoices):
 
 
 class SupervisorFlag(models.Model):
-    """A ticket that needs a supervisor's eyes, until a supervisor clears it. ``team`` is the
-    ticket's team when it was flagged: the supervisors of that team are told."""
+    """A ticket that needs a supervisor's eyes, until a supervisor clears it. The supervisors of the
+    ticket's team see it, wherever the ticket goes; ``team`` keeps the team it was flagged in."""
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
     entry = models.ForeignKey(TimelineEntry, on_delete=models.CASCADE, related_name="+")
@@ -220,12 +220,7 @@ class SupervisorFlag(models.Model):
             ),
         ]
         indexes = [
-            # The supervisor's list: open flags of a team, newest first (queries.flagged_page).
-            models.Index(
-                fields=["team", "-flagged_at", "-id"],
-                name="flag_open_team_idx",
-                condition=Q(cleared_at__isnull=True),
-            ),
+            # The supervisors' list: open flags, newest first (queries.flagged_page).
             models.Index(
                 fields=["-flagged_at", "-id"],
                 name="flag_open_idx",

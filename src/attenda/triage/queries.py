@@ -106,13 +106,14 @@ def ticket_panel(agent: Agent, ticket: Ticket, entries: list[TimelineEntry]) -> 
 
 
 def flagged_page(supervisor: Agent, *, cursor: str | None, size: int = PAGE_SIZE) -> Page:
-    """Open flags of the supervisor's teams (every team for an admin), newest first:
-    flag_open_team_idx, or flag_open_idx for an admin."""
+    """Open flags on tickets now in the supervisor's teams (every team for an admin), newest
+    first. flag_open_idx: the open flags in order, few beside the tickets, each joined to its
+    ticket for the team, so a ticket handed to another team takes its flag along."""
     flags = SupervisorFlag.objects.filter(cleared_at__isnull=True).select_related(
-        "ticket", "ticket__owner", "team"
+        "ticket", "ticket__owner"
     )
     if not supervisor.is_admin:
-        flags = flags.filter(team_id__in=supervisor.team_ids())
+        flags = flags.filter(ticket__team_id__in=supervisor.team_ids())
     return keyset_page(flags, order=("-flagged_at", "-id"), cursor=cursor, size=size)
 
 

@@ -378,8 +378,13 @@ def take_over(*, ticket: Ticket, supervisor: Agent) -> Ticket:
 
 @transaction.atomic
 def clear_flag(*, flag_id: int, supervisor: Agent) -> SupervisorFlag:
-    flag = SupervisorFlag.objects.select_for_update().filter(pk=flag_id).first()
-    if flag is None or not supervisor.is_active or not supervisor.manages_team(flag.team_id):
+    flag = (
+        SupervisorFlag.objects.select_for_update(of=("self",))
+        .select_related("ticket")
+        .filter(pk=flag_id)
+        .first()
+    )
+    if flag is None or not supervisor.is_active or not supervisor.manages_team(flag.ticket.team_id):
         raise PermissionDenied
     if flag.cleared_at is None:
         flag.cleared_at = clock.now()
