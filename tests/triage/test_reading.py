@@ -1,5 +1,7 @@
 """A message is read for language, kind, team, tone and abuse at once, with its reasons."""
 
+import pytest
+
 from attenda.tickets.models import Kind
 from attenda.triage.reading import DEFAULT_KIND_RULES, LANGUAGES, KindRule, TriageModel, read
 
@@ -69,3 +71,26 @@ def test_a_model_survives_being_stored():
 
     assert restored.predict_kind("the parcel") == model.predict_kind("the parcel")
     assert restored.predict_team("no internet") == model.predict_team("no internet")
+
+
+def test_one_message_is_scored_as_scikit_learn_scores_it():
+    texts = [
+        "my parcel never came",
+        "the router is broken again!!",
+        "where is my order?",
+        "no internet since Monday",
+        "I want a refund, you charged me twice",
+        "you charged me twice for the same order",
+    ]
+    kinds = ["order", "technical_service", "order", "technical_service", "complaint", "complaint"]
+    model = TriageModel.train(texts, kinds, [1, 2, 1, 2, 3, 3])
+    message = "The parcel with the new router never came!"
+
+    prediction = model.predict(message)
+    kind_probabilities = model.kinds.predict_proba(model.features.transform([message]))[0]
+    team_probabilities = model.teams.predict_proba(model.features.transform([message]))[0]
+
+    assert prediction.kind_confidence == pytest.approx(kind_probabilities.max())
+    assert prediction.kind == model.kinds.classes_[kind_probabilities.argmax()]
+    assert prediction.team_confidence == pytest.approx(team_probabilities.max())
+    assert prediction.team_id == model.teams.classes_[team_probabilities.argmax()]

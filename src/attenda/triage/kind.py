@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from attenda.triage.language import Lexicon
-from attenda.triage.lexicon.kinds import DECISIVE, KEYWORDS
+from attenda.triage.lexicon.kinds import DECISIVE, HINTS, KEYWORDS
 
 KINDS = (
     "complaint",
@@ -34,7 +34,7 @@ class KindRule:
 
 DEFAULT_KIND_RULES: tuple[KindRule, ...] = tuple(
     KindRule(kind=kind, language=language, keywords=keywords, weight=weight)
-    for lexicon, weight in ((KEYWORDS, 1.0), (DECISIVE, 2.0))
+    for lexicon, weight in ((KEYWORDS, 1.0), (DECISIVE, 2.0), (HINTS, 0.5))
     for kind, by_language in lexicon.items()
     for language, keywords in by_language.items()
 )

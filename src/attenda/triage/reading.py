@@ -61,10 +61,10 @@ def read(
         kind = "complaint"
     team_id, team_confidence = None, 0.0
     if model is not None:
-        learnt_kind, learnt_confidence = model.predict_kind(whole)
-        if learnt_confidence >= threshold or rules_guess.confidence == 0.0:
-            kind, kind_confidence, kind_cues = learnt_kind, learnt_confidence, ()
-        team_id, team_confidence = model.predict_team(whole)
+        learnt = model.predict(whole)
+        if learnt.kind_confidence >= threshold or rules_guess.confidence == 0.0:
+            kind, kind_confidence, kind_cues = learnt.kind, learnt.kind_confidence, ()
+        team_id, team_confidence = learnt.team_id, learnt.team_confidence
     return Reading(
         language=language,
         language_confidence=language_confidence,
