@@ -5,6 +5,7 @@
 #   make bench TICKETS=100000        a smaller run (its own load, replacing the million)
 #   make bench-reload-sqlite | bench-reload-postgres | bench-clean
 #   make bench-mail                  mail ingestion of the shared corpus (SQLite)
+#   make bench-triage                triage of one message on one core, and a worker's memory
 #   make bench-triage-desk           triage inside receive(), on a database of its own (SQLite)
 
 PYTHON ?= .venv/bin/python
@@ -19,7 +20,7 @@ POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/attenda_bench
 LOAD = $(PYTHON) -m benchmarks.load --tickets $(TICKETS) --entries-per-ticket $(ENTRIES)
 MEASURE = $(PYTHON) -m benchmarks.inbox --requests $(REQUESTS) --warmup $(WARMUP) --depth $(DEPTH)
 
-.PHONY: bench bench-mail bench-sqlite bench-postgres bench-load-sqlite bench-load-postgres \
+.PHONY: bench bench-mail bench-triage bench-sqlite bench-postgres bench-load-sqlite bench-load-postgres \
 	bench-reload-sqlite bench-reload-postgres bench-clean bench-triage-desk
 
 # Both engines are measured even when the first misses a target; the exit status tells.
@@ -58,3 +59,7 @@ bench-triage-desk:
 # Mail ingestion of the shared corpus (benchmarks/README.md, "Mail coming in").
 bench-mail:
 	$(PYTHON) -m benchmarks.mail_ingest
+
+# Triage of one message and a worker's memory (benchmarks/README.md, "Triage").
+bench-triage:
+	$(PYTHON) -m benchmarks.triage_bench

@@ -278,7 +278,7 @@ INSULTS: dict[str, tuple[str, ...]] = {
         "futu ti",
         "fute te",
         "idiot ",
-        "idioti",
+        "idioti ",
         "idiotule",
         "idiotilor",
         "idioato",
