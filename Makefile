@@ -8,6 +8,7 @@
 #   make bench-service-levels        deadlines due soon and the escalation sweep, both engines
 #   make bench-assignment            assignment decisions, 1,000 agents in 100 teams, both engines
 #   make bench-triage                triage of one message on one core, and a worker's memory
+#   make bench-triage-desk           triage inside receive(), on a database of its own (SQLite)
 
 PYTHON ?= .venv/bin/python
 TICKETS ?= 1000000
@@ -21,9 +22,9 @@ POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/attenda_bench
 LOAD = $(PYTHON) -m benchmarks.load --tickets $(TICKETS) --entries-per-ticket $(ENTRIES)
 MEASURE = $(PYTHON) -m benchmarks.inbox --requests $(REQUESTS) --warmup $(WARMUP) --depth $(DEPTH)
 
-.PHONY: bench bench-mail bench-assignment bench-service-levels bench-triage bench-sqlite \
-	bench-postgres bench-load-sqlite bench-load-postgres bench-reload-sqlite bench-reload-postgres \
-	bench-clean
+.PHONY: bench bench-mail bench-assignment bench-service-levels bench-triage bench-triage-desk \
+	bench-sqlite bench-postgres bench-load-sqlite bench-load-postgres bench-reload-sqlite \
+	bench-reload-postgres bench-clean
 
 # Both engines are measured even when the first misses a target; the exit status tells.
 bench:
@@ -53,6 +54,10 @@ bench-reload-postgres:
 bench-clean:
 	$(PYTHON) -m benchmarks.load --drop --database-url $(SQLITE_URL)
 	$(PYTHON) -m benchmarks.load --drop --database-url $(POSTGRES_URL)
+
+# Triage where it runs, inside receive() (benchmarks/README.md, "Triage at the desk").
+bench-triage-desk:
+	$(PYTHON) -m benchmarks.triage_desk
 
 # Mail ingestion of the shared corpus (benchmarks/README.md, "Mail coming in").
 bench-mail:

@@ -11,5 +11,6 @@ urlpatterns = [
     path("", include("attenda.agents.urls")),
     path("", include("attenda.routing.urls")),
     path("", include("attenda.channels.email.urls")),
+    path("", include("attenda.triage.urls")),
     path("api/v1/", api.urls),
 ]

@@ -67,4 +67,9 @@ def test_the_document_lists_every_endpoint(document):
         "/api/v1/tickets/{number}/tags",
         "/api/v1/tickets/{number}/timeline",
         "/api/v1/tickets/{number}/transfers",
+        "/api/v1/triage/customers/{customer_id}/flags",
+        "/api/v1/triage/entries/{entry_id}",
+        "/api/v1/triage/entries/{entry_id}/reveal",
+        "/api/v1/triage/tickets/{number}",
+        "/api/v1/triage/tickets/{number}/accept",
     ]

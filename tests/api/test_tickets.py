@@ -54,7 +54,7 @@ def test_it_opens_a_ticket_for_a_new_customer_in_the_agents_team(api, agent, tea
         "kind": "question",
         "priority": 2,
         "channel": "api",
-        "language": "",
+        "language": "pt",
         "customer_id": ticket.customer_id,
         "customer_name": "Maria Santos",
         "team": {"id": team.pk, "name": "Billing"},
@@ -302,7 +302,13 @@ def test_the_inbox_narrows_by_status_channel_language_and_tag(
     opened = received_ticket(team=team, email="a@example.com", subject="open")
     set_status(ticket=opened, status=Status.OPEN, actor=agent)
     received_ticket(team=team, email="b@example.com", subject="phone", channel="phone")
-    received_ticket(team=team, email="c@example.com", subject="spanish", language="es")
+    received_ticket(
+        team=team,
+        email="c@example.com",
+        subject="spanish",
+        body="Mi factura de octubre está mal, me han cobrado dos veces.",
+        language="es",
+    )
     tagged = received_ticket(team=team, email="d@example.com", subject="vip")
     set_tags(ticket=tagged, names=["vip"], actor=agent)
     received_ticket(team=other_team, email="e@example.com", subject="phone", channel="phone")

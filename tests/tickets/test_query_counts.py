@@ -3,10 +3,12 @@ and timeline entries there are. The counts include the session and the agent's o
 
 Inbox (8): session, agent, the agent's teams for the team filter, the page of tickets (owner and
 team joined), their tags, the "mine" count, the agent's team ids, the "unassigned" count.
-Ticket page (13): session, agent, the agent's team ids, the ticket (customer, organization, owner,
+Ticket page (16): session, agent, the agent's team ids, the ticket (customer, organization, owner,
 team and pinned note joined), its tags, the customer's identities, tickets merged into it, the
 timeline (authors joined), the entries' attachments, the customer's other tickets, who else is on
-the ticket, every agent and every team (for the assign and transfer forms and the timeline's names).
+the ticket, every agent and every team (for the assign and transfer forms and the timeline's names),
+and triage's three: the ticket's suggestion with its open supervisor flag, whether the customer is
+flagged for abuse, and which of the shown messages are abusive and not yet revealed to the agent.
 """
 
 import pytest
@@ -31,7 +33,7 @@ from tests.tickets.factories import received_ticket
 pytestmark = pytest.mark.django_db
 
 INBOX_QUERIES = 8
-TICKET_PAGE_QUERIES = 13
+TICKET_PAGE_QUERIES = 16
 
 
 def tickets_in_every_tab(agent, team, count: int) -> None:

@@ -3,7 +3,7 @@
 from django.http import Http404, HttpRequest
 from ninja import NinjaAPI, Router
 
-from attenda.api import customers, errors, mail, routing, teams, tickets
+from attenda.api import customers, errors, mail, routing, teams, tickets, triage
 from attenda.api.auth import ApiTokenAuth
 
 api = NinjaAPI(
@@ -27,6 +27,7 @@ api.add_router("/mail", mail.router)
 api.add_router("/routing", routing.router)
 api.add_router("/teams", teams.teams_router)
 api.add_router("/agents", teams.agents_router)
+api.add_router("/triage", triage.router)
 
 unknown = Router(auth=None)
 

@@ -21,6 +21,7 @@ from attenda.customers.models import Customer
 from attenda.customers.services import merge_customers, set_standing_agent, update_customer
 from attenda.tickets import queries
 from attenda.tickets.views import form_errors_status, next_page_url, vary_on_htmx, wants_partial
+from attenda.triage.queries import abuse_flags
 
 
 @login_required
@@ -90,6 +91,7 @@ def _customer_page(
         "next_url": next_page_url(request, tickets),
         "notices": notices,
         "can_merge": request.user.is_supervisor,
+        **abuse_flags(customer),
         **forms,
     }
     template = "customers/customer.html"

@@ -11,6 +11,7 @@ from attenda.routing.assignment import Rule
 from attenda.routing.tasks import escalation_text
 from attenda.tickets.forms import Colleagues
 from attenda.tickets.models import EntryKind, Kind, Priority, Status, TimelineEntry
+from attenda.triage.headlines import triage_headline
 
 # Lazy names from settings: looked up when the headline is written, in the reader's language.
 LANGUAGE_NAMES = dict(settings.LANGUAGES)
@@ -104,6 +105,8 @@ def headline(entry: TimelineEntry, colleagues: Colleagues) -> str:
             "agent": actor,
             "team": team_name(data.get("to_team")),
         }
+    if "triage" in data:
+        return triage_headline(data, team_name)
     return _event_headline(actor, data)
 
 

@@ -41,6 +41,7 @@ from attenda.tickets.models import (
 )
 from attenda.tickets.permissions import receives_handoff, require_assign, require_view
 from attenda.tickets.tasks import notify_handoff
+from attenda.triage import services as triage
 
 # Relations full_clean() would look up one query each; the services set them from real objects.
 NOT_CLEANED = ["customer", "team", "owner", "pinned_handoff", "merged_into", "service_level"]
@@ -188,6 +189,7 @@ def receive(inbound: Inbound, *, logged_by: Agent | None = None) -> Received:
         raw=store_blob(inbound.raw) if inbound.raw is not None else None,
         data=inbound.entry_data,
     )
+    triage.triage_entry(entry=entry, ticket=ticket, opened=opened)
     refused = _attach(entry, inbound.files)
     if refused:
         _append(

@@ -58,6 +58,8 @@ from attenda.tickets.models import (
 )
 from attenda.tickets.permissions import can_view, receives_handoff, visible_tickets
 from attenda.tickets.rows import describe_due, inbox_rows
+from attenda.triage import queries as triage_queries
+from attenda.triage import services as triage_services
 
 
 def wants_partial(request: HttpRequest) -> bool:
@@ -210,6 +212,8 @@ def _ticket_context(
     languages = dict(settings.LANGUAGES)
     return {
         "nav": "inbox",
+        "triage": triage_queries.ticket_panel(agent, ticket, page.timeline),
+        "handoff_note": triage_services.handoff_note(),
         "ticket": ticket,
         "customer": page.customer,
         "customer_language": languages.get(page.customer.language, page.customer.language),
@@ -269,7 +273,12 @@ def _ticket_page_or_404(agent: Agent, number: int) -> queries.TicketPage:
 @login_required
 def ticket(request: HttpRequest, number: int) -> HttpResponse:
     page = _ticket_page_or_404(request.user, number)
-    return render(request, "tickets/ticket.html", _ticket_context(request, page))
+    bound = None
+    if request.GET.get("reply") == "boundary":
+        # The calm boundary-setting answer to abuse, in the customer's language, to adapt and send.
+        body = triage_services.boundary_reply(ticket=page.ticket)
+        bound = {"reply_form": ReplyForm(prefix="reply", initial={"body": body})}
+    return render(request, "tickets/ticket.html", _ticket_context(request, page, bound=bound))
 
 
 @login_required
@@ -281,9 +290,11 @@ def whole_timeline(request: HttpRequest, number: int) -> HttpResponse:
     except InvalidCursor:
         messages.error(request, _("That page link is no longer valid; here is the first page."))
         page = queries.timeline_page(ticket, cursor=None)
+    abusive, hidden = triage_queries.abusive_entries(request.user, page.items)
     context = {
         "nav": "inbox",
         "ticket": ticket,
+        "triage": {"hidden_entries": hidden, "abusive_entries": abusive},
         "timeline": _timeline_items(ticket, page.items, Colleagues.around(ticket)),
         "next_url": next_page_url(request, page),
     }
