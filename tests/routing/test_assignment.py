@@ -325,7 +325,14 @@ def test_a_round_robin_team_remembers_whose_turn_it_is(routed_team, ana, rui):
     routed_team.save()
 
     owners = [
-        received_ticket(team=routed_team, email=f"c{number}@example.com", language="").owner
+        # In English, which nobody in the team speaks: the turn decides, not the language.
+        received_ticket(
+            team=routed_team,
+            email=f"c{number}@example.com",
+            subject="October invoice",
+            body="My invoice for October is wrong, please correct it.",
+            language="",
+        ).owner
         for number in range(3)
     ]
 
