@@ -448,7 +448,8 @@ def pages_not_ready(client, url: str, expected: list) -> str:
 
 
 def linked_cursor(html: str) -> str | None:
-    match = re.search(r"[?&;]cursor=([A-Za-z0-9_\-]+)", html)
+    """The cursor of the "Next page" link (the status form in the header carries this page's)."""
+    match = re.search(r'class="pager"><a href="[^"]*[?&;]cursor=([A-Za-z0-9_\-]+)', html)
     return match.group(1) if match else None
 
 
