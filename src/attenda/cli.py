@@ -470,10 +470,6 @@ def worker(arguments: argparse.Namespace) -> int:
     from django.conf import settings
     from django.core.management import call_command
 
-    from attenda.core.tasks import schedule_periodic_work
-
-    if settings.TASK_BACKEND != "immediate":
-        schedule_periodic_work()
     if settings.TASK_BACKEND == "redis":
         queues = settings.TASKS["default"]["QUEUES"]
         # The scheduler moves retries whose wait is over back onto the queue.

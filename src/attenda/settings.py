@@ -147,8 +147,6 @@ else:
 # A failing task is tried this many times in all, waiting TASK_RETRY_BASE_SECONDS * 4**n between tries.
 TASK_MAX_ATTEMPTS = int(os.environ.get("ATTENDA_TASK_MAX_ATTEMPTS", "5"))
 TASK_RETRY_BASE_SECONDS = int(os.environ.get("ATTENDA_TASK_RETRY_BASE_SECONDS", "30"))
-# Called by every worker as it starts; each queues its own recurring work (core.tasks).
-PERIODIC_WORK = ["attenda.triage.tasks.schedule_retraining"]
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

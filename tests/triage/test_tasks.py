@@ -1,4 +1,4 @@
-"""Learning from agents' labels, now or every day from the worker, and what it changes."""
+"""Learning from agents' labels, now or every day from the scheduler, and what it changes."""
 
 import json
 import random
@@ -6,15 +6,14 @@ from pathlib import Path
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django_tasks_db.models import DBTaskResult
 
 from attenda.core import clock
-from attenda.core.tasks import schedule_periodic_work
+from attenda.core.periodic import enqueue_due
 from attenda.tickets.models import Kind, Status
 from attenda.tickets.services import set_status
 from attenda.triage import services
 from attenda.triage.models import TicketTriage, TrainedModel, TriageSettings
-from attenda.triage.tasks import RETRAINING_INTERVAL, retrain_now
+from attenda.triage.tasks import retrain_now
 from tests.triage.factories import customer_writes
 
 pytestmark = pytest.mark.django_db
@@ -98,41 +97,23 @@ def test_retrain_now_runs_on_the_worker(
     assert TrainedModel.objects.count() == 1
 
 
-def test_a_starting_worker_starts_the_daily_learning_once(
+def test_the_scheduler_queues_the_daily_learning_once_a_day(
     team, agent, run_tasks, time_machine, django_capture_on_commit_callbacks
 ):
     time_machine.move_to("2026-03-02 12:00Z", tick=False)
     labelled_by_agents(team, agent)
+    next_runs = {}
+    enqueue_due(next_runs, now=clock.now())
+    time_machine.move_to("2026-03-03 11:59Z", tick=False)
+    again_too_soon = enqueue_due(next_runs, now=clock.now())
 
-    with django_capture_on_commit_callbacks(execute=True):
-        schedule_periodic_work()
-        schedule_periodic_work()
-    assert DBTaskResult.objects.count() == 1
     with django_capture_on_commit_callbacks(execute=True):
         run_tasks()
 
+    assert "attenda.triage.tasks.retrain_now" not in again_too_soon
     assert TrainedModel.objects.count() == 1
-    row = TriageSettings.objects.get()
-    assert row.next_retraining_at == clock.now() + RETRAINING_INTERVAL
-    waiting = DBTaskResult.objects.filter(status="READY")
-    assert waiting.count() == 1
-    assert waiting.get().run_after == row.next_retraining_at
-
-
-def test_a_link_of_a_replaced_chain_ends_without_learning(
-    team, agent, run_tasks, time_machine, django_capture_on_commit_callbacks
-):
-    time_machine.move_to("2026-03-02 12:00Z", tick=False)
-    labelled_by_agents(team, agent)
-    with django_capture_on_commit_callbacks(execute=True):
-        schedule_periodic_work()
-    TriageSettings.objects.update(next_retraining_at=clock.now() + RETRAINING_INTERVAL)
-
-    with django_capture_on_commit_callbacks(execute=True):
-        run_tasks()
-
-    assert not TrainedModel.objects.exists()
-    assert not DBTaskResult.objects.filter(status="READY").exists()
+    time_machine.move_to("2026-03-03 12:00Z", tick=False)
+    assert "attenda.triage.tasks.retrain_now" in enqueue_due(next_runs, now=clock.now())
 
 
 def test_learning_from_the_evaluation_set_as_tickets_beats_the_rules(team, agent, admin_agent):

@@ -1,4 +1,4 @@
-"""Work repeated on a schedule (the service-level sweep), for either task backend: one scheduler
+"""Work repeated on a schedule (the service-level sweep, triage's learning), for either task backend: one scheduler
 per installation puts each periodic task on the queue when its interval has passed, and whichever
 worker is free runs it through run_with_retries like any other task. The tasks themselves are
 idempotent, so a sweep queued twice does its work once."""
@@ -15,6 +15,8 @@ logger = logging.getLogger(__name__)
 # task path → how often it runs.
 SCHEDULE: dict[str, timedelta] = {
     "attenda.routing.tasks.sweep_service_levels": timedelta(minutes=1),
+    # Triage's kind and team model, learnt again from the labels agents gave since.
+    "attenda.triage.tasks.retrain_now": timedelta(hours=24),
 }
 
 

@@ -82,11 +82,3 @@ def run_failed_task_again(*, failed_task: FailedTask) -> None:
                 failed_task.task_path, failed_task.args, failed_task.kwargs, 1
             )
         )
-
-
-def schedule_periodic_work() -> None:
-    """Where periodic work starts: each worker calls every function named in
-    settings.PERIODIC_WORK as it starts. Each keeps its own chain of tasks queued for later, and
-    must cope with several workers starting at once."""
-    for path in settings.PERIODIC_WORK:
-        import_string(path)()

@@ -54,8 +54,6 @@ class TriageSettings(models.Model):
     model = models.ForeignKey(
         "TrainedModel", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    # The time the periodic retraining is due; a queued run for another time is stale and stops.
-    next_retraining_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("triage settings")

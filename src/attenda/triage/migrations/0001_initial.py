@@ -70,7 +70,6 @@ class Migration(migrations.Migration):
                     "version",
                     models.CharField(default=attenda.triage.models.new_version, max_length=32),
                 ),
-                ("next_retraining_at", models.DateTimeField(blank=True, null=True)),
                 (
                     "model",
                     models.ForeignKey(
