@@ -317,6 +317,9 @@ INSULTS: dict[str, tuple[str, ...]] = {
         "nenorocitilor",
     ),
     "pl": (
+        "nieudacznic",
+        "glupia babo",
+        "glupi babo",
         "spierdalaj",
         "spieprzaj",
         "wypierdalaj",
@@ -414,8 +417,9 @@ INSULTS: dict[str, tuple[str, ...]] = {
     ),
 }
 
-# Where an insulting word is not aimed at anyone: customers say they were treated like idiots, or
-# that they are not stupid. These phrases are taken out before insults are looked for.
+# Where an insulting or threatening word is not aimed at anyone: customers say they were treated
+# like idiots, that they are not stupid, or ask whether it would kill you to answer. These phrases
+# are taken out before insults and threats are looked for.
 NOT_AIMED: dict[str, tuple[str, ...]] = {
     "pt": (
         "como um idiota",
@@ -500,5 +504,11 @@ NOT_AIMED: dict[str, tuple[str, ...]] = {
         "i am not stupid",
         "feel like an idiot",
         "i felt stupid",
+        # A figure of speech, not a threat: "would it kill you to answer an email?"
+        "would it kill you",
+        "wouldn't kill you",
+        "wouldn t kill you",
+        "it won't kill you",
+        "it won t kill you",
     ),
 }
