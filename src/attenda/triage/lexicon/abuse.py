@@ -183,6 +183,14 @@ INSULTS: dict[str, tuple[str, ...]] = {
         "vai para o caralho",
         "vao para o caralho",
         "vai levar no cu",
+        # The Brazilian forms beside the European ones.
+        "vai tomar no cu",
+        "va tomar no cu",
+        "tomar no seu cu",
+        "seu merda",
+        "sua merda",
+        "seu lixo",
+        "babaca",
         "idiota",
         "imbecil ",
         "imbecis",
@@ -225,6 +233,7 @@ INSULTS: dict[str, tuple[str, ...]] = {
         "seus incompetentes",
     ),
     "es": (
+        "pringad",
         "vete a la mierda",
         "iros a la mierda",
         "idos a la mierda",
@@ -317,6 +326,8 @@ INSULTS: dict[str, tuple[str, ...]] = {
         "nenorocitilor",
     ),
     "pl": (
+        "jebniet",
+        "pojeban",
         "nieudacznic",
         "glupia babo",
         "glupi babo",
@@ -511,4 +522,14 @@ NOT_AIMED: dict[str, tuple[str, ...]] = {
         "it won't kill you",
         "it won t kill you",
     ),
+}
+
+# Swear words that are also intensifiers ("um puta quintal", "que cabrón, me comí todos", "po
+# chuj"): they are insults only when aimed at someone, with a word for "you" just before them.
+INTENSIFIERS: dict[str, tuple[str, ...]] = {
+    "pt": ("puta ", "caralho"),
+    "es": ("cabron", "puta ", "hostia"),
+    "ro": ("pula ", "naiba"),
+    "pl": ("chuj ", "kurwa", "kurwy"),
+    "en": ("fucking ", "bloody ", "shit "),
 }
