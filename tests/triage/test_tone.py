@@ -56,3 +56,15 @@ def test_each_language_is_read_with_its_own_words():
     # Spanish "robo" (a theft) is not the Portuguese "robô" nor the Romanian "robotul".
     assert tone_in("O robô do chat não percebe nada.", "pt").anger == 0.0
     assert tone_in("Robotul de pe site nu înțelege nimic.", "ro").anger == 0.0
+
+
+def test_everyday_words_near_leaving_are_not_leaving():
+    assert not tone_in("Vou mudar de casa no próximo mês, como transfiro o contrato?", "pt").leaving
+    assert not tone_in("Thank you for the courtesy call about my bill.", "en").leaving
+    assert not tone_in("The call terminated before I could give my reference.", "en").leaving
+    assert not tone_in("Am primit procesul verbal de la citirea contorului.", "ro").leaving
+    assert not tone_in("Hay mucha demanda de fibra en mi barrio, ¿cuándo llega?", "es").leaving
+    # The real cues still count.
+    assert tone_in("I'll take you to court over this.", "en").leaving
+    assert tone_in("Vou mudar de operador se isto não se resolver.", "pt").leaving
+    assert tone_in("Voy a poner una demanda.", "es").leaving
