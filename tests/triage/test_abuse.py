@@ -64,3 +64,27 @@ def test_a_threat_outweighs_an_insult_and_both_are_cues():
 
     assert found.kind == "threat"
     assert found.cues == ("idiot", "know where you live")
+
+
+def abuse_in_language(text: str, language: str) -> str:
+    return detect(fold(text), language).kind
+
+
+def test_a_figure_of_speech_is_not_a_threat():
+    text = "Would it kill you to not let 3,000 miles expire without telling me?"
+
+    assert abuse_in_language(text, "en") == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        # Spanish "puta" and "vaca" are not insults in Portuguese or English words.
+        ("Comprei um puta quintal para os miúdos, adorei o serviço.", "pt"),
+        ("Booked my vacation with your card, all good.", "en"),
+    ],
+)
+def test_another_languages_insults_are_not_read_in_this_one(text, language):
+    assert abuse_in_language(text, language) == ""
+    # Read in Spanish, the same words would be abuse: the language is what decides.
+    assert abuse_in_language("Eres una puta vaca.", "es") == "insult"

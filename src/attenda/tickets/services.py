@@ -22,7 +22,7 @@ from attenda.routing import assignment, service_levels
 from attenda.routing.deadlines import keep_longest, rule_for, statutory_deadline
 from attenda.routing.queries import statutory_rules
 from attenda.routing.service_levels import SERVICE_FIELDS
-from attenda.tickets import delivery, search
+from attenda.tickets import arrivals, delivery, search
 from attenda.tickets.messages import Inbound, InboundFile
 from attenda.tickets.models import (
     Activity,
@@ -41,7 +41,6 @@ from attenda.tickets.models import (
 )
 from attenda.tickets.permissions import receives_handoff, require_assign, require_view
 from attenda.tickets.tasks import notify_handoff
-from attenda.triage import services as triage
 
 # Relations full_clean() would look up one query each; the services set them from real objects.
 NOT_CLEANED = ["customer", "team", "owner", "pinned_handoff", "merged_into", "service_level"]
@@ -189,7 +188,7 @@ def receive(inbound: Inbound, *, logged_by: Agent | None = None) -> Received:
         raw=store_blob(inbound.raw) if inbound.raw is not None else None,
         data=inbound.entry_data,
     )
-    triage.triage_entry(entry=entry, ticket=ticket, opened=opened)
+    arrivals.arrived(entry=entry, ticket=ticket, opened=opened)
     refused = _attach(entry, inbound.files)
     if refused:
         _append(

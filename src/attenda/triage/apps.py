@@ -8,3 +8,9 @@ class TriageConfig(AppConfig):
     name = "attenda.triage"
     label = "triage"
     verbose_name = _("Triage")
+
+    def ready(self) -> None:
+        from attenda.tickets import arrivals
+        from attenda.triage.services import triage_entry
+
+        arrivals.register(triage_entry)

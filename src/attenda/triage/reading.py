@@ -54,8 +54,8 @@ def read(
     language, language_confidence = detect(whole, fallback=fallback_language)
     rules_guess = guess(folded, DEFAULT_KIND_RULES if kind_rules is None else kind_rules)
     kind, kind_confidence, kind_cues = rules_guess.kind, rules_guess.confidence, rules_guess.cues
-    feeling = tone.assess(whole, folded)
-    found = abuse.detect(folded)
+    feeling = tone.assess(whole, folded, language)
+    found = abuse.detect(folded, language)
     if rules_guess.confidence == 0.0 and (found.kind or feeling.anger >= tone.ANGRY):
         # An angry message that names nothing else is someone complaining.
         kind = "complaint"

@@ -7,17 +7,23 @@ from dataclasses import dataclass
 from attenda.triage.language import Lexicon
 from attenda.triage.lexicon.tone import ANGER, ANGER_HINTS, LEAVING, URGENT
 
-_WORDS = Lexicon(
-    (keyword, category)
-    for category, lexicon in (
-        ("anger", ANGER),
-        ("hint", ANGER_HINTS),
-        ("urgent", URGENT),
-        ("leaving", LEAVING),
+_LEXICONS = (("anger", ANGER), ("hint", ANGER_HINTS), ("urgent", URGENT), ("leaving", LEAVING))
+LANGUAGES = tuple(ANGER)
+
+
+def _lexicon(languages: tuple[str, ...]) -> Lexicon:
+    return Lexicon(
+        (keyword, category)
+        for category, lexicon in _LEXICONS
+        for language in languages
+        for keyword in lexicon[language]
     )
-    for keywords in lexicon.values()
-    for keyword in keywords
-)
+
+
+# Each language's words are read only in that language ("consumo" is everyday Portuguese, the
+# consumer authority in Spanish); a text whose language is not known is read against all of them.
+_WORDS = {language: _lexicon((language,)) for language in LANGUAGES}
+_ANY_WORDS = _lexicon(LANGUAGES)
 _WORD = re.compile(r"\b[^\W\d_]{3,}\b")
 _EXCLAMATIONS = re.compile(r"!{2,}|\?!|!\?")
 
@@ -41,11 +47,11 @@ def shouting(text: str) -> bool:
     return len(shouted) >= 3 and len(shouted) >= 0.4 * len(words)
 
 
-def assess(text: str, folded: str) -> Tone:
+def assess(text: str, folded: str, language: str = "") -> Tone:
     anger = 0.0
     urgent = leaving = False
     cues: list[str] = []
-    for keyword, categories in _WORDS.find(folded):
+    for keyword, categories in _WORDS.get(language, _ANY_WORDS).find(folded):
         cues.append(keyword.strip())
         for category in categories:
             if category == "anger":
@@ -56,14 +62,18 @@ def assess(text: str, folded: str) -> Tone:
                 urgent = True
             else:
                 leaving = True
+    # Exclamations and capitals say how strongly, not what: with no word of anger they never make
+    # a message angry ("Relógio top, entrega rápida, recomendo!!!").
+    emphasis: list[tuple[float, str]] = []
     if _EXCLAMATIONS.search(text):
-        anger += 1.0
-        cues.append("!!")
+        emphasis.append((1.0, "!!"))
     elif "!" in text:
-        anger += 0.5
+        emphasis.append((0.5, ""))
     if shouting(text):
-        anger += 1.5
-        cues.append("CAPITALS")
+        emphasis.append((1.5, "CAPITALS"))
+    if anger:
+        anger += sum(weight for weight, _cue in emphasis)
+        cues.extend(cue for _weight, cue in emphasis if cue)
     # One word of anger, or two lesser cues, make a message angry; more only make it surer.
     return Tone(
         anger=min(1.0, anger / 2),

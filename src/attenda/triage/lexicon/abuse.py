@@ -183,6 +183,14 @@ INSULTS: dict[str, tuple[str, ...]] = {
         "vai para o caralho",
         "vao para o caralho",
         "vai levar no cu",
+        # The Brazilian forms beside the European ones.
+        "vai tomar no cu",
+        "va tomar no cu",
+        "tomar no seu cu",
+        "seu merda",
+        "sua merda",
+        "seu lixo",
+        "babaca",
         "idiota",
         "imbecil ",
         "imbecis",
@@ -225,6 +233,7 @@ INSULTS: dict[str, tuple[str, ...]] = {
         "seus incompetentes",
     ),
     "es": (
+        "pringad",
         "vete a la mierda",
         "iros a la mierda",
         "idos a la mierda",
@@ -317,6 +326,11 @@ INSULTS: dict[str, tuple[str, ...]] = {
         "nenorocitilor",
     ),
     "pl": (
+        "jebniet",
+        "pojeban",
+        "nieudacznic",
+        "glupia babo",
+        "glupi babo",
         "spierdalaj",
         "spieprzaj",
         "wypierdalaj",
@@ -414,8 +428,9 @@ INSULTS: dict[str, tuple[str, ...]] = {
     ),
 }
 
-# Where an insulting word is not aimed at anyone: customers say they were treated like idiots, or
-# that they are not stupid. These phrases are taken out before insults are looked for.
+# Where an insulting or threatening word is not aimed at anyone: customers say they were treated
+# like idiots, that they are not stupid, or ask whether it would kill you to answer. These phrases
+# are taken out before insults and threats are looked for.
 NOT_AIMED: dict[str, tuple[str, ...]] = {
     "pt": (
         "como um idiota",
@@ -500,5 +515,21 @@ NOT_AIMED: dict[str, tuple[str, ...]] = {
         "i am not stupid",
         "feel like an idiot",
         "i felt stupid",
+        # A figure of speech, not a threat: "would it kill you to answer an email?"
+        "would it kill you",
+        "wouldn't kill you",
+        "wouldn t kill you",
+        "it won't kill you",
+        "it won t kill you",
     ),
+}
+
+# Swear words that are also intensifiers ("um puta quintal", "que cabrón, me comí todos", "po
+# chuj"): they are insults only when aimed at someone, with a word for "you" just before them.
+INTENSIFIERS: dict[str, tuple[str, ...]] = {
+    "pt": ("puta ", "caralho"),
+    "es": ("cabron", "puta ", "hostia"),
+    "ro": ("pula ", "naiba"),
+    "pl": ("chuj ", "kurwa", "kurwy"),
+    "en": ("fucking ", "bloody ", "shit "),
 }
