@@ -50,7 +50,10 @@ def test_an_agent_finds_the_shortcuts_and_answers_a_ticket_without_the_mouse(
         "r and n type letters here, not shortcuts. " + REPLY
     )
 
-    expect(page.get_by_label("Reply to the customer")).to_have_value("")
+    reply_box = page.get_by_label("Reply to the customer")
+    expect(reply_box).to_have_value("")
+    expect(reply_box).to_be_focused()
+    page.keyboard.press("Escape")
     expect(page.get_by_role("main")).to_be_focused()
     page.keyboard.press("n")
     expect(page.get_by_label("Internal note")).to_be_focused()

@@ -349,29 +349,6 @@ class TransferForm(ChoosesColleagues):
         return self.colleagues.teams[int(value)] if value else None
 
 
-class StatusForm(AgentPageForm):
-    status = forms.ChoiceField(label=_("Status"), choices=Status.choices, widget=PlainSelect)
-
-
-class DetailsForm(AgentPageForm):
-    kind = forms.ChoiceField(label=_("Kind"), choices=Kind.choices, widget=PlainSelect)
-    priority = forms.TypedChoiceField(
-        label=_("Priority"), choices=Priority.choices, coerce=int, widget=PlainSelect
-    )
-
-
-class TagsForm(AgentPageForm):
-    tags = forms.CharField(
-        label=_("Tags"),
-        required=False,
-        max_length=500,
-        help_text=_("Separate tags with commas."),
-    )
-
-    def clean_tags(self) -> list[str]:
-        return [name for name in self.cleaned_data["tags"].split(",") if name.strip()]
-
-
 class MergeForm(AgentPageForm):
     into = forms.IntegerField(
         label=_("Merge into ticket number"),

@@ -18,10 +18,7 @@ urlpatterns = [
         name="ticket_assign_automatically",
     ),
     path("tickets/<int:number>/transfer/", views.transfer, name="ticket_transfer"),
-    path("tickets/<int:number>/status/", views.change_status, name="ticket_status"),
-    path("tickets/<int:number>/details/", views.change_details, name="ticket_details"),
     path("tickets/<int:number>/properties/", views.change_properties, name="ticket_properties"),
-    path("tickets/<int:number>/tags/", views.set_tags, name="ticket_tags"),
     path("tickets/<int:number>/merge/", views.merge, name="ticket_merge"),
     path("tickets/<int:number>/timeline/", views.whole_timeline, name="ticket_timeline"),
     path(

@@ -52,14 +52,11 @@ from attenda.tickets.forms import (
     ChoosesColleagues,
     Colleagues,
     ContactForm,
-    DetailsForm,
     InboxFilterForm,
     MergeForm,
     NoteForm,
     PropertiesForm,
     ReplyForm,
-    StatusForm,
-    TagsForm,
     TransferForm,
 )
 from attenda.tickets.headlines import headline
@@ -382,10 +379,6 @@ def _ticket_context(
             prefix="assign", colleagues=colleagues, agent=agent, initial={"owner": ticket.owner_id}
         ),
         "transfer_form": TransferForm(prefix="transfer", colleagues=colleagues, agent=agent),
-        "status_form": StatusForm(prefix="status", initial={"status": ticket.status}),
-        "details_form": DetailsForm(
-            prefix="details", initial={"kind": ticket.kind, "priority": ticket.priority}
-        ),
         "merge_form": MergeForm(prefix="merge"),
         "properties_form": PropertiesForm(
             prefix="properties",
@@ -394,7 +387,6 @@ def _ticket_context(
             ticket=ticket,
             can_pick_owner=agent.manages_team(ticket.team_id),
         ),
-        "tags_form": TagsForm(prefix="tags", initial={"tags": ", ".join(ticket.tag_names)}),
         **(bound or {}),
     }
     languages = dict(settings.LANGUAGES)
@@ -504,9 +496,6 @@ REPLY = Action("reply_form", "reply", ReplyForm, swap="reply_form")
 NOTE = Action("note_form", "note", NoteForm, swap="note_form")
 ASSIGN = Action("assign_form", "assign", AssignForm, swap="ticket_actions")
 TRANSFER = Action("transfer_form", "transfer", TransferForm, swap="handover")
-STATUS = Action("status_form", "status", StatusForm, swap="ticket_actions")
-DETAILS = Action("details_form", "details", DetailsForm, swap="ticket_actions")
-TAGS = Action("tags_form", "tags", TagsForm, swap="ticket_actions")
 MERGE = Action("merge_form", "merge", MergeForm, swap="handover")
 PROPERTIES = Action("properties_form", "properties", PropertiesForm, swap="ticket_actions")
 
@@ -631,38 +620,6 @@ def transfer(request: HttpRequest, number: int) -> HttpResponse:
         return entry.ticket
 
     return _act(request, number, TRANSFER, perform, _("The ticket was handed over with your note."))
-
-
-@login_required
-@require_POST
-def change_status(request: HttpRequest, number: int) -> HttpResponse:
-    def perform(ticket: Ticket, data: dict) -> None:
-        services.set_status(ticket=ticket, status=Status(data["status"]), actor=request.user)
-
-    return _act(request, number, STATUS, perform, _("The status was changed."))
-
-
-@login_required
-@require_POST
-def change_details(request: HttpRequest, number: int) -> HttpResponse:
-    def perform(ticket: Ticket, data: dict) -> None:
-        services.change_details(
-            ticket=ticket,
-            actor=request.user,
-            kind=data["kind"],
-            priority=Priority(data["priority"]),
-        )
-
-    return _act(request, number, DETAILS, perform, _("The details were saved."))
-
-
-@login_required
-@require_POST
-def set_tags(request: HttpRequest, number: int) -> HttpResponse:
-    def perform(ticket: Ticket, data: dict) -> None:
-        services.set_tags(ticket=ticket, names=data["tags"], actor=request.user)
-
-    return _act(request, number, TAGS, perform, _("The tags were saved."))
 
 
 @login_required

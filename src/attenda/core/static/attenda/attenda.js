@@ -77,6 +77,13 @@
       }
       return;
     }
+    // Escape leaves the text being written (it stays as a draft), so the other shortcuts work again.
+    if (event.key === "Escape" && event.target.closest && event.target.closest("form.composer textarea")) {
+      event.preventDefault();
+      var main = document.getElementById("main");
+      if (main) main.focus();
+      return;
+    }
     if (event.altKey || event.ctrlKey || event.metaKey || isTyping(event.target)) return;
     if (document.querySelector("dialog[open]")) return;
     var key = event.key;
