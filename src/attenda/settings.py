@@ -178,6 +178,7 @@ LANGUAGES = [
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
+FORMAT_MODULE_PATH = ["attenda.core.formats"]
 USE_TZ = True
 TIME_ZONE = "UTC"
 

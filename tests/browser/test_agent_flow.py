@@ -195,4 +195,7 @@ def test_the_skip_link_takes_a_keyboard_user_past_the_navigation(page, log_in, a
     page.keyboard.press("Enter")
     page.keyboard.press("Tab")
 
+    # The composer's Reply tab, then its text: the first stops after the navigation.
+    expect(page.get_by_role("tab", name="Reply")).to_be_focused()
+    page.keyboard.press("Tab")
     expect(page.get_by_label("Reply to the customer")).to_be_focused()

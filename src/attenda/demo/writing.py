@@ -24,6 +24,7 @@ from attenda.tickets.services import (
     change_details,
     hold_legal_deadline,
     log_contact,
+    message_preview,
     receive,
     reply,
     set_status,
@@ -214,6 +215,7 @@ class History:
                     )
                 ticket.status = Status.OPEN
             ticket.updated_at = at
+        ticket.preview = message_preview(body)
         kind = {Channel.PHONE: EntryKind.CALL, Channel.COUNTER: EntryKind.VISIT}.get(
             channel, EntryKind.MESSAGE
         )

@@ -349,29 +349,6 @@ class TransferForm(ChoosesColleagues):
         return self.colleagues.teams[int(value)] if value else None
 
 
-class StatusForm(AgentPageForm):
-    status = forms.ChoiceField(label=_("Status"), choices=Status.choices, widget=PlainSelect)
-
-
-class DetailsForm(AgentPageForm):
-    kind = forms.ChoiceField(label=_("Kind"), choices=Kind.choices, widget=PlainSelect)
-    priority = forms.TypedChoiceField(
-        label=_("Priority"), choices=Priority.choices, coerce=int, widget=PlainSelect
-    )
-
-
-class TagsForm(AgentPageForm):
-    tags = forms.CharField(
-        label=_("Tags"),
-        required=False,
-        max_length=500,
-        help_text=_("Separate tags with commas."),
-    )
-
-    def clean_tags(self) -> list[str]:
-        return [name for name in self.cleaned_data["tags"].split(",") if name.strip()]
-
-
 class MergeForm(AgentPageForm):
     into = forms.IntegerField(
         label=_("Merge into ticket number"),
@@ -427,3 +404,115 @@ class ContactForm(AgentPageForm):
     def clean_team(self) -> Team | None:
         value = self.cleaned_data["team"]
         return self.teams[int(value)] if value else None
+
+
+class PropertiesForm(ChoosesColleagues):
+    """The ticket's properties panel, saved at once with one button."""
+
+    status = forms.ChoiceField(label=_("Status"), choices=Status.choices, widget=PlainSelect)
+    priority = forms.TypedChoiceField(
+        label=_("Priority"), choices=Priority.choices, coerce=int, widget=PlainSelect
+    )
+    kind = forms.ChoiceField(label=_("Kind"), choices=Kind.choices, widget=PlainSelect)
+    owner = forms.ChoiceField(label=_("Owner"), required=False, widget=PlainSelect)
+    tags = forms.CharField(
+        label=_("Tags"),
+        required=False,
+        max_length=500,
+        help_text=_("Separate tags with commas."),
+    )
+
+    def __init__(self, *args, ticket: Ticket, can_pick_owner: bool, **kwargs) -> None:
+        kwargs.setdefault(
+            "initial",
+            {
+                "status": ticket.status,
+                "priority": ticket.priority,
+                "kind": ticket.kind,
+                "owner": ticket.owner_id or "",
+                "tags": ", ".join(ticket.tag_names),
+            },
+        )
+        super().__init__(*args, **kwargs)
+        if can_pick_owner:
+            owners = [(owner.pk, owner.display_name) for owner in self.colleagues.assignable()]
+        else:
+            # Agents take a ticket or let it go; supervisors give it to someone else.
+            owners = [(self.agent.pk, self.agent.display_name)]
+        if ticket.owner_id and ticket.owner_id not in {pk for pk, _name in owners}:
+            owners.append((ticket.owner_id, ticket.owner.display_name))
+        if self.agent.is_active and self.agent.pk not in {pk for pk, _name in owners}:
+            owners.append((self.agent.pk, self.agent.display_name))
+        self.fields["owner"].choices = _blank(_("Nobody")) + owners
+
+    def clean_owner(self) -> Agent | None:
+        return self._agent(self.cleaned_data["owner"])
+
+    def clean_tags(self) -> list[str]:
+        return [name for name in self.cleaned_data["tags"].split(",") if name.strip()]
+
+
+KEEP = _blank(pgettext_lazy("bulk action", "Keep as it is"))
+
+
+class BulkForm(AgentPageForm):
+    """One change to many tickets of the inbox: the tickets ticked, and what to do with them."""
+
+    LIMIT = 100
+
+    tickets = forms.TypedMultipleChoiceField(coerce=int, required=False)
+    owner = forms.ChoiceField(label=_("Owner"), required=False, widget=PlainSelect)
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=KEEP + Status.choices, widget=PlainSelect
+    )
+    add_tags = forms.CharField(
+        label=_("Add tags"), required=False, max_length=500, help_text=_("Separated by commas.")
+    )
+    merge = forms.BooleanField(
+        label=_("Merge them into the oldest"),
+        required=False,
+        help_text=_("Tickets of one customer only."),
+    )
+
+    NOBODY = "nobody"
+
+    def __init__(self, *args, agent: Agent, owners: list[tuple[int, str]], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.agent = agent
+        self.fields["owner"].choices = (
+            KEEP + [(self.NOBODY, _("Nobody"))] + [(pk, name) for pk, name in owners]
+        )
+        if self.is_bound:
+            self.fields["tickets"].choices = [
+                (value, value) for value in self.data.getlist("tickets")
+            ]
+
+    def clean_tickets(self) -> list[int]:
+        numbers = self.cleaned_data["tickets"]
+        if not numbers:
+            raise ValidationError(_("Select at least one ticket."))
+        if len(numbers) > self.LIMIT:
+            raise ValidationError(
+                _("Select at most %(limit)s tickets at a time.") % {"limit": self.LIMIT}
+            )
+        return numbers
+
+    def clean_add_tags(self) -> list[str]:
+        return [name for name in self.cleaned_data["add_tags"].split(",") if name.strip()]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if not (
+            data.get("owner") or data.get("status") or data.get("add_tags") or data.get("merge")
+        ):
+            raise ValidationError(_("Choose what to change."))
+        return data
+
+    def owner_change(self) -> tuple[bool, Agent | None]:
+        """Whether to change the owner, and to whom."""
+        value = self.cleaned_data["owner"]
+        if not value:
+            return False, None
+        if value == self.NOBODY:
+            return True, None
+        return True, Agent.objects.get(pk=int(value))

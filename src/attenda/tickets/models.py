@@ -81,6 +81,8 @@ class Ticket(models.Model):
     )
     customer_name = models.CharField(_("customer name"), max_length=200)
     subject = models.TextField(_("subject"))
+    # The start of the customer's latest message, so the inbox shows it without joining the timeline.
+    preview = models.CharField(_("preview"), max_length=160, blank=True, default="")
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.QUESTION)
     status = models.CharField(
         _("status"), max_length=24, choices=Status.choices, default=Status.NEW

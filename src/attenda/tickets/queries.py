@@ -2,9 +2,11 @@
 paged by keyset, so its cost does not grow with the number of tickets or the depth of the page."""
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet, Value
 
 from attenda.agents.models import Agent
@@ -112,14 +114,44 @@ def inbox_page(
     return keyset_page(tickets, order=SORTS[sort], cursor=cursor, size=size)
 
 
+COUNT_LIMIT = 1000
+
+
 def inbox_counts(agent: Agent) -> dict[str, str]:
-    """Bounded counts for the inbox tabs: exact up to 999, then "999+", so a tab never counts a million."""
-    limit = 1000
-    counts = {}
-    for view in ("mine", "unassigned"):
-        found = inbox_tickets(agent, view, InboxFilters()).values("id")[:limit].count()
-        counts[view] = f"{limit - 1}+" if found >= limit else str(found)
-    return counts
+    """Bounded counts for every inbox view, exact up to 999, then "999+", so a view never counts a
+    million. One round trip: each view's count reads at most COUNT_LIMIT ids from the same index
+    range its list reads (see inbox_tickets)."""
+    selects, params = [], []
+    for view in INBOX_VIEWS:
+        bounded = inbox_tickets(agent, view, InboxFilters()).order_by().values("id")[:COUNT_LIMIT]
+        try:
+            sql, view_params = bounded.query.sql_with_params()
+        except EmptyResultSet:
+            selects.append("0")  # An agent in no team.
+            continue
+        selects.append(f"(SELECT COUNT(*) FROM ({sql}) bounded_{view})")  # noqa: S608
+        params.extend(view_params)
+    with connection.cursor() as cursor:
+        # Safe: the SQL is Django's own compilation of the querysets above, values go as parameters.
+        cursor.execute(f"SELECT {', '.join(selects)}", params)  # noqa: S608
+        found = cursor.fetchone()
+    return {
+        view: f"{COUNT_LIMIT - 1}+" if count >= COUNT_LIMIT else str(count)
+        for view, count in zip(INBOX_VIEWS, found, strict=True)
+    }
+
+
+def changed_since(
+    agent: Agent, *, view: str, filters: InboxFilters, since: datetime, limit: int = 100
+) -> list[int]:
+    """Ids of the view's tickets that changed after ``since``, for the live inbox: the range of the
+    view's ``*_updated_idx`` index above that moment, at most ``limit`` of them."""
+    return list(
+        inbox_tickets(agent, view, filters)
+        .filter(updated_at__gt=since)
+        .order_by("-updated_at", "-id")
+        .values_list("id", flat=True)[:limit]
+    )
 
 
 @dataclass(frozen=True)

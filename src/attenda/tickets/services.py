@@ -2,7 +2,7 @@
 each checks permission, writes the timeline entry and the audit record itself, in one transaction,
 and starts side effects only once it commits."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -152,6 +152,7 @@ def receive(inbound: Inbound, *, logged_by: Agent | None = None) -> Received:
             created_at=now,
             waiting_since=now,
             updated_at=now,
+            preview=message_preview(inbound.body),
         )
         if inbound.kind:
             ticket.kind = inbound.kind
@@ -174,7 +175,10 @@ def receive(inbound: Inbound, *, logged_by: Agent | None = None) -> Received:
             service_levels.status_changed(ticket, previous=previous, now=now)
         service_levels.customer_wrote(ticket, now=now)
         ticket.updated_at = now
-        ticket.save(update_fields=["status", "waiting_since", "updated_at", *SERVICE_FIELDS])
+        ticket.preview = message_preview(inbound.body)
+        ticket.save(
+            update_fields=["status", "waiting_since", "updated_at", "preview", *SERVICE_FIELDS]
+        )
     entry = _append(
         ticket,
         kind=inbound.entry_kind,
@@ -225,6 +229,15 @@ def hold_legal_deadline(ticket: Ticket, customer: Customer) -> None:
     service_levels.hold_legal_clock(
         ticket, warn=deadline - timedelta(days=rule.escalate_days_before)
     )
+
+
+PREVIEW_LENGTH = 160
+
+
+def message_preview(text: str) -> str:
+    """The start of a message on one line, as the inbox shows it beside the subject."""
+    line = " ".join(text.split())
+    return line if len(line) <= PREVIEW_LENGTH else line[: PREVIEW_LENGTH - 1] + "…"
 
 
 def _first_line(text: str) -> str:
@@ -582,3 +595,84 @@ def mark_presence(*, ticket: Ticket, agent: Agent, activity: Activity) -> None:
         Presence.objects.filter(ticket=ticket, agent=agent).update(
             activity=activity, seen_at=clock.now()
         )
+
+
+# Changes to many tickets at once, from the inbox, and the ticket's properties saved at once. Each
+# goes through the one service for that change, so permissions, timeline entries and audit records
+# are the same as for one ticket at a time.
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    """Which tickets changed, and why the others did not (number → reason)."""
+
+    done: list[int]
+    refused: dict[int, str]
+
+
+def _each(tickets: Iterable[Ticket], change: Callable[[Ticket], object]) -> BulkOutcome:
+    """Each ticket in its own transaction: one the agent may not change leaves the others done."""
+    done, refused = [], {}
+    for ticket in tickets:
+        try:
+            with transaction.atomic():
+                change(ticket)
+        except PermissionDenied:
+            refused[ticket.pk] = _("You may not change this ticket.")
+        except ValidationError as error:
+            refused[ticket.pk] = " ".join(error.messages)
+        else:
+            done.append(ticket.pk)
+    return BulkOutcome(done=done, refused=refused)
+
+
+def bulk_assign(*, tickets: Iterable[Ticket], owner: Agent | None, actor: Agent) -> BulkOutcome:
+    return _each(
+        tickets,
+        lambda ticket: assign(ticket=ticket, owner=owner, actor=actor),
+    )
+
+
+def bulk_set_status(*, tickets: Iterable[Ticket], status: Status, actor: Agent) -> BulkOutcome:
+    return _each(tickets, lambda ticket: set_status(ticket=ticket, status=status, actor=actor))
+
+
+def bulk_add_tags(*, tickets: Iterable[Ticket], names: Iterable[str], actor: Agent) -> BulkOutcome:
+    """Adds the tags to each ticket, keeping the ones it has."""
+    names = list(names)
+    return _each(
+        tickets,
+        lambda ticket: set_tags(ticket=ticket, names=[*ticket.tag_names, *names], actor=actor),
+    )
+
+
+def bulk_merge(*, tickets: Iterable[Ticket], actor: Agent) -> BulkOutcome:
+    """Merges every ticket into the oldest of them (the lowest number), which stays open."""
+    tickets = sorted(tickets, key=lambda ticket: ticket.pk)
+    if len(tickets) < 2:
+        raise ValidationError(_("Select at least two tickets to merge."))
+    target, absorbed = tickets[0], tickets[1:]
+    outcome = _each(
+        absorbed,
+        lambda ticket: merge_tickets(target=target, absorbed=ticket, actor=actor),
+    )
+    return BulkOutcome(done=[target.pk, *outcome.done], refused=outcome.refused)
+
+
+@transaction.atomic
+def update_properties(
+    *,
+    ticket: Ticket,
+    actor: Agent,
+    status: Status,
+    priority: Priority,
+    kind: str,
+    owner: Agent | None,
+    tags: Iterable[str],
+) -> Ticket:
+    """The ticket's properties panel: every change the agent made, or none of them."""
+    if (owner.pk if owner else None) != ticket.owner_id:
+        ticket = assign(ticket=ticket, owner=owner, actor=actor)
+    ticket = change_details(ticket=ticket, actor=actor, kind=kind, priority=priority)
+    set_tags(ticket=ticket, names=tags, actor=actor)
+    return set_status(ticket=ticket, status=status, actor=actor)

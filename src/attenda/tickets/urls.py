@@ -4,6 +4,9 @@ from attenda.tickets import views
 
 urlpatterns = [
     path("", views.inbox, name="inbox"),
+    path("inbox/counts/", views.inbox_counts, name="inbox_counts"),
+    path("inbox/bulk/", views.inbox_bulk, name="inbox_bulk"),
+    path("inbox/live/", views.inbox_live, name="inbox_live"),
     path("tickets/passed-around/", views.passed_around, name="passed_around"),
     path("tickets/<int:number>/", views.ticket, name="ticket"),
     path("tickets/<int:number>/reply/", views.reply, name="ticket_reply"),
@@ -15,9 +18,7 @@ urlpatterns = [
         name="ticket_assign_automatically",
     ),
     path("tickets/<int:number>/transfer/", views.transfer, name="ticket_transfer"),
-    path("tickets/<int:number>/status/", views.change_status, name="ticket_status"),
-    path("tickets/<int:number>/details/", views.change_details, name="ticket_details"),
-    path("tickets/<int:number>/tags/", views.set_tags, name="ticket_tags"),
+    path("tickets/<int:number>/properties/", views.change_properties, name="ticket_properties"),
     path("tickets/<int:number>/merge/", views.merge, name="ticket_merge"),
     path("tickets/<int:number>/timeline/", views.whole_timeline, name="ticket_timeline"),
     path(

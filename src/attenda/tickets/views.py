@@ -2,25 +2,39 @@
 office visit, and search. Each view parses input, calls one service or query and renders a page, or
 for htmx the `template#partial` that changed."""
 
+import asyncio
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import PurePosixPath
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
+from django.core.handlers.asgi import ASGIRequest
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    QueryDict,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from attenda.agents.models import Agent
+from attenda.agents.models import Agent, display_name
 from attenda.core import clock
 from attenda.core.pagination import InvalidCursor, Page
 from attenda.customers.forms import CustomerSearchForm, NewCustomerForm
@@ -31,18 +45,18 @@ from attenda.routing.clocks import FIRST_RESPONSE, NEXT_RESPONSE, RESOLUTION, Se
 from attenda.routing.deadlines import CONSEQUENCE_LABELS
 from attenda.tickets import queries, search, services
 from attenda.tickets.forms import (
+    INBOX_VIEW_LABELS,
     AgentPageForm,
     AssignForm,
+    BulkForm,
     ChoosesColleagues,
     Colleagues,
     ContactForm,
-    DetailsForm,
     InboxFilterForm,
     MergeForm,
     NoteForm,
+    PropertiesForm,
     ReplyForm,
-    StatusForm,
-    TagsForm,
     TransferForm,
 )
 from attenda.tickets.headlines import headline
@@ -116,32 +130,196 @@ def inbox(request: HttpRequest) -> HttpResponse:
     except InvalidCursor:
         notices.append(_("That page link is no longer valid, so the first page is shown."))
         page = queries.inbox_page(agent, view=view, filters=filters, sort=sort, cursor=None)
-    counts = queries.inbox_counts(agent)
-    tab_query = request.GET.copy()
-    tab_query.pop("cursor", None)
-    tab_query.pop("view", None)
+    live_query = request.GET.copy()
+    live_query.pop("cursor", None)
+    live_query["view"] = view
+    live_query["since"] = clock.now().isoformat()
     context = {
         "nav": "inbox",
         "form": form,
         "view": view,
-        "tabs": [
-            {
-                "view": name,
-                "label": label,
-                "count": counts.get(name),
-                "url": f"?{_query_with(tab_query, view=name)}",
-            }
-            for name, label in form.fields["view"].choices
-        ],
+        "view_label": INBOX_VIEW_LABELS[view],
+        "view_counts": queries.inbox_counts(agent),
+        "bulk_form": BulkForm(agent=agent, owners=_bulk_owners(agent)),
         "page": page,
         "rows": inbox_rows(page.items),
         "next_url": next_page_url(request, page),
         "notices": notices,
         "filtered": form.is_filtered(),
         "empty_text": EMPTY_INBOX[view],
+        "live_url": f"{reverse('inbox_live')}?{live_query.urlencode()}",
+        "this_url": request.get_full_path(),
     }
     template = "tickets/inbox.html#inbox" if wants_partial(request) else "tickets/inbox.html"
     return vary_on_htmx(render(request, template, context))
+
+
+def _bulk_owners(agent: Agent) -> list[tuple[int, str]]:
+    """Whom the inbox's bulk action can give tickets to: the agent and the colleagues of their teams
+    (every agent for an admin); the assign service still decides who may do it. One query."""
+    agents = Agent.objects.filter(is_active=True)
+    if not agent.is_admin:
+        agents = agents.filter(teams__in=agent.team_ids()).distinct()
+    return [
+        (pk, display_name(first, last, username))
+        for pk, first, last, username in agents.order_by("first_name", "last_name").values_list(
+            "pk", "first_name", "last_name", "username"
+        )
+    ]
+
+
+@login_required
+def inbox_counts(request: HttpRequest) -> HttpResponse:
+    """The sidebar's bounded counts, loaded after the page on pages other than the inbox."""
+    current = request.GET.get("current", "")
+    context = {
+        "view_counts": queries.inbox_counts(request.user),
+        "view": current,
+        "nav": "inbox" if current in queries.INBOX_VIEWS else "",
+    }
+    return render(request, "core/base.html#sidebar_views", context)
+
+
+@login_required
+@require_POST
+def inbox_bulk(request: HttpRequest) -> HttpResponse:
+    """One change to the tickets ticked on the inbox, each through its own service; says what was
+    done and what was refused, and returns to the same list."""
+    agent = request.user
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse("inbox")
+    back = back or reverse("inbox")
+    form = BulkForm(request.POST, agent=agent, owners=_bulk_owners(agent))
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(back)
+    tickets = list(
+        visible_tickets(agent)
+        .filter(pk__in=form.cleaned_data["tickets"])
+        .prefetch_related(queries.WITH_TAGS)
+        .order_by("id")
+    )
+    missing = set(form.cleaned_data["tickets"]) - {ticket.pk for ticket in tickets}
+    outcomes = []
+    change_owner, owner = form.owner_change()
+    if change_owner:
+        outcome = services.bulk_assign(tickets=tickets, owner=owner, actor=agent)
+        count = len(outcome.done)
+        done = ngettext(
+            "Owner changed on %(count)s ticket.", "Owner changed on %(count)s tickets.", count
+        )
+        outcomes.append((outcome, done))
+    if form.cleaned_data["status"]:
+        status = Status(form.cleaned_data["status"])
+        outcome = services.bulk_set_status(tickets=tickets, status=status, actor=agent)
+        count = len(outcome.done)
+        done = ngettext(
+            "Status changed on %(count)s ticket.", "Status changed on %(count)s tickets.", count
+        )
+        outcomes.append((outcome, done))
+    if form.cleaned_data["add_tags"]:
+        outcome = services.bulk_add_tags(
+            tickets=tickets, names=form.cleaned_data["add_tags"], actor=agent
+        )
+        count = len(outcome.done)
+        done = ngettext(
+            "Tags added to %(count)s ticket.", "Tags added to %(count)s tickets.", count
+        )
+        outcomes.append((outcome, done))
+    if form.cleaned_data["merge"]:
+        try:
+            outcome = services.bulk_merge(tickets=tickets, actor=agent)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            count = len(outcome.done)
+            done = ngettext(
+                "%(count)s ticket merged into the oldest one.",
+                "%(count)s tickets merged into the oldest one.",
+                count,
+            )
+            outcomes.append((outcome, done))
+    for outcome, done in outcomes:
+        if outcome.done:
+            messages.success(request, done % {"count": len(outcome.done)})
+        for number, reason in outcome.refused.items():
+            messages.error(
+                request,
+                _("Ticket #%(number)s was not changed: %(reason)s")
+                % {"number": number, "reason": reason},
+            )
+    for number in sorted(missing):
+        messages.error(
+            request, _("There is no ticket #%(number)s that you can see.") % {"number": number}
+        )
+    return redirect(back)
+
+
+def _live_filters(query: QueryDict, agent: Agent) -> tuple[str, str, queries.InboxFilters]:
+    form = InboxFilterForm(query, agent=agent)
+    form.is_valid()
+    return form.view_sort_and_filters()
+
+
+LIVE_POLL_SECONDS = 2
+LIVE_WAIT_SECONDS = 25
+LIVE_RETRY_MS = 1000
+
+
+async def inbox_live(request: HttpRequest) -> HttpResponse:
+    """Server-sent events for an open inbox: how many of its tickets changed since the page was
+    shown. Under ASGI each response waits until that number differs from the one the page last
+    heard (the event id, which the browser sends back as Last-Event-ID) or LIVE_WAIT_SECONDS pass,
+    then ends; the browser reconnects after LIVE_RETRY_MS. So a response is bounded in time, holds
+    no thread, and each look is one index range read of at most 100 ids."""
+    agent = await request.auser()
+    if not agent.is_authenticated:
+        return HttpResponse(status=401)
+    view, _sort, filters = await sync_to_async(_live_filters)(request.GET, agent)
+    try:
+        since = datetime.fromisoformat(request.GET.get("since", ""))
+    except ValueError:
+        return HttpResponse(status=400)
+    if timezone.is_naive(since):
+        return HttpResponse(status=400)
+    heard = request.headers.get("Last-Event-ID", "0")
+    heard = int(heard) if heard.isdigit() else 0
+
+    async def news() -> str:
+        changed = await sync_to_async(queries.changed_since)(
+            agent, view=view, filters=filters, since=since
+        )
+        count = len(changed)
+        if count == heard:
+            return ""
+        text = ngettext(
+            "%(count)s ticket is new or changed.", "%(count)s tickets are new or changed.", count
+        ) % {"count": "100+" if count >= 100 else count}
+        return f"id: {count}\ndata: {json.dumps({'count': count, 'text': text})}\n\n"
+
+    async def events():
+        yield f"retry: {LIVE_RETRY_MS}\n\n"
+        for _look in range(LIVE_WAIT_SECONDS // LIVE_POLL_SECONDS):
+            event = await news()
+            if event:
+                yield event
+                return
+            await asyncio.sleep(LIVE_POLL_SECONDS)
+        yield ": still here\n\n"
+
+    if not isinstance(request, ASGIRequest):
+        # Under WSGI a waiting response would hold a thread: look once, and let the browser
+        # come back after LIVE_RETRY_MS.
+        body = f"retry: {LIVE_RETRY_MS}\n\n{await news()}"
+        response = HttpResponse(body, content_type="text/event-stream")
+    else:
+        response = StreamingHttpResponse(events(), content_type="text/event-stream")
+    response["Cache-Control"] = "no-store"
+    response["X-Accel-Buffering"] = "no"
+    return response
 
 
 def _query_with(query: QueryDict, **values: str) -> str:
@@ -201,12 +379,14 @@ def _ticket_context(
             prefix="assign", colleagues=colleagues, agent=agent, initial={"owner": ticket.owner_id}
         ),
         "transfer_form": TransferForm(prefix="transfer", colleagues=colleagues, agent=agent),
-        "status_form": StatusForm(prefix="status", initial={"status": ticket.status}),
-        "details_form": DetailsForm(
-            prefix="details", initial={"kind": ticket.kind, "priority": ticket.priority}
-        ),
         "merge_form": MergeForm(prefix="merge"),
-        "tags_form": TagsForm(prefix="tags", initial={"tags": ", ".join(ticket.tag_names)}),
+        "properties_form": PropertiesForm(
+            prefix="properties",
+            colleagues=colleagues,
+            agent=agent,
+            ticket=ticket,
+            can_pick_owner=agent.manages_team(ticket.team_id),
+        ),
         **(bound or {}),
     }
     languages = dict(settings.LANGUAGES)
@@ -315,11 +495,9 @@ class Action:
 REPLY = Action("reply_form", "reply", ReplyForm, swap="reply_form")
 NOTE = Action("note_form", "note", NoteForm, swap="note_form")
 ASSIGN = Action("assign_form", "assign", AssignForm, swap="ticket_actions")
-TRANSFER = Action("transfer_form", "transfer", TransferForm, swap="ticket_actions")
-STATUS = Action("status_form", "status", StatusForm, swap="ticket_actions")
-DETAILS = Action("details_form", "details", DetailsForm, swap="ticket_actions")
-TAGS = Action("tags_form", "tags", TagsForm, swap="ticket_actions")
-MERGE = Action("merge_form", "merge", MergeForm, swap="ticket_actions")
+TRANSFER = Action("transfer_form", "transfer", TransferForm, swap="handover")
+MERGE = Action("merge_form", "merge", MergeForm, swap="handover")
+PROPERTIES = Action("properties_form", "properties", PropertiesForm, swap="ticket_actions")
 
 
 def _act(
@@ -339,6 +517,8 @@ def _act(
     if issubclass(action.form_class, ChoosesColleagues):
         colleagues = Colleagues.around(ticket)
         extra = {"colleagues": colleagues, "agent": agent}
+    if action.form_class is PropertiesForm:
+        extra |= {"ticket": ticket, "can_pick_owner": agent.manages_team(ticket.team_id)}
     form = action.form_class(request.POST, prefix=action.prefix, **extra)
     if form.is_valid():
         try:
@@ -444,34 +624,21 @@ def transfer(request: HttpRequest, number: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def change_status(request: HttpRequest, number: int) -> HttpResponse:
-    def perform(ticket: Ticket, data: dict) -> None:
-        services.set_status(ticket=ticket, status=Status(data["status"]), actor=request.user)
+def change_properties(request: HttpRequest, number: int) -> HttpResponse:
+    """The properties panel: status, priority, kind, owner and tags, saved at once."""
 
-    return _act(request, number, STATUS, perform, _("The status was changed."))
-
-
-@login_required
-@require_POST
-def change_details(request: HttpRequest, number: int) -> HttpResponse:
-    def perform(ticket: Ticket, data: dict) -> None:
-        services.change_details(
+    def perform(ticket: Ticket, data: dict) -> Ticket:
+        return services.update_properties(
             ticket=ticket,
             actor=request.user,
-            kind=data["kind"],
+            status=Status(data["status"]),
             priority=Priority(data["priority"]),
+            kind=data["kind"],
+            owner=data["owner"],
+            tags=data["tags"],
         )
 
-    return _act(request, number, DETAILS, perform, _("The details were saved."))
-
-
-@login_required
-@require_POST
-def set_tags(request: HttpRequest, number: int) -> HttpResponse:
-    def perform(ticket: Ticket, data: dict) -> None:
-        services.set_tags(ticket=ticket, names=data["tags"], actor=request.user)
-
-    return _act(request, number, TAGS, perform, _("The tags were saved."))
+    return _act(request, number, PROPERTIES, perform, _("The ticket was saved."))
 
 
 @login_required

@@ -1,6 +1,7 @@
-// Attenda's few behaviours beyond htmx: j/k between the rows of a list, telling the presence
-// heartbeat that the agent is replying, keeping the keyboard focus somewhere useful after a swap,
-// and saying so when a request fails. No inline handlers anywhere: the CSP forbids them.
+// Attenda's behaviours beyond htmx: keyboard shortcuts and their help, the composer's tabs and
+// drafts, bulk selection and the live inbox, telling the presence heartbeat that the agent is
+// replying, keeping the keyboard focus somewhere useful after a swap, and saying so when a request
+// fails. No inline handlers anywhere: the CSP forbids them.
 (function () {
   "use strict";
 
@@ -12,22 +13,287 @@
     );
   }
 
-  // j and k move to the next and previous row of a list, like many mail and ticket tools.
-  document.addEventListener("keydown", function (event) {
-    if (event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey) return;
-    if (event.key !== "j" && event.key !== "k") return;
-    if (isTyping(event.target)) return;
-    var links = Array.prototype.slice.call(document.querySelectorAll("[data-row-link]"));
-    if (links.length === 0) return;
-    var index = links.indexOf(document.activeElement);
-    var next;
-    if (index === -1) {
-      next = event.key === "j" ? 0 : links.length - 1;
-    } else {
-      next = Math.min(links.length - 1, Math.max(0, index + (event.key === "j" ? 1 : -1)));
+  function rowLinks() {
+    return Array.prototype.slice.call(document.querySelectorAll("[data-row-link]"));
+  }
+
+  // The inbox remembers the order of its tickets, so j and k on a ticket page go to the next and
+  // previous ticket of the list the agent came from.
+  function rememberList() {
+    var numbers = rowLinks().map(function (link) {
+      return link.closest("tr") ? link.closest("tr").getAttribute("data-ticket") : null;
+    }).filter(Boolean);
+    if (numbers.length && document.getElementById("inbox")) {
+      try {
+        window.sessionStorage.setItem("attenda:list", JSON.stringify({url: window.location.href, numbers: numbers}));
+      } catch (ignored) { /* storage full or refused: j and k then stay within the page */ }
     }
-    links[next].focus();
+  }
+  document.addEventListener("DOMContentLoaded", rememberList);
+  document.addEventListener("htmx:afterSettle", rememberList);
+
+  function moveInList(step) {
+    var links = rowLinks();
+    if (links.length) {
+      var index = links.indexOf(document.activeElement);
+      var next = index === -1 ? (step > 0 ? 0 : links.length - 1) : Math.min(links.length - 1, Math.max(0, index + step));
+      links[next].focus();
+      return true;
+    }
+    var composer = document.querySelector("[data-composer]");
+    var match = window.location.pathname.match(/\/tickets\/(\d+)\/$/);
+    if (!composer || !match) return false;
+    var list;
+    try {
+      list = JSON.parse(window.sessionStorage.getItem("attenda:list") || "null");
+    } catch (ignored) {
+      list = null;
+    }
+    if (!list) return false;
+    var at = list.numbers.indexOf(match[1]);
+    var target = list.numbers[at + step];
+    if (at === -1 || !target) return false;
+    window.location.href = window.location.pathname.replace(/\d+\/$/, target + "/");
+    return true;
+  }
+
+  function showShortcuts() {
+    var dialog = document.getElementById("shortcuts");
+    if (dialog && !dialog.open) dialog.showModal();
+  }
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("[data-shortcuts-open]")) showShortcuts();
+  });
+
+  var pendingG = false;
+  document.addEventListener("keydown", function (event) {
+    if (event.defaultPrevented) return;
+    // Ctrl+Enter (Cmd+Enter on a Mac) sends the reply or note being written.
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      var form = event.target.closest && event.target.closest("form.composer");
+      if (form) {
+        event.preventDefault();
+        form.requestSubmit();
+      }
+      return;
+    }
+    // Escape leaves the text being written (it stays as a draft), so the other shortcuts work again.
+    if (event.key === "Escape" && event.target.closest && event.target.closest("form.composer textarea")) {
+      event.preventDefault();
+      var main = document.getElementById("main");
+      if (main) main.focus();
+      return;
+    }
+    if (event.altKey || event.ctrlKey || event.metaKey || isTyping(event.target)) return;
+    if (document.querySelector("dialog[open]")) return;
+    var key = event.key;
+    if (pendingG) {
+      pendingG = false;
+      if (key === "i") {
+        event.preventDefault();
+        window.location.href = document.querySelector(".brand").getAttribute("href");
+      }
+      return;
+    }
+    var handled = true;
+    if (key === "?") {
+      showShortcuts();
+    } else if (key === "j" || key === "k") {
+      handled = moveInList(key === "j" ? 1 : -1);
+    } else if (key === "g") {
+      pendingG = true;
+      window.setTimeout(function () { pendingG = false; }, 1500);
+    } else if (key === "/") {
+      var search = document.getElementById("global-search");
+      if (search) search.focus();
+    } else if (key === "r" || key === "n") {
+      handled = openComposer(key === "r" ? "reply" : "note");
+    } else if (key === "x") {
+      var row = document.activeElement && document.activeElement.closest && document.activeElement.closest("tr");
+      var box = row ? row.querySelector("input[type=checkbox][name=tickets]") : null;
+      if (box) box.click();
+      handled = Boolean(box);
+    } else {
+      handled = false;
+    }
+    if (handled) event.preventDefault();
+  });
+
+  // The composer's Reply and Note tabs (the WAI-ARIA tabs pattern); without scripts both forms show.
+  function selectTab(tab, focus) {
+    var list = tab.closest("[role=tablist]");
+    list.querySelectorAll("[role=tab]").forEach(function (other) {
+      var selected = other === tab;
+      other.setAttribute("aria-selected", selected ? "true" : "false");
+      other.tabIndex = selected ? 0 : -1;
+      var panel = document.getElementById(other.getAttribute("aria-controls"));
+      if (panel) panel.hidden = !selected;
+    });
+    if (focus) tab.focus();
+  }
+  function setUpTabs() {
+    document.querySelectorAll("[data-tabs]").forEach(function (list) {
+      if (!list.hidden) return;
+      list.hidden = false;
+      list.querySelectorAll("[role=tab]").forEach(function (tab) {
+        var panel = document.getElementById(tab.getAttribute("aria-controls"));
+        if (panel) panel.setAttribute("role", "tabpanel");
+      });
+      selectTab(list.querySelector("[aria-selected=true]"), false);
+    });
+  }
+  document.addEventListener("DOMContentLoaded", setUpTabs);
+  document.addEventListener("click", function (event) {
+    var tab = event.target.closest && event.target.closest("[data-tabs] [role=tab]");
+    if (tab) selectTab(tab, true);
+  });
+  document.addEventListener("keydown", function (event) {
+    var tab = event.target.closest && event.target.closest("[data-tabs] [role=tab]");
+    if (!tab || (event.key !== "ArrowRight" && event.key !== "ArrowLeft")) return;
+    var tabs = Array.prototype.slice.call(tab.parentNode.querySelectorAll("[role=tab]"));
+    var next = tabs[(tabs.indexOf(tab) + (event.key === "ArrowRight" ? 1 : tabs.length - 1)) % tabs.length];
+    selectTab(next, true);
     event.preventDefault();
+  });
+  function openComposer(which) {
+    var tab = document.getElementById("tab-" + which);
+    var body = document.getElementById("id_" + which + "-body");
+    if (!body) return false;
+    if (tab && !tab.closest("[data-tabs]").hidden) selectTab(tab, false);
+    body.focus();
+    return true;
+  }
+
+  // Drafts: what an agent writes in a reply or note is kept in this browser, per agent and ticket,
+  // until it is sent, so a reload, a crash or a look at another ticket loses nothing. Logging out
+  // forgets them, so the next person at a shared desk does not find them.
+  var DRAFT = "attenda:draft:";
+  function draftKey(field) {
+    var match = window.location.pathname.match(/\/tickets\/(\d+)\/$/);
+    var agent = document.body.getAttribute("data-agent");
+    if (!match || !agent || !/^id_(reply|note)-body$/.test(field.id)) return null;
+    return DRAFT + agent + ":" + match[1] + ":" + field.id;
+  }
+  function storage() {
+    try {
+      return window.localStorage;
+    } catch (ignored) {
+      return null;
+    }
+  }
+  function restoreDrafts() {
+    var store = storage();
+    if (!store) return;
+    document.querySelectorAll("#id_reply-body, #id_note-body").forEach(function (field) {
+      var key = draftKey(field);
+      if (!key) return;
+      var sending = window.sessionStorage.getItem("attenda:sending");
+      if (sending === key) {
+        window.sessionStorage.removeItem("attenda:sending");
+        // The page after sending: an error keeps the draft, success forgets it.
+        if (field.getAttribute("aria-invalid") !== "true") {
+          store.removeItem(key);
+          return;
+        }
+      }
+      var saved = store.getItem(key);
+      if (saved && !field.value) {
+        field.value = saved;
+        field.classList.add("restored");
+      }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", restoreDrafts);
+  document.addEventListener("input", function (event) {
+    var key = draftKey(event.target);
+    var store = storage();
+    if (!key || !store) return;
+    if (event.target.value) {
+      store.setItem(key, event.target.value);
+    } else {
+      store.removeItem(key);
+    }
+  });
+  document.addEventListener("submit", function (event) {
+    var field = event.target.querySelector && event.target.querySelector("#id_reply-body, #id_note-body");
+    var key = field ? draftKey(field) : null;
+    if (key) window.sessionStorage.setItem("attenda:sending", key);
+    if (event.target.matches && event.target.matches("[data-logout]")) {
+      var store = storage();
+      if (!store) return;
+      Object.keys(store).forEach(function (name) {
+        if (name.indexOf(DRAFT) === 0) store.removeItem(name);
+      });
+    }
+  });
+  // After an htmx send, the form comes back empty when it worked and with the text when it did not.
+  document.addEventListener("htmx:afterSettle", function () {
+    restoreDrafts();
+  });
+
+  // Bulk actions: "select all" ticks every ticket of the page, and the toolbar says how many.
+  function updateBulk() {
+    var boxes = Array.prototype.slice.call(document.querySelectorAll("input[name=tickets][form=bulk-form]"));
+    var ticked = boxes.filter(function (box) { return box.checked; });
+    boxes.forEach(function (box) {
+      var row = box.closest("tr");
+      if (row) row.classList.toggle("selected", box.checked);
+    });
+    var all = document.querySelector("[data-select-all]");
+    if (all) {
+      all.checked = boxes.length > 0 && ticked.length === boxes.length;
+      all.indeterminate = ticked.length > 0 && ticked.length < boxes.length;
+    }
+    var form = document.getElementById("bulk-form");
+    if (form) form.classList.toggle("quiet", ticked.length === 0);
+    var count = document.querySelector("[data-bulk-count]");
+    if (count) {
+      count.textContent = ticked.length
+        ? count.getAttribute("data-some") + " " + ticked.length
+        : count.getAttribute("data-none");
+    }
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches("[data-select-all]")) {
+      document.querySelectorAll("input[name=tickets][form=bulk-form]").forEach(function (box) {
+        box.checked = event.target.checked;
+      });
+    }
+    if (event.target.matches && event.target.matches("[data-select-all], input[name=tickets]")) updateBulk();
+  });
+  document.addEventListener("DOMContentLoaded", updateBulk);
+  document.addEventListener("htmx:afterSettle", updateBulk);
+
+  // The live inbox: a bar says how many tickets of this list are new or changed since it was shown;
+  // the list itself stays still until the agent asks for it, so no row moves under the pointer.
+  var live = null;
+  function listen() {
+    var bar = document.querySelector("[data-live-url]");
+    if (live && (!bar || live.url.indexOf(bar.getAttribute("data-live-url")) === -1)) {
+      live.close();
+      live = null;
+    }
+    if (!bar || live || !window.EventSource) return;
+    live = new window.EventSource(bar.getAttribute("data-live-url"));
+    live.addEventListener("message", function (event) {
+      var news = JSON.parse(event.data);
+      var line = bar.querySelector("p");
+      if (!news.count) return;
+      bar.querySelector("[data-live-text]").textContent = news.text;
+      line.hidden = false;
+    });
+  }
+  document.addEventListener("DOMContentLoaded", listen);
+  document.addEventListener("htmx:afterSettle", listen);
+
+  // On narrow screens the sidebar and the inbox filters fold away behind a button.
+  document.addEventListener("click", function (event) {
+    var toggle = event.target.closest && event.target.closest("[data-sidebar-toggle], [data-filters-toggle]");
+    if (!toggle) return;
+    var target = document.getElementById(toggle.getAttribute("aria-controls"));
+    var open = toggle.getAttribute("aria-expanded") !== "true";
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    if (target) target.classList.toggle("unfolded", open);
   });
 
   // The presence heartbeat reports "replying" while the reply box has the focus or a draft.
