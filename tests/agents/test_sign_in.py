@@ -13,7 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from attenda.agents.models import Agent, ApiToken, SignInPolicy
 from attenda.agents.services import agent_for_api_key, issue_api_token
 from attenda.core.models import AuditEntry
-from tests.agents.factories import PASSWORD, AgentFactory
+from tests.agents.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

@@ -59,6 +59,7 @@ from attenda.agents.services import (
     update_agent,
     update_team_routing,
 )
+from attenda.core.middleware import SECOND_FACTOR_DUE
 from attenda.routing.waiting import describe_wait, expected_first_response
 
 
@@ -334,6 +335,8 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             }
             return redirect("sign_in_code")
         login(request, agent)
+        if SignInPolicy.current().require_two_factor:
+            request.session[SECOND_FACTOR_DUE] = True
         return redirect(_next_page(request, next_page))
     return render(request, "registration/login.html", {"form": form, "next": next_page})
 
@@ -453,6 +456,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
             device = match_token(agent, form.cleaned_data["code"].replace(" ", ""))
             if device is not None:
                 otp_login(request, device)
+                request.session.pop(SECOND_FACTOR_DUE, None)
                 return redirect("inbox")
             form.add_error("code", _("This code is not right; type the one the app shows now."))
         return render(request, "agents/two_factor.html", {"state": "verify", "form": form})
@@ -464,6 +468,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
             form.add_service_errors(error)
         else:
             otp_login(request, device)
+            request.session.pop(SECOND_FACTOR_DUE, None)
             return render(
                 request,
                 "agents/two_factor.html",

@@ -153,27 +153,26 @@ class ApiRateLimitMiddleware:
 
 # Pages an agent held to the second factor may still open: setting it up, giving the code, leaving.
 TWO_FACTOR_EXEMPT_URLS = ("two_factor", "logout", "set_language")
+# Set in the session at sign-in when admins require a second factor and the agent has not given a
+# code yet; read here, so that no request pays a query for the policy.
+SECOND_FACTOR_DUE = "attenda_second_factor_due"
 
 
 class TwoFactorMiddleware:
-    """When admins require a second factor (agents.SignInPolicy), a signed-in agent who has not
-    given a code in this session goes to set one up first, whatever page they asked for. The API
-    signs in by token and is not affected."""
+    """When admins require a second factor (agents.SignInPolicy), an agent who signed in without
+    one goes to set it up first, whatever page they asked for. The API signs in by token and is
+    not affected."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        agent = getattr(request, "user", None)
         if (
-            agent is not None
-            and agent.is_authenticated
-            and not agent.is_verified()
-            and not request.path.startswith(("/api/", settings.STATIC_URL))
+            not request.path.startswith(("/api/", settings.STATIC_URL))
+            and request.session.get(SECOND_FACTOR_DUE)
+            and request.user.is_authenticated
+            and not request.user.is_verified()
             and request.path not in {reverse(name) for name in TWO_FACTOR_EXEMPT_URLS}
         ):
-            from attenda.agents.models import SignInPolicy
-
-            if SignInPolicy.current().require_two_factor:
-                return redirect("two_factor")
+            return redirect("two_factor")
         return self.get_response(request)
