@@ -2,6 +2,7 @@
 in the agent's time zone; the JSON API is rate-limited, and agents are held to the second factor."""
 
 import hashlib
+import ipaddress
 import sys
 import time
 import types
@@ -77,7 +78,7 @@ class AgentPreferencesMiddleware:
         return response
 
 
-def client_ip(request: HttpRequest) -> str:
+def client_ip(request: HttpRequest) -> str | None:
     """The address a request came from. X-Forwarded-For is anyone's to write, so it is read only
     behind a proxy (settings.BEHIND_PROXY), and then only its last entry: the one the proxy added."""
     if settings.BEHIND_PROXY:
@@ -86,9 +87,18 @@ def client_ip(request: HttpRequest) -> str:
             for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
             if part.strip()
         ]
-        if forwarded:
+        if forwarded and _is_address(forwarded[-1]):
             return forwarded[-1]
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    # None when there is none (a sign-in made by code): django-axes stores it in an address field.
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _is_address(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
 
 
 FAILURE_WINDOW_SECONDS = 15 * 60
@@ -107,7 +117,7 @@ class ApiRateLimitMiddleware:
             return self.get_response(request)
         rates = caches["rates"]
         now = time.time()
-        address = client_ip(request)
+        address = client_ip(request) or "unknown"
         failures_key = f"api-failures:{address}:{int(now // FAILURE_WINDOW_SECONDS)}"
         if (rates.get(failures_key) or 0) >= settings.API_FAILURE_LIMIT:
             return self._too_many(FAILURE_WINDOW_SECONDS - now % FAILURE_WINDOW_SECONDS)
