@@ -1,6 +1,7 @@
 """Shared fixtures: a file store per test run, task running on demand, and the people of a small team."""
 
 import pytest
+from django.core.cache import caches
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
@@ -20,6 +21,12 @@ def file_store(settings, tmp_path_factory):
         },
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_counters():
+    """Sign-in, password-reset and API rate counters start at zero in every test."""
+    caches["rates"].clear()
 
 
 @pytest.fixture

@@ -142,6 +142,33 @@ def build_parser() -> argparse.ArgumentParser:
     demo_parser.add_argument("--tickets", type=int, default=2000, help="default 2000")
     demo_parser.set_defaults(run=demo)
 
+    backup_parser = commands.add_parser(
+        "backup",
+        help="back up the database and stored files into a new folder",
+        description=(
+            "Copies the database (SQLite's online backup, or pg_dump for PostgreSQL) and the stored"
+            " files into PATH, a new or empty folder, with a manifest of table counts and file"
+            " hashes. Attenda may keep running meanwhile."
+        ),
+    )
+    backup_parser.add_argument("path", type=Path)
+    backup_parser.set_defaults(run=backup)
+
+    restore_parser = commands.add_parser(
+        "restore",
+        help="restore a backup made by `attenda backup`",
+        description=(
+            "Puts a backup back into the configured database and ATTENDA_DATA_DIR/files, then checks"
+            " the table counts and file hashes against its manifest. Stop Attenda first. An"
+            " installation that already has data is only overwritten with --replace."
+        ),
+    )
+    restore_parser.add_argument("path", type=Path)
+    restore_parser.add_argument(
+        "--replace", action="store_true", help="overwrite an installation that has data"
+    )
+    restore_parser.set_defaults(run=restore)
+
     commands.add_parser(
         "manage",
         help="run a Django management command (`attenda manage help` lists them)",
@@ -197,6 +224,49 @@ def createadmin(arguments: argparse.Namespace) -> int:
             print(message, file=sys.stderr)
         return 1
     print(f"Admin {arguments.username} was created.")
+    return 0
+
+
+def backup(arguments: argparse.Namespace) -> int:
+    _setup()
+    from attenda.core.backup import BackupError
+    from attenda.core.backup import backup as take_backup
+
+    try:
+        manifest = take_backup(arguments.path)
+    except BackupError as error:
+        print(error, file=sys.stderr)
+        return 1
+    print(
+        f"Backed up {sum(manifest['tables'].values())} rows in {len(manifest['tables'])} tables"
+        f" and {len(manifest['files'])} files into {arguments.path}."
+    )
+    return 0
+
+
+def restore(arguments: argparse.Namespace) -> int:
+    _setup()
+    from attenda.core.backup import BackupError, table_counts
+    from attenda.core.backup import restore as put_back
+
+    try:
+        manifest = put_back(arguments.path, replace=arguments.replace)
+    except BackupError as error:
+        print(error, file=sys.stderr)
+        return 1
+    found = table_counts()
+    differing = {
+        table: (count, found.get(table))
+        for table, count in manifest["tables"].items()
+        if found.get(table) != count
+    }
+    if differing:
+        print(f"Restored, but these tables differ from the backup: {differing}", file=sys.stderr)
+        return 1
+    print(
+        f"Restored {sum(manifest['tables'].values())} rows in {len(manifest['tables'])} tables"
+        f" and {len(manifest['files'])} files from {arguments.path}."
+    )
     return 0
 
 

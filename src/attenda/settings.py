@@ -44,6 +44,9 @@ ALLOWED_HOSTS = env_list("ATTENDA_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("ATTENDA_CSRF_TRUSTED_ORIGINS", "")
 # Behind a TLS proxy every cookie is Secure and HTTP is redirected; the embedded default is plain HTTP.
 HTTPS = env_bool("ATTENDA_HTTPS", False)
+# Behind a proxy, the client's address is the last one the proxy added to X-Forwarded-For; without
+# one, that header is the client's own word and never read.
+BEHIND_PROXY = env_bool("ATTENDA_BEHIND_PROXY", HTTPS)
 # Where agents reach Attenda, for links in mail.
 BASE_URL = os.environ.get("ATTENDA_BASE_URL", "http://localhost:8000").rstrip("/")
 
@@ -58,6 +61,9 @@ INSTALLED_APPS = [
     "template_partials",
     "csp",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django_tasks",
     "django_tasks_db",
     "attenda.core",
@@ -79,6 +85,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "attenda.core.middleware.TwoFactorMiddleware",
+    "attenda.core.middleware.ApiRateLimitMiddleware",
     "attenda.core.middleware.AgentPreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -161,12 +170,34 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# Failed sign-ins are counted per account (from any address) and per address (for any account):
+# either reaching the limit locks that account or address for the cool-off time.
 AXES_FAILURE_LIMIT = int(os.environ.get("ATTENDA_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = 0.25  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "attenda.core.middleware.client_ip"
 AXES_LOCKOUT_TEMPLATE = "core/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# Links mailed to agents to choose a password: a reset works for an hour, an invitation for 3 days.
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("ATTENDA_PASSWORD_RESET_MINUTES", "60")) * 60
+INVITATION_TIMEOUT = int(os.environ.get("ATTENDA_INVITATION_HOURS", "72")) * 3600
+OTP_TOTP_ISSUER = "Attenda"
+# The JSON API answers 429 with Retry-After beyond these many requests a minute, per token and per
+# address; and beyond API_FAILURE_LIMIT refused tokens from one address in 15 minutes.
+API_RATE_PER_TOKEN = int(os.environ.get("ATTENDA_API_RATE_PER_TOKEN", "600"))
+API_RATE_PER_ADDRESS = int(os.environ.get("ATTENDA_API_RATE_PER_ADDRESS", "1200"))
+API_FAILURE_LIMIT = int(os.environ.get("ATTENDA_API_FAILURE_LIMIT", "20"))
+# Those counters live in Redis when there is one, shared by every process; otherwise each process
+# counts alone.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "rates": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "rates"}
+    ),
+}
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [

@@ -158,8 +158,9 @@ def test_a_customer_without_a_name_is_refused_beside_the_field(client, agent):
     assert Customer.objects.get(pk=maria.pk).name == "Maria Santos"
 
 
-def test_an_agent_adds_a_phone_number_to_a_customer(client, agent):
-    maria = CustomerFactory(name="Maria Santos")
+def test_an_agent_adds_a_phone_number_to_a_customer(client, agent, team):
+    maria = received_ticket(team=team, name="Maria Santos").customer
+    maria.identities.all().delete()
     client.force_login(agent)
 
     client.post(
@@ -170,9 +171,9 @@ def test_an_agent_adds_a_phone_number_to_a_customer(client, agent):
     assert list(maria.identities.values_list("kind", "value")) == [("phone", "+351912345678")]
 
 
-def test_an_identity_of_another_customer_is_refused_and_nothing_is_added(client, agent):
+def test_an_identity_of_another_customer_is_refused_and_nothing_is_added(client, agent, team):
     other = IdentityFactory(kind=IdentityKind.EMAIL, value="maria@example.com").customer
-    maria = CustomerFactory(name="Maria Santos")
+    maria = received_ticket(team=team, email="maria.santos@example.pt").customer
     client.force_login(agent)
 
     response = client.post(
@@ -185,7 +186,7 @@ def test_an_identity_of_another_customer_is_refused_and_nothing_is_added(client,
         '<ul class="errorlist" id="id_identity-value_error"><li>maria@example.com already belongs'
         " to another customer.</li></ul>"
     ) in text(response)
-    assert not maria.identities.exists()
+    assert list(maria.identities.values_list("value", flat=True)) == ["maria.santos@example.pt"]
     assert list(other.identities.values_list("value", flat=True)) == ["maria@example.com"]
 
 

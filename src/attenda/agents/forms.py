@@ -2,7 +2,6 @@
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
 from attenda.agents.models import Agent, AgentStatus, AssignmentMode, Role, Skill, Team
@@ -51,16 +50,11 @@ class AgentForm(forms.Form):
 
 
 class NewAgentForm(AgentForm):
+    """The agent chooses their own password from the invitation mailed to them."""
+
     username = forms.CharField(label=_("Username"), max_length=150)
-    password = forms.CharField(
-        label=_("First password"),
-        widget=forms.PasswordInput(render_value=False),
-        min_length=8,
-        help_text=_("The agent can change it after logging in."),
-    )
     field_order = [
         "username",
-        "password",
         "full_name",
         "email",
         "role",
@@ -68,10 +62,12 @@ class NewAgentForm(AgentForm):
         "languages_spoken",
     ]
 
-    def clean_password(self) -> str:
-        password = self.cleaned_data["password"]
-        password_validation.validate_password(password)
-        return password
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["email"].help_text = _(
+            "An invitation to choose a password is mailed here; its link works once, within "
+            "%(hours)d hours. The agent can change the password later under Password."
+        ) % {"hours": settings.INVITATION_TIMEOUT // 3600}
 
 
 class StatusForm(AgentPageForm):
@@ -132,5 +128,62 @@ class TeamRoutingForm(AgentPageForm):
         help_text=_(
             "Complaints and warranty claims need Complaints, technical service needs Technical, "
             "orders need Billing: such tickets go first to agents with the skill."
+        ),
+    )
+
+
+def _password(label: str, autocomplete: str) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": autocomplete}, render_value=False),
+    )
+
+
+class NewPasswordForm(AgentPageForm):
+    """A new password typed twice; the service checks it against the password rules."""
+
+    new_password = _password(_("New password"), "new-password")
+    new_password_again = _password(_("New password again"), "new-password")
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("new_password") and data.get("new_password") != data.get("new_password_again"):
+            self.add_error("new_password_again", _("The two passwords differ."))
+        return data
+
+
+class PasswordChangeForm(NewPasswordForm):
+    old_password = _password(_("Current password"), "current-password")
+    field_order = ["old_password", "new_password", "new_password_again"]
+
+
+class PasswordResetForm(AgentPageForm):
+    email = forms.EmailField(
+        label=_("Email address"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+
+class CodeForm(AgentPageForm):
+    """Six digits from the authenticator app, or one of the recovery codes."""
+
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=16,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"}
+        ),
+    )
+
+
+class SignInPolicyForm(AgentPageForm):
+    require_two_factor = forms.BooleanField(
+        label=_("Require a second factor for every agent"),
+        required=False,
+        help_text=_(
+            "Agents without an authenticator app set one up when they next sign in. "
+            "API tokens are not affected."
         ),
     )

@@ -3,13 +3,16 @@
 import hashlib
 import secrets
 import zoneinfo
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.http import base36_to_int
 from django.utils.translation import gettext_lazy as _
 
 from attenda.core import clock
@@ -135,6 +138,9 @@ class Agent(AbstractUser):
         verbose_name=_("backup"),
         help_text=_("Who takes this agent's customers while they are away or absent."),
     )
+    # Raised when the agent is deactivated: every session signed in before stops counting, and
+    # reactivating the agent does not bring it back (see _get_session_auth_hash).
+    access_version = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = _("agent")
@@ -162,6 +168,18 @@ class Agent(AbstractUser):
     def is_available(self, at: datetime) -> bool:
         """May be given tickets now: active, marked available, and not within an absence."""
         return self.is_active and self.status == AgentStatus.AVAILABLE and not self.is_absent(at)
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        """Django checks this against the copy kept in each session; a version mixed in ends every
+        session at once. Version 0 keeps Django's own value, so sessions survive the upgrade."""
+        if not self.access_version:
+            return super()._get_session_auth_hash(secret=secret)
+        return salted_hmac(
+            "attenda.agents.Agent.session",
+            f"{self.password}:{self.access_version}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
     def team_ids(self) -> list[int]:
         if not hasattr(self, "_team_ids"):
@@ -193,6 +211,13 @@ class ApiToken(models.Model):
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.name})"
 
+    # Writing last_used_at on every request would make each API call a write; once a minute tells
+    # an admin as much about whether a token is still in use.
+    LAST_USED_PRECISION = timedelta(minutes=1)
+
+    def needs_last_used_at(self, now: datetime) -> bool:
+        return self.last_used_at is None or now - self.last_used_at >= self.LAST_USED_PRECISION
+
     @staticmethod
     def hash_key(key: str) -> str:
         return hashlib.sha256(key.encode()).hexdigest()
@@ -200,3 +225,67 @@ class ApiToken(models.Model):
     @staticmethod
     def new_key() -> str:
         return "att_" + secrets.token_urlsafe(32)
+
+
+class SignInPolicy(models.Model):
+    """Desk-wide rules for signing in, set by admins; one row, made when first read."""
+
+    require_two_factor = models.BooleanField(
+        _("require a second factor for every agent"),
+        default=False,
+        help_text=_(
+            "Agents without an authenticator app must set one up when they next sign in. "
+            "API tokens are not affected."
+        ),
+    )
+    updated_at = models.DateTimeField(_("updated"), default=clock.now)
+
+    class Meta:
+        verbose_name = _("sign-in policy")
+        verbose_name_plural = _("sign-in policies")
+
+    def __str__(self) -> str:
+        return str(_("Sign-in policy"))
+
+    @classmethod
+    def current(cls) -> "SignInPolicy":
+        return cls.objects.order_by("pk").first() or cls()
+
+
+class AccountLinkTokens(PasswordResetTokenGenerator):
+    """Links mailed to an agent to choose a password. Each is single use, because it is signed
+    over the current password hash and last sign-in, which using it changes; and it expires after
+    ``timeout`` seconds."""
+
+    def __init__(self, purpose: str, timeout_setting: str) -> None:
+        super().__init__()
+        self.key_salt = f"attenda.agents.{purpose}"
+        self.timeout_setting = timeout_setting
+
+    @property
+    def timeout(self) -> int:  # Read each time, so tests and settings can change it.
+        return int(getattr(settings, self.timeout_setting))
+
+    def _make_hash_value(self, user: "Agent", timestamp: int) -> str:
+        return (
+            super()._make_hash_value(user, timestamp) + f":{user.is_active}:{user.access_version}"
+        )
+
+    def check_token(self, user: "Agent | None", token: str | None) -> bool:
+        """Django's check, with this purpose's own lifetime instead of PASSWORD_RESET_TIMEOUT."""
+        if user is None or not token:
+            return False
+        try:
+            timestamp = base36_to_int(token.split("-")[0])
+        except ValueError:
+            return False
+        if not any(
+            constant_time_compare(self._make_token_with_timestamp(user, timestamp, secret), token)
+            for secret in [self.secret, *self.secret_fallbacks]
+        ):
+            return False
+        return self._num_seconds(self._now()) - timestamp <= self.timeout
+
+
+password_reset_tokens = AccountLinkTokens("password_reset", "PASSWORD_RESET_TIMEOUT")
+invitation_tokens = AccountLinkTokens("invitation", "INVITATION_TIMEOUT")

@@ -81,10 +81,15 @@ def read_customer(request: HttpRequest, customer_id: int) -> Customer:
     )
 
 
-@router.patch("/{customer_id}", response={200: CustomerOut, **ERRORS}, summary="Update a customer")
+@router.patch(
+    "/{customer_id}",
+    response={200: CustomerOut, 403: ErrorOut, **ERRORS},
+    summary="Update a customer",
+)
 def update_customer(request: HttpRequest, customer_id: int, payload: CustomerUpdateIn) -> Customer:
     """Changes the fields given and adds the identities given; a new name is shown on the
-    customer's tickets too."""
+    customer's tickets too. Identities are added only by agents who share a ticket with the
+    customer, supervisors and admins (403 otherwise)."""
     return services.update_customer(
         customer=get_object_or_404(Customer, pk=customer_id),
         name=payload.name,

@@ -1,13 +1,21 @@
 """Every request starts on fresh interpreter stack, then speaks the agent's language and shows times
-in the agent's time zone."""
+in the agent's time zone; the JSON API is rate-limited, and agents are held to the second factor."""
 
+import hashlib
+import ipaddress
 import sys
+import time
 import types
 import zoneinfo
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.core.cache import caches
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 # CPython before 3.13 keeps Python frames on a data stack of 16 KB chunks and frees a chunk as soon as
 # the call that needed it returns (python/cpython#142183). A loop whose calls cross the end of a
@@ -68,3 +76,113 @@ class AgentPreferencesMiddleware:
         response = self.get_response(request)
         timezone.deactivate()
         return response
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The address a request came from. X-Forwarded-For is anyone's to write, so it is read only
+    behind a proxy (settings.BEHIND_PROXY), and then only its last entry: the one the proxy added."""
+    if settings.BEHIND_PROXY:
+        forwarded = [
+            part.strip()
+            for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+            if part.strip()
+        ]
+        if forwarded and _is_address(forwarded[-1]):
+            return forwarded[-1]
+    # None when there is none (a sign-in made by code): django-axes stores it in an address field.
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _is_address(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+FAILURE_WINDOW_SECONDS = 15 * 60
+
+
+class ApiRateLimitMiddleware:
+    """Requests to /api/ are counted per minute per token and per address, and refused tokens per
+    address over 15 minutes; beyond the limits the API answers 429 with Retry-After. The counters
+    are in the "rates" cache: Redis when configured, shared by every process."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path.startswith("/api/"):
+            return self.get_response(request)
+        rates = caches["rates"]
+        now = time.time()
+        address = client_ip(request) or "unknown"
+        failures_key = f"api-failures:{address}:{int(now // FAILURE_WINDOW_SECONDS)}"
+        if (rates.get(failures_key) or 0) >= settings.API_FAILURE_LIMIT:
+            return self._too_many(FAILURE_WINDOW_SECONDS - now % FAILURE_WINDOW_SECONDS)
+        minute = int(now // 60)
+        counters = [(f"api-address:{address}:{minute}", settings.API_RATE_PER_ADDRESS)]
+        scheme, _space, key = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and key.strip():
+            # The hash the token is stored under: counted per token without reading the database.
+            digest = hashlib.sha256(key.strip().encode()).hexdigest()
+            counters.append((f"api-token:{digest}:{minute}", settings.API_RATE_PER_TOKEN))
+        for counter, limit in counters:
+            if self._count(rates, counter, 60) > limit:
+                return self._too_many(60 - now % 60)
+        response = self.get_response(request)
+        if response.status_code == 401:
+            self._count(rates, failures_key, FAILURE_WINDOW_SECONDS)
+        return response
+
+    @staticmethod
+    def _count(rates, key: str, seconds: int) -> int:
+        rates.add(key, 0, timeout=seconds + 1)
+        try:
+            return rates.incr(key)
+        except ValueError:  # Expired between add and incr: this is the first of a new window.
+            rates.add(key, 1, timeout=seconds + 1)
+            return 1
+
+    @staticmethod
+    def _too_many(retry_after: float) -> JsonResponse:
+        seconds = max(1, int(retry_after + 0.999))
+        response = JsonResponse(
+            {
+                "code": "rate_limited",
+                "message": _("Too many requests; try again in %(seconds)d seconds.")
+                % {"seconds": seconds},
+                "fields": {},
+            },
+            status=429,
+        )
+        response["Retry-After"] = str(seconds)
+        return response
+
+
+# Pages an agent held to the second factor may still open: setting it up, giving the code, leaving.
+TWO_FACTOR_EXEMPT_URLS = ("two_factor", "logout", "set_language")
+# Set in the session at sign-in when admins require a second factor and the agent has not given a
+# code yet; read here, so that no request pays a query for the policy.
+SECOND_FACTOR_DUE = "attenda_second_factor_due"
+
+
+class TwoFactorMiddleware:
+    """When admins require a second factor (agents.SignInPolicy), an agent who signed in without
+    one goes to set it up first, whatever page they asked for. The API signs in by token and is
+    not affected."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if (
+            not request.path.startswith(("/api/", settings.STATIC_URL))
+            and request.session.get(SECOND_FACTOR_DUE)
+            and request.user.is_authenticated
+            and not request.user.is_verified()
+            and request.path not in {reverse(name) for name in TWO_FACTOR_EXEMPT_URLS}
+        ):
+            return redirect("two_factor")
+        return self.get_response(request)

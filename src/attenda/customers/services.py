@@ -1,5 +1,6 @@
 """Every write to customers: finding them by identity, creating, updating and merging them."""
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -12,6 +13,9 @@ from attenda.core import audit, clock
 from attenda.customers.identities import normalise
 from attenda.customers.models import Customer, Identity, Organization
 from attenda.tickets.models import Ticket
+from attenda.tickets.permissions import visible_tickets
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,28 @@ def _normalised(claims: Sequence[IdentityClaim], region: str) -> list[tuple[str,
         except ValidationError:
             continue  # The inbound message keeps the raw address; a customer is still found or made.
     return valid
+
+
+def may_change_identities(actor: Agent | None, customer: Customer) -> bool:
+    """Identities decide where a customer's replies go, and customers are shared by every team: an
+    agent changes them only on a customer they share a ticket with (one they may see).
+    Supervisors, admins, and Attenda itself (no actor) may always."""
+    if actor is None:
+        return True
+    if not actor.is_active:
+        return False
+    if actor.is_supervisor:
+        return True
+    return visible_tickets(actor).filter(customer=customer).exists()
+
+
+def _require_identity_change(actor: Agent | None, customer: Customer) -> None:
+    if not may_change_identities(actor, customer):
+        # Logged, not audited: the refusal rolls the transaction (and an audit entry) back.
+        logger.warning(
+            "Agent %s may not change the identities of customer %s", actor.pk, customer.pk
+        )
+        raise PermissionDenied
 
 
 def survivor(customer: Customer) -> Customer:
@@ -68,9 +94,25 @@ def identify(
             language=language,
         )
         audit.record(actor=actor, action="customer.created", target=customer)
-    for kind, value in normalised:
-        if (kind, value) not in known:
-            Identity.objects.create(customer=customer, kind=kind, value=value)
+    new = [(kind, value) for kind, value in normalised if (kind, value) not in known]
+    if new and known and not may_change_identities(actor, customer):
+        # An agent logging a contact cannot attach an address to another team's customer this way.
+        audit.record(
+            actor=actor,
+            action="customer.identity_change_refused",
+            target=customer,
+            identities=[value for _kind, value in new],
+        )
+        new = []
+    for kind, value in new:
+        Identity.objects.create(customer=customer, kind=kind, value=value)
+    if new and known:
+        audit.record(
+            actor=actor,
+            action="customer.identities_added",
+            target=customer,
+            identities=[value for _kind, value in new],
+        )
     if language and not customer.language:
         customer.language = language
         customer.save(update_fields=["language"])
@@ -136,6 +178,9 @@ def update_customer(
     region: str = "PT",
     actor: Agent | None,
 ) -> Customer:
+    """Adding identities is audited on its own and limited (may_change_identities)."""
+    if add_claims:
+        _require_identity_change(actor, customer)
     identities = _claims_for_new_identities(add_claims, region)
     changed = {}
     for field, value in (
@@ -161,6 +206,31 @@ def update_customer(
         target=customer,
         fields=sorted(changed),
         identities_added=[value for _kind, value in identities],
+    )
+    if identities:
+        audit.record(
+            actor=actor,
+            action="customer.identities_added",
+            target=customer,
+            identities=[value for _kind, value in identities],
+        )
+    return customer
+
+
+@transaction.atomic
+def remove_identity(*, identity: Identity, actor: Agent | None) -> Customer:
+    """The customer no longer answers at this address; limited like adding one."""
+    customer = identity.customer
+    _require_identity_change(actor, customer)
+    identity.delete()
+    customer.updated_at = clock.now()
+    customer.save(update_fields=["updated_at"])
+    audit.record(
+        actor=actor,
+        action="customer.identity_removed",
+        target=customer,
+        kind=identity.kind,
+        identity=identity.value,
     )
     return customer
 

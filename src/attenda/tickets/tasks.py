@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from attenda.agents.models import Agent
 from attenda.core.tasks import background
 from attenda.tickets.models import TimelineEntry
+from attenda.tickets.permissions import can_view
 
 
 @background
@@ -18,9 +19,13 @@ def notify_handoff(entry_id: int) -> None:
     receivers = (
         Agent.objects.filter(pk=entry.data["to_agent"])
         if entry.data.get("to_agent")
-        else Agent.objects.filter(teams=entry.data["to_team"], is_active=True)
+        else Agent.objects.filter(teams=entry.data["to_team"])
     )
-    for receiver in receivers.exclude(email=""):
+    # Checked when the mail leaves, not when it was queued: the receiver may have been deactivated
+    # or moved out of the ticket's team meanwhile.
+    for receiver in receivers.filter(is_active=True).exclude(email=""):
+        if not can_view(receiver, entry.ticket):
+            continue
         with translation.override(receiver.language):
             send_mail(
                 subject=_("Ticket #%(number)s was handed to you") % {"number": entry.ticket_id},
