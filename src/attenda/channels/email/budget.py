@@ -28,8 +28,8 @@ class OverBudget(BaseException):  # noqa: N818 - named for what happened, like C
 class Meter:
     """The CPU time spent on one message so far, against its budget."""
 
-    def __init__(self, cpu_seconds: float = CPU_SECONDS) -> None:
-        self.cpu_seconds = cpu_seconds
+    def __init__(self, cpu_seconds: float | None = None) -> None:
+        self.cpu_seconds = CPU_SECONDS if cpu_seconds is None else cpu_seconds
         self.started = time.thread_time()
         self.counts: dict[str, int] = {}
 
