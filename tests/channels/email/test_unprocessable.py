@@ -233,3 +233,30 @@ def test_an_admin_chooses_the_sender_of_an_unclear_mail_and_nobody_is_acknowledg
     assert mail.entry.ticket.customer.identities.get().value == "alice@example.org"
     assert not mail.entry.ticket.timeline.filter(kind=EntryKind.ACKNOWLEDGEMENT).exists()
     assert smtp_server.inbox.messages == []
+
+
+def test_admins_list_the_store_over_the_api(mailbox, admin_agent, agent):
+    from tests.api.client import client_for
+
+    raw = real_mail(*MAIL002, headers={b"From": b"a@x.org)<b@y.org>"})
+    mail = take_mail(mailbox, raw, source="api").mail
+
+    listed = client_for(admin_agent).get("/unprocessable-mail", limit=10)
+    refused = client_for(agent).get("/unprocessable-mail")
+
+    assert listed.status_code == 200
+    assert listed.json()["items"] == [
+        {
+            "id": mail.pk,
+            "mailbox": "support@attenda.test",
+            "received_at": listed.json()["items"][0]["received_at"],
+            "source": "api",
+            "sender": "b@y.org",
+            "subject": "aaäöüßad asd",
+            "reason": "sender",
+            "problems": mail.problems,
+            "size": len(raw),
+        }
+    ]
+    assert listed.json()["next_cursor"] is None
+    assert refused.status_code == 403

@@ -19,7 +19,7 @@ def unprocessable_page(*, cursor: str | None, size: int = 50) -> Page:
     """inbound_state_idx (state, received_at)."""
     mail: QuerySet[InboundMail] = InboundMail.objects.filter(
         state=MailState.UNPROCESSABLE
-    ).select_related("mailbox")
+    ).select_related("mailbox", "raw")
     return keyset_page(mail, order=UNPROCESSABLE_ORDER, cursor=cursor, size=size)
 
 
