@@ -72,6 +72,21 @@ def test_a_one_megabyte_references_header_is_taken_within_the_budget_and_threads
     assert answer.mail.entry.ticket == first.entry.ticket
 
 
+def test_html_nested_a_hundred_thousand_deep_is_set_aside_before_the_sanitiser_reads_it(mailbox):
+    head = real_mail(*MAIL002).partition(b"\n\n")[0]
+    head = b"\n".join(
+        line for line in head.split(b"\n") if not line.startswith((b"Content-", b"\t"))
+    )
+    html = b"<div>" * 100_000 + b"Fatura errada" + b"</div>" * 100_000
+    raw = head + b"\nContent-Type: text/html; charset=utf-8\n\n" + html
+
+    mail = take_mail(mailbox, raw, source="imap").mail
+
+    assert mail.state == MailState.UNPROCESSABLE
+    assert "levels of HTML nesting" in mail.problems[0]
+    assert mail.raw.content.read() == raw
+
+
 def test_a_message_costing_more_cpu_time_than_its_budget_is_set_aside(mailbox, monkeypatch):
     monkeypatch.setattr(budget, "CPU_SECONDS", 0.0)
     raw = real_mail(*MAIL001)

@@ -13,6 +13,7 @@ CPU_SECONDS = 2.0
 MAX_HEADER_BYTES = 4 * 1024 * 1024
 MAX_PARTS = 250
 MAX_ADDRESSES = 100_000
+MAX_HTML_DEPTH = 2_000
 
 
 class OverBudget(BaseException):  # noqa: N818 - named for what happened, like CancelledError.
@@ -53,6 +54,11 @@ def metered(meter: Meter) -> Iterator[Meter]:
         yield meter
     finally:
         _current.reset(token)
+
+
+def metering() -> bool:
+    """Whether the work going on is charged to a message being taken."""
+    return _current.get() is not None
 
 
 def check(where: str) -> None:

@@ -232,7 +232,7 @@ def _take(
     if reusing is not None:
         mail.problems.append(f"its Message-ID was taken already by another message (#{reusing.pk})")
     mail.save()
-    ticket_entry(mail, parsed, raw, envelope_recipients, acknowledge=sender_chosen is None)
+    ticket_entry(mail, parsed, raw, envelope_recipients, may_acknowledge=sender_chosen is None)
     if reusing is not None:
         services.add_event(
             ticket=mail.entry.ticket,
@@ -308,7 +308,7 @@ def ticket_entry(
     raw: bytes,
     envelope_recipients: Sequence[str] = (),
     *,
-    acknowledge: bool = True,
+    may_acknowledge: bool = True,
 ) -> None:
     """Puts a kept message on its ticket: threads it, keeps its Cc'd people, acknowledges a new
     ticket unless the mail is automatic. Also used to let held mail through."""
@@ -358,10 +358,10 @@ def ticket_entry(
     mail.entry = received.entry
     mail.save(update_fields=["entry"])
     _keep_participants(received.ticket, parsed, own, sender, opened=received.opened)
-    if received.opened and not automatic and sender is not None and acknowledge:
-        from attenda.channels.email.outbound import acknowledge as send_acknowledgement
+    if received.opened and not automatic and sender is not None and may_acknowledge:
+        from attenda.channels.email.outbound import acknowledge
 
-        send_acknowledgement(ticket=received.ticket, mailbox=mailbox, to=sender.address)
+        acknowledge(ticket=received.ticket, mailbox=mailbox, to=sender.address)
 
 
 def _display(address: Address) -> str:

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parsedate_tz
 
 from attenda.channels.email import budget
-from attenda.channels.email.html import html_to_text, sanitise_html, text_to_html
+from attenda.channels.email.html import html_to_text, nesting_depth, sanitise_html, text_to_html
 from attenda.channels.email.tnef import UnreadableWinmail, read_winmail
 
 
@@ -1381,6 +1381,11 @@ def _read(raw: bytes) -> ParsedMail:
         problems.append("the message has no headers")
     _collect(top, reading, 0)
     segments = reading.segments or reading.winmail
+    for segment in segments:
+        if segment.html and budget.metering():
+            # Before the sanitiser and the text reader, whose time grows with its square.
+            depth = nesting_depth(segment.html, stop_at=budget.MAX_HTML_DEPTH + 1)
+            budget.count("levels of HTML nesting", depth, budget.MAX_HTML_DEPTH)
     original_html = ""
     if any(segment.html is not None for segment in segments):
         original_html = "\n".join(_segment_html(segment) for segment in segments)
