@@ -12,7 +12,7 @@ CPU_SECONDS = 2.0
 # Sizes no customer's mail reaches; past them the work would grow with what a sender chose to send.
 MAX_HEADER_BYTES = 4 * 1024 * 1024
 MAX_PARTS = 250
-MAX_ADDRESSES = 100_000
+MAX_ADDRESSES = 200_000
 MAX_HTML_DEPTH = 2_000
 
 

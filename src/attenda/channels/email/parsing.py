@@ -730,9 +730,46 @@ def _mailbox(tokens: list[tuple[str, str]]) -> Address | None:
     return Address(name=comment, address=address, comment=comment)
 
 
+_NOT_SIMPLE = re.compile(r'["():;\\]')
+_SPLITS_WORD = re.compile(r"[,<>]")
+
+
+def _simple_addresses(text: str) -> list[Address] | None:
+    """The list read the quick way when it is written simply (``a@b``, ``Name <a@b>``, no quotes,
+    comments or groups), as the full reader would read it; None when it is not. A list of 100,000
+    people is read in a fraction of the time."""
+    if _NOT_SIMPLE.search(text):
+        return None
+    if "=?" in text and any(_SPLITS_WORD.search(word[0]) for word in _ENCODED_WORD.finditer(text)):
+        return None  # an encoded word is one word, whatever commas or brackets it holds
+    found: list[Address] = []
+    for piece in text.split(","):
+        piece = piece.strip(" \t\r\n")
+        if not piece:
+            continue
+        opening = piece.find("<")
+        if opening < 0:
+            if ">" in piece or _SPACES.search(piece):
+                return None
+            found.append(Address(name="", address=piece))
+            continue
+        if not piece.endswith(">") or piece.count("<") != 1 or piece.count(">") != 1:
+            return None
+        address = piece[opening + 1 : -1].strip()
+        if address:
+            name = piece[:opening]
+            if name:
+                name = _ASCII_SPACES.sub(" ", one_line(decode_words(_ASCII_SPACES.sub(" ", name))))
+            found.append(Address(name=name.strip(), address=address))
+    return found
+
+
 def parse_addresses(text: str) -> list[Address]:
     """Every mailbox of an address-list header (groups flattened), in order; entries without
     an address (``"Name" <>``, a lone comment) are left out."""
+    simple = _simple_addresses(text)
+    if simple is not None:
+        return simple
     found: list[Address] = []
     current: list[tuple[str, str]] = []
 
