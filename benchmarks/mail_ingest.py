@@ -1,6 +1,9 @@
 """How fast mail becomes tickets, end to end in one process: parse, identify the customer, thread,
 store (raw message, entry, attachments, search index) and acknowledge, for the mix of real mail in
-../shared/corpus/email — and how much memory a 25 MB mail and a mail to 5,000 people take.
+../shared/corpus/email — how much memory a 25 MB mail and a mail to 5,000 people take, and how much
+CPU time pathological messages (a 1 MB References header, 10,000 attachments, HTML nested 100,000
+deep, 100,000 recipients) cost before they are taken or set aside in the unprocessable store: never
+more than 2 s.
 
     python -m benchmarks.mail_ingest                      # SQLite, a fresh database of its own
     python -m benchmarks.mail_ingest --database-url postgres://postgres@127.0.0.1:5432/attenda_mail_bench
@@ -66,6 +69,38 @@ def crowded_mail(recipients: int) -> bytes:
     ).encode()
 
 
+def pathological_mail() -> dict[str, bytes]:
+    """Messages whose cost a sender chooses: each must be taken within its budget or set aside."""
+    head = "From: Maria Santos <maria@example.com>\r\nTo: support@attenda.test\r\n"
+    references = "\r\n ".join(f"<{n}.thread@lists.example.com>" for n in range(35_000))
+    attachments = "".join(
+        f"--b\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n"
+        f'Content-Disposition: attachment; filename="f{n}.pdf"\r\n\r\nJVBERi0xLjQK\r\n'
+        for n in range(10_000)
+    )
+    people = ", ".join(f"Pessoa {n} <pessoa{n}@example.com>" for n in range(100_000))
+    nested = "<div>" * 100_000 + "Fatura" + "</div>" * 100_000
+    return {
+        "1 MB References": (
+            f"{head}Subject: Re: fatura\r\nMessage-ID: <refs@example.com>\r\n"
+            f"References: {references}\r\n\r\nOla.\r\n"
+        ).encode(),
+        "10,000 attachments": (
+            f"{head}Subject: Faturas\r\nMessage-ID: <parts@example.com>\r\nMIME-Version: 1.0\r\n"
+            f"Content-Type: multipart/mixed; boundary=b\r\n\r\n{attachments}--b--\r\n"
+        ).encode(),
+        "HTML nested 100,000 deep": (
+            f"{head}Subject: Fatura\r\nMessage-ID: <nested@example.com>\r\n"
+            f"Content-Type: text/html; charset=utf-8\r\n\r\n{nested}\r\n"
+        ).encode(),
+        "100,000 recipients": (
+            "From: Maria Santos <maria@example.com>\r\nTo: support@attenda.test\r\n"
+            f"Cc: {people}\r\nSubject: Para todos\r\nMessage-ID: <everyone@example.com>\r\n"
+            "\r\nOla a todos.\r\n"
+        ).encode(),
+    }
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.mail_ingest", description=__doc__)
     parser.add_argument("--database-url", default=f"sqlite:///{database.RESULTS / 'mail.db'}")
@@ -125,12 +160,26 @@ def main(argv=None) -> None:
         memory[name] = {"peak_mb": round(peak / 1e6, 1), "seconds": round(seconds, 2)}
         print(f"{name}: {memory[name]}", flush=True)
 
+    from attenda.channels.email.budget import CPU_SECONDS
+
+    pathological = {}
+    for name, raw in pathological_mail().items():
+        began = time.thread_time()
+        taken = take_mail(mailbox, raw, source="api")
+        pathological[name] = {
+            "cpu_seconds": round(time.thread_time() - began, 2),
+            "state": taken.mail.state,
+            "reason": taken.mail.set_aside_reason,
+        }
+        print(f"{name}: {pathological[name]}", flush=True)
+
     best = max(result["per_second"] for result in rounds)
     report = {
         "engine": database.engine_name(args.database_url),
         "corpus_messages": len(messages),
         "rounds": rounds,
         "memory": memory,
+        "pathological": pathological,
         "tickets": Ticket.objects.count(),
         "inbound_mail": InboundMail.objects.count(),
         "load_average": os.getloadavg()[0],
@@ -145,6 +194,11 @@ def main(argv=None) -> None:
         f"{name} took {figures['peak_mb']} MB"
         for name, figures in memory.items()
         if figures["peak_mb"] > MEMORY_LIMIT_MB
+    ]
+    failures += [
+        f"{name} took {figures['cpu_seconds']} s of CPU"
+        for name, figures in pathological.items()
+        if figures["cpu_seconds"] > CPU_SECONDS
     ]
     if failures:
         sys.exit("Missed: " + "; ".join(failures))

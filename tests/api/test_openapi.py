@@ -72,4 +72,5 @@ def test_the_document_lists_every_endpoint(document):
         "/api/v1/triage/entries/{entry_id}/reveal",
         "/api/v1/triage/tickets/{number}",
         "/api/v1/triage/tickets/{number}/accept",
+        "/api/v1/unprocessable-mail",
     ]

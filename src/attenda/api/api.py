@@ -5,6 +5,7 @@ from ninja import NinjaAPI, Router
 
 from attenda.api import customers, errors, mail, routing, teams, tickets, triage
 from attenda.api.auth import ApiTokenAuth
+from attenda.api.unprocessable_mail import router as unprocessable_mail_router
 
 api = NinjaAPI(
     title="Attenda API",
@@ -24,6 +25,7 @@ errors.install(api)
 api.add_router("/customers", customers.router)
 api.add_router("/tickets", tickets.router)
 api.add_router("/mail", mail.router)
+api.add_router("/unprocessable-mail", unprocessable_mail_router)
 api.add_router("/routing", routing.router)
 api.add_router("/teams", teams.teams_router)
 api.add_router("/agents", teams.agents_router)

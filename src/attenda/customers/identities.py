@@ -1,5 +1,7 @@
 """Normalising the addresses customers reach us from, so the same person is found on every channel."""
 
+import re
+
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -8,6 +10,21 @@ from django.utils.translation import gettext as _
 from attenda.customers.models import IdentityKind
 
 DEFAULT_PHONE_REGION = "PT"
+# Addresses real mail comes from that Django's validator, made for web forms, refuses: a UTF-8 local
+# part (RFC 6531, ``josé@example.pt``) and underscores in domain labels (``firma_intern.pl``: DNS
+# allows them and firms use them). Without them such a sender got a new customer on every mail.
+_ATOM = r"(?:[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]|[^\x00-\x9f\s])+"
+_LABEL = r"(?!-)[\w-]{1,63}(?<!-)"
+_MAIL_ADDRESS = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@{_LABEL}(?:\.{_LABEL})+")
+MAX_EMAIL_LENGTH = 320
+
+
+def _validate_email(value: str) -> None:
+    try:
+        validate_email(value)
+    except ValidationError:
+        if len(value) > MAX_EMAIL_LENGTH or not _MAIL_ADDRESS.fullmatch(value):
+            raise
 
 
 def normalise(kind: str, value: str, *, region: str = DEFAULT_PHONE_REGION) -> str:
@@ -15,7 +32,7 @@ def normalise(kind: str, value: str, *, region: str = DEFAULT_PHONE_REGION) -> s
     value = value.strip()
     if kind == IdentityKind.EMAIL:
         value = value.lower()
-        validate_email(value)
+        _validate_email(value)
         return value
     if kind == IdentityKind.PHONE:
         try:

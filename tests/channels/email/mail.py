@@ -10,6 +10,7 @@ from aiosmtpd.controller import Controller
 
 from attenda.channels.email.models import Mailbox, Security
 from attenda.core import clock
+from tests.corpus import corpus_path
 
 
 def raw_mail(
@@ -31,6 +32,23 @@ def raw_mail(
         message[name] = value
     message.set_content(body)
     return message.as_bytes()
+
+
+def real_mail(*path: str, headers: dict[bytes, bytes] | None = None) -> bytes:
+    """A message of the shared corpus of real-world mail, with the named headers rewritten (the
+    first of each; one not present is put first): the rest stays as its sender's program wrote it."""
+    raw = corpus_path("email", *path).read_bytes()
+    for name, value in (headers or {}).items():
+        lines = raw.split(b"\n")
+        for index, line in enumerate(lines):
+            if line.lower().startswith(name.lower() + b":"):
+                ending = b"\r" if line.endswith(b"\r") else b""
+                lines[index] = name + b": " + value + ending
+                raw = b"\n".join(lines)
+                break
+        else:
+            raw = name + b": " + value + b"\n" + raw
+    return raw
 
 
 def free_port() -> int:

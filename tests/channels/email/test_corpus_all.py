@@ -49,3 +49,25 @@ def test_every_message_of_the_sisimai_mbox_files_is_read():
 
     assert len(messages) >= 37
     assert failures == []
+
+
+def test_simply_written_address_lists_are_read_as_the_full_reader_reads_them(monkeypatch):
+    from attenda.channels.email import parsing
+
+    headers = []
+    for path in sorted(corpus_path("email").rglob("*")):
+        if not path.is_file() or path.suffix in NOT_MAIL or path.name == ".gitattributes":
+            continue
+        raw = path.read_bytes()
+        top = parsing._read_entity(raw, 0, len(raw), top=True)
+        for name in ("from", "to", "cc", "reply-to"):
+            headers += [
+                parsing.header_text(value, name, [], top.charsets) for value in top.all_raw(name)
+            ]
+    quick = {text: parsing.parse_addresses(text) for text in headers}
+    monkeypatch.setattr(parsing, "_simple_addresses", lambda text: None)
+
+    differing = [text for text in headers if parsing.parse_addresses(text) != quick[text]]
+
+    assert len(headers) > 2000
+    assert differing == []

@@ -39,6 +39,8 @@ EXCLUDED = {
     ("mail093", "from"): "upper-case ISO-2022-JP encoded words go through NKF in Zammad, which "
     "prints the raw header without quoting the name",
     ("mail093", "to"): "same as mail093 from",
+    ("mail027", "subject"): "the subject's encoded word starts with CR LF, which Zammad keeps; a "
+    "one-line field gets a space instead",
     ("mail018", "subject"): "Zammad leaves the UTF-7 text +ANw- of the encoded word undecoded; we "
     "read 'Ü'",
     ("mail037", "to"): "the display name has unquoted [ ], which RFC 5322 forbids; Zammad shows "

@@ -6,11 +6,11 @@ import pytest
 
 from attenda.channels.email.addresses import reply_address
 from attenda.channels.email.inbound import FLOOD_LIMIT, take_mail
-from attenda.channels.email.models import InboundMail, MailState, OutboundMail
+from attenda.channels.email.models import InboundMail, MailState, OutboundMail, SetAsideReason
 from attenda.customers.models import Identity
 from attenda.tickets.models import Delivery, EntryKind, Participant, Status, Ticket
 from attenda.tickets.services import reply, set_status
-from tests.channels.email.mail import raw_mail
+from tests.channels.email.mail import raw_mail, real_mail
 
 pytestmark = pytest.mark.django_db
 
@@ -238,15 +238,108 @@ def test_mail_to_a_closed_ticket_opens_a_new_one(mailbox, agent):
     assert Ticket.objects.count() == 2
 
 
-def test_mail_that_fails_to_be_handled_is_still_kept_for_a_person(mailbox, monkeypatch):
+def test_mail_that_fails_to_be_handled_is_kept_in_the_unprocessable_store(mailbox, monkeypatch):
     def fail(*args, **kwargs):
         raise RuntimeError("a bug in Attenda")
 
     monkeypatch.setattr("attenda.channels.email.inbound.ticket_entry", fail)
+    raw = raw_mail()
 
-    taken = take_mail(mailbox, raw_mail(), source="imap")
+    taken = take_mail(mailbox, raw, source="imap")
 
-    entry = taken.mail.entry
-    assert entry.ticket.customer.identities.get().value == "unknown-sender@attenda.invalid"
-    assert "a bug in Attenda" in entry.data["problems"][0]
-    assert entry.raw.size > 0
+    assert taken.mail.state == MailState.UNPROCESSABLE
+    assert taken.mail.set_aside_reason == SetAsideReason.FAILED
+    assert "a bug in Attenda" in taken.mail.problems[0]
+    assert taken.mail.raw.content.read() == raw
+    assert not Ticket.objects.exists()
+
+
+MAIL001 = ("zammad", "test-data-mail", "mail001.box")
+MAIL002 = ("zammad", "test-data-mail", "mail002.box")
+
+
+def test_a_different_message_reusing_a_taken_message_id_is_taken_as_new_mail(mailbox):
+    first = take_mail(mailbox, real_mail(*MAIL001), source="imap").mail
+    taken_id = first.message_id
+    other = real_mail(*MAIL002, headers={b"Message-Id": f"<{taken_id}>".encode()})
+
+    second = take_mail(mailbox, other, source="imap")
+
+    assert not second.duplicate
+    assert second.mail != first
+    entry = second.mail.entry
+    assert entry.author_customer.identities.get().value == "martin@example.com"
+    assert entry.ticket.subject == "aaäöüßad asd"
+    assert "Message-ID" in entry.ticket.timeline.filter(kind=EntryKind.EVENT).last().body
+    assert any("taken already by another message" in problem for problem in second.mail.problems)
+    # Delivered again, the second message is recognised as itself.
+    assert take_mail(mailbox, other, source="smtp").mail == second.mail
+    assert InboundMail.objects.count() == 2
+
+
+def test_a_true_repeat_under_the_same_message_id_changes_nothing(mailbox):
+    raw = real_mail(*MAIL001)
+    first = take_mail(mailbox, raw, source="imap").mail
+    # The same message as another way in delivered it: a trace header more, CRLF line ends.
+    redelivered = b"Received: from mx2.example.com by attenda.test\r\n" + raw.replace(
+        b"\n", b"\r\n"
+    )
+
+    same_bytes = take_mail(mailbox, raw, source="smtp")
+    same_content = take_mail(mailbox, redelivered, source="smtp")
+
+    assert same_bytes.duplicate and same_bytes.mail == first
+    assert same_content.duplicate and same_content.mail == first
+    assert InboundMail.objects.count() == 1
+    assert Ticket.objects.get().timeline.filter(kind=EntryKind.MESSAGE).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("path", "sender", "identity"),
+    [
+        (MAIL001, b"Jan Kowalski <jan.kowalski@firma_intern.pl>", "jan.kowalski@firma_intern.pl"),
+        (MAIL001, "José Silva <josé@example.pt>".encode(), "josé@example.pt"),
+        (
+            ("ruby-mail-gem", "spec", "fixtures", "emails", "rfc6532", "utf8_headers.eml"),
+            None,
+            "jdöe@mächine.example",
+        ),
+    ],
+)
+def test_a_real_address_strict_validation_refuses_is_the_customers_identity(
+    mailbox, path, sender, identity
+):
+    headers = {b"From": sender} if sender else {}
+    first = take_mail(mailbox, real_mail(*path, headers=headers), source="imap").mail
+    ticket = first.entry.ticket
+    answer = real_mail(
+        *MAIL002,
+        headers={
+            **({b"From": sender} if sender else {b"From": "<jdöe@mächine.example>".encode()}),
+            b"In-Reply-To": f"<{first.message_id}>".encode(),
+        },
+    )
+
+    second = take_mail(mailbox, answer, source="imap").mail
+
+    assert ticket.customer.identities.get().value == identity
+    assert second.entry.ticket == ticket
+    assert Ticket.objects.count() == 1
+
+
+def test_control_characters_of_malformed_encoded_words_reach_no_subject_or_name(mailbox):
+    # ISO-2022-JP labelled us-ascii, as some Japanese mailers write it: its escapes are ESC bytes.
+    raw = real_mail(
+        *MAIL002,
+        headers={
+            b"Subject": b"=?us-ascii?B?GyRCJUYlOSVIGyhC?= =?utf-8?Q?fatura=0Coutubro=85?=",
+            b"From": b"=?utf-8?Q?Martin=1B[31m_Edenhofer=07?= <martin@example.com>",
+        },
+    )
+
+    ticket = take_mail(mailbox, raw, source="imap").mail.entry.ticket
+
+    shown = [ticket.subject, ticket.customer_name, ticket.customer.name]
+    assert not [text for text in shown if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in text)]
+    assert ticket.subject == "$B%F%9%H (Bfatura outubro…"
+    assert ticket.customer.name == "Martin [31m Edenhofer"

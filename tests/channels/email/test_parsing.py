@@ -699,3 +699,20 @@ def test_5000_recipients_parse_within_bounded_memory():
     assert len(parsed.to) == len(parsed.cc) == 5000
     assert parsed.to[4999] == Address(name="Cliente 4999", address="cliente4999@example.com")
     assert peak < 200 * 1024 * 1024
+
+
+def test_control_characters_from_broken_encoded_words_stay_out_of_one_line_fields():
+    raw = _mail(
+        "From: =?utf-8?Q?Ana=0CSousa=1B?= (=?utf-8?Q?Loja=07?=) <ana@example.pt>",
+        "To: =?utf-8?Q?Apoio=1B[2J?= <apoio@example.com>",
+        "Subject: =?us-ascii?Q?Fatura=1B$B=0D=0AX-Injected:_yes=C2=9B?=",
+        'Content-Type: application/pdf; name="=?utf-8?Q?fatura=1B=C2=85.pdf?="',
+        body=b"%PDF-1.4",
+    )
+
+    parsed = parse_message(raw)
+
+    assert parsed.subject == "Fatura $B X-Injected: yes "
+    assert parsed.sender == Address(name="Ana Sousa", address="ana@example.pt", comment="Loja")
+    assert parsed.to[0].name == "Apoio [2J"
+    assert parsed.parts[0].filename == "fatura.pdf"

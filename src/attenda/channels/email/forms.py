@@ -50,3 +50,19 @@ class MailboxForm(AgentPageForm, forms.ModelForm):
 
     def _post_clean(self) -> None:
         """The service validates and saves; a ModelForm must not write to the instance first."""
+
+
+class ReprocessForm(AgentPageForm):
+    """For a message whose sender was unclear, the admin picks one of the addresses its From
+    headers name; for any other message the form is just its button."""
+
+    sender = forms.ChoiceField(label=_("Treat as sent by"), required=False)
+
+    def __init__(self, *args, candidates: list[str], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["sender"].choices = [
+            ("", _("Nobody yet: read the From header again")),
+            *((address, address) for address in candidates),
+        ]
+        if not candidates:
+            self.fields["sender"].widget = forms.HiddenInput()

@@ -193,3 +193,34 @@ def html_to_text(html: str) -> str:
                     len(text) - len(stripped) if stripped else trailing_breaks + len(text)
                 )
     return "".join(out).strip()
+
+
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)[^<>]*?(/?)>")
+# Elements that never nest: void ones, and those whose end tag may be left out (the next one closes
+# them), which old hand-written HTML often does a few thousand times in a long list.
+_NOT_NESTING = frozenset(
+    {
+        *("area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param"),
+        *("source", "track", "wbr", "p", "li", "dt", "dd", "tr", "td", "th", "option"),
+        *("optgroup", "thead", "tbody", "tfoot", "colgroup", "rt", "rp"),
+    }
+)
+
+
+def nesting_depth(html: str, *, stop_at: int) -> int:
+    """How deep elements nest in ``html`` (counted up to ``stop_at``). The sanitiser's time grows
+    with the square of the depth: 20,000 nested ``<div>`` take 9 s, 100,000 minutes."""
+    if html.count("<") <= stop_at:
+        return min(html.count("<"), stop_at)  # not enough tags to nest deeper: nothing to scan
+    depth = deepest = 0
+    for found in _TAG.finditer(html):
+        closing, name, self_closing = found.groups()
+        if closing:
+            depth = max(depth - 1, 0)
+        elif not self_closing and name.lower() not in _NOT_NESTING:
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest >= stop_at:
+                    break
+    return deepest

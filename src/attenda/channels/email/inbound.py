@@ -2,19 +2,21 @@
 raw bytes to ``take_mail()``, which keeps them first and then turns them into one ``Inbound`` for
 ``receive()``: a delivery report updates the mail it is about, mail from a sender writing too often
 is held, anything else lands on a ticket. Nothing is dropped: a message that cannot be read still
-becomes a timeline entry showing its source to a person."""
+becomes a timeline entry showing its source to a person, and one that Attenda fails on, that costs
+more than its budget or whose sender is unclear is kept in the unprocessable store for an admin."""
 
 import hashlib
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from attenda.channels.email import budget
 from attenda.channels.email.addresses import mailbox_and_ticket
 from attenda.channels.email.automatic import automatic_reason
 from attenda.channels.email.bounces import BounceClass, read_bounce
@@ -23,6 +25,7 @@ from attenda.channels.email.models import (
     Mailbox,
     MailState,
     OutboundMail,
+    SetAsideReason,
 )
 from attenda.channels.email.parsing import Address, ParsedMail, parse_message
 from attenda.channels.email.quoting import split_reply
@@ -32,7 +35,7 @@ from attenda.customers.models import Identity, IdentityKind
 from attenda.customers.services import IdentityClaim
 from attenda.tickets import services
 from attenda.tickets.messages import Inbound, InboundFile
-from attenda.tickets.models import Channel, Delivery, Participant, Ticket, TimelineEntry
+from attenda.tickets.models import Blob, Channel, Delivery, Participant, Ticket, TimelineEntry
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +61,25 @@ SUBJECT_NUMBER = re.compile(r"\[#(\d{1,12})\]")
 SUBJECT_PREFIX = re.compile(
     r"^\s*((re|fw|fwd|aw|wg|sv|vs|rv|res|enc|odp|pd|r)\s*(\[\d+\])?\s*:\s*)+", re.I
 )
+# The headers that say what a message is; trace headers (Received, Delivered-To...) differ between
+# two deliveries of one message (by IMAP and by the SMTP receiver) and are left out of its content.
+CONTENT_HEADERS = frozenset(
+    {
+        b"from",
+        b"sender",
+        b"to",
+        b"cc",
+        b"reply-to",
+        b"subject",
+        b"date",
+        b"in-reply-to",
+        b"references",
+        b"mime-version",
+        b"content-type",
+        b"content-transfer-encoding",
+    }
+)
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
 
 
 @dataclass(frozen=True)
@@ -68,105 +90,225 @@ class Taken:
 
 def message_key(parsed: ParsedMail, raw: bytes) -> str:
     """The Message-ID, or for mail without one a digest of its bytes: the same message either way."""
-    return parsed.message_id or f"sha256-{hashlib.sha256(raw).hexdigest()}@attenda.invalid"
+    return parsed.message_id or _digest_key(raw)
+
+
+def _digest_key(raw: bytes) -> str:
+    return f"sha256-{hashlib.sha256(raw).hexdigest()}@attenda.invalid"
+
+
+def content_digest(raw: bytes) -> str:
+    """A digest of what a message says — its content headers and its body, line ends aside — the
+    same for two deliveries of one message whatever their trace headers."""
+    found = _HEADER_END.search(raw)
+    head, body = (raw[: found.start()], raw[found.end() :]) if found else (raw, b"")
+    digest = hashlib.sha256()
+    for line in re.split(rb"\r?\n(?![ \t])", head):
+        name, colon, value = line.partition(b":")
+        if colon and name.strip().lower() in CONTENT_HEADERS:
+            digest.update(name.strip().lower() + b":" + b" ".join(value.split()) + b"\n")
+    digest.update(b"\n" + body.replace(b"\r\n", b"\n").rstrip(b"\r\n"))
+    return digest.hexdigest()
+
+
+def _same_message(earlier: InboundMail, raw: bytes) -> bool:
+    if earlier.raw.sha256 == Blob.digest(raw):
+        return True
+    with earlier.raw.content.open("rb") as source:
+        return content_digest(source.read()) == content_digest(raw)
 
 
 def take_mail(
     mailbox: Mailbox, raw: bytes, *, source: str, envelope_recipients: Sequence[str] = ()
 ) -> Taken:
     """Keeps and handles one message that reached ``mailbox``; the same message again (by Message-ID
-    and mailbox) returns what became of it the first time. ``envelope_recipients`` are the addresses
-    the sending server delivered to, when known (a signed reply address may be only there: Bcc,
-    forwarding)."""
-    parsed = parse_message(raw)
-    key = message_key(parsed, raw)
-    try:
-        with transaction.atomic():
-            return Taken(_take(mailbox, raw, parsed, key, source, envelope_recipients))
-    except IntegrityError:
-        # The unique (mailbox, message_id) refused it: taken before, or at this very moment by
-        # another way in (IMAP and the SMTP receiver both had it). Asking first would cost every
-        # new message a query to spare the rare repeat its work, which is rolled back.
-        earlier = unique_or_none(InboundMail.objects.filter(mailbox=mailbox, message_id=key))
-        if earlier is None:
-            raise
-        return Taken(earlier, duplicate=True)
-    except Exception as error:  # noqa: BLE001 - a message Attenda cannot handle is still kept.
-        logger.exception("Mail %s to %s could not be handled; kept as unreadable.", key, mailbox)
-        with transaction.atomic():
-            return Taken(_keep_unreadable(mailbox, raw, key, source, error))
+    and mailbox, and the same bytes or content) returns what became of it the first time, while a
+    different message reusing a Message-ID is taken as the new message it is. ``envelope_recipients``
+    are the addresses the sending server delivered to, when known (a signed reply address may be
+    only there: Bcc, forwarding). Each message gets its budget (budget.py): one over it is set aside
+    in the unprocessable store and the mail behind it goes on."""
+    with budget.metered(budget.Meter()):
+        try:
+            parsed, refused = parse_message(raw), None
+        except budget.OverBudget as over:
+            parsed, refused = None, over
+        key = message_key(parsed, raw) if parsed is not None else _digest_key(raw)
+        try:
+            return _attempt(mailbox, raw, parsed, key, source, envelope_recipients, refused)
+        except IntegrityError:
+            # The unique (mailbox, message_id) refused it: taken before, or at this very moment
+            # by another way in (IMAP and the SMTP receiver both had it). Asking first would cost
+            # every new message a query to spare the rare repeat its work, which is rolled back.
+            earlier = unique_or_none(InboundMail.objects.filter(mailbox=mailbox, message_id=key))
+            if earlier is None:
+                raise
+            if _same_message(earlier, raw):
+                return Taken(earlier, duplicate=True)
+        # Another message under a Message-ID already taken (a careless mailer, or someone hoping to
+        # have it dropped): taken under a key of its own, the same for each delivery of it.
+        reused = f"{key[:900]} reused {content_digest(raw)[:32]}"
+        try:
+            return _attempt(
+                mailbox, raw, parsed, reused, source, envelope_recipients, refused, earlier
+            )
+        except IntegrityError:
+            repeated = unique_or_none(
+                InboundMail.objects.filter(mailbox=mailbox, message_id=reused)
+            )
+            if repeated is None:
+                raise
+            return Taken(repeated, duplicate=True)
 
 
-def _take(
+def _attempt(
     mailbox: Mailbox,
     raw: bytes,
-    parsed: ParsedMail,
+    parsed: ParsedMail | None,
     key: str,
     source: str,
     envelope_recipients: Sequence[str],
-) -> InboundMail:
+    refused: budget.OverBudget | None,
+    reusing: InboundMail | None = None,
+) -> Taken:
+    """Takes the message under ``key``, or sets it aside; raises IntegrityError when ``key`` is
+    taken already."""
+    if parsed is None:
+        return Taken(_set_aside(mailbox, raw, key, source, SetAsideReason.OVER_BUDGET, refused))
+    try:
+        with transaction.atomic():
+            mail = InboundMail(mailbox=mailbox, message_id=key, source=source)
+            _take(mail, raw, parsed, envelope_recipients, reusing=reusing)
+            return Taken(mail)
+    except IntegrityError:
+        raise
+    except budget.OverBudget as over:
+        logger.warning("Mail %s to %s is over its budget (%s); set aside.", key, mailbox, over)
+        return Taken(_set_aside(mailbox, raw, key, source, SetAsideReason.OVER_BUDGET, over))
+    except Exception as error:  # noqa: BLE001 - a message Attenda cannot handle is still kept.
+        logger.exception("Mail %s to %s could not be handled; set aside.", key, mailbox)
+        return Taken(_set_aside(mailbox, raw, key, source, SetAsideReason.FAILED, error, parsed))
+
+
+def _take(
+    mail: InboundMail,
+    raw: bytes,
+    parsed: ParsedMail,
+    envelope_recipients: Sequence[str] = (),
+    *,
+    reusing: InboundMail | None = None,
+    sender_chosen: Address | None = None,
+) -> None:
+    """What becomes of a message: a delivery report, held, set aside for its unclear sender, or put
+    on a ticket. Taking mail and reprocessing the unprocessable store both come through here."""
+    if sender_chosen is not None:
+        parsed = replace(parsed, sender=sender_chosen, sender_doubt="")
     sender = parsed.sender.address.lower() if parsed.sender and parsed.sender.address else ""
-    mail = InboundMail(
-        mailbox=mailbox,
-        message_id=key,
-        sender=sender[:320],
-        subject=parsed.subject[:998],
-        source=source,
-        raw=services.store_blob(raw),
-        problems=parsed.problems,
-    )
+    mail.sender = sender[:320]
+    mail.subject = parsed.subject[:998]
+    mail.raw = services.store_blob(raw)
+    mail.problems = list(parsed.problems)
+    mail.set_aside_reason = ""
     bounce = read_bounce(raw[:REPORT_READ_LIMIT]) if _may_be_report(parsed) else None
+    budget.check("reading a delivery report")
     if bounce is not None and bounce.recipients and bounce.recipients[0].reason != "vacation":
         mail.state = MailState.BOUNCE
         mail.save()
         _record_bounce(mail, bounce)
-        return mail
-    if sender and _flooding(mailbox, sender):
+        return
+    if parsed.sender_doubt:
+        # Answering or filing the mail would mean guessing who wrote it: a person decides.
+        mail.state = MailState.UNPROCESSABLE
+        mail.set_aside_reason = SetAsideReason.UNCLEAR_SENDER
+        mail.problems.append(parsed.sender_doubt)
+        mail.save()
+        audit.record(actor=None, action="mail.set_aside", target=mail, reason=parsed.sender_doubt)
+        return
+    if sender and _flooding(mail.mailbox, sender):
         mail.state = MailState.HELD
         mail.save()
         audit.record(actor=None, action="mail.held", target=mail, sender=sender)
-        return mail
+        return
     mail.state = MailState.TAKEN
+    if reusing is not None:
+        mail.problems.append(f"its Message-ID was taken already by another message (#{reusing.pk})")
     mail.save()
-    ticket_entry(mail, parsed, raw, envelope_recipients)
+    ticket_entry(mail, parsed, raw, envelope_recipients, may_acknowledge=sender_chosen is None)
+    if reusing is not None:
+        services.add_event(
+            ticket=mail.entry.ticket,
+            body=_(
+                "This message came with the Message-ID of an earlier, different message "
+                "(%(message_id)s); it was taken as the new message it is."
+            )
+            % {"message_id": parsed.message_id},
+            data={"mail": mail.pk, "reused_by": reusing.pk},
+        )
+    budget.check("putting it on its ticket")
+
+
+def _set_aside(
+    mailbox: Mailbox,
+    raw: bytes,
+    key: str,
+    source: str,
+    reason: SetAsideReason,
+    error: BaseException | None,
+    parsed: ParsedMail | None = None,
+) -> InboundMail:
+    """Keeps, byte for byte, a message that could not be handled, in the unprocessable store where
+    admins read, download and reprocess it. Raises IntegrityError when ``key`` is taken already."""
+    detail = error.detail if isinstance(error, budget.OverBudget) else repr(error)
+    sender = parsed.sender.address.lower() if parsed and parsed.sender else ""
+    with transaction.atomic():
+        mail = InboundMail.objects.create(
+            mailbox=mailbox,
+            message_id=key,
+            sender=sender[:320],
+            subject=parsed.subject[:998] if parsed else "",
+            source=source,
+            state=MailState.UNPROCESSABLE,
+            set_aside_reason=reason,
+            raw=services.store_blob(raw),
+            problems=[f"Attenda could not handle this message: {detail}"],
+        )
+        audit.record(actor=None, action="mail.set_aside", target=mail, reason=detail)
     return mail
 
 
-def _keep_unreadable(
-    mailbox: Mailbox, raw: bytes, key: str, source: str, error: Exception
-) -> InboundMail:
-    """The last resort, when handling the message failed: it still becomes a ticket of the unknown
-    sender, whose timeline offers the original exactly as it arrived."""
-    problem = f"Attenda could not handle this message: {error!r}"
-    mail = InboundMail.objects.create(
-        mailbox=mailbox,
-        message_id=key,
-        source=source,
-        state=MailState.TAKEN,
-        raw=services.store_blob(raw),
-        problems=[problem],
-    )
-    received = services.receive(
-        Inbound(
-            channel=Channel.EMAIL,
-            claims=[IdentityClaim(kind=IdentityKind.EMAIL, value=UNKNOWN_SENDER)],
-            sender_name=_("Unknown sender"),
-            subject=_("A message Attenda could not read"),
-            body=_("Attenda could not read this message; its original shows it as it arrived."),
-            language=mailbox.language,
-            external_id=key,
-            raw=raw,
-            team_id=mailbox.team_id,
-            entry_data={"mail": mail.pk, "problems": [problem]},
-        )
-    )
-    mail.entry = received.entry
-    mail.save(update_fields=["entry"])
+def take_again(mail: InboundMail, *, sender: Address | None = None) -> InboundMail:
+    """Runs a message of the unprocessable store through the intake again, under the same budget;
+    ``sender`` is the author a person chose for a message whose From was unclear (it is then not
+    acknowledged). Returns the mail in its new state, or set aside again with the new reason."""
+    with mail.raw.content.open("rb") as source:
+        raw = source.read()
+    with budget.metered(budget.Meter()):
+        try:
+            parsed = parse_message(raw)
+            with transaction.atomic():
+                again = InboundMail.objects.select_for_update().get(pk=mail.pk)
+                if again.state != MailState.UNPROCESSABLE:
+                    return again
+                _take(again, raw, parsed, sender_chosen=sender)
+                return again
+        except budget.OverBudget as over:
+            reason, detail = SetAsideReason.OVER_BUDGET, over.detail
+        except Exception as error:  # noqa: BLE001 - the message stays in the store, as it was.
+            logger.exception("Mail %s could not be handled again.", mail.pk)
+            reason, detail = SetAsideReason.FAILED, repr(error)
+    mail.refresh_from_db()
+    mail.set_aside_reason = reason
+    mail.problems = [*mail.problems, f"Attenda could not handle this message again: {detail}"]
+    mail.save(update_fields=["set_aside_reason", "problems"])
     return mail
 
 
 def ticket_entry(
-    mail: InboundMail, parsed: ParsedMail, raw: bytes, envelope_recipients: Sequence[str] = ()
+    mail: InboundMail,
+    parsed: ParsedMail,
+    raw: bytes,
+    envelope_recipients: Sequence[str] = (),
+    *,
+    may_acknowledge: bool = True,
 ) -> None:
     """Puts a kept message on its ticket: threads it, keeps its Cc'd people, acknowledges a new
     ticket unless the mail is automatic. Also used to let held mail through."""
@@ -175,6 +317,7 @@ def ticket_entry(
     automatic = automatic_reason(parsed.headers, own_addresses=own)
     sender = parsed.sender if parsed.sender and parsed.sender.address else None
     split = split_reply(parsed.text, sender=_display(sender) if sender else "")
+    budget.check("finding the reply in the text")
     body = split.new or parsed.text.strip()
     if not body and parsed.parts:
         body = _("(attachments only)")
@@ -215,7 +358,7 @@ def ticket_entry(
     mail.entry = received.entry
     mail.save(update_fields=["entry"])
     _keep_participants(received.ticket, parsed, own, sender, opened=received.opened)
-    if received.opened and not automatic and sender is not None:
+    if received.opened and not automatic and sender is not None and may_acknowledge:
         from attenda.channels.email.outbound import acknowledge
 
         acknowledge(ticket=received.ticket, mailbox=mailbox, to=sender.address)

@@ -69,6 +69,15 @@ class MailState(models.TextChoices):
     TAKEN = "taken", _("Taken")
     BOUNCE = "bounce", _("Delivery report")
     HELD = "held", _("Held: the sender wrote too often")
+    UNPROCESSABLE = "unprocessable", _("Unprocessable: kept for a person")
+
+
+class SetAsideReason(models.TextChoices):
+    """Why a message is in the unprocessable store instead of on a ticket."""
+
+    OVER_BUDGET = "budget", _("Too large or too costly to process")
+    FAILED = "failed", _("Attenda failed while processing it")
+    UNCLEAR_SENDER = "sender", _("Its sender is unclear")
 
 
 class InboundMail(models.Model):
@@ -81,7 +90,8 @@ class InboundMail(models.Model):
     subject = models.CharField(max_length=998, blank=True)
     received_at = models.DateTimeField(default=clock.now)
     source = models.CharField(max_length=10)  # imap, smtp, api
-    state = models.CharField(max_length=10, choices=MailState.choices)
+    state = models.CharField(max_length=20, choices=MailState.choices)
+    set_aside_reason = models.CharField(max_length=10, choices=SetAsideReason.choices, blank=True)
     raw = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="+")
     entry = models.ForeignKey(
         TimelineEntry, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -97,6 +107,7 @@ class InboundMail(models.Model):
         indexes = [
             # The flood check: how much one sender wrote to one mailbox lately.
             models.Index(fields=["mailbox", "sender", "received_at"], name="inbound_sender_idx"),
+            # Held mail and the unprocessable store, newest first.
             models.Index(fields=["state", "received_at"], name="inbound_state_idx"),
         ]
 

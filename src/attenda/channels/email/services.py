@@ -1,13 +1,13 @@
 """Every write to mailboxes: admins create and change them (passwords kept unless a new one is
-given), and let held mail through."""
+given), let held mail through and reprocess the mail of the unprocessable store."""
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from attenda.agents.models import Agent
-from attenda.channels.email.inbound import ticket_entry
+from attenda.channels.email.inbound import take_again, ticket_entry
 from attenda.channels.email.models import InboundMail, Mailbox, MailState
-from attenda.channels.email.parsing import parse_message
+from attenda.channels.email.parsing import Address, parse_message
 from attenda.core import audit
 
 PASSWORDS = ("imap_password", "smtp_password")
@@ -61,3 +61,26 @@ def let_through(*, mail: InboundMail, actor: Agent) -> InboundMail:
     ticket_entry(mail, parse_message(raw), raw)
     audit.record(actor=actor, action="mail.let_through", target=mail)
     return mail
+
+
+def reprocess(*, mail: InboundMail, actor: Agent, sender: str = "") -> InboundMail:
+    """Runs a message of the unprocessable store through the intake again and records who did it
+    and what became of it. ``sender`` is the address a person chose for a message whose From was
+    unclear: it is then put on that customer's ticket, without an acknowledgement."""
+    _require_admin(actor)
+    if mail.state != MailState.UNPROCESSABLE:
+        return mail
+    chosen = Address(name="", address=sender.strip()) if sender.strip() else None
+    # Not one transaction with the intake: a message that fails again stays in the store, and
+    # that attempt is recorded too.
+    result = take_again(mail, sender=chosen)
+    audit.record(
+        actor=actor,
+        action="mail.reprocessed",
+        target=result,
+        state=result.state,
+        reason=result.set_aside_reason,
+        sender=sender.strip(),
+        entry=result.entry_id,
+    )
+    return result

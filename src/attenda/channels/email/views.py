@@ -1,5 +1,6 @@
-"""Admins' pages for mailboxes (the list, with held mail, and the form to add or change one), and the
-agent's view of a customer's mail as it was sent."""
+"""Admins' pages for mailboxes (the list, with held mail, and the form to add or change one) and for
+the unprocessable store (list, read, download, reprocess), and the agent's view of a customer's
+mail as it was sent."""
 
 import re
 
@@ -11,11 +12,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from attenda.channels.email import services
-from attenda.channels.email.forms import MailboxForm
+from attenda.channels.email import queries, services
+from attenda.channels.email.forms import MailboxForm, ReprocessForm
 from attenda.channels.email.html import text_to_html
-from attenda.channels.email.models import InboundMail, Mailbox, MailState
+from attenda.channels.email.models import InboundMail, Mailbox, MailState, SetAsideReason
 from attenda.channels.email.parsing import ParsedMail, parse_message
+from attenda.core.pagination import InvalidCursor
 from attenda.tickets.permissions import can_view
 
 HELD_SHOWN = 50
@@ -37,6 +39,11 @@ def mailbox_list(request: HttpRequest) -> HttpResponse:
     context = {
         "mailboxes": Mailbox.objects.select_related("team"),
         "held": held,
+        # Bounded: the page says "more than N" rather than counting a large store.
+        "unprocessable": InboundMail.objects.filter(state=MailState.UNPROCESSABLE)
+        .values("id")[: HELD_SHOWN + 1]
+        .count(),
+        "shown": HELD_SHOWN,
         "nav": "mailboxes",
     }
     return render(request, "email/mailbox_list.html", context)
@@ -70,6 +77,102 @@ def let_through(request: HttpRequest, mail_id: int) -> HttpResponse:
     services.let_through(mail=mail, actor=request.user)
     messages.success(request, _("The message is now on its ticket."))
     return redirect("mailbox_list")
+
+
+@login_required
+def unprocessable_list(request: HttpRequest) -> HttpResponse:
+    """The unprocessable store: mail Attenda failed on, that cost more than its budget, or whose
+    sender was unclear, newest first."""
+    _require_admin(request)
+    try:
+        page = queries.unprocessable_page(cursor=request.GET.get("cursor") or None)
+    except InvalidCursor:
+        messages.error(request, _("That page link is no longer valid; here is the first page."))
+        page = queries.unprocessable_page(cursor=None)
+    return render(
+        request,
+        "email/unprocessable_list.html",
+        {"mails": page.items, "next_cursor": page.next_cursor, "nav": "mailboxes"},
+    )
+
+
+def _stored_mail(mail_id: int) -> InboundMail:
+    return get_object_or_404(InboundMail.objects.select_related("mailbox", "raw"), pk=mail_id)
+
+
+def _sender_candidates(mail: InboundMail) -> list[str]:
+    if mail.state != MailState.UNPROCESSABLE:
+        return []
+    if mail.set_aside_reason != SetAsideReason.UNCLEAR_SENDER:
+        return []
+    return queries.sender_candidates(mail)
+
+
+@login_required
+def unprocessable_mail(request: HttpRequest, mail_id: int) -> HttpResponse:
+    """One kept message as text (its headers, then the start of its body), never as HTML, with the
+    way to reprocess it."""
+    _require_admin(request)
+    mail = _stored_mail(mail_id)
+    headers, body, cut = queries.raw_text(mail)
+    candidates = _sender_candidates(mail)
+    return render(
+        request,
+        "email/unprocessable_mail.html",
+        {
+            "mail": mail,
+            "headers": headers,
+            "body": body,
+            "cut": cut,
+            "form": ReprocessForm(candidates=candidates),
+            "nav": "mailboxes",
+        },
+    )
+
+
+@login_required
+def unprocessable_raw(request: HttpRequest, mail_id: int) -> HttpResponse:
+    """The message exactly as it arrived, as a file to save, never shown by the browser."""
+    _require_admin(request)
+    mail = _stored_mail(mail_id)
+    response = HttpResponse(queries.raw_bytes(mail), content_type="application/octet-stream")
+    response["Content-Disposition"] = f'attachment; filename="mail-{mail.pk}.eml"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private"
+    return response
+
+
+@login_required
+@require_POST
+def reprocess(request: HttpRequest, mail_id: int) -> HttpResponse:
+    _require_admin(request)
+    mail = _stored_mail(mail_id)
+    candidates = _sender_candidates(mail)
+    form = ReprocessForm(request.POST, candidates=candidates)
+    if not form.is_valid():
+        messages.error(request, _("Choose one of the addresses the message names."))
+        return redirect("unprocessable_mail", mail_id=mail.pk)
+    result = services.reprocess(mail=mail, actor=request.user, sender=form.cleaned_data["sender"])
+    if result.state == MailState.UNPROCESSABLE:
+        messages.error(
+            request,
+            _("The message still could not be processed: %(reason)s.")
+            % {"reason": result.get_set_aside_reason_display()},
+        )
+        return redirect("unprocessable_mail", mail_id=result.pk)
+    if result.entry_id:
+        ticket = result.entry.ticket
+        messages.success(
+            request,
+            _("The message is now on ticket #%(number)s.") % {"number": ticket.number},
+        )
+        return redirect("ticket", number=ticket.number)
+    messages.success(
+        request,
+        _("The message was processed: %(state)s.") % {"state": result.get_state_display()},
+    )
+    return redirect("unprocessable_list")
 
 
 # Raster images only: an SVG is a document that can carry script.
