@@ -38,7 +38,7 @@ _PREFIX_RANK = {
 _EVERY_WORD_RANK = 7
 
 
-def customer_page(*, cursor: str | None, size: int = PAGE_SIZE, name_prefix: str = "") -> Page:
+def customer_page(*, cursor: str | None, size: int = PAGE_SIZE) -> Page:
     """customer_name_idx. Records merged into another are left out: their survivor is listed.
     Raises InvalidCursor for a cursor that was not made here."""
     customers = (
@@ -46,8 +46,6 @@ def customer_page(*, cursor: str | None, size: int = PAGE_SIZE, name_prefix: str
         .select_related("organization")
         .prefetch_related("identities")
     )
-    if name_prefix:
-        customers = customers.filter(name__istartswith=name_prefix)
     return keyset_page(customers, order=("name", "id"), cursor=cursor, size=size)
 
 

@@ -8,7 +8,6 @@ import threading
 import unicodedata
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
 from django.db import NotSupportedError, connection
 from django.db.models import Expression, F, FloatField, IntegerField, Lookup, QuerySet
 from snowballstemmer.english_stemmer import EnglishStemmer
@@ -18,8 +17,9 @@ from snowballstemmer.romanian_stemmer import RomanianStemmer
 from snowballstemmer.spanish_stemmer import SpanishStemmer
 
 from attenda.agents.models import Agent
-from attenda.customers.identities import guess_kind, normalise
-from attenda.customers.models import Customer, Identity
+from attenda.customers.identities import guess_kind
+from attenda.customers.models import Customer
+from attenda.customers.queries import find_customers
 from attenda.tickets.models import EntryKind, SearchDocument, Ticket, TimelineEntry
 from attenda.tickets.permissions import visible_tickets
 
@@ -325,38 +325,26 @@ def _postgres_vector(text: str, language: str) -> list[str]:
 
 
 def find(agent: Agent, query: str, *, limit: int = 50) -> SearchResults:
-    """Only ever returns tickets the agent may see. Customers found by name or identity are listed
-    whatever their tickets, as the customer pages show them."""
+    """Only ever returns tickets the agent may see. Customers are found as the caller lookup finds
+    them (customers.queries.find_customers: name parts, organisation, addresses, phone numbers,
+    ticket number) and listed whatever their tickets, as the customer pages show them."""
     query = query.strip()
     if not query:
         return SearchResults(tickets=[], customers=[])
     tickets = visible_tickets(agent).select_related("team", "owner")
+    customers = find_customers(agent, query, limit=limit)
     number = query.removeprefix("#")
     if number.isascii() and number.isdigit():
         # Larger than any ticket number (and than the database's integers).
-        if len(number) > 18:
-            return SearchResults(tickets=[], customers=[])
-        return SearchResults(tickets=list(tickets.filter(pk=int(number))), customers=[])
-    kind = guess_kind(query)
-    if kind is not None:
-        try:
-            value = normalise(kind, query)
-        except ValidationError:
-            value = None
-        if value is not None:
-            customers = list(
-                Customer.objects.filter(
-                    identities__in=Identity.objects.filter(kind=kind, value=value)
-                )
-            )
-            found = list(tickets.filter(customer__in=customers).order_by("-updated_at")[:limit])
-            return SearchResults(tickets=found, customers=customers)
-    customers = list(
-        Customer.objects.filter(name__istartswith=query, merged_into=None).order_by("name")[:limit]
-    )
+        by_number = [] if len(number) > 18 else list(tickets.filter(pk=int(number)))
+        if by_number or guess_kind(query) is None:
+            return SearchResults(tickets=by_number, customers=customers)
     found = []
     if customers:
         found = list(tickets.filter(customer__in=customers).order_by("-updated_at", "-id")[:limit])
+    if guess_kind(query) is not None:
+        # An address or phone number names people, not words of their tickets.
+        return SearchResults(tickets=found, customers=customers)
     text = _Query.parse(query)
     if text.words and len(found) < limit:
         found.extend(_matching(tickets, text, limit=limit - len(found), besides=found))

@@ -641,7 +641,7 @@ def _find_customer_step(
     search_form = CustomerSearchForm(request.GET)
     found = None
     if search_form.is_valid() and search_form.cleaned_data["q"]:
-        found = search_form.results(cursor=None)
+        found = search_form.results(agent=request.user, cursor=None)
     if found is not None and not new_customer_form.is_bound:
         new_customer_form = NewCustomerForm(
             prefix="new", initial=search_form.new_customer_initial()
