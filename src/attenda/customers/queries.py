@@ -82,7 +82,8 @@ def find_customers(
     if number.isascii() and number.isdigit() and len(number) <= 18:
         for customer_id in _ticket_customers(agent, int(number)):
             found(customer_id, 0)
-    phrase = " ".join(words(text)[: QUERY_WORD_LIMIT * 4])[:TERM_LENGTH]
+    # Text with an @ is (part of) an address, whose words are not a name's.
+    phrase = "" if "@" in text else " ".join(words(text)[: QUERY_WORD_LIMIT * 4])[:TERM_LENGTH]
     # Addresses are matched as typed (folded), dots and @ kept; "@gmail.com" is a domain.
     address = fold(text).lstrip("@")[:TERM_LENGTH] if len(text.split()) == 1 else ""
     dialled = _dialled(text, region)

@@ -711,12 +711,22 @@ def passed_around(request: HttpRequest) -> HttpResponse:
 @login_required
 def search_page(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:200]
-    results = search.find(request.user, query)
+    notices = []
+    try:
+        results = search.find(request.user, query, cursor=request.GET.get("cursor") or None)
+    except search.InvalidSearchCursor:
+        notices.append(_("That page link is no longer valid, so the first page is shown."))
+        results = search.find(request.user, query)
     number = query.removeprefix("#")
     if number.isdigit() and [ticket.pk for ticket in results.tickets] == [int(number)]:
         return redirect("ticket", number=int(number))
     return render(
         request,
         "tickets/search.html",
-        {"search_query": query, "results": results},
+        {
+            "search_query": query,
+            "results": results,
+            "notices": notices,
+            "next_url": next_page_url(request, results),
+        },
     )
