@@ -71,6 +71,7 @@ def main() -> None:
     parser.add_argument(
         "--reuse", action="store_true", help="time the database of an earlier run as it is"
     )
+    parser.add_argument("--database-url", help="instead of the engine's benchmark database")
     parser.add_argument(
         "--rows",
         type=Path,
@@ -78,7 +79,7 @@ def main() -> None:
         help="where the generated rows are kept, so the other engine loads the same ones",
     )
     args = parser.parse_args()
-    url = URLS[args.engine]
+    url = args.database_url or URLS[args.engine]
     if not args.reuse:
         recreate(args.engine, url)
     os.environ["DATABASE_URL"] = url
@@ -123,7 +124,7 @@ def recreate(engine: str, url: str) -> None:
     if engine == "sqlite":
         RESULTS.mkdir(parents=True, exist_ok=True)
         for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(f"{RESULTS / 'customers.db'}{suffix}").unlink(missing_ok=True)
+            Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
         return
     import psycopg
     from psycopg import sql
@@ -339,6 +340,8 @@ def typed(rng: random.Random, text: str) -> str:
 
 def lookups(count: int, rng: random.Random) -> dict[str, list[str]]:
     """What agents type, by kind, for customers picked at random among those loaded."""
+    from django.db.models import Exists, OuterRef
+
     from attenda.customers.models import Customer, Organization
     from attenda.customers.search_terms import fold
 
@@ -356,7 +359,11 @@ def lookups(count: int, rng: random.Random) -> dict[str, list[str]]:
             ).values_list("name", flat=True)
         }
     )
-    organizations = list(Organization.objects.values_list("name", flat=True))
+    organizations = list(
+        Organization.objects.filter(
+            Exists(Customer.objects.filter(organization=OuterRef("pk")))
+        ).values_list("name", flat=True)
+    )
 
     def address(customer, kind):
         return next(

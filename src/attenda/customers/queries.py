@@ -169,6 +169,8 @@ _OTHER_WORD_SQL = (
 
 def _matching_terms(terms: list[str], limit: int) -> list[tuple[int, int, bool]]:
     """(customer, kind of term, whether only a prefix matched) for each form of the search."""
+    if not terms:
+        return []
     parts, params = [], []
     for n, term in enumerate(terms):
         parts.append(_EXACT_SQL.format(n=n))
