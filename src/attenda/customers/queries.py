@@ -82,11 +82,15 @@ def find_customers(
     if number.isascii() and number.isdigit() and len(number) <= 18:
         for customer_id in _ticket_customers(agent, int(number)):
             found(customer_id, 0)
-    # Text with an @ is (part of) an address, whose words are not a name's.
-    phrase = "" if "@" in text else " ".join(words(text)[: QUERY_WORD_LIMIT * 4])[:TERM_LENGTH]
+    dialled = _dialled(text, region)
+    # A phone number, or text with an @ (part of an address), is not words of a name.
+    phrase = (
+        ""
+        if dialled or "@" in text
+        else " ".join(words(text)[: QUERY_WORD_LIMIT * 4])[:TERM_LENGTH]
+    )
     # Addresses are matched as typed (folded), dots and @ kept; "@gmail.com" is a domain.
     address = fold(text).lstrip("@")[:TERM_LENGTH] if len(text.split()) == 1 else ""
-    dialled = _dialled(text, region)
     terms = list(dict.fromkeys(term for term in (*dialled, address, phrase) if term))
     for customer_id, kind, prefixed in _matching_terms(terms, limit):
         found(customer_id, (_PREFIX_RANK if prefixed else _EXACT_RANK)[kind])
@@ -153,13 +157,15 @@ _PREFIX_SQL = (
     f"SELECT customer_id, kind, 1 FROM (SELECT customer_id, kind FROM {_TERMS}"  # noqa: S608
     " WHERE term > %s AND term < %s ORDER BY term, kind, customer_id LIMIT %s) prefix_{n}"
 )
+# "ORDER BY term" keeps PostgreSQL on the index for a common word: without it, a limit on many
+# matching rows looks cheaper to it as a table scan that stops early.
 _COUNT_SQL = (
     f"SELECT COUNT(*) FROM (SELECT 1 FROM {_TERMS}"  # noqa: S608
-    " WHERE term >= %s AND term < %s LIMIT %s) count_{n}"
+    " WHERE term >= %s AND term < %s ORDER BY term LIMIT %s) count_{n}"
 )
 _EVERY_WORD_SQL = (
-    f"SELECT DISTINCT first.customer_id FROM {_TERMS} first"  # noqa: S608
-    " WHERE first.term >= %s AND first.term < %s{others} LIMIT %s"
+    f"SELECT first.customer_id FROM {_TERMS} first"  # noqa: S608
+    " WHERE first.term >= %s AND first.term < %s{others} ORDER BY first.term LIMIT %s"
 )
 _OTHER_WORD_SQL = (
     f" AND EXISTS (SELECT 1 FROM {_TERMS} other"  # noqa: S608
@@ -197,8 +203,9 @@ def _with_every_word(query_words: list[str], limit: int) -> list[int]:
             return []
         first = min(range(len(ranges)), key=lambda n: (counts[n], -len(ranges[n][0])))
         others = [bounds for n, bounds in enumerate(ranges) if n != first]
+        # A customer may have several terms starting with the first word ("silva", "silva costa").
         cursor.execute(
             _EVERY_WORD_SQL.format(others=_OTHER_WORD_SQL * len(others)),
-            [*ranges[first], *[value for bounds in others for value in bounds], limit],
+            [*ranges[first], *[value for bounds in others for value in bounds], limit * 3],
         )
-        return [customer_id for (customer_id,) in cursor]
+        return list(dict.fromkeys(customer_id for (customer_id,) in cursor))[:limit]
