@@ -9,6 +9,7 @@
 #   make bench-assignment            assignment decisions, 1,000 agents in 100 teams, both engines
 #   make bench-triage                triage of one message on one core, and a worker's memory
 #   make bench-triage-desk           triage inside receive(), on a database of its own (SQLite)
+#   make bench-search                customer lookup at a million customers and keyword search, both engines
 
 PYTHON ?= .venv/bin/python
 TICKETS ?= 1000000
@@ -22,7 +23,7 @@ POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/attenda_bench
 LOAD = $(PYTHON) -m benchmarks.load --tickets $(TICKETS) --entries-per-ticket $(ENTRIES)
 MEASURE = $(PYTHON) -m benchmarks.inbox --requests $(REQUESTS) --warmup $(WARMUP) --depth $(DEPTH)
 
-.PHONY: bench bench-mail bench-assignment bench-service-levels bench-triage bench-triage-desk \
+.PHONY: bench bench-search bench-mail bench-assignment bench-service-levels bench-triage bench-triage-desk \
 	bench-sqlite bench-postgres bench-load-sqlite bench-load-postgres bench-reload-sqlite \
 	bench-reload-postgres bench-clean
 
@@ -89,3 +90,17 @@ bench-assignment:
 # Triage of one message and a worker's memory (benchmarks/README.md, "Triage").
 bench-triage:
 	$(PYTHON) -m benchmarks.triage_bench
+
+# Finding customers among a million and searching tickets' words (benchmarks/README.md, "Finding
+# customers and words"), on databases of their own made anew each run; the customers' rows are
+# generated once and loaded into both engines. Both engines even when the first misses a target.
+CUSTOMERS ?= 1000000
+SEARCH_TICKETS ?= 1000000
+
+bench-search:
+	@status=0; rm -rf benchmarks/results/customer-rows; \
+	$(PYTHON) -m benchmarks.customer_lookup_bench --engine sqlite --customers $(CUSTOMERS) || status=1; \
+	$(PYTHON) -m benchmarks.customer_lookup_bench --engine postgresql --customers $(CUSTOMERS) || status=1; \
+	$(PYTHON) -m benchmarks.search_bench --engine sqlite --tickets $(SEARCH_TICKETS) || status=1; \
+	$(PYTHON) -m benchmarks.search_bench --engine postgresql --tickets $(SEARCH_TICKETS) || status=1; \
+	exit $$status

@@ -84,7 +84,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.search_bench", description=__doc__)
     parser.add_argument("--engine", choices=sorted(URLS), default="sqlite")
     parser.add_argument("--tickets", type=int, default=200_000)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=40)
     parser.add_argument("--seed", type=int, default=20251125)
     parser.add_argument(
         "--reuse", action="store_true", help="time the database of an earlier run as it is"
@@ -111,6 +111,7 @@ def main() -> None:
         "engine": args.engine,
         "tickets": args.tickets,
         "load_seconds": round(loaded, 1),
+        "load_average": os.getloadavg(),
         "searches": measure(args.repeat),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -209,12 +210,19 @@ def measure(repeat: int) -> list[dict]:
     rows = []
     for who, agent in searchers.items():
         for label, query in QUERIES:
-            find(agent, query)
-            timings = []
+            found = find(agent, query)
+            timings, cpu = [], []
             for _ in range(repeat):
-                started = time.perf_counter()
+                started, cpu_started = time.perf_counter(), time.process_time()
                 found = find(agent, query)
                 timings.append((time.perf_counter() - started) * 1000)
+                cpu.append((time.process_time() - cpu_started) * 1000)
+            # The next page of matches, where there is one: a keyset cursor, no offset.
+            next_page = []
+            for _ in range(repeat if found.next_cursor else 0):
+                started = time.perf_counter()
+                find(agent, query, cursor=found.next_cursor)
+                next_page.append((time.perf_counter() - started) * 1000)
             with CaptureQueriesContext(connection) as queries:
                 find(agent, query)
             text_search = next(
@@ -228,6 +236,12 @@ def measure(repeat: int) -> list[dict]:
                 "query": query,
                 "found": len(found.tickets),
                 "median_ms": round(statistics.median(timings), 1),
+                "p95_ms": round(percentile(timings, 95), 1),
+                # This process's CPU time (SQLite works inside it; PostgreSQL's server does not):
+                # on a machine shared with other work, the part of the time that is the search's.
+                "cpu_p50_ms": round(statistics.median(cpu), 1),
+                "cpu_p95_ms": round(percentile(cpu, 95), 1),
+                "next_page_p95_ms": round(percentile(next_page, 95), 1) if next_page else None,
                 "statements_ms": [
                     round(float(captured["time"]) * 1000, 1)
                     for captured in queries.captured_queries
@@ -238,13 +252,20 @@ def measure(repeat: int) -> list[dict]:
             statements = " + ".join(str(ms) for ms in row["statements_ms"])
             print(
                 f"{who:26} {label:12} {query!r:22} {row['found']:3} found"
-                f" {row['median_ms']:7.1f} ms  (statements: {statements})"
+                f" p50 {row['median_ms']:6.1f} ms p95 {row['p95_ms']:6.1f} ms"
+                f" (CPU p50 {row['cpu_p50_ms']:5.1f} p95 {row['cpu_p95_ms']:5.1f})"
+                f" next page p95 {row['next_page_p95_ms'] or '–'} ms  (statements: {statements})",
+                flush=True,
             )
     for row in rows:
         if row["search"] == "common word":
             print(f"\nPlan of {row['query']!r} for the {row['who']}:")
             print("  " + "\n  ".join(row["plan"]))
     return rows
+
+
+def percentile(timings: list[float], percent: int) -> float:
+    return statistics.quantiles(timings, n=100, method="inclusive")[percent - 1]
 
 
 def explain(connection, sql: str) -> list[str]:

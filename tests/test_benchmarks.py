@@ -64,3 +64,25 @@ def test_the_assignment_benchmark_runs_on_a_small_desk(tmp_path):
     assert ran.returncode in (0, 1), ran.stderr[-3000:]
     assert '"decisions": 100' in ran.stdout
     assert '"queries_per_decision": {\n    "min": 2,\n    "max": 2\n  }' in ran.stdout
+
+
+def test_the_customer_lookup_benchmark_loads_customers_the_lookup_finds(tmp_path):
+    url = f"sqlite:///{tmp_path / 'customers.db'}"
+
+    measured = subprocess.run(
+        [
+            *(sys.executable, "-m", "benchmarks.customer_lookup_bench", "--database-url", url),
+            *("--customers", "2000", "--lookups", "20", "--rows", str(tmp_path / "rows")),
+        ],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    # Timings on a small database say nothing; every lookup finding someone and no scan does.
+    assert "2,000 of 2,000 customers written" in measured.stdout, measured.stderr[-3000:]
+    assert "A lookup scans a table" not in measured.stderr
+    rows = [line for line in measured.stdout.splitlines() if "found none" in line]
+    assert len(rows) == 6
+    assert all(" 0 of 20 found none" in row for row in rows), rows

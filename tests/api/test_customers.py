@@ -187,6 +187,25 @@ def test_looking_up_by_two_addresses_at_once_is_refused(api):
     }
 
 
+@pytest.mark.parametrize("q", ["wojcik", "506 938 128", "Piekarnia", "lukasz.w"])
+def test_customers_are_found_as_the_search_page_finds_them(api, agent, q):
+    lukasz = create_customer(
+        name="Łukasz Wójcik",
+        claims=[
+            IdentityClaim("email", "lukasz.wojcik@wp.pl"),
+            IdentityClaim("phone", "+48 506 938 128"),
+        ],
+        organization_name="Piekarnia Złoty Kłos sp. z o.o.",
+        actor=agent,
+    )
+    create_customer(name="Anna Nowak", actor=agent)
+
+    response = api.get("/customers", q=q)
+
+    assert response.status_code == 200
+    assert [item["id"] for item in response.json()["items"]] == [lukasz.pk]
+
+
 def test_a_merged_customer_is_found_as_the_one_it_was_merged_into(api, agent, supervisor):
     survivor = create_customer(
         name="Maria", claims=[IdentityClaim("email", "maria@example.com")], actor=agent

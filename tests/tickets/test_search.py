@@ -1,6 +1,7 @@
 import pytest
 
 from attenda.customers.services import IdentityClaim
+from attenda.tickets import search
 from attenda.tickets.messages import Inbound
 from attenda.tickets.models import Channel, Status
 from attenda.tickets.search import find
@@ -255,3 +256,41 @@ def test_search_syntax_typed_into_the_box_is_read_as_plain_words(team, agent, qu
     results = find(agent, query)
 
     assert numbers(results) == ([ticket.pk] if finds_it else [])
+
+
+def test_the_matches_page_by_keyset_from_the_newest_without_repeating_or_missing_one(
+    team, agent, monkeypatch
+):
+    # Small windows and spans, so that a dozen tickets cross several of each.
+    monkeypatch.setattr(search, "RANKED_WINDOW", 4)
+    monkeypatch.setattr(search, "FIRST_SPAN", 3)
+    monkeypatch.setattr(search, "SPAN_GROWTH", 2)
+    tickets = [
+        received_ticket(team=team, subject=f"Fatura {n}", email=f"cliente{n}@example.com")
+        for n in range(11)
+    ]
+    received_ticket(
+        team=team, subject="Mudança de morada", body="Mudei de casa.", email="outro@example.com"
+    )
+
+    pages, cursor = [], None
+    while True:
+        results = find(agent, "fatura", limit=3, cursor=cursor)
+        pages.append(numbers(results))
+        if results.next_cursor is None:
+            break
+        cursor = results.next_cursor
+
+    found = [number for page in pages for number in page]
+    assert sorted(found) == [ticket.pk for ticket in tickets]
+    assert len(found) == len(set(found))
+    # Each window of newest matches is shown before older ones.
+    assert set(pages[0] + pages[1][:1]) == {ticket.pk for ticket in tickets[-4:]}
+
+
+def test_a_page_link_that_was_not_made_by_the_search_is_refused(team, agent):
+    received_ticket(team=team)
+
+    for cursor in ["", "x", "12.abc", "1.99999", "-1.0"]:
+        with pytest.raises(search.InvalidSearchCursor):
+            find(agent, "fatura", cursor=cursor)

@@ -50,8 +50,16 @@ def create_customer(request: HttpRequest, payload: CustomerCreateIn) -> Status:
 
 @router.get("", response={200: CustomerPageOut, **ERRORS}, summary="List or find customers")
 def list_customers(request: HttpRequest, lookup: Query[CustomerLookup]) -> Page:
-    """With email, phone or social: the one customer with that address, or none. Without: every
-    customer by name, a page at a time."""
+    """With q: the customers it names, as the search page and the caller lookup find them. With
+    email, phone or social: the one customer with that address, or none. Without: every customer
+    by name, a page at a time."""
+    if lookup.q is not None:
+        if any(value is not None for value in (lookup.email, lookup.phone, lookup.social)):
+            raise ValidationError(_("Look a customer up by one address at a time."))
+        return Page(
+            items=queries.find_customers(request.auth, lookup.q, limit=lookup.limit),
+            next_cursor=None,
+        )
     given = {
         kind: value
         for kind, value in (

@@ -119,6 +119,12 @@ class CustomerUpdateIn(Input):
 
 
 class CustomerLookup(Input):
+    q: str | None = Field(
+        None,
+        max_length=200,
+        description="Find customers by any part of a name, organisation, email address or part of"
+        " it, phone number in any format, or ticket number; best first, one page.",
+    )
     email: str | None = Field(None, description="Find the customer with this email address.")
     phone: str | None = Field(None, description="Find the customer with this phone number.")
     social: str | None = Field(None, description="Find the customer with this social handle.")

@@ -3,7 +3,6 @@ the values; their errors come back to the fields they name."""
 
 from django import forms
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from attenda.agents.models import Agent
@@ -24,20 +23,14 @@ class CustomerSearchForm(AgentPageForm):
         label=_("Name, email address or phone number"), required=False, max_length=320
     )
 
-    def results(self, *, cursor: str | None) -> Page | None:
-        """An email address or phone number finds its one customer; other text is the start of a
-        name. None, with the error on the field, when the address cannot be one.
+    def results(self, *, agent: Agent, cursor: str | None) -> Page:
+        """With text, the customers it names, best first (customers.queries.find_customers);
+        without, every customer by name, a page at a time.
         Raises InvalidCursor for a cursor that was not made here."""
         text = self.cleaned_data["q"]
-        kind = guess_kind(text) if text else None
-        if kind is None:
-            return queries.customer_page(cursor=cursor, name_prefix=text)
-        try:
-            customer = queries.customer_with_identity(kind=kind, value=text)
-        except ValidationError as error:
-            self.add_error("q", error)
-            return None
-        return Page(items=[customer] if customer else [], next_cursor=None)
+        if not text.strip():
+            return queries.customer_page(cursor=cursor)
+        return Page(items=queries.find_customers(agent, text), next_cursor=None)
 
     def new_customer_initial(self) -> dict[str, str]:
         """What was searched for, in the field of the new-customer form it belongs to."""

@@ -96,3 +96,29 @@ class Identity(models.Model):
 
     def __str__(self) -> str:
         return self.value
+
+
+class CustomerSearchTerm(models.Model):
+    """A normalised word or address of a live customer (customers/search_terms.py), one row each,
+    so that finding "silva", "joao" or "506938128" among a million customers is a range read on
+    customer_term_idx. Kept up to date by customers/services.py; merged records have none."""
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="search_terms", db_index=False
+    )
+    # Compared byte by byte ("C" collation on PostgreSQL, set by migration 0004), so that every
+    # term starting with "sil" lies between "sil" and "sim" in the index.
+    term = models.CharField(max_length=100)
+    kind = models.PositiveSmallIntegerField()
+
+    class Meta:
+        db_table = "customers_search_term"
+        indexes = [
+            # Exact terms best kind first; prefixes as a range on term.
+            models.Index(fields=["term", "kind", "customer"], name="customer_term_idx"),
+            # A customer's own terms: replacing them, and checking a search's other words.
+            models.Index(fields=["customer", "term"], name="customer_term_owner_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.term

@@ -11,7 +11,8 @@ from django.utils.translation import gettext as _
 from attenda.agents.models import Agent
 from attenda.core import audit, clock
 from attenda.customers.identities import normalise
-from attenda.customers.models import Customer, Identity, Organization
+from attenda.customers.models import Customer, CustomerSearchTerm, Identity, Organization
+from attenda.customers.search_terms import customer_terms
 from attenda.tickets.models import Ticket
 from attenda.tickets.permissions import visible_tickets
 
@@ -116,6 +117,8 @@ def identify(
     if language and not customer.language:
         customer.language = language
         customer.save(update_fields=["language"])
+    if any(key not in known for key in normalised) or not normalised:
+        write_search_terms(customers=[customer])
     return customer
 
 
@@ -140,6 +143,7 @@ def create_customer(
     Identity.objects.bulk_create(
         Identity(customer=customer, kind=kind, value=value) for kind, value in identities
     )
+    write_search_terms(customers=[customer])
     audit.record(actor=actor, action="customer.created", target=customer)
     return customer
 
@@ -200,6 +204,8 @@ def update_customer(
     )
     if "name" in changed:
         Ticket.objects.filter(customer=customer).update(customer_name=customer.name)
+    if "name" in changed or identities:
+        write_search_terms(customers=[customer])
     audit.record(
         actor=actor,
         action="customer.updated",
@@ -251,6 +257,7 @@ def merge_customers(*, survivor_customer: Customer, absorbed: Customer, actor: A
     absorbed.merged_into = survivor_customer
     absorbed.updated_at = clock.now()
     absorbed.save(update_fields=["merged_into", "updated_at"])
+    write_search_terms(customers=[survivor_customer, absorbed])
     audit.record(
         actor=actor,
         action="customer.merged",
@@ -282,3 +289,31 @@ def set_standing_agent(*, customer: Customer, agent: Agent | None, actor: Agent)
         after=agent.pk if agent else None,
     )
     return customer
+
+
+@transaction.atomic
+def write_search_terms(*, customers: Sequence[Customer]) -> None:
+    """Replaces these customers' search terms (customers/search_terms.py) with what their name,
+    organisation and identities are now. Every service that changes one of those calls it, and so
+    does anything that writes customers in bulk; a merged record keeps none, as only its survivor
+    is to be found."""
+    ids = [customer.pk for customer in customers]
+    CustomerSearchTerm.objects.filter(customer_id__in=ids).delete()
+    live = Customer.objects.filter(pk__in=ids, merged_into=None).select_related("organization")
+    addresses: dict[int, list[tuple[str, str]]] = {}
+    for customer_id, kind, value in Identity.objects.filter(customer_id__in=ids).values_list(
+        "customer_id", "kind", "value"
+    ):
+        addresses.setdefault(customer_id, []).append((kind, value))
+    CustomerSearchTerm.objects.bulk_create(
+        (
+            CustomerSearchTerm(customer_id=customer.pk, term=term, kind=kind)
+            for customer in live
+            for term, kind in customer_terms(
+                name=customer.name,
+                organization=customer.organization.name if customer.organization else "",
+                identities=addresses.get(customer.pk, ()),
+            )
+        ),
+        batch_size=1000,
+    )

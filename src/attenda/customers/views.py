@@ -31,10 +31,10 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     notices = []
     if form.is_valid():
         try:
-            found = form.results(cursor=request.GET.get("cursor") or None)
+            found = form.results(agent=request.user, cursor=request.GET.get("cursor") or None)
         except InvalidCursor:
             notices.append(_("That page link is no longer valid, so the first page is shown."))
-            found = form.results(cursor=None)
+            found = form.results(agent=request.user, cursor=None)
     context = {
         "nav": "customers",
         "form": form,

@@ -14,7 +14,7 @@ from attenda.core import audit, clock
 from attenda.core.models import AuditEntry
 from attenda.customers.identities import normalise
 from attenda.customers.models import Customer, Identity, IdentityKind, Organization
-from attenda.customers.services import IdentityClaim, create_customer
+from attenda.customers.services import IdentityClaim, create_customer, write_search_terms
 from attenda.demo.people import (
     AGENT_EMAIL_DOMAIN,
     AGENTS,
@@ -286,6 +286,7 @@ class _People:
                     )
                 )
         Identity.objects.bulk_create(identities, batch_size=1000)
+        write_search_terms(customers=customers)
         AuditEntry.objects.bulk_create(
             AuditEntry(
                 action="customer.created",

@@ -8,7 +8,6 @@ import threading
 import unicodedata
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
 from django.db import NotSupportedError, connection
 from django.db.models import Expression, F, FloatField, IntegerField, Lookup, QuerySet
 from snowballstemmer.english_stemmer import EnglishStemmer
@@ -18,8 +17,9 @@ from snowballstemmer.romanian_stemmer import RomanianStemmer
 from snowballstemmer.spanish_stemmer import SpanishStemmer
 
 from attenda.agents.models import Agent
-from attenda.customers.identities import guess_kind, normalise
-from attenda.customers.models import Customer, Identity
+from attenda.customers.identities import guess_kind
+from attenda.customers.models import Customer
+from attenda.customers.queries import find_customers
 from attenda.tickets.models import EntryKind, SearchDocument, Ticket, TimelineEntry
 from attenda.tickets.permissions import visible_tickets
 
@@ -40,8 +40,14 @@ INDEXED_ENTRY_KINDS = frozenset(
 INDEXED_TEXT_LIMIT = 30_000
 QUERY_WORD_LIMIT = 10
 # Relevance is weighed among this many newest matches, so a word on half the tickets costs what a
-# rare one does; an older ticket shows up when the search names it more precisely.
-RANKED_WINDOW = 1000
+# rare one does; older tickets come on the next pages, or first when the search names them more
+# precisely. Scoring a match costs about 30 µs, so this is most of a common word's time.
+RANKED_WINDOW = 200
+# The newest matches are looked for among this many newest tickets first, then eight times as many,
+# and so on: the index then reads only that stretch of a common word's entries, instead of all of
+# them, while a rare word takes a few reads of its short list.
+FIRST_SPAN = 20_000
+SPAN_GROWTH = 8
 WORD_LENGTH_LIMIT = 100
 
 # Snowball's algorithms (PostgreSQL compiles in the same ones), by the language code of tickets. The
@@ -82,6 +88,12 @@ _stemmers = threading.local()
 class SearchResults:
     tickets: list[Ticket]
     customers: list[Customer]
+    # Where the next page of tickets matching the words starts; None on the last page.
+    next_cursor: str | None = None
+
+
+class InvalidSearchCursor(ValueError):
+    """A page link that was not made by find()."""
 
 
 def _words(text: str) -> list[str]:
@@ -324,60 +336,115 @@ def _postgres_vector(text: str, language: str) -> list[str]:
     return [POSTGRES_PLAIN, text, POSTGRES_PLAIN, ""]
 
 
-def find(agent: Agent, query: str, *, limit: int = 50) -> SearchResults:
-    """Only ever returns tickets the agent may see. Customers found by name or identity are listed
-    whatever their tickets, as the customer pages show them."""
+def find(agent: Agent, query: str, *, limit: int = 50, cursor: str | None = None) -> SearchResults:
+    """Only ever returns tickets the agent may see. Customers are found as the caller lookup finds
+    them (customers.queries.find_customers: name parts, organisation, addresses, phone numbers,
+    ticket number) and listed whatever their tickets, as the customer pages show them. The first
+    page leads with the customers' tickets; the cursor pages through the tickets matching the words.
+    Raises InvalidSearchCursor for a cursor that was not made here."""
     query = query.strip()
     if not query:
         return SearchResults(tickets=[], customers=[])
     tickets = visible_tickets(agent).select_related("team", "owner")
+    text = _Query.parse(query)
+    if cursor is not None:
+        found, next_cursor = _matching(tickets, text, limit=limit, at=_Cursor.parse(cursor))
+        return SearchResults(tickets=found, customers=[], next_cursor=next_cursor)
+    customers = find_customers(agent, query, limit=limit)
     number = query.removeprefix("#")
     if number.isascii() and number.isdigit():
         # Larger than any ticket number (and than the database's integers).
-        if len(number) > 18:
-            return SearchResults(tickets=[], customers=[])
-        return SearchResults(tickets=list(tickets.filter(pk=int(number))), customers=[])
-    kind = guess_kind(query)
-    if kind is not None:
-        try:
-            value = normalise(kind, query)
-        except ValidationError:
-            value = None
-        if value is not None:
-            customers = list(
-                Customer.objects.filter(
-                    identities__in=Identity.objects.filter(kind=kind, value=value)
-                )
-            )
-            found = list(tickets.filter(customer__in=customers).order_by("-updated_at")[:limit])
-            return SearchResults(tickets=found, customers=customers)
-    customers = list(
-        Customer.objects.filter(name__istartswith=query, merged_into=None).order_by("name")[:limit]
-    )
+        by_number = [] if len(number) > 18 else list(tickets.filter(pk=int(number)))
+        if by_number or guess_kind(query) is None:
+            return SearchResults(tickets=by_number, customers=customers)
     found = []
     if customers:
         found = list(tickets.filter(customer__in=customers).order_by("-updated_at", "-id")[:limit])
-    text = _Query.parse(query)
-    if text.words and len(found) < limit:
-        found.extend(_matching(tickets, text, limit=limit - len(found), besides=found))
-    return SearchResults(tickets=found[:limit], customers=customers)
+    if guess_kind(query) is not None or not text.words or len(found) >= limit:
+        # An address or phone number names people, not words of their tickets.
+        return SearchResults(tickets=found, customers=customers)
+    matching, next_cursor = _matching(
+        tickets, text, limit=limit - len(found), at=_Cursor(), besides=found
+    )
+    return SearchResults(tickets=found + matching, customers=customers, next_cursor=next_cursor)
+
+
+@dataclass(frozen=True)
+class _Cursor:
+    """A keyset position in the matches: the window of RANKED_WINDOW newest matches below ticket
+    ``below`` (every ticket when None), and how many of it, best first, were shown."""
+
+    below: int | None = None
+    shown: int = 0
+
+    @classmethod
+    def parse(cls, text: str) -> "_Cursor":
+        below, _dot, shown = text.partition(".")
+        if not (below.isascii() and below.isdigit() and shown.isascii() and shown.isdigit()):
+            raise InvalidSearchCursor(text)
+        if len(below) > 18 or int(shown) >= RANKED_WINDOW:
+            raise InvalidSearchCursor(text)
+        return cls(below=int(below), shown=int(shown))
+
+    def __str__(self) -> str:
+        return f"{self.below}.{self.shown}"
 
 
 def _matching(
-    tickets: QuerySet[Ticket], text: _Query, *, limit: int, besides: list[Ticket]
-) -> list[Ticket]:
-    """The best of the newest matches: most relevant first, then most recently active."""
+    tickets: QuerySet[Ticket],
+    text: _Query,
+    *,
+    limit: int,
+    at: _Cursor,
+    besides: list[Ticket] = (),
+) -> tuple[list[Ticket], str | None]:
+    """A page of the best of the newest matches: most relevant first, then most recently active;
+    and the cursor of the next page."""
     seen = {ticket.pk for ticket in besides}
-    window = (
-        tickets.filter(search_document__document__matches=text)
-        .annotate(relevance=_Relevance(text))
-        .order_by(_Newest().desc())
-        .values_list("pk", "relevance", "updated_at")[:RANKED_WINDOW]
-    )
-    best = sorted(
+    window = _newest_matches(tickets, text, below=at.below)
+    ranked = sorted(
         (row for row in window if row[0] not in seen),
         key=lambda row: (row[1], row[2], row[0]),
         reverse=True,
-    )[:limit]
-    by_pk = tickets.in_bulk([row[0] for row in best])
-    return [by_pk[row[0]] for row in best]
+    )
+    page = ranked[at.shown : at.shown + limit]
+    if at.shown + limit < len(ranked):
+        below = at.below if at.below is not None else max(row[0] for row in window) + 1
+        next_cursor = str(_Cursor(below=below, shown=at.shown + limit))
+    elif len(window) == RANKED_WINDOW:
+        next_cursor = str(_Cursor(below=min(row[0] for row in window)))
+    else:
+        next_cursor = None
+    by_pk = tickets.in_bulk([row[0] for row in page])
+    return [by_pk[row[0]] for row in page], next_cursor
+
+
+def _newest_matches(
+    tickets: QuerySet[Ticket], text: _Query, *, below: int | None
+) -> list[tuple[int, float, object]]:
+    """(number, relevance, last activity) of the RANKED_WINDOW newest matches below ticket
+    ``below``, read newest first from the full-text index over a stretch of tickets that widens
+    until it holds them all (FIRST_SPAN, SPAN_GROWTH): a common word's time then stays what it is
+    at a few thousand tickets."""
+    matches = (
+        tickets.filter(search_document__document__matches=text)
+        .annotate(relevance=_Relevance(text))
+        .alias(newest=_Newest())
+        .order_by(_Newest().desc())
+    )
+    if below is not None:
+        matches = matches.filter(newest__lt=below)
+    top = below if below is not None else (_last_ticket_number() + 1)
+    span = FIRST_SPAN
+    while True:
+        floor = top - span
+        window = matches.filter(newest__gte=floor) if floor > 1 else matches
+        rows = list(window.values_list("pk", "relevance", "updated_at")[:RANKED_WINDOW])
+        if len(rows) == RANKED_WINDOW or floor <= 1:
+            return rows
+        span *= SPAN_GROWTH
+
+
+def _last_ticket_number() -> int:
+    """The primary key's last entry."""
+    return Ticket.objects.order_by("-pk").values_list("pk", flat=True).first() or 0

@@ -808,7 +808,7 @@ def _find_customer_step(
     search_form = CustomerSearchForm(request.GET)
     found = None
     if search_form.is_valid() and search_form.cleaned_data["q"]:
-        found = search_form.results(cursor=None)
+        found = search_form.results(agent=request.user, cursor=None)
     if found is not None and not new_customer_form.is_bound:
         new_customer_form = NewCustomerForm(
             prefix="new", initial=search_form.new_customer_initial()
@@ -878,12 +878,22 @@ def passed_around(request: HttpRequest) -> HttpResponse:
 @login_required
 def search_page(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:200]
-    results = search.find(request.user, query)
+    notices = []
+    try:
+        results = search.find(request.user, query, cursor=request.GET.get("cursor") or None)
+    except search.InvalidSearchCursor:
+        notices.append(_("That page link is no longer valid, so the first page is shown."))
+        results = search.find(request.user, query)
     number = query.removeprefix("#")
     if number.isdigit() and [ticket.pk for ticket in results.tickets] == [int(number)]:
         return redirect("ticket", number=int(number))
     return render(
         request,
         "tickets/search.html",
-        {"search_query": query, "results": results},
+        {
+            "search_query": query,
+            "results": results,
+            "notices": notices,
+            "next_url": next_page_url(request, results),
+        },
     )
