@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "axes",
     "django_tasks",
     "django_tasks_db",
+    # Only for the API docs page's templates and static files (Swagger UI), served by Attenda.
+    "ninja",
     "attenda.core",
     "attenda.agents",
     "attenda.customers",

@@ -45,8 +45,10 @@ def test_every_operation_needs_a_bearer_token(document):
 
 def test_the_document_lists_every_endpoint(document):
     assert sorted(document["paths"]) == [
+        "/api/v1/agents",
         "/api/v1/agents/{agent_id}/availability",
         "/api/v1/customers",
+        "/api/v1/customers/search",
         "/api/v1/customers/{customer_id}",
         "/api/v1/customers/{customer_id}/merge",
         "/api/v1/customers/{customer_id}/standing-agent",
@@ -55,8 +57,10 @@ def test_the_document_lists_every_endpoint(document):
         "/api/v1/routing/service-levels",
         "/api/v1/routing/service-levels/{policy_id}",
         "/api/v1/routing/statutory-rules",
+        "/api/v1/teams",
         "/api/v1/teams/{team_id}/wait-estimate",
         "/api/v1/tickets",
+        "/api/v1/tickets/search",
         "/api/v1/tickets/{number}",
         "/api/v1/tickets/{number}/assign-automatically",
         "/api/v1/tickets/{number}/merge",

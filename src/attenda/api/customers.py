@@ -1,4 +1,5 @@
-"""Customers over the API: create, read and update them, find one by an address, list them by name."""
+"""Customers over the API: create, read and update them, find one by an address, list them by name,
+and search for them as the search page does."""
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
@@ -12,10 +13,12 @@ from attenda.api.schemas import (
     CustomerLookup,
     CustomerOut,
     CustomerPageOut,
+    CustomerSearchOut,
     CustomerUpdateIn,
     ErrorOut,
     IdentityIn,
     MergeCustomerIn,
+    SearchQuery,
     StandingAgentIn,
     StandingAgentOut,
 )
@@ -23,6 +26,7 @@ from attenda.core.pagination import Page
 from attenda.customers import queries, services
 from attenda.customers.models import Customer, IdentityKind
 from attenda.customers.services import IdentityClaim
+from attenda.tickets import search
 
 router = Router(tags=["customers"])
 
@@ -71,6 +75,19 @@ def list_customers(request: HttpRequest, lookup: Query[CustomerLookup]) -> Page:
     except ValidationError as error:
         raise ValidationError({kind.value: error.messages}) from error
     return Page(items=[customer] if customer else [], next_cursor=None)
+
+
+# Before /{customer_id}, which would otherwise take "search" for an id.
+@router.get("/search", response={200: CustomerSearchOut, **ERRORS}, summary="Search customers")
+def search_customers(request: HttpRequest, query: Query[SearchQuery]) -> dict:
+    """By any text, exactly as the search page finds them: a name, an email address, a phone
+    number. Every agent may read every customer, as on the customer pages."""
+    found = search.find(request.auth, query.q, limit=query.limit).customers
+    with_identities = Customer.objects.select_related("organization").prefetch_related(
+        "identities"
+    )
+    by_id = with_identities.in_bulk([customer.pk for customer in found])
+    return {"items": [by_id[customer.pk] for customer in found]}
 
 
 @router.get("/{customer_id}", response={200: CustomerOut, **ERRORS}, summary="Read a customer")

@@ -9,13 +9,17 @@ from django.utils.translation import gettext as _
 from ninja import Field, Schema
 from pydantic import ConfigDict, ValidationInfo, field_validator
 
-from attenda.agents.models import AgentStatus
+from attenda.agents.models import AgentStatus, AssignmentMode, Role
 from attenda.customers.identities import normalise
 from attenda.customers.models import IdentityKind
 from attenda.tickets.models import Channel, EntryKind, Kind, Priority, Status
 from attenda.tickets.queries import INBOX_VIEWS, PAGE_SIZE, SORTS
 
 MAX_PAGE_SIZE = 100
+# As the search page: its box takes 200 characters, and it shows up to 50 of each.
+SEARCH_TEXT_LIMIT = 200
+SEARCH_PAGE_SIZE = 20
+MAX_SEARCH_RESULTS = 50
 
 
 class Input(Schema):
@@ -401,3 +405,80 @@ class StandingAgentIn(Input):
 class StandingAgentOut(Schema):
     customer_id: int
     standing_agent: AgentRef | None
+
+
+class TeamOut(Schema):
+    id: int
+    name: str
+    languages: list[str] = Field(description="The languages the team answers in.")
+    skills: list[str] = Field(description="The skills the team routes tickets by.")
+    assignment_mode: AssignmentMode = Field(description="How new tickets find an owner.")
+
+
+class TeamPageOut(Schema):
+    items: list[TeamOut]
+    next_cursor: str | None = Field(
+        description="Pass as cursor for the next page; null at the end."
+    )
+
+
+class AgentOut(Schema):
+    id: int
+    username: str
+    name: str
+    role: Role
+    active: bool = Field(description="False once the agent was deactivated; they get no tickets.")
+    status: AgentStatus
+    languages: list[str] = Field(description="The languages the agent speaks.")
+    skills: list[str]
+    teams: list[TeamRef]
+
+    @staticmethod
+    def resolve_name(agent) -> str:
+        return agent.display_name
+
+    @staticmethod
+    def resolve_active(agent) -> bool:
+        return agent.is_active
+
+    @staticmethod
+    def resolve_languages(agent) -> list[str]:
+        return list(agent.languages_spoken)
+
+    @staticmethod
+    def resolve_teams(agent) -> list:
+        return list(agent.teams.all())
+
+
+class AgentPageOut(Schema):
+    items: list[AgentOut]
+    next_cursor: str | None = Field(
+        description="Pass as cursor for the next page; null at the end."
+    )
+
+
+class AgentFilters(Input):
+    team: int | None = Field(None, description="Only the members of this team (its id).")
+    active: bool | None = Field(
+        None, description="true: only agents who can be given tickets; false: deactivated ones."
+    )
+    cursor: str | None = None
+    limit: int = Field(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
+
+
+class SearchQuery(Input):
+    q: str = Field(
+        min_length=1,
+        max_length=SEARCH_TEXT_LIMIT,
+        description="What the search page takes: a ticket number, a name, an email address, a "
+        "phone number or words.",
+    )
+    limit: int = Field(SEARCH_PAGE_SIZE, ge=1, le=MAX_SEARCH_RESULTS)
+
+
+class CustomerSearchOut(Schema):
+    items: list[CustomerOut] = Field(description="The best matches first.")
+
+
+class TicketSearchOut(Schema):
+    items: list[TicketOut] = Field(description="The best matches first; only tickets you can see.")

@@ -1,20 +1,47 @@
-"""Teams and agents over the API: a team's expected wait, and an agent's availability (status,
-absence, backup), with the same rules as the pages. What the agent may not see answers 404."""
+"""Teams and agents over the API: the lists an integrator picks transfer targets from, a team's
+expected wait, and an agent's availability (status, absence, backup), with the same rules as the
+pages. What the agent may not see answers 404."""
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Router
+from ninja import Query, Router
 
+from attenda.agents import queries
 from attenda.agents.models import Agent, Team
 from attenda.agents.services import manages_agent, set_availability
-from attenda.api.schemas import AvailabilityIn, AvailabilityOut, ErrorOut, WaitEstimateOut
+from attenda.api.schemas import (
+    AgentFilters,
+    AgentPageOut,
+    AvailabilityIn,
+    AvailabilityOut,
+    ErrorOut,
+    PageQuery,
+    TeamPageOut,
+    WaitEstimateOut,
+)
+from attenda.core.pagination import Page
 from attenda.routing.waiting import estimate
 
 teams_router = Router(tags=["teams"])
 agents_router = Router(tags=["agents"])
 
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+
+
+@teams_router.get("", response={200: TeamPageOut, **ERRORS}, summary="List teams")
+def list_teams(request: HttpRequest, page: Query[PageQuery]) -> Page:
+    """Every team by name, a page at a time: a ticket can be transferred to any of them."""
+    return queries.team_page(cursor=page.cursor, size=page.limit)
+
+
+@agents_router.get("", response={200: AgentPageOut, **ERRORS}, summary="List agents")
+def list_agents(request: HttpRequest, filters: Query[AgentFilters]) -> Page:
+    """Agents by username with their teams, languages and status, a page at a time: a ticket can
+    be transferred to any active agent. Keep the same filters while following next_cursor."""
+    return queries.agent_page(
+        cursor=filters.cursor, size=filters.limit, team_id=filters.team, active=filters.active
+    )
 
 
 @teams_router.get(

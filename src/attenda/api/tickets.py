@@ -15,6 +15,7 @@ from attenda.api.schemas import (
     MergeTicketIn,
     NoteIn,
     PageQuery,
+    SearchQuery,
     ReplyIn,
     StatusIn,
     TagsIn,
@@ -23,6 +24,7 @@ from attenda.api.schemas import (
     TicketFilters,
     TicketOut,
     TicketPageOut,
+    TicketSearchOut,
     TimelineEntryOut,
     TimelinePageOut,
     TransferIn,
@@ -31,7 +33,7 @@ from attenda.core.pagination import Page
 from attenda.customers.models import Customer
 from attenda.customers.services import IdentityClaim
 from attenda.routing import assignment
-from attenda.tickets import queries, services
+from attenda.tickets import queries, search, services
 from attenda.tickets.messages import Inbound
 from attenda.tickets.models import Ticket
 from attenda.tickets.permissions import can_view, visible_tickets
@@ -129,6 +131,15 @@ def list_tickets(request: HttpRequest, filters: Query[TicketFilters]) -> Page:
         cursor=filters.cursor,
         size=filters.limit,
     )
+
+
+# Before /{number}, which would otherwise take "search" for a number.
+@router.get("/search", response={200: TicketSearchOut, **ERRORS}, summary="Search tickets")
+def search_tickets(request: HttpRequest, query: Query[SearchQuery]) -> dict:
+    """Exactly as the search page: a ticket number, the tickets of the customers a name, email
+    address or phone number finds, or words in the tickets' text in any of their languages. Only
+    tickets the agent may see."""
+    return {"items": search.find(request.auth, query.q, limit=query.limit).tickets}
 
 
 @router.get("/{number}", response={200: TicketOut, **ERRORS}, summary="Read a ticket")
