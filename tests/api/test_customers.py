@@ -176,15 +176,17 @@ def test_looking_up_a_malformed_address_says_what_is_wrong(api):
     assert response.json()["fields"] == {"phone": ["not a number is not a phone number."]}
 
 
-def test_looking_up_by_two_addresses_at_once_is_refused(api):
-    response = api.get("/customers", email="maria@example.com", phone="912345678")
+def test_two_addresses_find_the_customer_they_both_belong_to_or_nobody(api):
+    maria = CustomerFactory(name="Maria Santos")
+    IdentityFactory(customer=maria, kind="email", value="maria@example.com")
+    IdentityFactory(customer=maria, kind="phone", value="+351912345678")
+    IdentityFactory(kind="email", value="rui@example.com")
 
-    assert response.status_code == 422
-    assert response.json() == {
-        "code": "invalid",
-        "message": "Look a customer up by one address at a time.",
-        "fields": {},
-    }
+    both = api.get("/customers", email="maria@example.com", phone="912345678")
+    apart = api.get("/customers", email="rui@example.com", phone="912345678")
+
+    assert [item["name"] for item in both.json()["items"]] == ["Maria Santos"]
+    assert apart.json() == {"items": [], "next_cursor": None}
 
 
 def test_a_merged_customer_is_found_as_the_one_it_was_merged_into(api, agent, supervisor):

@@ -221,9 +221,7 @@ def test_a_search_for_a_nul_is_refused_naming_the_parameter(api):
     response = api.get("/tickets/search", q="fatura\x00")
 
     assert response.status_code == 422
-    assert response.json()["fields"] == {
-        "q": ["Text cannot hold the character U+0000; remove it."]
-    }
+    assert response.json()["fields"] == {"q": ["Text cannot hold the character U+0000; remove it."]}
 
 
 def test_an_unknown_query_parameter_is_refused_naming_it(api, agent, colleague):

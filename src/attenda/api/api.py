@@ -6,7 +6,13 @@ from ninja import NinjaAPI, Router, Swagger
 from attenda.api import customers, errors, inputs, mail, routing, teams, tickets, triage
 from attenda.api.auth import ApiTokenAuth
 
-api = NinjaAPI(
+
+class AttendaApi(NinjaAPI):
+    def get_openapi_schema(self, **kwargs) -> dict:
+        return errors.declare_errors(super().get_openapi_schema(**kwargs))
+
+
+api = AttendaApi(
     title="Attenda API",
     version="1",
     description=(

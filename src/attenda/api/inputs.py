@@ -23,9 +23,7 @@ def unstorable_character(text: str) -> str | None:
 
 
 def unstorable_message(character: str) -> str:
-    return _("Text cannot hold the character %(character)s; remove it.") % {
-        "character": character
-    }
+    return _("Text cannot hold the character %(character)s; remove it.") % {"character": character}
 
 
 def query_parameters(operation: Any) -> frozenset[str]:
