@@ -61,10 +61,10 @@ def test_an_address_that_belongs_to_someone_else_is_refused_and_nothing_is_writt
         },
     )
 
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert response.json() == {
-        "code": "invalid",
-        "message": "Some fields are not valid; see fields.",
+        "code": "identity_taken",
+        "message": "This cannot be done now; see fields.",
         "fields": {"email": ["maria@example.com already belongs to another customer."]},
     }
     assert Customer.objects.filter(name="Maria Impostora").exists() is False

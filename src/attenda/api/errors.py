@@ -15,7 +15,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from attenda.api.inputs import unstorable_character, unstorable_message
-from attenda.api.schemas import COUNTRY, EMAIL, HANDLE, TAG, WRITTEN
+from attenda.api.schemas import COUNTRY, DOCUMENTED_PATTERNS, EMAIL, HANDLE, TAG, WRITTEN
 from attenda.core.pagination import InvalidCursor
 
 logger = logging.getLogger(__name__)
@@ -251,6 +251,8 @@ def _without_nul(schema: Any, components: dict, seen: set[str]) -> None:
             seen.add(name)
             _without_nul(components[name], components, seen)
         return
+    if schema.get("pattern") in DOCUMENTED_PATTERNS:
+        schema["pattern"] = DOCUMENTED_PATTERNS[schema["pattern"]]
     if schema.get("type") == "string" and not {"enum", "const", "pattern", "format"} & set(schema):
         schema["pattern"] = NO_NUL
     for value in schema.values():

@@ -32,13 +32,13 @@ def _number_only(value: object) -> object:
     return value
 
 
-Whole = Annotated[int, BeforeValidator(_number_only)]
-Id = Annotated[int, BeforeValidator(_number_only), Ge(1), Le(MAX_ID)]
+Id = Annotated[int, Ge(1), Le(MAX_ID), BeforeValidator(_number_only)]
 
 # The characters Python's str.isspace() knows, so the document and the services agree on what is
 # blank; and no NUL, which no text may hold (api.inputs).
 _SPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
-WRITTEN = f"^[^\\x00]*[^\\x00{_SPACE}][^\\x00]*$"
+# Validation looks for one written character; a NUL is refused after it with its own message.
+WRITTEN = f"[^{_SPACE}]"
 COUNTRY = "^[A-Za-z]{2}$"
 # Django's unicode slug, which tags are.
 TAG = "^[-\\w]+$"
@@ -85,7 +85,7 @@ EMAIL = (
     "@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z]{2,63}$"
 )
 # Handles are taken trimmed, so spaces around them are allowed, within them not.
-HANDLE = f"^[{_SPACE}]*[^\\x00{_SPACE}]+[{_SPACE}]*$"
+HANDLE = f"^[{_SPACE}]*[^{_SPACE}]+[{_SPACE}]*$"
 # What the document says of each kind's value: the API reads it as Django's email validation,
 # phonenumbers' "possible number" (``phone`` is this document's own format: E.164, or a national
 # number of the desk's country) and a handle.
@@ -94,6 +94,13 @@ IDENTITY_VALUES = {
     IdentityKind.PHONE: {"format": "phone"},
     IdentityKind.SOCIAL: {"pattern": HANDLE},
     IdentityKind.CHAT: {"pattern": HANDLE},
+}
+
+
+# The same rules as the OpenAPI document states them, with the NUL that api.inputs refuses.
+DOCUMENTED_PATTERNS = {
+    WRITTEN: f"^[^\\x00]*[^\\x00{_SPACE}][^\\x00]*$",
+    HANDLE: f"^[{_SPACE}]*[^\\x00{_SPACE}]+[{_SPACE}]*$",
 }
 
 
@@ -462,7 +469,7 @@ class CalendarOut(Schema):
 class StatutoryRuleIn(Input):
     country: str = Field(pattern=COUNTRY)
     kinds: list[Kind] = Field(min_length=1)
-    days: Annotated[Whole, Ge(1), Le(366)]
+    days: Annotated[int, Ge(1), Le(366), BeforeValidator(_number_only)]
     count: Literal["calendar", "calendar_clear", "working", "business"]
     end_moves_off: list[Literal["saturday", "sunday", "holiday"]] = []
     consequence: Literal["deemed_accepted", "price_cut_or_termination", "late_answer_breach"]
@@ -470,7 +477,7 @@ class StatutoryRuleIn(Input):
     valid_from: Day
     time_zone: Literal[TIME_ZONES]
     condition: str = Field("", max_length=40)
-    escalate_days_before: Annotated[Whole, Ge(0), Le(366)] = 3
+    escalate_days_before: Annotated[int, Ge(0), Le(366), BeforeValidator(_number_only)] = 3
 
 
 class StatutoryRuleOut(Schema):
