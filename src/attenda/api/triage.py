@@ -106,7 +106,7 @@ def entry_reading(request: HttpRequest, entry_id: PathId) -> EntryReading:
     summary="Accept a ticket's suggestion",
 )
 def accept(request: HttpRequest, number: PathId) -> Ticket:
-    """The ticket takes the suggested kind, and the suggested team with a hand-off note. 422 when no
+    """The ticket takes the suggested kind, and the suggested team with a hand-off note. 409 when no
     suggestion is waiting."""
     ticket = _ticket(request.auth, number)
     with refused_as_conflict("no_suggestion"):
