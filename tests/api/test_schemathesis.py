@@ -5,7 +5,9 @@ check schemathesis has. A short, repeatable run; README.md gives the command for
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 
@@ -49,7 +51,18 @@ schema = schemathesis.openapi.from_wsgi(
 
 
 @pytest.fixture
-def token(desk):
+def connection_kept():
+    """Requests go straight to the WSGI application, whose end would close the database
+    connection, and with it the test's transaction; Django's own test client does the same."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def token(desk, connection_kept):
     return client_for(desk).client.defaults["HTTP_AUTHORIZATION"]
 
 
