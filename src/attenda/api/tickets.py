@@ -195,7 +195,8 @@ def assign_automatically(request: HttpRequest, number: PathId) -> Ticket:
     load; else the ticket stays in the team queue. The reason is written on the timeline.
     Supervisors for any ticket of their team; agents for one that is unassigned or theirs."""
     ticket = _visible_ticket(request.auth, number)
-    assignment.assign_automatically(ticket=ticket, actor=request.auth)
+    with refused_as_conflict("no_team"):
+        assignment.assign_automatically(ticket=ticket, actor=request.auth)
     return _visible_ticket(request.auth, number)
 
 
