@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "django_tasks",
     "django_tasks_db",
+    # Only for the API docs page's templates and static files (Swagger UI), served by Attenda.
+    "ninja",
     "attenda.core",
     "attenda.agents",
     "attenda.customers",

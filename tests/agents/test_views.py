@@ -32,6 +32,12 @@ def test_an_agent_issues_a_token_and_sees_its_key_only_once(browser, agent):
     assert key not in browser.get("/api-tokens/").content.decode()
 
 
+def test_the_token_page_links_to_the_api_documentation(browser, agent):
+    page = browser.get("/api-tokens/").content.decode()
+
+    assert 'href="/api/v1/docs"' in page
+
+
 def test_the_page_lists_the_agents_own_tokens_only(browser, agent, colleague):
     issue_api_token(agent=agent, name="CRM")
     issue_api_token(agent=colleague, name="Bruno's script")

@@ -9,6 +9,7 @@ import time_machine
 from attenda.agents.models import Agent, AgentStatus
 from attenda.tickets.models import Ticket
 from attenda.tickets.services import assign, reply
+from tests.api.client import client_for
 from tests.tickets.factories import received_ticket
 
 pytestmark = pytest.mark.django_db
@@ -90,6 +91,16 @@ def test_assign_automatically_through_the_api(api, team, agent):
 
     assert response.status_code == 200
     assert response.json()["owner"] == {"id": agent.pk, "name": "Ana Silva"}
+
+
+def test_assign_automatically_of_a_ticket_without_a_team_is_a_conflict(admin_agent):
+    ticket = received_ticket()
+
+    response = client_for(admin_agent).post(f"/tickets/{ticket.pk}/assign-automatically")
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "no_team"
+    assert Ticket.objects.get(pk=ticket.pk).owner is None
 
 
 def test_assign_automatically_of_a_colleagues_ticket_is_forbidden(api, team, agent, colleague):

@@ -1,4 +1,7 @@
+import re
+
 import pytest
+from django.contrib.staticfiles import finders
 from django.test import Client
 from openapi_spec_validator import validate
 
@@ -45,8 +48,10 @@ def test_every_operation_needs_a_bearer_token(document):
 
 def test_the_document_lists_every_endpoint(document):
     assert sorted(document["paths"]) == [
+        "/api/v1/agents",
         "/api/v1/agents/{agent_id}/availability",
         "/api/v1/customers",
+        "/api/v1/customers/search",
         "/api/v1/customers/{customer_id}",
         "/api/v1/customers/{customer_id}/merge",
         "/api/v1/customers/{customer_id}/standing-agent",
@@ -55,8 +60,10 @@ def test_the_document_lists_every_endpoint(document):
         "/api/v1/routing/service-levels",
         "/api/v1/routing/service-levels/{policy_id}",
         "/api/v1/routing/statutory-rules",
+        "/api/v1/teams",
         "/api/v1/teams/{team_id}/wait-estimate",
         "/api/v1/tickets",
+        "/api/v1/tickets/search",
         "/api/v1/tickets/{number}",
         "/api/v1/tickets/{number}/assign-automatically",
         "/api/v1/tickets/{number}/merge",
@@ -74,3 +81,42 @@ def test_the_document_lists_every_endpoint(document):
         "/api/v1/triage/tickets/{number}/accept",
         "/api/v1/unprocessable-mail",
     ]
+
+
+def test_the_docs_page_is_served_by_attenda_with_nothing_from_elsewhere():
+    response = Client().get("/api/v1/docs")
+
+    page = response.content.decode()
+    sources = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert response.status_code == 200
+    assert sources and all(source.startswith("/static/ninja/") for source in sources)
+    assert "<script>" not in page
+    assert all(finders.find(source.removeprefix("/static/")) for source in sources)
+
+
+def test_the_docs_page_is_allowed_by_the_content_security_policy():
+    response = Client().get("/api/v1/docs")
+
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy
+
+
+def test_the_docs_page_turns_off_the_validator_that_would_send_the_document_elsewhere():
+    page = Client().get("/api/v1/docs").content.decode()
+
+    assert '"validatorUrl": null' in page
+
+
+def test_every_operation_declares_every_error_it_may_answer(document):
+    missing = [
+        (method.upper(), path, status)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if method in OPERATIONS
+        for status in ["401", "403", "404", "409", "422", "429"]
+        + (["400"] if "requestBody" in operation else [])
+        if status not in operation["responses"]
+    ]
+
+    assert missing == []

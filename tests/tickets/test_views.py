@@ -936,6 +936,16 @@ def test_an_empty_search_explains_what_can_be_searched(client, agent):
     assert "Type what you are looking for" in text(response)
 
 
+def test_a_search_with_a_nul_character_is_refused_with_a_message_on_the_field(client, agent):
+    client.force_login(agent)
+
+    response = client.get("/search/", {"q": "fatura\x00"})
+
+    assert response.status_code == 400
+    assert 'aria-describedby="search-q-error"' in text(response)
+    assert "Search text cannot contain the NUL character; remove it." in text(response)
+
+
 def test_an_inactive_owner_is_still_named_on_the_timeline(client, team, agent, colleague):
     ticket = received_ticket(team=team)
     assign(ticket=ticket, owner=colleague, actor=colleague)

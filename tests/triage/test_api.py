@@ -73,7 +73,8 @@ def test_accepting_a_suggestion_applies_it(api, team):
     assert response.json()["kind"] == Kind.COMPLAINT
     assert TicketTriage.objects.get().state == SuggestionState.ACCEPTED
     again = api.post(f"/triage/tickets/{ticket.pk}/accept")
-    assert again.status_code == 422
+    assert again.status_code == 409
+    assert again.json()["code"] == "no_suggestion"
 
 
 def test_an_outsider_accepting_changes_nothing(outsider_api, team):

@@ -10,6 +10,7 @@ from django.db import connection
 from django.utils.dateparse import parse_datetime
 
 from attenda.agents.models import Agent, AgentStatus, Team, absent_at, display_name
+from attenda.core.pagination import Page, keyset_page
 from attenda.customers.models import Customer
 from attenda.tickets.models import Ticket
 
@@ -134,3 +135,23 @@ def standing_agent(customer: Customer, *, excluding_ticket: int) -> tuple[int, i
         else:
             cursor.execute(LAST_OWNER_SQL, [customer.pk, excluding_ticket])
         return cursor.fetchone()
+
+
+def team_page(*, cursor: str | None, size: int) -> Page:
+    """Every team by name, for picking where to transfer a ticket (the unique index on name).
+    Raises InvalidCursor for a cursor that was not made here."""
+    return keyset_page(Team.objects.all(), order=("name", "id"), cursor=cursor, size=size)
+
+
+def agent_page(
+    *, cursor: str | None, size: int, team_id: int | None = None, active: bool | None = None
+) -> Page:
+    """Agents by username (its unique index), each with their teams; within a team, through the
+    membership table's (team, agent) index. Raises InvalidCursor for a cursor that was not made
+    here."""
+    agents = Agent.objects.prefetch_related("teams")
+    if team_id is not None:
+        agents = agents.filter(teams=team_id)
+    if active is not None:
+        agents = agents.filter(is_active=active)
+    return keyset_page(agents, order=("username", "id"), cursor=cursor, size=size)

@@ -2,7 +2,8 @@
 our services, Django, or django-ninja's own parsing and validation."""
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist, PermissionDenied
@@ -13,6 +14,8 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
+from attenda.api.inputs import unstorable_character, unstorable_message
+from attenda.api.schemas import COUNTRY, DOCUMENTED_PATTERNS, EMAIL, HANDLE, TAG, WRITTEN
 from attenda.core.pagination import InvalidCursor
 
 logger = logging.getLogger(__name__)
@@ -24,9 +27,46 @@ SOURCES = {"body", "query", "path", "header", "cookie", "form", "file"}
 class Conflict(Exception):
     """The request cannot be done as asked, and repeating it will not help."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, fields: dict[str, list[str]] | None = None) -> None:
         super().__init__(message)
         self.code = code
+        self.message = message
+        self.fields = fields or {}
+
+
+@contextmanager
+def refused_as_conflict(code: str, *, only: str | None = None) -> Iterator[None]:
+    """Around a service whose refusals of a request that matched its schema are about the state of
+    what it changes (a merged ticket, a suggestion already taken): 409, with the service's message
+    and fields. With ``only``, just the refusals of that code, the others staying 422."""
+    try:
+        yield
+    except DjangoValidationError as error:
+        if only is not None and not _has_code(error, only):
+            raise
+        if not hasattr(error, "error_dict"):
+            raise Conflict(code, " ".join(error.messages)) from error
+        fields = dict(error.message_dict)
+        general = fields.pop(NON_FIELD_ERRORS, [])
+        message = " ".join(general) or _("This cannot be done now; see fields.")
+        raise Conflict(code, message, fields) from error
+
+
+def _has_code(error: DjangoValidationError, code: str) -> bool:
+    return (
+        any(item.code == code for item in error.error_list)
+        if not hasattr(error, "error_dict")
+        else any(item.code == code for items in error.error_dict.values() for item in items)
+    )
+
+
+class Missing(Exception):
+    """An id in the request (not in its path) names nothing the agent may use. Answered 404 like a
+    path that names nothing, with the field named, as a well-formed request that cannot be met."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
         self.message = message
 
 
@@ -59,8 +99,12 @@ def not_found(request: HttpRequest, error: Exception) -> JsonResponse:
     return error_response(404, "not_found", _("Not found."))
 
 
+def missing(request: HttpRequest, error: Missing) -> JsonResponse:
+    return error_response(404, "not_found", _("Not found."), {error.field: [error.message]})
+
+
 def conflict(request: HttpRequest, error: Conflict) -> JsonResponse:
-    return error_response(409, error.code, error.message)
+    return error_response(409, error.code, error.message, error.fields)
 
 
 def invalid(fields: dict[str, list[str]], general: Iterable[str] = ()) -> JsonResponse:
@@ -100,10 +144,30 @@ def _field_message(detail: dict[str, Any]) -> str:
         return _("Use text.")
     if kind == "string_too_short":
         return _("This field cannot be blank.")
+    if kind == "string_pattern_mismatch":
+        return _pattern_message(detail)
     if kind == "string_too_long":
         return _("Use at most %(limit)s characters.") % {"limit": context.get("max_length")}
     if kind == "too_long":
         return _("Give at most %(limit)s items.") % {"limit": context.get("max_length")}
+    return detail.get("msg", "")
+
+
+def _pattern_message(detail: dict[str, Any]) -> str:
+    value = detail.get("input")
+    if isinstance(value, str) and (character := unstorable_character(value)):
+        return unstorable_message(character)
+    pattern = (detail.get("ctx") or {}).get("pattern", "")
+    if pattern == WRITTEN:
+        return _("This field cannot be blank.")
+    if COUNTRY in pattern:
+        return _("Use a two-letter ISO 3166 code, such as PT.")
+    if pattern == TAG:
+        return _("Use letters, digits, hyphens and underscores only.")
+    if pattern == EMAIL:
+        return _("Enter a valid email address.")
+    if pattern == HANDLE:
+        return _("Write the handle without spaces.")
     return detail.get("msg", "")
 
 
@@ -145,8 +209,82 @@ def install(api: NinjaAPI) -> None:
     api.add_exception_handler(Http404, not_found)
     api.add_exception_handler(ObjectDoesNotExist, not_found)
     api.add_exception_handler(Conflict, conflict)
+    api.add_exception_handler(Missing, missing)
     api.add_exception_handler(DjangoValidationError, django_validation_error)
     api.add_exception_handler(InvalidCursor, invalid_cursor)
     api.add_exception_handler(NinjaValidationError, ninja_validation_error)
     api.add_exception_handler(HttpError, http_error)
     api.add_exception_handler(Exception, server_error)
+
+
+# What every operation may answer besides its own successes; each is an ErrorOut. Declared here
+# once, so no endpoint can leave one out of the OpenAPI document.
+DECLARED_ERRORS = {
+    "400": "The request body is not valid JSON.",
+    "401": "No valid API token was sent.",
+    "403": "The token's agent may not do this.",
+    "404": "Nothing here, or nothing the token's agent may see; or an id in the request that "
+    "names nothing (see fields).",
+    "409": "The request conflicts with the current state of what it changes; repeating it will "
+    "not help.",
+    "422": "A parameter or field is not valid (see fields).",
+    "429": "Too many requests; wait the seconds Retry-After says.",
+}
+
+
+NO_NUL = "^[^\\x00]*$"
+
+
+def _without_nul(schema: Any, components: dict, seen: set[str]) -> None:
+    """Every request text that has no rule of its own says it holds no NUL (api.inputs refuses
+    one), following references to the input schemas once each."""
+    if isinstance(schema, list):
+        for item in schema:
+            _without_nul(item, components, seen)
+        return
+    if not isinstance(schema, dict):
+        return
+    reference = schema.get("$ref", "")
+    if reference.startswith("#/components/schemas/"):
+        name = reference.rsplit("/", 1)[1]
+        if name not in seen:
+            seen.add(name)
+            _without_nul(components[name], components, seen)
+        return
+    if schema.get("pattern") in DOCUMENTED_PATTERNS:
+        schema["pattern"] = DOCUMENTED_PATTERNS[schema["pattern"]]
+    if schema.get("type") == "string" and not {"enum", "const", "pattern", "format"} & set(schema):
+        schema["pattern"] = NO_NUL
+    for value in schema.values():
+        _without_nul(value, components, seen)
+
+
+def declare_errors(document: dict) -> dict:
+    """Adds the errors every operation may answer to the OpenAPI document (400 only where there is
+    a body to parse), and the rule of api.inputs to every text a request carries."""
+    components = document.get("components", {}).get("schemas", {})
+    seen: set[str] = set()
+    error = {"$ref": "#/components/schemas/ErrorOut"}
+    for item in document["paths"].values():
+        for method, operation in item.items():
+            if method not in {"get", "put", "post", "patch", "delete"}:
+                continue
+            # django-ninja keys responses by int; JSON makes every key a string anyway.
+            _without_nul(operation.get("parameters", []), components, seen)
+            _without_nul(operation.get("requestBody", {}), components, seen)
+            responses = {str(status): value for status, value in operation["responses"].items()}
+            operation["responses"] = responses
+            for status, description in DECLARED_ERRORS.items():
+                if status == "400" and "requestBody" not in operation:
+                    continue
+                declared = responses.setdefault(status, {"description": description, "content": {}})
+                declared["description"] = description
+                declared["content"] = {"application/json": {"schema": error}}
+                if status == "429":
+                    declared["headers"] = {
+                        "Retry-After": {
+                            "description": "Seconds to wait before trying again.",
+                            "schema": {"type": "integer", "minimum": 0},
+                        }
+                    }
+    return document

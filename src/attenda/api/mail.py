@@ -4,7 +4,7 @@ the request body, exactly as received (``Content-Type: message/rfc822``)."""
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
 from attenda.api.schemas import ErrorOut
@@ -40,7 +40,7 @@ class MailTakenOut(Schema):
         }
     },
 )
-def deliver(request: HttpRequest, address: str):
+def deliver(request: HttpRequest, address: str) -> Status:
     """Takes one message for the mailbox at ``address`` (admins' tokens only). 201 when it is new,
     200 when the same message (by Message-ID) was taken before; either way nothing is lost or
     doubled, so a webhook may safely send it again."""
@@ -61,4 +61,4 @@ def deliver(request: HttpRequest, address: str):
         "ticket": entry.ticket_id if entry else None,
         "entry": entry.pk if entry else None,
     }
-    return (200 if taken.duplicate else 201), result
+    return Status(200 if taken.duplicate else 201, result)

@@ -10,6 +10,7 @@ from ninja import Router, Status
 from attenda.api.schemas import (
     CalendarOut,
     ErrorOut,
+    PathId,
     ServiceLevelPolicyOut,
     StatutoryRuleIn,
     StatutoryRuleOut,
@@ -41,7 +42,7 @@ def list_policies(request: HttpRequest) -> list[ServiceLevelPolicy]:
     response={200: ServiceLevelPolicyOut, **ERRORS},
     summary="Read a policy",
 )
-def get_policy(request: HttpRequest, policy_id: int) -> ServiceLevelPolicy:
+def get_policy(request: HttpRequest, policy_id: PathId) -> ServiceLevelPolicy:
     require_supervisor(request.auth)
     return ServiceLevelPolicy.objects.get(pk=policy_id)
 
@@ -49,7 +50,7 @@ def get_policy(request: HttpRequest, policy_id: int) -> ServiceLevelPolicy:
 @router.get(
     "/calendars/{team_id}", response={200: CalendarOut, **ERRORS}, summary="Read a team's hours"
 )
-def get_calendar(request: HttpRequest, team_id: int) -> TeamCalendar:
+def get_calendar(request: HttpRequest, team_id: PathId) -> TeamCalendar:
     """404 for a team without business hours (it counts every hour) or not the agent's to manage."""
     if not request.auth.manages_team(team_id):
         raise TeamCalendar.DoesNotExist

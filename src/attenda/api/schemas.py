@@ -1,21 +1,65 @@
 """What the API reads and writes. Input schemas name exactly the fields a caller may set and refuse
 any other, so no request can reach a field (an owner, another customer) the endpoint did not offer."""
 
+import re
+import zoneinfo
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
+from annotated_types import Ge, Le
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from ninja import Field, Schema
-from pydantic import ConfigDict, ValidationInfo, field_validator
+from ninja import Field, Path, Schema
+from pydantic import BeforeValidator, ConfigDict, ValidationInfo, field_validator
 
-from attenda.agents.models import AgentStatus
+from attenda.agents.models import AgentStatus, AssignmentMode, Role
 from attenda.customers.identities import normalise
 from attenda.customers.models import IdentityKind
 from attenda.tickets.models import Channel, EntryKind, Kind, Priority, Status
 from attenda.tickets.queries import INBOX_VIEWS, PAGE_SIZE, SORTS
 
 MAX_PAGE_SIZE = 100
+# Ids and ticket numbers are the database's 64-bit keys, counted from 1.
+MAX_ID = 2**63 - 1
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+def _number_only(value: object) -> object:
+    """In a JSON body a whole number is a number (2 or 2.0), never true or "2"."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(_("Use a whole number."))
+    return value
+
+
+Id = Annotated[int, Ge(1), Le(MAX_ID), BeforeValidator(_number_only)]
+
+# The characters Python's str.isspace() knows, so the document and the services agree on what is
+# blank; and no NUL, which no text may hold (api.inputs).
+_SPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+# Validation looks for one written character; a NUL is refused after it with its own message.
+WRITTEN = f"[^{_SPACE}]"
+COUNTRY = "^[A-Za-z]{2}$"
+# Django's unicode slug, which tags are.
+TAG = "^[-\\w]+$"
+LANGUAGES = tuple(code for code, _name in settings.LANGUAGES)
+TIME_ZONES = tuple(sorted(zoneinfo.available_timezones()))
+
+
+def _text_only(value: object) -> object:
+    """Dates and times are written as text, as the document says; pydantic would also take a
+    number of seconds."""
+    if not isinstance(value, str | date):
+        raise ValueError(_("Write the date as text, such as 2026-03-02T09:00:00Z."))
+    return value
+
+
+When = Annotated[datetime, BeforeValidator(_text_only)]
+Day = Annotated[date, BeforeValidator(_text_only)]
+# As the search page: its box takes 200 characters, and it shows up to 50 of each.
+SEARCH_TEXT_LIMIT = 200
+SEARCH_PAGE_SIZE = 20
+MAX_SEARCH_RESULTS = 50
 
 
 class Input(Schema):
@@ -34,13 +78,53 @@ def _required_text(value: str) -> str:
     return value
 
 
+# Addresses Django's email validation takes (dot-atom local part, a host name with a top-level
+# domain of letters), so a caller can tell them before sending.
+EMAIL = (
+    "^[-!#$%&'*+/=?^_`{}|~0-9A-Za-z]+(\\.[-!#$%&'*+/=?^_`{}|~0-9A-Za-z]+)*"
+    "@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z]{2,63}$"
+)
+# Handles are taken trimmed, so spaces around them are allowed, within them not.
+HANDLE = f"^[{_SPACE}]*[^{_SPACE}]+[{_SPACE}]*$"
+# What the document says of each kind's value: the API reads it as Django's email validation,
+# phonenumbers' "possible number" (``phone`` is this document's own format: E.164, or a national
+# number of the desk's country) and a handle.
+IDENTITY_VALUES = {
+    IdentityKind.EMAIL: {"pattern": EMAIL},
+    IdentityKind.PHONE: {"format": "phone"},
+    IdentityKind.SOCIAL: {"pattern": HANDLE},
+    IdentityKind.CHAT: {"pattern": HANDLE},
+}
+
+
+# The same rules as the OpenAPI document states them, with the NUL that api.inputs refuses.
+DOCUMENTED_PATTERNS = {
+    WRITTEN: f"^[^\\x00]*[^\\x00{_SPACE}][^\\x00]*$",
+    HANDLE: f"^[{_SPACE}]*[^\\x00{_SPACE}]+[{_SPACE}]*$",
+}
+
+
+def _one_of_the_kinds(schema: dict) -> None:
+    schema["oneOf"] = [
+        {"properties": {"kind": {"const": kind.value}, "value": value}}
+        for kind, value in IDENTITY_VALUES.items()
+    ]
+
+
 class IdentityIn(Input):
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_one_of_the_kinds)
+
     kind: IdentityKind
-    value: str = Field(max_length=320, examples=["maria@example.com"])
+    value: str = Field(min_length=1, max_length=320)
 
     @field_validator("value")
     @classmethod
     def usable_for_its_kind(cls, value: str, info: ValidationInfo) -> str:
+        pattern = IDENTITY_VALUES.get(info.data.get("kind"), {}).get("pattern")
+        if pattern and not re.search(pattern, value):
+            if pattern == EMAIL:
+                raise ValueError(_("Enter a valid email address."))
+            raise ValueError(_("Write the handle without spaces."))
         if "kind" in info.data:
             try:
                 normalise(info.data["kind"], value)
@@ -101,9 +185,11 @@ class CustomerPageOut(Schema):
 
 
 class CustomerCreateIn(Input):
-    name: str
-    language: str = ""
-    country: str = Field("", description="ISO 3166 code, such as PT.")
+    name: str = Field(max_length=200, pattern=WRITTEN)
+    language: Literal[("", *LANGUAGES)] = ""
+    country: str = Field(
+        "", pattern=f"^$|{COUNTRY}", description="ISO 3166 code, such as PT; empty if not known."
+    )
     organization: str = Field("", max_length=200, description="Created when not yet known.")
     identities: list[IdentityIn] = []
 
@@ -111,29 +197,40 @@ class CustomerCreateIn(Input):
 class CustomerUpdateIn(Input):
     """Fields left out (or null) stay as they are; identities are only ever added."""
 
-    name: str | None = None
-    language: str | None = None
-    country: str | None = None
+    name: str | None = Field(None, max_length=200, pattern=WRITTEN)
+    language: Literal[("", *LANGUAGES)] | None = None
+    country: str | None = Field(
+        None, pattern=f"^$|{COUNTRY}", description="ISO 3166 code, such as PT; empty if not known."
+    )
     notes: str | None = None
     add_identities: list[IdentityIn] = []
 
 
 class CustomerLookup(Input):
-    q: str | None = Field(
+    email: str | None = Field(
         None,
-        max_length=200,
-        description="Find customers by any part of a name, organisation, email address or part of"
-        " it, phone number in any format, or ticket number; best first, one page.",
+        pattern=EMAIL,
+        description="Find the customer with this email address.",
     )
-    email: str | None = Field(None, description="Find the customer with this email address.")
-    phone: str | None = Field(None, description="Find the customer with this phone number.")
-    social: str | None = Field(None, description="Find the customer with this social handle.")
-    cursor: str | None = None
+    phone: str | None = Field(
+        None,
+        min_length=1,
+        json_schema_extra=IDENTITY_VALUES[IdentityKind.PHONE],
+        description="Find the customer with this phone number.",
+    )
+    social: str | None = Field(
+        None, pattern=HANDLE, description="Find the customer with this social handle."
+    )
+    cursor: str | None = Field(
+        None, json_schema_extra={"format": "cursor"}, description="The next_cursor of a page."
+    )
     limit: int = Field(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
 
 
 class PageQuery(Input):
-    cursor: str | None = None
+    cursor: str | None = Field(
+        None, json_schema_extra={"format": "cursor"}, description="The next_cursor of a page."
+    )
     limit: int = Field(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
 
 
@@ -193,26 +290,45 @@ class TicketFilters(Input):
     kind: Kind | None = None
     channel: Channel | None = None
     language: str = ""
-    team: int | None = Field(None, description="A team id; by default, all the agent's teams.")
+    team: int | None = Field(
+        None, ge=1, le=MAX_ID, description="A team id; by default, all the agent's teams."
+    )
     tag: str = ""
     sort: Literal[tuple(SORTS)] = "waiting"
-    cursor: str | None = None
+    cursor: str | None = Field(
+        None, json_schema_extra={"format": "cursor"}, description="The next_cursor of a page."
+    )
     limit: int = Field(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
+
+
+def _customer_or_identities(schema: dict) -> None:
+    schema["oneOf"] = [
+        {
+            "required": ["customer_id"],
+            "properties": {"customer_id": {"type": "integer"}, "identities": {"maxItems": 0}},
+        },
+        {
+            "required": ["identities"],
+            "properties": {"customer_id": {"type": "null"}, "identities": {"minItems": 1}},
+        },
+    ]
 
 
 class TicketCreateIn(Input):
     """Either customer_id or identities says who wrote. The same external_id on the same channel
     twice gives back the ticket the first request opened instead of a second one."""
 
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_customer_or_identities)
+
     channel: Channel = Channel.API
-    customer_id: int | None = None
+    customer_id: Id | None = None
     identities: list[IdentityIn] = []
     customer_name: str = Field("", max_length=200, description="Used for a customer not yet known.")
     subject: str = ""
-    body: str = Field(description="What the customer said.")
+    body: str = Field(pattern=WRITTEN, description="What the customer said.")
     kind: Kind | None = None
     priority: Priority | None = None
-    team_id: int | None = Field(None, description="One of your teams; by default your first.")
+    team_id: Id | None = Field(None, description="One of your teams; by default your first.")
     external_id: str | None = Field(None, min_length=1, max_length=998)
 
     _body_is_written = field_validator("body")(_required_text)
@@ -228,37 +344,51 @@ class StatusIn(Input):
 
 
 class AssignIn(Input):
-    owner: int | None = Field(description="The id of the agent who takes it; null lets it go.")
+    owner: Id | None = Field(description="The id of the agent who takes it; null lets it go.")
     reason: str = ""
 
 
 class MergeTicketIn(Input):
-    into: int = Field(description="The number of the ticket this one is merged into.")
+    into: Id = Field(description="The number of the ticket this one is merged into.")
 
 
 class MergeCustomerIn(Input):
-    absorbed_id: int = Field(description="The customer merged into this one; it then points here.")
+    absorbed_id: Id = Field(description="The customer merged into this one; it then points here.")
 
 
 class TagsIn(Input):
-    tags: list[str] = Field(max_length=50, description="The ticket's tags after the change.")
+    tags: list[Annotated[str, Field(max_length=50, pattern=TAG)]] = Field(
+        max_length=50, description="The ticket's tags after the change: letters, digits, - and _."
+    )
 
 
 class ReplyIn(Input):
-    body: str
+    body: str = Field(pattern=WRITTEN)
     status: Status = Field(Status.WAITING_ON_CUSTOMER, description="The ticket's status after it.")
 
 
 class NoteIn(Input):
-    body: str
+    body: str = Field(pattern=WRITTEN)
+
+
+def _to_someone(schema: dict) -> None:
+    schema["anyOf"] = [
+        {"required": [target], "properties": {target: {"type": "integer"}}}
+        for target in ("to_agent", "to_team")
+    ]
 
 
 class TransferIn(Input):
+    """Names an agent, a team, or both (the agent must then be in that team)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_to_someone)
+
     note: str = Field(
-        description="What the customer needs and what was done; the receiver reads it first."
+        pattern=WRITTEN,
+        description="What the customer needs and what was done; the receiver reads it first.",
     )
-    to_agent: int | None = Field(None, description="An agent's id.")
-    to_team: int | None = Field(None, description="A team's id.")
+    to_agent: Id | None = Field(None, description="An agent's id.")
+    to_team: Id | None = Field(None, description="A team's id.")
 
 
 class AttachmentOut(Schema):
@@ -337,17 +467,17 @@ class CalendarOut(Schema):
 
 
 class StatutoryRuleIn(Input):
-    country: str = Field(min_length=2, max_length=2)
+    country: str = Field(pattern=COUNTRY)
     kinds: list[Kind] = Field(min_length=1)
-    days: int = Field(ge=1, le=366)
+    days: Annotated[int, Ge(1), Le(366), BeforeValidator(_number_only)]
     count: Literal["calendar", "calendar_clear", "working", "business"]
     end_moves_off: list[Literal["saturday", "sunday", "holiday"]] = []
     consequence: Literal["deemed_accepted", "price_cut_or_termination", "late_answer_breach"]
-    source: str = Field(min_length=1, max_length=300)
-    valid_from: date
-    time_zone: str
+    source: str = Field(max_length=300, pattern=WRITTEN)
+    valid_from: Day
+    time_zone: Literal[TIME_ZONES]
     condition: str = Field("", max_length=40)
-    escalate_days_before: int = Field(3, ge=0, le=366)
+    escalate_days_before: Annotated[int, Ge(0), Le(366), BeforeValidator(_number_only)] = 3
 
 
 class StatutoryRuleOut(Schema):
@@ -379,9 +509,11 @@ class WaitEstimateOut(Schema):
 
 class AvailabilityIn(Input):
     status: AgentStatus
-    absent_from: datetime | None = None
-    absent_until: datetime | None = None
-    backup: int | None = Field(None, description="The id of the agent who stands in.")
+    absent_from: When | None = None
+    absent_until: When | None = Field(None, description="After absent_from.")
+    backup: Id | None = Field(
+        None, description="The id of another agent, who stands in while this one is away."
+    )
 
 
 class AvailabilityOut(Schema):
@@ -399,11 +531,92 @@ class AvailabilityOut(Schema):
 
 
 class StandingAgentIn(Input):
-    agent: int | None = Field(
-        description="The account owner's agent id; null goes back to the owner of the last ticket."
+    agent: Id | None = Field(
+        description="The account owner's agent id; null goes back to the owner of the last ticket.",
     )
 
 
 class StandingAgentOut(Schema):
     customer_id: int
     standing_agent: AgentRef | None
+
+
+class TeamOut(Schema):
+    id: int
+    name: str
+    languages: list[str] = Field(description="The languages the team answers in.")
+    skills: list[str] = Field(description="The skills the team routes tickets by.")
+    assignment_mode: AssignmentMode = Field(description="How new tickets find an owner.")
+
+
+class TeamPageOut(Schema):
+    items: list[TeamOut]
+    next_cursor: str | None = Field(
+        description="Pass as cursor for the next page; null at the end."
+    )
+
+
+class AgentOut(Schema):
+    id: int
+    username: str
+    name: str
+    role: Role
+    active: bool = Field(description="False once the agent was deactivated; they get no tickets.")
+    status: AgentStatus
+    languages: list[str] = Field(description="The languages the agent speaks.")
+    skills: list[str]
+    teams: list[TeamRef]
+
+    @staticmethod
+    def resolve_name(agent) -> str:
+        return agent.display_name
+
+    @staticmethod
+    def resolve_active(agent) -> bool:
+        return agent.is_active
+
+    @staticmethod
+    def resolve_languages(agent) -> list[str]:
+        return list(agent.languages_spoken)
+
+    @staticmethod
+    def resolve_teams(agent) -> list:
+        return list(agent.teams.all())
+
+
+class AgentPageOut(Schema):
+    items: list[AgentOut]
+    next_cursor: str | None = Field(
+        description="Pass as cursor for the next page; null at the end."
+    )
+
+
+class AgentFilters(Input):
+    team: int | None = Field(
+        None, ge=1, le=MAX_ID, description="Only the members of this team (its id)."
+    )
+    active: bool | None = Field(
+        None, description="true: only agents who can be given tickets; false: deactivated ones."
+    )
+    cursor: str | None = Field(
+        None, json_schema_extra={"format": "cursor"}, description="The next_cursor of a page."
+    )
+    limit: int = Field(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
+
+
+class SearchQuery(Input):
+    q: str = Field(
+        min_length=1,
+        max_length=SEARCH_TEXT_LIMIT,
+        description="What the search page takes: a ticket number, a name, an email address, a "
+        "phone number or words.",
+    )
+    limit: int = Field(SEARCH_PAGE_SIZE, ge=1, le=MAX_SEARCH_RESULTS)
+
+
+class CustomerSearchOut(Schema):
+    items: list[CustomerOut] = Field(description="The best matches first.")
+
+
+class TicketSearchOut(Schema):
+    items: list[TicketOut] = Field(description="The best matches first; only tickets you can see.")

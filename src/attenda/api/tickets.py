@@ -8,14 +8,16 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
 from attenda.agents.models import Agent, Team
-from attenda.api.errors import Conflict
+from attenda.api.errors import Conflict, Missing, refused_as_conflict
 from attenda.api.schemas import (
     AssignIn,
     ErrorOut,
     MergeTicketIn,
     NoteIn,
     PageQuery,
+    PathId,
     ReplyIn,
+    SearchQuery,
     StatusIn,
     TagsIn,
     TicketCreateIn,
@@ -23,6 +25,7 @@ from attenda.api.schemas import (
     TicketFilters,
     TicketOut,
     TicketPageOut,
+    TicketSearchOut,
     TimelineEntryOut,
     TimelinePageOut,
     TransferIn,
@@ -31,7 +34,7 @@ from attenda.core.pagination import Page
 from attenda.customers.models import Customer
 from attenda.customers.services import IdentityClaim
 from attenda.routing import assignment
-from attenda.tickets import queries, services
+from attenda.tickets import queries, search, services
 from attenda.tickets.messages import Inbound
 from attenda.tickets.models import Ticket
 from attenda.tickets.permissions import can_view, visible_tickets
@@ -52,7 +55,11 @@ def _team_for_new_ticket(agent: Agent, team_id: int | None) -> int | None:
         if agent.is_admin:
             return None
         team_id = next(iter(agent.team_ids()), None)
-    if team_id in agent.team_ids() or (agent.is_admin and Team.objects.filter(pk=team_id).exists()):
+    if team_id in agent.team_ids():
+        return team_id
+    if team_id is not None and not Team.objects.filter(pk=team_id).exists():
+        raise Missing("team_id", _("There is no team with this id."))
+    if agent.is_admin:
         return team_id
     raise ValidationError({"team_id": [_("Choose one of your teams.")]})
 
@@ -60,14 +67,14 @@ def _team_for_new_ticket(agent: Agent, team_id: int | None) -> int | None:
 def _agent(agent_id: int, field: str) -> Agent:
     agent = Agent.objects.filter(pk=agent_id).first()
     if agent is None:
-        raise ValidationError({field: [_("There is no agent with this id.")]})
+        raise Missing(field, _("There is no agent with this id."))
     return agent
 
 
 def _team(team_id: int, field: str) -> Team:
     team = Team.objects.filter(pk=team_id).first()
     if team is None:
-        raise ValidationError({field: [_("There is no team with this id.")]})
+        raise Missing(field, _("There is no team with this id."))
     return team
 
 
@@ -99,7 +106,7 @@ def create_ticket(request: HttpRequest, payload: TicketCreateIn) -> Status:
     try:
         received = services.receive(inbound, logged_by=agent)
     except Customer.DoesNotExist as error:
-        raise ValidationError({"customer_id": [_("There is no customer with this id.")]}) from error
+        raise Missing("customer_id", _("There is no customer with this id.")) from error
     if not received.duplicate:
         return Status(201, received.ticket)
     if not can_view(agent, received.ticket):
@@ -131,15 +138,24 @@ def list_tickets(request: HttpRequest, filters: Query[TicketFilters]) -> Page:
     )
 
 
+# Before /{number}, which would otherwise take "search" for a number.
+@router.get("/search", response={200: TicketSearchOut, **ERRORS}, summary="Search tickets")
+def search_tickets(request: HttpRequest, query: Query[SearchQuery]) -> dict:
+    """Exactly as the search page: a ticket number, the tickets of the customers a name, email
+    address or phone number finds, or words in the tickets' text in any of their languages. Only
+    tickets the agent may see."""
+    return {"items": search.find(request.auth, query.q, limit=query.limit).tickets}
+
+
 @router.get("/{number}", response={200: TicketOut, **ERRORS}, summary="Read a ticket")
-def read_ticket(request: HttpRequest, number: int) -> Ticket:
+def read_ticket(request: HttpRequest, number: PathId) -> Ticket:
     return _visible_ticket(request.auth, number)
 
 
 @router.patch(
     "/{number}", response={200: TicketOut, **ERRORS}, summary="Change a ticket's kind or priority"
 )
-def change_details(request: HttpRequest, number: int, payload: TicketDetailsIn) -> Ticket:
+def change_details(request: HttpRequest, number: PathId, payload: TicketDetailsIn) -> Ticket:
     return services.change_details(
         ticket=_visible_ticket(request.auth, number),
         actor=request.auth,
@@ -151,19 +167,22 @@ def change_details(request: HttpRequest, number: int, payload: TicketDetailsIn) 
 @router.put(
     "/{number}/status", response={200: TicketOut, **ERRORS}, summary="Change a ticket's status"
 )
-def set_status(request: HttpRequest, number: int, payload: StatusIn) -> Ticket:
+def set_status(request: HttpRequest, number: PathId, payload: StatusIn) -> Ticket:
     return services.set_status(
         ticket=_visible_ticket(request.auth, number), status=payload.status, actor=request.auth
     )
 
 
 @router.put("/{number}/owner", response={200: TicketOut, **ERRORS}, summary="Assign a ticket")
-def assign(request: HttpRequest, number: int, payload: AssignIn) -> Ticket:
+def assign(request: HttpRequest, number: PathId, payload: AssignIn) -> Ticket:
     """Agents take a ticket for themselves or let it go (owner null); supervisors assign anyone
     in the ticket's team. Handing a ticket on to someone else is a transfer."""
     ticket = _visible_ticket(request.auth, number)
     owner = _agent(payload.owner, "owner") if payload.owner is not None else None
-    return services.assign(ticket=ticket, owner=owner, actor=request.auth, reason=payload.reason)
+    with refused_as_conflict("cannot_take_tickets"):
+        return services.assign(
+            ticket=ticket, owner=owner, actor=request.auth, reason=payload.reason
+        )
 
 
 @router.post(
@@ -171,17 +190,18 @@ def assign(request: HttpRequest, number: int, payload: AssignIn) -> Ticket:
     response={200: TicketOut, **ERRORS},
     summary="Let Attenda choose the owner",
 )
-def assign_automatically(request: HttpRequest, number: int) -> Ticket:
+def assign_automatically(request: HttpRequest, number: PathId) -> Ticket:
     """By the team's rules: the customer's agent or their backup, then language and skill, then
     load; else the ticket stays in the team queue. The reason is written on the timeline.
     Supervisors for any ticket of their team; agents for one that is unassigned or theirs."""
     ticket = _visible_ticket(request.auth, number)
-    assignment.assign_automatically(ticket=ticket, actor=request.auth)
+    with refused_as_conflict("no_team"):
+        assignment.assign_automatically(ticket=ticket, actor=request.auth)
     return _visible_ticket(request.auth, number)
 
 
 @router.put("/{number}/tags", response={200: TicketOut, **ERRORS}, summary="Set a ticket's tags")
-def set_tags(request: HttpRequest, number: int, payload: TagsIn) -> Ticket:
+def set_tags(request: HttpRequest, number: PathId, payload: TagsIn) -> Ticket:
     """Replaces the ticket's tags with those given; unknown tags are created."""
     ticket = _visible_ticket(request.auth, number)
     services.set_tags(ticket=ticket, names=payload.tags, actor=request.auth)
@@ -191,16 +211,15 @@ def set_tags(request: HttpRequest, number: int, payload: TagsIn) -> Ticket:
 @router.post(
     "/{number}/merge", response={200: TicketOut, **ERRORS}, summary="Merge a ticket into another"
 )
-def merge_ticket(request: HttpRequest, number: int, payload: MergeTicketIn) -> Ticket:
+def merge_ticket(request: HttpRequest, number: PathId, payload: MergeTicketIn) -> Ticket:
     """This ticket closes and points at the ticket it was merged into, whose timeline then shows
     both. Both must belong to the same customer."""
     absorbed = _visible_ticket(request.auth, number)
     target = visible_tickets(request.auth).filter(pk=payload.into).first()
     if target is None:
-        raise ValidationError(
-            {"into": [_("There is no ticket with this number that you can see.")]}
-        )
-    services.merge_tickets(target=target, absorbed=absorbed, actor=request.auth)
+        raise Missing("into", _("There is no ticket with this number that you can see."))
+    with refused_as_conflict("cannot_merge"):
+        services.merge_tickets(target=target, absorbed=absorbed, actor=request.auth)
     return _visible_ticket(request.auth, number)
 
 
@@ -209,7 +228,7 @@ def merge_ticket(request: HttpRequest, number: int, payload: MergeTicketIn) -> T
     response={201: TimelineEntryOut, **ERRORS},
     summary="Reply to the customer",
 )
-def reply(request: HttpRequest, number: int, payload: ReplyIn) -> Status:
+def reply(request: HttpRequest, number: PathId, payload: ReplyIn) -> Status:
     """Sent on the ticket's channel. The ticket then waits on the customer unless status says
     otherwise."""
     entry = services.reply(
@@ -224,7 +243,7 @@ def reply(request: HttpRequest, number: int, payload: ReplyIn) -> Status:
 @router.post(
     "/{number}/notes", response={201: TimelineEntryOut, **ERRORS}, summary="Add an internal note"
 )
-def add_note(request: HttpRequest, number: int, payload: NoteIn) -> Status:
+def add_note(request: HttpRequest, number: PathId, payload: NoteIn) -> Status:
     """For colleagues only; the customer never sees it."""
     entry = services.add_note(
         ticket=_visible_ticket(request.auth, number), agent=request.auth, body=payload.body
@@ -237,16 +256,18 @@ def add_note(request: HttpRequest, number: int, payload: NoteIn) -> Status:
     response={201: TimelineEntryOut, **ERRORS},
     summary="Hand a ticket to another agent or team",
 )
-def transfer(request: HttpRequest, number: int, payload: TransferIn) -> Status:
+def transfer(request: HttpRequest, number: PathId, payload: TransferIn) -> Status:
     """The hand-off note is required, so the customer never tells their story twice; the receiver
     sees it first. The agent may no longer see the ticket afterwards."""
-    entry = services.transfer(
-        ticket=_visible_ticket(request.auth, number),
-        actor=request.auth,
-        note=payload.note,
-        to_agent=_agent(payload.to_agent, "to_agent") if payload.to_agent is not None else None,
-        to_team=_team(payload.to_team, "to_team") if payload.to_team is not None else None,
-    )
+    ticket = _visible_ticket(request.auth, number)
+    if payload.to_agent is None and payload.to_team is None:
+        raise ValidationError({"to": [_("Choose an agent or a team to hand the ticket to.")]})
+    to_agent = _agent(payload.to_agent, "to_agent") if payload.to_agent is not None else None
+    to_team = _team(payload.to_team, "to_team") if payload.to_team is not None else None
+    with refused_as_conflict("cannot_transfer"):
+        entry = services.transfer(
+            ticket=ticket, actor=request.auth, note=payload.note, to_agent=to_agent, to_team=to_team
+        )
     return Status(201, entry)
 
 
@@ -255,7 +276,7 @@ def transfer(request: HttpRequest, number: int, payload: TransferIn) -> Status:
     response={200: TimelinePageOut, **ERRORS},
     summary="Read a ticket's timeline",
 )
-def timeline(request: HttpRequest, number: int, page: Query[PageQuery]) -> Page:
+def timeline(request: HttpRequest, number: PathId, page: Query[PageQuery]) -> Page:
     """Everything that happened on the ticket, oldest first, including tickets merged into it."""
     return queries.timeline_page(
         _visible_ticket(request.auth, number), cursor=page.cursor, size=page.limit

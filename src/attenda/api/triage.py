@@ -7,7 +7,8 @@ from datetime import datetime
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
-from attenda.api.schemas import ErrorOut, TicketOut
+from attenda.api.errors import refused_as_conflict
+from attenda.api.schemas import ErrorOut, PathId, TicketOut
 from attenda.customers.models import Customer
 from attenda.tickets.models import Ticket, TimelineEntry
 from attenda.tickets.permissions import can_view, visible_tickets
@@ -73,7 +74,7 @@ def _ticket(agent, number: int) -> Ticket:
 @router.get(
     "/tickets/{number}", response={200: TicketTriageOut, **ERRORS}, summary="Read a ticket's triage"
 )
-def ticket_triage(request: HttpRequest, number: int) -> dict:
+def ticket_triage(request: HttpRequest, number: PathId) -> dict:
     """The ticket's language and suggestion, its open flag, and how each of its customer's
     messages was read (without their text)."""
     ticket = _ticket(request.auth, number)
@@ -92,7 +93,7 @@ def ticket_triage(request: HttpRequest, number: int) -> dict:
 @router.get(
     "/entries/{entry_id}", response={200: ReadingOut, **ERRORS}, summary="Read a message's triage"
 )
-def entry_reading(request: HttpRequest, entry_id: int) -> EntryReading:
+def entry_reading(request: HttpRequest, entry_id: PathId) -> EntryReading:
     reading = EntryReading.objects.select_related("ticket").get(pk=entry_id)
     if not can_view(request.auth, reading.ticket):
         raise EntryReading.DoesNotExist
@@ -104,10 +105,12 @@ def entry_reading(request: HttpRequest, entry_id: int) -> EntryReading:
     response={200: TicketOut, **ERRORS},
     summary="Accept a ticket's suggestion",
 )
-def accept(request: HttpRequest, number: int) -> Ticket:
-    """The ticket takes the suggested kind, and the suggested team with a hand-off note. 422 when no
+def accept(request: HttpRequest, number: PathId) -> Ticket:
+    """The ticket takes the suggested kind, and the suggested team with a hand-off note. 409 when no
     suggestion is waiting."""
-    ticket = services.accept_suggestion(ticket=_ticket(request.auth, number), agent=request.auth)
+    ticket = _ticket(request.auth, number)
+    with refused_as_conflict("no_suggestion"):
+        ticket = services.accept_suggestion(ticket=ticket, agent=request.auth)
     return Ticket.objects.select_related("team", "owner").get(pk=ticket.pk)
 
 
@@ -116,7 +119,7 @@ def accept(request: HttpRequest, number: int) -> Ticket:
     response={200: RevealedOut, **ERRORS},
     summary="Reveal an abusive message",
 )
-def reveal(request: HttpRequest, entry_id: int) -> dict:
+def reveal(request: HttpRequest, entry_id: PathId) -> dict:
     """The text of a message triage hid as abusive. Recorded in the audit trail, as on the page."""
     entry: TimelineEntry = services.reveal(entry_id=entry_id, agent=request.auth)
     return {"entry_id": entry.pk, "body": entry.body}
@@ -127,7 +130,7 @@ def reveal(request: HttpRequest, entry_id: int) -> dict:
     response={200: list[CustomerFlagOut], **ERRORS},
     summary="Read a customer's abuse flags",
 )
-def customer_flags(request: HttpRequest, customer_id: int) -> list[CustomerFlag]:
+def customer_flags(request: HttpRequest, customer_id: PathId) -> list[CustomerFlag]:
     """Newest first, lifted ones too: the history. Readable by every agent, like the customer."""
     customer = Customer.objects.get(pk=customer_id)
     return list(CustomerFlag.objects.filter(customer=customer).order_by("-raised_at")[:100])

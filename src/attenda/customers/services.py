@@ -34,7 +34,8 @@ def _normalised(claims: Sequence[IdentityClaim], region: str) -> list[tuple[str,
             valid.append((claim.kind, normalise(claim.kind, claim.value, region=region)))
         except ValidationError:
             continue  # The inbound message keeps the raw address; a customer is still found or made.
-    return valid
+    # One address given twice (From and Reply-To, or an API caller's list) is one identity.
+    return list(dict.fromkeys(valid))
 
 
 def may_change_identities(actor: Agent | None, customer: Customer) -> bool:
@@ -151,7 +152,7 @@ def create_customer(
 def _claims_for_new_identities(
     claims: Sequence[IdentityClaim], region: str
 ) -> list[tuple[str, str]]:
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[str | ValidationError]] = {}
     identities = []
     for claim in claims:
         try:
@@ -161,10 +162,14 @@ def _claims_for_new_identities(
             continue
         if Identity.objects.filter(kind=claim.kind, value=value).exists():
             errors.setdefault(claim.kind, []).append(
-                _("%(value)s already belongs to another customer.") % {"value": value}
+                ValidationError(
+                    _("%(value)s already belongs to another customer.") % {"value": value},
+                    code="taken",
+                )
             )
             continue
-        identities.append((claim.kind, value))
+        if (claim.kind, value) not in identities:
+            identities.append((claim.kind, value))
     if errors:
         raise ValidationError(errors)
     return identities

@@ -878,6 +878,13 @@ def passed_around(request: HttpRequest) -> HttpResponse:
 @login_required
 def search_page(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:200]
+    if "\x00" in query:
+        # PostgreSQL's text holds no NUL, and only an edited address can carry one.
+        context = {
+            "search_query": query.replace("\x00", ""),
+            "search_error": _("Search text cannot contain the NUL character; remove it."),
+        }
+        return render(request, "tickets/search.html", context, status=400)
     notices = []
     try:
         results = search.find(request.user, query, cursor=request.GET.get("cursor") or None)
