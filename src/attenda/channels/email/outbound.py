@@ -3,6 +3,7 @@ sends it through the mailbox's SMTP server, retrying with growing waits while th
 The timeline entry shows where it is: waiting to be sent, sent, not sent (and why), or bounced."""
 
 import logging
+import smtplib
 from email.utils import formataddr, make_msgid
 
 from django.conf import settings
@@ -187,9 +188,35 @@ def _gave_up(outbound_id: int, *, error: Exception) -> None:
         )
 
 
+def permanent_refusal(error: Exception) -> str | None:
+    """The server's own words when it refused the mail for good (a 5xx reply to the sender, the
+    recipients or the message): sending it again would only be refused again, so it is not retried.
+    A refused sign-in is not one of them: an admin may correct the password before the next try."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        refusals = error.recipients.values()
+        if refusals and all(code >= 500 for code, _text in refusals):
+            return "; ".join(
+                f"{address}: {code} {_smtp_text(text)}"
+                for address, (code, text) in error.recipients.items()
+            )
+        return None
+    if isinstance(error, smtplib.SMTPSenderRefused | smtplib.SMTPDataError) and (
+        500 <= error.smtp_code < 600
+    ):
+        return f"{error.smtp_code} {_smtp_text(error.smtp_error)}"
+    return None
+
+
+def _smtp_text(text: bytes | str) -> str:
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return " ".join(text.split())
+
+
 @background(gave_up=_gave_up)
 def send_outbound(outbound_id: int) -> None:
-    """Sends one mail; an error is retried by the task queue with growing waits."""
+    """Sends one mail; a temporary error is retried by the task queue with growing waits, a
+    permanent refusal shows "not sent" at once with the server's reason."""
     outbound = OutboundMail.objects.select_related("entry__author_agent", "mailbox", "ticket").get(
         pk=outbound_id
     )
@@ -199,6 +226,15 @@ def send_outbound(outbound_id: int) -> None:
     try:
         _connection(outbound.mailbox).send_messages([compose(outbound)])
     except Exception as error:
+        refusal = permanent_refusal(error)
+        if refusal is not None:
+            outbound.last_error = refusal
+            outbound.save(update_fields=["attempts", "last_error"])
+            _not_sent(
+                outbound.entry,
+                _("The mail server refused it for good: %(reason)s") % {"reason": refusal},
+            )
+            return
         outbound.save(update_fields=["attempts"])
         TimelineEntry.objects.filter(pk=outbound.entry_id).update(
             delivery_note=_("Attempt %(number)s failed: %(error)s")
