@@ -11,9 +11,10 @@ from attenda.channels.email.inbound import FLOOD_LIMIT, take_mail
 from attenda.channels.email.models import InboundMail, MailState, OutboundMail
 from attenda.channels.email.outbound import ACKNOWLEDGEMENTS_PER_ADDRESS
 from attenda.customers.models import Identity
-from attenda.tickets.models import Delivery, EntryKind, Participant, Status, Ticket
+from attenda.tickets.models import Delivery, EntryKind, Kind, Participant, Status, Ticket
 from attenda.tickets.services import confirm_copies, reply, set_status
 from tests.channels.email.mail import raw_mail
+from tests.customers.factories import CustomerFactory, IdentityFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -294,3 +295,20 @@ def test_one_address_gets_a_few_acknowledgements_a_day_however_many_tickets_it_o
         ["rita@example.com"],
         ["maria@example.com"],
     ]
+
+
+def test_a_polish_complaint_by_mail_opens_as_a_complaint_with_its_legal_deadline(mailbox):
+    IdentityFactory(customer=CustomerFactory(country="PL", language="pl"), value="anna@example.pl")
+    raw = raw_mail(
+        sender="Anna Nowak <anna@example.pl>",
+        subject="Odkurzacz",
+        body="Dzień dobry,\n\nskładam reklamację odkurzacza zakupionego u Państwa w październiku. "
+        "Żądam nieodpłatnej naprawy.\n\nZ poważaniem\nAnna Nowak",
+    )
+
+    ticket = take_mail(mailbox, raw, source="api").mail.entry.ticket
+
+    ticket.refresh_from_db()
+    assert ticket.kind == Kind.COMPLAINT
+    assert ticket.legal_consequence == "deemed_accepted"
+    assert ticket.legal_deadline is not None

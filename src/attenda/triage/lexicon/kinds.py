@@ -814,7 +814,7 @@ KEYWORDS: dict[str, dict[str, tuple[str, ...]]] = {
             "zamowic",
             "kupil",
             "kupic",
-            "zakup",
+            "zakupic",
             "dostaw",
             "dostarcz",
             "wysylk",
