@@ -507,6 +507,7 @@ def test_a_reply_goes_on_the_timeline_and_the_ticket_waits_on_the_customer(
         "external_id": None,
         "data": {},
         "attachments": [],
+        "sender_check": None,
     }
     ticket.refresh_from_db()
     assert ticket.status == Status.WAITING_ON_CUSTOMER

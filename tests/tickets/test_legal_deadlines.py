@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+from attenda.customers.services import update_customer
 from attenda.routing.services import add_statutory_rule
 from attenda.tickets.messages import Inbound
 from attenda.tickets.models import Channel, Kind
@@ -95,3 +96,40 @@ def test_a_shorter_rule_added_later_never_shortens_a_running_deadline(team, agen
     ticket.refresh_from_db()
     assert ticket.legal_deadline.astimezone(ZoneInfo("Europe/Warsaw")).day == 29
     assert newer.legal_deadline.astimezone(ZoneInfo("Europe/Warsaw")).day == 17
+
+
+def test_a_complaint_of_a_customer_whose_country_is_set_later_gets_its_legal_deadline_then(
+    team, agent
+):
+    customer = CustomerFactory(country="", language="pl")
+    complaint = received(customer, kind=Kind.QUESTION, team=team)
+    warranty_claim = received(customer, kind=Kind.WARRANTY_CLAIM, team=team)
+    question = received(customer, kind=Kind.QUESTION, team=team)
+    with time_machine.travel(datetime(2025, 12, 11, tzinfo=UTC), tick=False):
+        complaint = change_details(ticket=complaint, actor=agent, kind=Kind.COMPLAINT)
+    assert complaint.legal_deadline is None
+
+    with time_machine.travel(datetime(2025, 12, 12, tzinfo=UTC), tick=False):
+        update_customer(customer=customer, country="pl", actor=agent)
+
+    for ticket in (complaint, warranty_claim, question):
+        ticket.refresh_from_db()
+    # Counted from when the customer wrote, not from when the country became known.
+    assert complaint.legal_deadline.astimezone(ZoneInfo("Europe/Warsaw")).date() == date(
+        2025, 12, 29
+    )
+    assert warranty_claim.legal_deadline == complaint.legal_deadline
+    assert complaint.legal_consequence == "deemed_accepted"
+    assert question.legal_deadline is None
+    assert complaint.timeline.filter(data__has_key="legal_deadline").count() == 1
+
+
+def test_a_changed_country_never_shortens_a_running_legal_deadline(team, agent):
+    customer = CustomerFactory(country="PT", language="pt")
+    warranty_claim = received(customer, kind=Kind.WARRANTY_CLAIM, team=team)
+    before = warranty_claim.legal_deadline  # 30 days in Portugal
+
+    update_customer(customer=customer, country="PL", actor=agent)  # 14 days in Poland
+
+    warranty_claim.refresh_from_db()
+    assert warranty_claim.legal_deadline == before

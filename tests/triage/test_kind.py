@@ -43,3 +43,21 @@ def test_one_keyword_is_a_hint_and_several_are_sure():
 
     assert one.kind == several.kind == Kind.ORDER
     assert one.confidence < 0.6 <= several.confidence
+
+
+def test_complaints_as_customers_word_them_are_sure_complaints_in_each_language():
+    complaints = [
+        "Dzień dobry, składam reklamację odkurzacza zakupionego u Państwa w październiku. "
+        "Żądam nieodpłatnej naprawy.",
+        "Boa tarde, venho por este meio apresentar uma reclamação. Exijo a reparação do "
+        "frigorífico.",
+        "Buenos días, quiero presentar una reclamación por la lavadora. Exijo la reparación.",
+        "Bună ziua, depun o reclamație pentru frigider. Solicit repararea gratuită.",
+        "Hello, I wish to make a formal complaint about the washing machine.",
+    ]
+
+    guesses = [guess(fold(text), DEFAULT_KIND_RULES) for text in complaints]
+
+    assert [guessed.kind for guessed in guesses] == [Kind.COMPLAINT] * 5
+    # Sure enough to be applied without an agent (the default threshold is 0.9).
+    assert [guessed.confidence > 0.9 for guessed in guesses] == [True] * 5

@@ -401,6 +401,17 @@ class AttachmentOut(Schema):
         return attachment.blob.size
 
 
+class SenderCheckOut(Schema):
+    verified: bool = Field(description="The receiving mail server vouched for the sender.")
+    reason: str = Field(
+        description="dmarc_pass, dkim_aligned or spf_aligned when verified; dmarc_fail, no_pass, "
+        "no_results, no_sender or not_configured when not."
+    )
+    spf: str = Field(description="The server's SPF result (pass, fail, softfail...), or empty.")
+    dkim: str = Field(description="Its DKIM result, or empty.")
+    dmarc: str = Field(description="Its DMARC result, or empty.")
+
+
 class TimelineEntryOut(Schema):
     id: int
     ticket: int = Field(description="The ticket it was written on; another after a merge.")
@@ -414,6 +425,11 @@ class TimelineEntryOut(Schema):
     external_id: str | None
     data: dict
     attachments: list[AttachmentOut]
+    sender_check: SenderCheckOut | None = Field(
+        None,
+        description="For a message that came by mail: whether the sender is verified (SPF, DKIM, "
+        "DMARC as the receiving mail server found them).",
+    )
 
     @staticmethod
     def resolve_ticket(entry) -> int:
@@ -422,6 +438,10 @@ class TimelineEntryOut(Schema):
     @staticmethod
     def resolve_attachments(entry) -> list:
         return list(entry.attachments.all())
+
+    @staticmethod
+    def resolve_sender_check(entry) -> dict | None:
+        return entry.data.get("authentication")
 
 
 class TimelinePageOut(Schema):

@@ -211,6 +211,11 @@ def update_customer(
         Ticket.objects.filter(customer=customer).update(customer_name=customer.name)
     if "name" in changed or identities:
         write_search_terms(customers=[customer])
+    if "country" in changed:
+        # Imported here: tickets' services find customers through this module.
+        from attenda.tickets.services import hold_legal_deadlines_of
+
+        hold_legal_deadlines_of(customer)
     audit.record(
         actor=actor,
         action="customer.updated",

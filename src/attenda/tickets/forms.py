@@ -359,6 +359,18 @@ class MergeForm(AgentPageForm):
     )
 
 
+class ProposedAddresses(forms.MultipleChoiceField):
+    """The addresses ticked among a proposal's; the service checks they are the proposal's own."""
+
+    def valid_value(self, value: str) -> bool:
+        return True
+
+
+class CopiesForm(AgentPageForm):
+    proposal = forms.IntegerField(widget=forms.HiddenInput)
+    addresses = ProposedAddresses(required=False)
+
+
 class ContactForm(AgentPageForm):
     """A phone call or an office visit, on one of the customer's open tickets or a new one."""
 

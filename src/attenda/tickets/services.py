@@ -31,6 +31,7 @@ from attenda.tickets.models import (
     Channel,
     Delivery,
     EntryKind,
+    Kind,
     Participant,
     Presence,
     Priority,
@@ -239,6 +240,34 @@ def message_preview(text: str) -> str:
     line = " ".join(text.split())
     return line if len(line) <= PREVIEW_LENGTH else line[: PREVIEW_LENGTH - 1] + "…"
 
+def hold_legal_deadlines_of(customer: Customer) -> list[Ticket]:
+    """The customer's country was set or changed: each of their open complaints and warranty claims
+    gets the statutory deadline of that country, counted from when it was received, or keeps the
+    one it had when that is later. Returns the tickets whose deadline changed."""
+    changed = []
+    tickets = Ticket.objects.select_for_update().filter(
+        customer=customer, is_open=True, kind__in=[Kind.COMPLAINT, Kind.WARRANTY_CLAIM]
+    )
+    for ticket in tickets.order_by("pk"):
+        before = ticket.legal_deadline
+        hold_legal_deadline(ticket, customer)
+        if ticket.legal_deadline == before:
+            continue
+        ticket.save(update_fields=["legal_deadline", "legal_consequence", *SERVICE_FIELDS])
+        _append(
+            ticket,
+            kind=EntryKind.EVENT,
+            body=_("The customer's country is now known: the legal deadline applies."),
+            data={
+                "legal_deadline": {
+                    "from": before and before.isoformat(),
+                    "country": customer.country,
+                }
+            },
+        )
+        changed.append(ticket)
+    return changed
+
 
 def _first_line(text: str) -> str:
     return next((line.strip() for line in text.splitlines() if line.strip()), "")
@@ -341,6 +370,88 @@ def add_event(*, ticket: Ticket, body: str, data: dict | None = None) -> Timelin
     """Something that happened to a ticket outside anyone's hands (a bounce, a held mail), said on
     its timeline."""
     return _append(ticket, kind=EntryKind.EVENT, body=body, data=data or {})
+
+
+def propose_copies(*, ticket: Ticket, copies: list[dict]) -> TimelineEntry:
+    """People a message copied, proposed to the agent as participants (``{"address", "name"}``
+    each). Nobody receives the replies until an agent confirms them with ``confirm_copies``."""
+    return _append(
+        ticket,
+        kind=EntryKind.EVENT,
+        body=_(
+            "This mail was also sent to %(count)s other people. Confirm who should receive the "
+            "replies too."
+        )
+        % {"count": len(copies)},
+        data={"proposed_copies": copies},
+    )
+
+
+def pending_copies(entries: Iterable[TimelineEntry]) -> set[int]:
+    """Of these timeline entries, the proposals of copies nobody decided on yet."""
+    proposed: set[int] = set()
+    decided: set[int] = set()
+    for entry in entries:
+        if entry.kind != EntryKind.EVENT:
+            continue
+        if entry.data.get("proposed_copies"):
+            proposed.add(entry.pk)
+        if entry.data.get("copies_decided"):
+            decided.add(entry.data["copies_decided"].get("proposal"))
+    return proposed - decided
+
+
+@transaction.atomic
+def confirm_copies(
+    *, ticket: Ticket, agent: Agent, proposal_id: int, addresses: Iterable[str]
+) -> list[Participant]:
+    """The agent says which of the proposed people take part in the ticket; the others do not.
+    Only addresses of that proposal can be confirmed, and each proposal is decided once."""
+    require_view(agent, ticket)
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    proposal = unique_or_none(
+        TimelineEntry.objects.filter(
+            ticket=ticket, pk=proposal_id, kind=EntryKind.EVENT, data__has_key="proposed_copies"
+        )
+    )
+    if proposal is None:
+        raise ValidationError({"proposal": _("There is no such proposal on this ticket.")})
+    if proposal.pk not in pending_copies(
+        ticket.timeline.filter(kind=EntryKind.EVENT, created_at__gte=proposal.created_at)
+    ):
+        raise ValidationError({"proposal": _("Someone already decided on these people.")})
+    proposed = {copy["address"]: copy.get("name", "") for copy in proposal.data["proposed_copies"]}
+    wanted = {address.strip().lower() for address in addresses}
+    if not wanted <= set(proposed):
+        raise ValidationError({"addresses": _("Only the proposed people can be confirmed.")})
+    confirmed = [address for address in proposed if address in wanted]
+    participants = Participant.objects.bulk_create(
+        [
+            Participant(ticket=ticket, address=address, name=proposed[address])
+            for address in confirmed
+        ],
+        ignore_conflicts=True,
+    )
+    _append(
+        ticket,
+        kind=EntryKind.EVENT,
+        author_agent=agent,
+        body=(
+            _("These people now receive the replies too: %(addresses)s.")
+            % {"addresses": ", ".join(confirmed)}
+            if confirmed
+            else _("Nobody copied on that mail receives the replies.")
+        ),
+        data={
+            "copies_decided": {
+                "proposal": proposal.pk,
+                "confirmed": confirmed,
+                "declined": [address for address in proposed if address not in wanted],
+            }
+        },
+    )
+    audit.record(actor=agent, action="ticket.copies_confirmed", target=ticket, addresses=confirmed)
+    return participants
 
 
 @transaction.atomic

@@ -11,6 +11,7 @@ urlpatterns = [
     path("tickets/<int:number>/", views.ticket, name="ticket"),
     path("tickets/<int:number>/reply/", views.reply, name="ticket_reply"),
     path("tickets/<int:number>/notes/", views.add_note, name="ticket_note"),
+    path("tickets/<int:number>/copies/", views.confirm_copies, name="ticket_copies"),
     path("tickets/<int:number>/assign/", views.assign, name="ticket_assign"),
     path(
         "tickets/<int:number>/assign/automatically/",

@@ -52,6 +52,7 @@ from attenda.tickets.forms import (
     ChoosesColleagues,
     Colleagues,
     ContactForm,
+    CopiesForm,
     InboxFilterForm,
     MergeForm,
     NoteForm,
@@ -399,6 +400,7 @@ def _ticket_context(
         "customer_language": languages.get(page.customer.language, page.customer.language),
         "ticket_language": languages.get(ticket.language, ticket.language),
         "timeline": _timeline_items(ticket, page.timeline, colleagues),
+        "pending_copies": services.pending_copies(page.timeline),
         "timeline_truncated": len(page.timeline) >= queries.TIMELINE_LIMIT,
         "other_tickets": page.other_tickets,
         "others_present": page.others_present,
@@ -569,6 +571,28 @@ def reply(request: HttpRequest, number: int) -> HttpResponse:
         )
 
     return _act(request, number, REPLY, perform, _("Your reply was sent."))
+
+
+@login_required
+@require_POST
+def confirm_copies(request: HttpRequest, number: int) -> HttpResponse:
+    """The agent ticks who, of the people a mail copied, receives the replies too."""
+    ticket = _visible_ticket(request.user, number)
+    form = CopiesForm(request.POST, prefix="copies")
+    if not form.is_valid():
+        raise Http404(_("There is no such proposal on this ticket."))
+    try:
+        services.confirm_copies(
+            ticket=ticket,
+            agent=request.user,
+            proposal_id=form.cleaned_data["proposal"],
+            addresses=form.cleaned_data["addresses"],
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Saved who receives the replies."))
+    return _after_action(request, number, "ticket_actions", None)
 
 
 @login_required

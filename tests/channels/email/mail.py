@@ -62,6 +62,14 @@ class Inbox:
 
     def __init__(self) -> None:
         self.messages: list[tuple[str, list[str], bytes]] = []
+        # What the server answers to every recipient, e.g. "550 5.1.1 No such user"; None takes them.
+        self.recipient_answer: str | None = None
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.recipient_answer is not None:
+            return self.recipient_answer
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))

@@ -1,16 +1,20 @@
 """Mail into tickets through take_mail(): kept whole, threaded, acknowledged once, never twice."""
 
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 
 import pytest
+import time_machine
 
 from attenda.channels.email.addresses import reply_address
 from attenda.channels.email.inbound import FLOOD_LIMIT, take_mail
 from attenda.channels.email.models import InboundMail, MailState, OutboundMail, SetAsideReason
+from attenda.channels.email.outbound import ACKNOWLEDGEMENTS_PER_ADDRESS
 from attenda.customers.models import Identity
-from attenda.tickets.models import Delivery, EntryKind, Participant, Status, Ticket
-from attenda.tickets.services import reply, set_status
+from attenda.tickets.models import Delivery, EntryKind, Kind, Participant, Status, Ticket
+from attenda.tickets.services import confirm_copies, reply, set_status
 from tests.channels.email.mail import raw_mail, real_mail
+from tests.customers.factories import CustomerFactory, IdentityFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -134,11 +138,21 @@ def test_a_sender_flooding_the_mailbox_is_held_without_losing_mail(mailbox):
     assert Ticket.objects.count() == FLOOD_LIMIT
 
 
-def test_copied_people_become_participants_and_are_copied_on_replies(
-    mailbox, agent, smtp_server, run_tasks, django_capture_on_commit_callbacks
+def test_copied_people_an_agent_confirms_are_copied_on_replies(
+    mailbox, agent, smtp_server, run_tasks, django_capture_on_commit_callbacks, settings
 ):
-    raw = raw_mail(headers={"Cc": "João Santos <joao@example.com>, support@attenda.test"})
+    settings.MAIL_AUTHSERV_ID = "mx.attenda.test"
+    raw = raw_mail(
+        headers={
+            "Cc": "João Santos <joao@example.com>, support@attenda.test",
+            "Authentication-Results": "mx.attenda.test; dmarc=pass header.from=example.com",
+        }
+    )
     ticket = take_mail(mailbox, raw, source="api").mail.entry.ticket
+    proposal = ticket.timeline.get(data__has_key="proposed_copies")
+    confirm_copies(
+        ticket=ticket, agent=agent, proposal_id=proposal.pk, addresses=["joao@example.com"]
+    )
 
     with django_capture_on_commit_callbacks(execute=True):
         entry = reply(ticket=ticket, agent=agent, body="Já corrigimos a fatura.")
@@ -156,9 +170,20 @@ def test_copied_people_become_participants_and_are_copied_on_replies(
     assert message["Reply-To"] == reply_address(mailbox.address, ticket.number)
 
 
-def test_a_participants_reply_threads_into_the_ticket(mailbox):
-    raw = raw_mail(headers={"Cc": "joao@example.com"}, message_id="<first@example.com>")
+def test_a_participants_reply_threads_into_the_ticket(mailbox, agent, settings):
+    settings.MAIL_AUTHSERV_ID = "mx.attenda.test"
+    raw = raw_mail(
+        headers={
+            "Cc": "joao@example.com",
+            "Authentication-Results": "mx.attenda.test; dmarc=pass header.from=example.com",
+        },
+        message_id="<first@example.com>",
+    )
     ticket = take_mail(mailbox, raw, source="api").mail.entry.ticket
+    proposal = ticket.timeline.get(data__has_key="proposed_copies")
+    confirm_copies(
+        ticket=ticket, agent=agent, proposal_id=proposal.pk, addresses=["joao@example.com"]
+    )
     answer = raw_mail(
         sender="João <joao@example.com>",
         headers={"In-Reply-To": "<first@example.com>"},
@@ -343,3 +368,40 @@ def test_control_characters_of_malformed_encoded_words_reach_no_subject_or_name(
     assert not [text for text in shown if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in text)]
     assert ticket.subject == "$B%F%9%H (Bfatura outubro…"
     assert ticket.customer.name == "Martin [31m Edenhofer"
+
+
+def test_one_address_gets_a_few_acknowledgements_a_day_however_many_tickets_it_opens(mailbox):
+    with time_machine.travel(datetime(2026, 11, 25, 9, 0, tzinfo=UTC), tick=False) as traveller:
+        for number in range(ACKNOWLEDGEMENTS_PER_ADDRESS + 2):
+            take_mail(mailbox, raw_mail(subject=f"Pedido {number}"), source="api")
+        acknowledged = OutboundMail.objects.filter(entry__kind=EntryKind.ACKNOWLEDGEMENT)
+        assert acknowledged.count() == ACKNOWLEDGEMENTS_PER_ADDRESS
+        assert Ticket.objects.count() == ACKNOWLEDGEMENTS_PER_ADDRESS + 2
+        last = Ticket.objects.order_by("pk").last()
+        assert last.timeline.filter(body__startswith="No acknowledgement was sent").exists()
+
+        take_mail(mailbox, raw_mail(sender="rita@example.com"), source="api")
+        traveller.shift(timedelta(hours=24, seconds=1))
+        take_mail(mailbox, raw_mail(subject="Outro pedido"), source="api")
+
+    assert [mail.to for mail in acknowledged.order_by("pk")][-2:] == [
+        ["rita@example.com"],
+        ["maria@example.com"],
+    ]
+
+
+def test_a_polish_complaint_by_mail_opens_as_a_complaint_with_its_legal_deadline(mailbox):
+    IdentityFactory(customer=CustomerFactory(country="PL", language="pl"), value="anna@example.pl")
+    raw = raw_mail(
+        sender="Anna Nowak <anna@example.pl>",
+        subject="Odkurzacz",
+        body="Dzień dobry,\n\nskładam reklamację odkurzacza zakupionego u Państwa w październiku. "
+        "Żądam nieodpłatnej naprawy.\n\nZ poważaniem\nAnna Nowak",
+    )
+
+    ticket = take_mail(mailbox, raw, source="api").mail.entry.ticket
+
+    ticket.refresh_from_db()
+    assert ticket.kind == Kind.COMPLAINT
+    assert ticket.legal_consequence == "deemed_accepted"
+    assert ticket.legal_deadline is not None

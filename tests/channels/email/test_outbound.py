@@ -74,6 +74,50 @@ def test_a_reply_that_never_could_leave_says_why(
     assert FailedTask.objects.count() == 1
 
 
+def test_a_reply_refused_for_good_shows_not_sent_at_once_with_the_servers_reason(
+    mailbox, agent, smtp_server, run_tasks, django_capture_on_commit_callbacks
+):
+    ticket = take_mail(mailbox, raw_mail(), source="api").mail.entry.ticket
+    smtp_server.inbox.recipient_answer = "550 5.1.1 <maria@example.com>: Recipient address rejected"
+    with django_capture_on_commit_callbacks(execute=True):
+        entry = reply(ticket=ticket, agent=agent, body="A fatura foi corrigida.")
+
+    ran = run_tasks()
+
+    entry.refresh_from_db()
+    assert ran == 1
+    assert entry.delivery == Delivery.FAILED
+    assert entry.delivery_note == (
+        "The mail server refused it for good: maria@example.com: 550 5.1.1 "
+        "<maria@example.com>: Recipient address rejected"
+    )
+    assert OutboundMail.objects.get(entry=entry).attempts == 1
+    assert FailedTask.objects.count() == 0
+    assert smtp_server.inbox.messages == []
+
+
+def test_a_reply_refused_for_now_is_tried_again(
+    mailbox, agent, smtp_server, run_tasks, three_attempts, django_capture_on_commit_callbacks
+):
+    with time_machine.travel(START, tick=False) as traveller:
+        ticket = take_mail(mailbox, raw_mail(), source="api").mail.entry.ticket
+        smtp_server.inbox.recipient_answer = "451 4.3.0 Try again later"
+        with django_capture_on_commit_callbacks(execute=True):
+            entry = reply(ticket=ticket, agent=agent, body="A fatura foi corrigida.")
+        run_tasks()
+        entry.refresh_from_db()
+        assert entry.delivery == Delivery.QUEUED
+        assert entry.delivery_note.startswith("Attempt 1 failed:")
+
+        smtp_server.inbox.recipient_answer = None
+        traveller.shift(timedelta(seconds=30))
+        run_tasks()
+
+    entry.refresh_from_db()
+    assert entry.delivery == Delivery.SENT
+    assert OutboundMail.objects.get(entry=entry).attempts == 2
+
+
 def test_a_reply_is_sent_once_even_if_its_task_runs_again(
     mailbox, agent, smtp_server, run_tasks, django_capture_on_commit_callbacks
 ):

@@ -12,12 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from attenda.channels.email import budget
 from attenda.channels.email.addresses import mailbox_and_ticket
+from attenda.channels.email.authentication import SenderCheck, check_sender
 from attenda.channels.email.automatic import automatic_reason
 from attenda.channels.email.bounces import BounceClass, read_bounce
 from attenda.channels.email.models import (
@@ -57,6 +57,12 @@ REPORT_SUBJECT = re.compile(
     r"|unable|blocked|quota|mailbox|spam|abuse|complaint|unsubscribe"
 )
 REPORT_READ_LIMIT = 4 * 1024 * 1024
+# Of a mail's To and Cc, only this many addresses are read for participants (and kept on its
+# entry); a mail to more people is a list or a mass mailing, and the rest are only counted.
+RECIPIENTS_READ = 50
+# A verified reply on an existing ticket adds at most this many people at once; more, or anyone
+# copied on a new ticket, are proposed to an agent, who confirms who receives the replies.
+PARTICIPANTS_ADDED_AT_ONCE = 10
 SUBJECT_NUMBER = re.compile(r"\[#(\d{1,12})\]")
 SUBJECT_PREFIX = re.compile(
     r"^\s*((re|fw|fwd|aw|wg|sv|vs|rv|res|enc|odp|pd|r)\s*(\[\d+\])?\s*:\s*)+", re.I
@@ -321,6 +327,8 @@ def ticket_entry(
     body = split.new or parsed.text.strip()
     if not body and parsed.parts:
         body = _("(attachments only)")
+    check = check_sender(raw, sender.address if sender else None)
+    recipients = len(parsed.to) + len(parsed.cc)
     inbound = Inbound(
         channel=Channel.EMAIL,
         claims=[
@@ -350,14 +358,19 @@ def ticket_entry(
             "signature": split.signature,
             "automatic": automatic or "",
             "problems": parsed.problems,
-            "to": [_display(address) for address in parsed.to],
-            "cc": [_display(address) for address in parsed.cc],
+            "to": [_display(address) for address in parsed.to[:RECIPIENTS_READ]],
+            "cc": [
+                _display(address)
+                for address in parsed.cc[: max(0, RECIPIENTS_READ - len(parsed.to))]
+            ],
+            "recipients_not_read": max(0, recipients - RECIPIENTS_READ),
+            "authentication": check.as_data(),
         },
     )
     received = services.receive(inbound)
     mail.entry = received.entry
     mail.save(update_fields=["entry"])
-    _keep_participants(received.ticket, parsed, own, sender, opened=received.opened)
+    _keep_participants(received.ticket, parsed, own, sender, opened=received.opened, check=check)
     if received.opened and not automatic and sender is not None and may_acknowledge:
         from attenda.channels.email.outbound import acknowledge
 
@@ -381,41 +394,40 @@ def _quoted_number(
     return int(found[1]) if found else None
 
 
-def _authenticated(parsed: ParsedMail) -> bool:
-    """Whether our own receiving server vouched for the sender (DMARC or DKIM passed). Only the
-    topmost Authentication-Results, added by the last hop, and only when it names our server
-    (MAIL_AUTHSERV_ID): a sender can write any such header lower down."""
-    if not settings.MAIL_AUTHSERV_ID:
-        return False
-    results = parsed.headers.get("authentication-results", "").strip().lower()
-    authserv_id = results.split(";", 1)[0].split()[0] if results else ""
-    if authserv_id != settings.MAIL_AUTHSERV_ID.lower():
-        return False
-    return "dmarc=pass" in results or "dkim=pass" in results
-
-
 def _keep_participants(
-    ticket: Ticket, parsed: ParsedMail, own: set[str], sender: Address | None, *, opened: bool
+    ticket: Ticket,
+    parsed: ParsedMail,
+    own: set[str],
+    sender: Address | None,
+    *,
+    opened: bool,
+    check: SenderCheck,
 ) -> None:
-    """People the customer copied become participants. On a reply to an existing ticket only when the
-    sender is vouched for: a forged From with someone else in Cc must not copy them the thread."""
+    """People the customer copied may take part in the ticket, receiving the replies. Never when
+    the sender is not verified: a forged From with someone in Cc must not copy them the thread. On a
+    new ticket, or more than a few at once, an agent confirms who they are (``confirm_copies``); a
+    verified reply on an existing ticket adds the few it copies."""
     sender_address = sender.address.lower() if sender else ""
-    addresses = {}
-    for address in (*parsed.to, *parsed.cc):
-        value = address.address.lower()
+    addresses: dict[str, str] = {}
+    for address in (*parsed.to, *parsed.cc)[:RECIPIENTS_READ]:
+        value = address.address.strip().lower()
         mailbox_address, _number = mailbox_and_ticket(value)
-        if value and value != sender_address and mailbox_address not in own:
+        if value and "@" in value and value != sender_address and mailbox_address not in own:
             addresses[value] = address.name
     if not addresses:
         return  # the usual mail: to the mailbox alone
     # Neither the customer's own addresses nor people already taking part.
     known = set(
-        Identity.objects.filter(customer_id=ticket.customer_id).values_list("value", flat=True)
-    ) | set(ticket.participants.values_list("address", flat=True))
+        Identity.objects.filter(
+            customer_id=ticket.customer_id, value__in=list(addresses)
+        ).values_list("value", flat=True)
+    ) | set(
+        ticket.participants.filter(address__in=list(addresses)).values_list("address", flat=True)
+    )
     new = {value: name for value, name in addresses.items() if value not in known}
     if not new:
         return
-    if not opened and not _authenticated(parsed):
+    if not check.verified:
         services.add_event(
             ticket=ticket,
             body=_(
@@ -423,6 +435,13 @@ def _keep_participants(
                 "address could not be verified."
             )
             % {"addresses": ", ".join(sorted(new))},
+            data={"copies_not_added": sorted(new)},
+        )
+        return
+    if opened or len(new) > PARTICIPANTS_ADDED_AT_ONCE:
+        services.propose_copies(
+            ticket=ticket,
+            copies=[{"address": value, "name": name[:200]} for value, name in new.items()],
         )
         return
     Participant.objects.bulk_create(

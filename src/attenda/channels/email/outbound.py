@@ -3,6 +3,8 @@ sends it through the mailbox's SMTP server, retrying with growing waits while th
 The timeline entry shows where it is: waiting to be sent, sent, not sent (and why), or bounced."""
 
 import logging
+import smtplib
+from datetime import timedelta
 from email.utils import formataddr, make_msgid
 
 from django.conf import settings
@@ -22,6 +24,12 @@ from attenda.tickets import services
 from attenda.tickets.models import Channel, Delivery, EntryKind, Ticket, TimelineEntry
 
 logger = logging.getLogger(__name__)
+
+# At most this many acknowledgements go to one address within ACKNOWLEDGEMENT_WINDOW, whichever
+# mailbox it wrote to: a forged sender must not turn the desk into a mail cannon aimed at a victim,
+# and a real customer who opens more tickets than this in a day still gets their answers.
+ACKNOWLEDGEMENTS_PER_ADDRESS = 3
+ACKNOWLEDGEMENT_WINDOW = timedelta(hours=24)
 
 
 def mailbox_for(ticket: Ticket) -> Mailbox | None:
@@ -73,9 +81,20 @@ def queue_reply(entry: TimelineEntry) -> None:
     _queue(entry, mailbox, to=[to], cc=list(ticket.participants.values_list("address", flat=True)))
 
 
-def acknowledge(*, ticket: Ticket, mailbox: Mailbox, to: str) -> TimelineEntry:
+def acknowledge(*, ticket: Ticket, mailbox: Mailbox, to: str) -> TimelineEntry | None:
     """Tells the customer, in their language, that their message became ticket number N, and how
-    long the answer should take when the team's pace allows an estimate (routing.waiting)."""
+    long the answer should take when the team's pace allows an estimate (routing.waiting). Sends
+    nothing, and says so on the ticket, once the address had its share of acknowledgements."""
+    if _acknowledged_lately(ticket.customer_id, to) >= ACKNOWLEDGEMENTS_PER_ADDRESS:
+        services.add_event(
+            ticket=ticket,
+            body=_(
+                "No acknowledgement was sent: %(address)s already received %(count)s in the "
+                "last 24 hours."
+            )
+            % {"address": to, "count": ACKNOWLEDGEMENTS_PER_ADDRESS},
+        )
+        return None
     wait = expected_first_response(ticket.team, ahead_of=ticket) if ticket.team else None
     with translation.override(ticket.language or mailbox.language):
         fields = {"number": ticket.number, "subject": ticket.subject, "mailbox": mailbox.name}
@@ -96,6 +115,25 @@ def acknowledge(*, ticket: Ticket, mailbox: Mailbox, to: str) -> TimelineEntry:
     entry = services.add_acknowledgement(ticket=ticket, body=body, channel=Channel.EMAIL)
     _queue(entry, mailbox, to=[to], cc=[])
     return entry
+
+
+def _acknowledged_lately(customer_id: int, address: str) -> int:
+    """Acknowledgements to ``address`` within the window. An acknowledgement only ever goes to the
+    sender of a new ticket, whose customer owns that address: so the customer's tickets
+    (ticket_customer_idx) lead to them, and only their few recent outbound mails are read."""
+    since = clock.now() - ACKNOWLEDGEMENT_WINDOW
+    recipients = OutboundMail.objects.filter(
+        ticket__customer_id=customer_id,
+        ticket__updated_at__gte=since,
+        entry__kind=EntryKind.ACKNOWLEDGEMENT,
+        created_at__gte=since,
+    ).values_list("to", flat=True)
+    wanted = address.strip().lower()
+    return sum(
+        1
+        for to in recipients[: ACKNOWLEDGEMENTS_PER_ADDRESS * 20]
+        if [value.strip().lower() for value in to] == [wanted]
+    )
 
 
 def _queue(entry: TimelineEntry, mailbox: Mailbox, *, to: list[str], cc: list[str]) -> None:
@@ -187,9 +225,35 @@ def _gave_up(outbound_id: int, *, error: Exception) -> None:
         )
 
 
+def permanent_refusal(error: Exception) -> str | None:
+    """The server's own words when it refused the mail for good (a 5xx reply to the sender, the
+    recipients or the message): sending it again would only be refused again, so it is not retried.
+    A refused sign-in is not one of them: an admin may correct the password before the next try."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        refusals = error.recipients.values()
+        if refusals and all(code >= 500 for code, _text in refusals):
+            return "; ".join(
+                f"{address}: {code} {_smtp_text(text)}"
+                for address, (code, text) in error.recipients.items()
+            )
+        return None
+    if isinstance(error, smtplib.SMTPSenderRefused | smtplib.SMTPDataError) and (
+        500 <= error.smtp_code < 600
+    ):
+        return f"{error.smtp_code} {_smtp_text(error.smtp_error)}"
+    return None
+
+
+def _smtp_text(text: bytes | str) -> str:
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return " ".join(text.split())
+
+
 @background(gave_up=_gave_up)
 def send_outbound(outbound_id: int) -> None:
-    """Sends one mail; an error is retried by the task queue with growing waits."""
+    """Sends one mail; a temporary error is retried by the task queue with growing waits, a
+    permanent refusal shows "not sent" at once with the server's reason."""
     outbound = OutboundMail.objects.select_related("entry__author_agent", "mailbox", "ticket").get(
         pk=outbound_id
     )
@@ -199,6 +263,15 @@ def send_outbound(outbound_id: int) -> None:
     try:
         _connection(outbound.mailbox).send_messages([compose(outbound)])
     except Exception as error:
+        refusal = permanent_refusal(error)
+        if refusal is not None:
+            outbound.last_error = refusal
+            outbound.save(update_fields=["attempts", "last_error"])
+            _not_sent(
+                outbound.entry,
+                _("The mail server refused it for good: %(reason)s") % {"reason": refusal},
+            )
+            return
         outbound.save(update_fields=["attempts"])
         TimelineEntry.objects.filter(pk=outbound.entry_id).update(
             delivery_note=_("Attempt %(number)s failed: %(error)s")
