@@ -240,6 +240,7 @@ def message_preview(text: str) -> str:
     line = " ".join(text.split())
     return line if len(line) <= PREVIEW_LENGTH else line[: PREVIEW_LENGTH - 1] + "…"
 
+
 def hold_legal_deadlines_of(customer: Customer) -> list[Ticket]:
     """The customer's country was set or changed: each of their open complaints and warranty claims
     gets the statutory deadline of that country, counted from when it was received, or keeps the
