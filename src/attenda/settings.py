@@ -242,7 +242,14 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"client_errors": {"()": "attenda.core.request_log.WithoutClientErrorTraceback"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["client_errors"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("ATTENDA_LOG_LEVEL", "INFO")},
     # aiosmtpd logs every SMTP command, with the addresses in it, at INFO.
     "loggers": {"axes": {"level": "WARNING"}, "mail.log": {"level": "WARNING"}},
