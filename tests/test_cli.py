@@ -45,16 +45,20 @@ def test_attenda_demo_loads_the_whole_desk(db, data_dir, capsys):
         Customer.objects.count(),
         Ticket.objects.count(),
     ) == (3, 10, 300, 2000)
-    assert [Agent.objects.filter(role=role).count() for role in Role] == [7, 2, 1]
+    assert [Agent.objects.filter(role=role).count() for role in Role] == [6, 2, 2]
     assert set(Ticket.objects.values_list("kind", flat=True)) == set(Kind.values)
     assert set(Ticket.objects.values_list("status", flat=True)) == set(Status.values)
     assert set(Ticket.objects.values_list("channel", flat=True)) == set(Channel.values)
     assert set(Ticket.objects.values_list("language", flat=True)) == {"pt", "es", "ro", "pl", "en"}
     password = (data_dir / "demo-password").read_text()
     assert (
-        "Demo: sign in as marta (admin), javier (supervisor) or joao (agent)"
+        "Demo: sign in as emily (admin), javier (supervisor) or joao (agent)"
         f" with the password {password}." in printed
     )
+    # The admin suggested first reads English and finds tickets of her own.
+    emily = Agent.objects.get(username="emily")
+    assert emily.language == "en"
+    assert Ticket.objects.filter(owner=emily, status__in=["new", "open"]).exists()
 
 
 def test_attenda_demo_a_second_time_changes_nothing(db, data_dir, capsys):

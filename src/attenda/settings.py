@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "attenda.channels.email",
     "attenda.triage",
     "attenda.api",
+    "attenda.demo",
 ]
 
 MIDDLEWARE = [

@@ -10,6 +10,7 @@ from django.db import transaction
 
 from attenda.agents.models import Agent, Role, Team
 from attenda.agents.services import create_agent, create_team
+from attenda.channels.email.models import Mailbox
 from attenda.core import audit, clock
 from attenda.core.models import AuditEntry
 from attenda.customers.identities import normalise
@@ -84,6 +85,10 @@ def load_demo(
     # Password hashing is slow on purpose; the agents share one demo password, so hash it once.
     Agent.objects.filter(pk__in=[agent.pk for agent in agents[1:]]).update(
         password=agents[0].password
+    )
+    # Replies leave from here; `attenda serve --demo` puts what it sends in the demo outbox.
+    Mailbox.objects.create(
+        address=f"support@{AGENT_EMAIL_DOMAIN}", name="Lumen Support", language="en"
     )
     desk = Desk(
         teams=teams,

@@ -418,13 +418,7 @@ def reply(
         ticket.waiting_since = entry.created_at
     ticket.updated_at = entry.created_at
     ticket.save()
-    audit.record(
-        actor=agent,
-        action="ticket.replied",
-        target=ticket,
-        entry=entry.pk,
-        delivery=entry.delivery,
-    )
+    audit.record(actor=agent, action="ticket.replied", target=ticket, entry=entry.pk)
     return entry
 
 

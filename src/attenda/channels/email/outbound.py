@@ -17,7 +17,7 @@ from attenda.channels.email.html import text_to_html
 from attenda.channels.email.models import InboundMail, Mailbox, OutboundMail, Security
 from attenda.core import clock
 from attenda.core.tasks import background
-from attenda.customers.models import IdentityKind
+from attenda.customers.models import Identity, IdentityKind
 from attenda.routing.waiting import describe_wait, expected_first_response
 from attenda.tickets import services
 from attenda.tickets.delivery import Route
@@ -61,6 +61,31 @@ def _customer_address(ticket: Ticket) -> str | None:
         .values_list("value", flat=True)
         .first()
     )
+
+
+def route_without_mail(*, customer_id: int, team_id: int | None) -> Route:
+    """The email route of a ticket no mail has come in on yet: the team's mailbox (else any) to the
+    customer's first address. The demo's bulk history writes its replies by this rule."""
+    mailbox = (
+        Mailbox.objects.filter(is_active=True)
+        .order_by(Case(When(team_id=team_id, then=0), default=1), "pk")
+        .first()
+    )
+    to = (
+        Identity.objects.filter(customer_id=customer_id, kind=IdentityKind.EMAIL)
+        .order_by("created_at")
+        .values_list("value", flat=True)
+        .first()
+    )
+    if mailbox is None:
+        return Route(channel=Channel.EMAIL, can_deliver=False, reason=_("No mailbox to send from."))
+    if to is None:
+        return Route(
+            channel=Channel.EMAIL,
+            can_deliver=False,
+            reason=_("The customer has no email address."),
+        )
+    return Route(channel=Channel.EMAIL, can_deliver=True, address=to, sender=mailbox.address)
 
 
 def reply_route(ticket: Ticket) -> Route:
