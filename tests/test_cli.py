@@ -19,10 +19,12 @@ from django.conf import settings as django_settings
 from django.db import connection
 from django.urls import reverse
 
-from attenda.agents.models import Agent, Role, Team
+from attenda.agents.models import Agent, AssignmentMode, Role, Team
 from attenda.channels.email.models import Mailbox
 from attenda.cli import main
+from attenda.core import clock
 from attenda.customers.models import Customer
+from attenda.routing.models import ServiceLevelPolicy, TeamCalendar
 from attenda.tickets.models import Channel, Kind, Status, Ticket
 
 STRONG_PASSWORD = "lantern-orbit-meadow-42"
@@ -55,6 +57,15 @@ def test_attenda_demo_loads_the_whole_desk(db, data_dir, capsys):
         "Demo: sign in as emily (admin), javier (supervisor) or joao (agent)"
         f" with the password {password}." in printed
     )
+    # A desk that works: hours, service levels and automatic assignment set; deadlines mostly ahead.
+    open_tickets = Ticket.objects.filter(
+        status__in=["new", "open", "waiting_on_customer", "waiting_on_third_party"]
+    )
+    missed = open_tickets.filter(legal_deadline__lt=clock.now()).count()
+    assert missed <= open_tickets.count() * 0.02
+    assert ServiceLevelPolicy.objects.count() == TeamCalendar.objects.count() == 3
+    assert not Team.objects.filter(assignment_mode=AssignmentMode.MANUAL).exists()
+    assert Mailbox.objects.filter(address="support@lumen.example").exists()
     # The admin suggested first reads English and finds tickets of her own.
     emily = Agent.objects.get(username="emily")
     assert emily.language == "en"

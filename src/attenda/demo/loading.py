@@ -16,6 +16,7 @@ from attenda.core.models import AuditEntry
 from attenda.customers.identities import normalise
 from attenda.customers.models import Customer, Identity, IdentityKind, Organization
 from attenda.customers.services import IdentityClaim, create_customer
+from attenda.demo.desk_settings import set_assignment, set_service_levels
 from attenda.demo.people import (
     AGENT_EMAIL_DOMAIN,
     AGENTS,
@@ -121,6 +122,8 @@ def load_demo(
             )
         )
     history.save()
+    admin = next(agent for agent in agents if agent.role == Role.ADMIN)
+    set_service_levels(teams=teams, admin=admin)
 
     everyone = regulars + arrivals
     todays = []
@@ -150,7 +153,7 @@ def load_demo(
     for plan in sorted(todays, key=lambda plan: plan.opened_at):
         carry_out(plan)
 
-    admin = next(agent for agent in agents if agent.role == Role.ADMIN)
+    set_assignment(teams=teams, agents=agents, admin=admin)
     audit.record(actor=None, action=DEMO_LOADED, target=admin, customers=customers, tickets=tickets)
     return DemoDesk(
         teams=Team.objects.filter(pk__in=[team.pk for team in teams.values()]).count(),
