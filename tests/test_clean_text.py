@@ -75,3 +75,29 @@ def test_every_field_description_a_page_points_at_exists(client, admin_agent, te
                     missing.setdefault(url, []).append(id_)
 
     assert missing == {}
+
+
+def test_preferences_and_business_hours_offer_the_same_time_zone_picker(client, admin_agent, team):
+    admin_agent.time_zone = "America/Phoenix"
+    admin_agent.save()
+    client.force_login(admin_agent)
+
+    preferences = client.get("/preferences/").content.decode()
+    hours = client.get(f"/settings/calendars/{team.pk}/").content.decode()
+
+    for page in (preferences, hours):
+        assert '<optgroup label="Europe">' in page
+        assert '<option value="Europe/Lisbon"' in page
+        assert ">Lisbon</option>" in page
+        assert "Type the first letters of a city to find it" in page
+        assert "Africa/Abidjan" not in page
+    assert '<option value="America/Phoenix" selected>America/Phoenix</option>' in preferences
+
+
+def test_a_valid_zone_outside_the_common_ones_is_kept(client, agent):
+    client.force_login(agent)
+
+    client.post("/preferences/", {"language": "en", "time_zone": "America/Phoenix"})
+
+    agent.refresh_from_db()
+    assert agent.time_zone == "America/Phoenix"
