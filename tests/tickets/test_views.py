@@ -405,9 +405,7 @@ def test_a_reply_through_htmx_swaps_the_form_and_updates_the_rest_out_of_band(cl
     )
     assert '<div id="ticket-summary" class="ticket-summary" hx-swap-oob="true">' in page
     assert '<div id="messages" class="messages" role="status" hx-swap-oob="innerHTML">' in page
-    assert (
-        '<li class="message success">Your reply is on its way to maria@example.com.</li>' in page
-    )
+    assert '<li class="message success">Your reply is on its way to maria@example.com.</li>' in page
     assert '<div class="text">Já está.</div>' in page
     assert Ticket.objects.get(pk=ticket.pk).status == Status.SOLVED
 

@@ -4,15 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tickets', '0008_ticket_wait_estimate_indexes'),
+        ("tickets", "0008_ticket_wait_estimate_indexes"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='timelineentry',
-            name='delivery',
-            field=models.CharField(blank=True, choices=[('queued', 'Waiting to be sent'), ('sent', 'Sent'), ('failed', 'Not sent'), ('bounced', 'Bounced'), ('read', 'Read')], max_length=10, verbose_name='delivery'),
+            model_name="timelineentry",
+            name="delivery",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("queued", "Waiting to be sent"),
+                    ("sent", "Sent"),
+                    ("failed", "Not sent"),
+                    ("bounced", "Bounced"),
+                    ("read", "Read"),
+                ],
+                max_length=10,
+                verbose_name="delivery",
+            ),
         ),
     ]
