@@ -243,12 +243,15 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "filters": {"client_errors": {"()": "attenda.core.request_log.WithoutClientErrorTraceback"}},
+    "filters": {
+        "client_errors": {"()": "attenda.core.log_filters.WithoutClientErrorTraceback"},
+        "task_progress": {"()": "attenda.core.log_filters.WithoutTaskProgress"},
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "plain",
-            "filters": ["client_errors"],
+            "filters": ["client_errors", "task_progress"],
         }
     },
     "root": {"handlers": ["console"], "level": os.environ.get("ATTENDA_LOG_LEVEL", "INFO")},

@@ -15,6 +15,7 @@ from attenda.channels.email.outbound import route_without_mail
 from attenda.core.models import AuditEntry
 from attenda.customers.services import IdentityClaim
 from attenda.demo.planning import IN_PERSON, Action, Step, TicketPlan
+from attenda.routing import service_levels
 from attenda.tickets import search
 from attenda.tickets.delivery import Route
 from attenda.tickets.messages import Inbound
@@ -337,6 +338,8 @@ class History:
                 )
                 status = step.status
                 if chosen.can_deliver:
+                    # As reply(): an answer in writing meets the legal deadline.
+                    service_levels.answered(ticket, channel=Channel.EMAIL)
                     if ticket.first_response_at is None:
                         ticket.first_response_at = entry.created_at
                 elif status == Status.WAITING_ON_CUSTOMER:
