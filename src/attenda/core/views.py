@@ -86,14 +86,13 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         query = request.GET.copy()
         query["cursor"] = page.next_cursor
         next_query = query.urlencode()
-    rows = [
-        {"entry": entry, "record": _record_label(entry), "details": _details(entry.data)}
-        for entry in page.items
-    ]
+    for entry in page.items:
+        entry.record_label = _record_label(entry)
+        entry.details = _details(entry.data)
     return render(
         request,
         "core/audit_log.html",
-        {"form": form, "entries": rows, "next_query": next_query, "nav": "audit_log"},
+        {"form": form, "entries": page.items, "next_query": next_query, "nav": "audit_log"},
     )
 
 
