@@ -279,7 +279,7 @@ class ReplyForm(AgentPageForm):
         max_length=2000,
         help_text=_("Email addresses, separated by commas."),
     )
-    files = FilesField(label=_("Attach files"), required=False)
+    files = FilesField(label=_("Attach files to the reply"), required=False)
     status = forms.ChoiceField(
         label=_("Then set status to"),
         choices=Status.choices,
@@ -314,7 +314,7 @@ class NoteForm(AgentPageForm):
         help_text=_("Only your colleagues see notes."),
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    files = FilesField(label=_("Attach files"), required=False)
+    files = FilesField(label=_("Attach files to the note"), required=False)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
