@@ -125,8 +125,8 @@ def receive(
 ) -> Received:
     """The one way in: identify the customer, thread the message into its ticket or open one, and put
     it on the timeline. The same external id twice returns the first result instead of a copy.
-    ``owner`` (the agent who logged a call) takes a new ticket of one of their teams instead of the
-    team's assignment choosing someone."""
+    ``owner`` (the agent who logged a call) takes a new ticket of one of their teams when the team's
+    assignment chose nobody (a team that assigns by hand, nobody available)."""
     if inbound.external_id:
         earlier = unique_or_none(
             TimelineEntry.objects.select_related("ticket").filter(
@@ -205,8 +205,10 @@ def receive(
             body=_("These attachments were larger than the limit and were not stored: %(names)s")
             % {"names": ", ".join(refused)},
         )
+    assignment.route_received(ticket=ticket, opened=opened, reopened=reopened)
     if (
         opened
+        and ticket.owner_id is None
         and owner is not None
         and owner.is_active
         and (ticket.team_id is None or ticket.team_id in owner.team_ids())
@@ -220,8 +222,6 @@ def receive(
         )
         ticket.owner = owner
         ticket.save(update_fields=["owner"])
-    else:
-        assignment.route_received(ticket=ticket, opened=opened, reopened=reopened)
     audit.record(
         actor=logged_by, action="ticket.received", target=ticket, entry=entry.pk, opened=opened
     )
@@ -266,9 +266,10 @@ def log_contact(
     team: Team | None = None,
     solved: bool = False,
 ) -> Received:
-    """An agent records a phone call or an office visit, on an existing ticket or a new one. The agent
-    who took the call handled it: a new ticket is theirs when they are in its team (else the team's
-    assignment decides), and ``solved`` closes the matter in the same step."""
+    """An agent records a phone call or an office visit, on an existing ticket or a new one. The
+    team's assignment chooses the new ticket's owner (the customer's own agent, say); when it
+    chooses nobody, the agent who took the call handled it and owns it, if in its team. ``solved``
+    closes the matter in the same step."""
     if channel not in (Channel.PHONE, Channel.COUNTER):
         raise ValidationError(
             {"channel": _("A contact is logged for a phone call or an office visit.")}
