@@ -36,10 +36,14 @@ def mailbox_for(ticket: Ticket) -> Mailbox | None:
     )
     if first is not None:
         return first.mailbox
-    # One query: the team's own mailbox sorts first.
+    return _team_mailbox(ticket.team_id)
+
+
+def _team_mailbox(team_id: int | None) -> Mailbox | None:
+    """One query: the team's own active mailbox sorts first, then any other."""
     return (
         Mailbox.objects.filter(is_active=True)
-        .order_by(Case(When(team_id=ticket.team_id, then=0), default=1), "pk")
+        .order_by(Case(When(team_id=team_id, then=0), default=1), "pk")
         .first()
     )
 
@@ -66,40 +70,29 @@ def _customer_address(ticket: Ticket) -> str | None:
 def route_without_mail(*, customer_id: int, team_id: int | None) -> Route:
     """The email route of a ticket no mail has come in on yet: the team's mailbox (else any) to the
     customer's first address. The demo's bulk history writes its replies by this rule."""
-    mailbox = (
-        Mailbox.objects.filter(is_active=True)
-        .order_by(Case(When(team_id=team_id, then=0), default=1), "pk")
-        .first()
-    )
-    to = (
+    first_address = (
         Identity.objects.filter(customer_id=customer_id, kind=IdentityKind.EMAIL)
         .order_by("created_at")
         .values_list("value", flat=True)
         .first()
     )
-    if mailbox is None:
-        return Route(channel=Channel.EMAIL, can_deliver=False, reason=_("No mailbox to send from."))
-    if to is None:
-        return Route(
-            channel=Channel.EMAIL,
-            can_deliver=False,
-            reason=_("The customer has no email address."),
-        )
-    return Route(channel=Channel.EMAIL, can_deliver=True, address=to, sender=mailbox.address)
+    return _route(_team_mailbox(team_id), first_address)
 
 
 def reply_route(ticket: Ticket) -> Route:
     """Where a reply by email would go: the customer's address and the mailbox it leaves from. The
     composer shows it; on a ticket that came another way it is the way that works, if any."""
-    to = _customer_address(ticket)
-    mailbox = mailbox_for(ticket)
+    return _route(mailbox_for(ticket), _customer_address(ticket))
+
+
+def _route(mailbox: Mailbox | None, to: str | None) -> Route:
     if mailbox is None:
-        why = _("No mailbox to send from.")
-    elif to is None:
-        why = _("The customer has no email address.")
-    else:
-        return Route(channel=Channel.EMAIL, can_deliver=True, address=to, sender=mailbox.address)
-    return Route(channel=Channel.EMAIL, can_deliver=False, reason=why)
+        return Route(channel=Channel.EMAIL, can_deliver=False, reason=_("No mailbox to send from."))
+    if to is None:
+        return Route(
+            channel=Channel.EMAIL, can_deliver=False, reason=_("The customer has no email address.")
+        )
+    return Route(channel=Channel.EMAIL, can_deliver=True, address=to, sender=mailbox.address)
 
 
 def queue_reply(entry: TimelineEntry) -> None:
