@@ -19,10 +19,13 @@ from django.conf import settings as django_settings
 from django.db import connection
 from django.urls import reverse
 
-from attenda.agents.models import Agent, Role, Team
+from attenda.agents.models import Agent, AssignmentMode, Role, Team
 from attenda.channels.email.models import Mailbox
 from attenda.cli import main
+from attenda.core import clock
 from attenda.customers.models import Customer
+from attenda.routing.models import ServiceLevelPolicy, TeamCalendar
+from attenda.routing.services import sweep
 from attenda.tickets.models import Channel, Kind, Status, Ticket
 
 STRONG_PASSWORD = "lantern-orbit-meadow-42"
@@ -45,16 +48,31 @@ def test_attenda_demo_loads_the_whole_desk(db, data_dir, capsys):
         Customer.objects.count(),
         Ticket.objects.count(),
     ) == (3, 10, 300, 2000)
-    assert [Agent.objects.filter(role=role).count() for role in Role] == [7, 2, 1]
+    assert [Agent.objects.filter(role=role).count() for role in Role] == [6, 2, 2]
     assert set(Ticket.objects.values_list("kind", flat=True)) == set(Kind.values)
     assert set(Ticket.objects.values_list("status", flat=True)) == set(Status.values)
     assert set(Ticket.objects.values_list("channel", flat=True)) == set(Channel.values)
     assert set(Ticket.objects.values_list("language", flat=True)) == {"pt", "es", "ro", "pl", "en"}
     password = (data_dir / "demo-password").read_text()
     assert (
-        "Demo: sign in as marta (admin), javier (supervisor) or joao (agent)"
+        "Demo: sign in as emily (admin), javier (supervisor) or joao (agent)"
         f" with the password {password}." in printed
     )
+    # A desk that works: hours, service levels and automatic assignment set; deadlines mostly ahead.
+    open_tickets = Ticket.objects.filter(
+        status__in=["new", "open", "waiting_on_customer", "waiting_on_third_party"]
+    )
+    missed = open_tickets.filter(legal_deadline__lt=clock.now()).count()
+    assert missed <= open_tickets.count() * 0.02
+    assert ServiceLevelPolicy.objects.count() == TeamCalendar.objects.count() == 3
+    # The first sweep escalates a few tickets at risk, not the history's settled ones.
+    assert sweep() <= open_tickets.count() * 0.05
+    assert not Team.objects.filter(assignment_mode=AssignmentMode.MANUAL).exists()
+    assert Mailbox.objects.filter(address="support@lumen.example").exists()
+    # The admin suggested first reads English and finds tickets of her own.
+    emily = Agent.objects.get(username="emily")
+    assert emily.language == "en"
+    assert Ticket.objects.filter(owner=emily, status__in=["new", "open"]).exists()
 
 
 def test_attenda_demo_a_second_time_changes_nothing(db, data_dir, capsys):

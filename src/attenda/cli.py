@@ -313,8 +313,9 @@ def _demo_password(data_dir: Path) -> str:
 def _demo_login(data_dir: Path) -> str:
     from attenda.demo.people import AGENTS
 
+    # A visitor reads English first; within a role an English speaker is suggested before others.
     by_role: dict[str, str] = {}
-    for spec in AGENTS:
+    for spec in sorted(AGENTS, key=lambda spec: spec.language != "en"):
         by_role.setdefault(spec.role, spec.username)
     password_file = data_dir / DEMO_PASSWORD_FILE
     password = (
@@ -440,6 +441,9 @@ def _serve(arguments: argparse.Namespace, stop_requests: list[int]) -> int:
     # Links in mail point where this server listens, unless the operator says otherwise; the
     # children inherit the environment.
     os.environ.setdefault("ATTENDA_BASE_URL", f"http://{arguments.host}:{arguments.port}")
+    if arguments.demo:
+        # The demo's mail lands in its outbox, readable in the browser, unless a backend is set.
+        os.environ.setdefault("ATTENDA_EMAIL_BACKEND", "attenda.demo.outbox.EmailBackend")
     _setup()
     from django.conf import settings
     from django.core.management import call_command
@@ -460,6 +464,10 @@ def _serve(arguments: argparse.Namespace, stop_requests: list[int]) -> int:
         if not is_loaded():
             _load_demo(data_dir, customers=300, tickets=2000)
         sign_in.append(_demo_login(data_dir))
+        if settings.EMAIL_BACKEND == "attenda.demo.outbox.EmailBackend":
+            sign_in.append(
+                f"Mail the demo sends: {os.environ['ATTENDA_BASE_URL']}/demo/outbox/ (as the admin)."
+            )
     else:
         sign_in.append(_first_admin())
     connections.close_all()

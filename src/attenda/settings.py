@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "attenda.channels.email",
     "attenda.triage",
     "attenda.api",
+    "attenda.demo",
 ]
 
 MIDDLEWARE = [
@@ -276,7 +277,17 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "client_errors": {"()": "attenda.core.log_filters.WithoutClientErrorTraceback"},
+        "task_progress": {"()": "attenda.core.log_filters.WithoutTaskProgress"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["client_errors", "task_progress"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("ATTENDA_LOG_LEVEL", "INFO")},
     # aiosmtpd logs every SMTP command, with the addresses in it, at INFO.
     "loggers": {"axes": {"level": "WARNING"}, "mail.log": {"level": "WARNING"}},

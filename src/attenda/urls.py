@@ -12,5 +12,6 @@ urlpatterns = [
     path("", include("attenda.routing.urls")),
     path("", include("attenda.channels.email.urls")),
     path("", include("attenda.triage.urls")),
+    path("", include("attenda.demo.urls")),
     path("api/v1/", api.urls),
 ]

@@ -10,7 +10,7 @@ from attenda.agents.models import Agent, AgentStatus
 from attenda.tickets.models import Ticket
 from attenda.tickets.services import assign, reply
 from tests.api.client import client_for
-from tests.tickets.factories import received_ticket
+from tests.tickets.factories import outgoing_mailbox, received_ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -18,6 +18,7 @@ NOW = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
 
 
 def test_a_member_reads_the_teams_wait_estimate(api, team, agent):
+    outgoing_mailbox()
     with time_machine.travel(NOW - timedelta(hours=1), tick=False):
         for number in range(2):
             ticket = received_ticket(team=team, email=f"a{number}@example.com")

@@ -8,7 +8,7 @@ from attenda.tickets.models import EntryKind, Status, Ticket, TimelineEntry
 from attenda.tickets.services import add_note, set_status, set_tags
 from tests.api.client import client_for
 from tests.customers.factories import CustomerFactory, IdentityFactory
-from tests.tickets.factories import received_ticket
+from tests.tickets.factories import outgoing_mailbox, received_ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -488,6 +488,7 @@ def test_a_reply_goes_on_the_timeline_and_the_ticket_waits_on_the_customer(
     api, agent, team, time_machine
 ):
     time_machine.move_to(NOON, tick=False)
+    outgoing_mailbox()
     ticket = received_ticket(team=team)
 
     response = api.post(f"/tickets/{ticket.pk}/replies", {"body": "Vamos corrigir a fatura."})
@@ -505,9 +506,17 @@ def test_a_reply_goes_on_the_timeline_and_the_ticket_waits_on_the_customer(
         "body": "Vamos corrigir a fatura.",
         "language": "",
         "external_id": None,
-        "data": {},
+        "data": {"to": "maria@example.com", "from": "support@attenda.example"},
         "attachments": [],
         "sender_check": None,
+        "delivery": {
+            "state": "queued",
+            "channel": "email",
+            "address": "maria@example.com",
+            "sender": "support@attenda.example",
+            "cc": [],
+            "reason": "",
+        },
     }
     ticket.refresh_from_db()
     assert ticket.status == Status.WAITING_ON_CUSTOMER

@@ -14,7 +14,7 @@ from attenda.core.periodic import SCHEDULE, enqueue_due
 from attenda.routing.services import sweep
 from attenda.tickets.models import Channel, EntryKind, Kind, Priority
 from attenda.tickets.services import assign, reply
-from tests.customers.factories import CustomerFactory
+from tests.customers.factories import CustomerFactory, IdentityFactory
 from tests.routing.factories import ServiceLevelPolicyFactory, TeamCalendarFactory
 from tests.tickets.factories import received_ticket
 
@@ -132,6 +132,7 @@ def test_the_sweep_is_scheduled_every_minute_on_the_task_queue(run_tasks, friday
 
 def polish_complaint(team, *, channel=Channel.EMAIL):
     customer = CustomerFactory(country="PL", language="pl")
+    IdentityFactory(customer=customer)  # the address an answer in writing goes to
     with time_machine.travel(datetime(2025, 12, 10, 10, tzinfo=UTC), tick=False):
         return received_ticket(
             team=team, customer_id=customer.pk, kind=Kind.COMPLAINT, channel=channel

@@ -120,7 +120,7 @@ def test_an_admin_creates_a_policy_and_supervisors_only_read_them(client, admin_
     deleted = client.post(f"/settings/service-levels/{policy.pk}/delete/")
 
     assert "Complaints" in listing
-    assert "UPK art. 7a" in listing
+    assert "Ustawa o prawach konsumenta, art. 7a" in listing
     assert (denied.status_code, deleted.status_code) == (403, 403)
     policy.refresh_from_db()
     assert policy.name == "Complaints"

@@ -1,9 +1,15 @@
 """Tickets are made through ``receive()``, the way they arrive in real life."""
 
+from attenda.channels.email.models import Mailbox
 from attenda.customers.services import IdentityClaim
 from attenda.tickets.messages import Inbound
 from attenda.tickets.models import Channel, Ticket
 from attenda.tickets.services import receive
+
+
+def outgoing_mailbox(address: str = "support@attenda.example") -> Mailbox:
+    """A mailbox replies by email leave from; without one they cannot be sent."""
+    return Mailbox.objects.create(address=address, name="Support")
 
 
 def received_ticket(

@@ -9,7 +9,7 @@ from attenda.tickets.messages import Inbound
 from attenda.tickets.models import Channel, EntryKind, Status, Ticket, TimelineEntry
 from attenda.tickets.services import add_note, assign, receive, reply, set_status, transfer
 from tests.agents.factories import AgentFactory
-from tests.tickets.factories import received_ticket
+from tests.tickets.factories import outgoing_mailbox, received_ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -71,6 +71,7 @@ def test_a_reply_to_a_solved_ticket_reopens_it(team, agent):
 
 
 def test_replying_records_the_first_response_and_waits_on_the_customer(team, agent):
+    outgoing_mailbox()
     ticket = received_ticket(team=team)
 
     reply(ticket=ticket, agent=agent, body="Vamos corrigir a fatura.")

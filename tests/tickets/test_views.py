@@ -13,7 +13,7 @@ from attenda.tickets.messages import Inbound, InboundFile
 from attenda.tickets.models import Attachment, Channel, EntryKind, Priority, Status, Ticket
 from attenda.tickets.services import add_note, assign, receive, set_status, set_tags, transfer
 from tests.customers.factories import IdentityFactory
-from tests.tickets.factories import received_ticket
+from tests.tickets.factories import outgoing_mailbox, received_ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -325,6 +325,7 @@ def test_a_visitor_who_is_not_logged_in_is_sent_to_log_in(client):
 
 
 def test_the_ticket_page_shows_the_timeline_in_order_and_notes_as_internal(client, team, agent):
+    outgoing_mailbox()
     ticket = received_ticket(team=team)
     client.force_login(agent)
     client.post(
@@ -407,6 +408,7 @@ def test_an_agent_outside_the_team_gets_404_and_changes_nothing(client, team, ou
 
 
 def test_a_reply_goes_on_the_timeline_and_the_ticket_waits_on_the_customer(client, team, agent):
+    outgoing_mailbox()
     ticket = received_ticket(team=team)
     client.force_login(agent)
 
@@ -421,7 +423,9 @@ def test_a_reply_goes_on_the_timeline_and_the_ticket_waits_on_the_customer(clien
     assert ticket.status == Status.WAITING_ON_CUSTOMER
     assert kinds_on(ticket) == [EntryKind.MESSAGE, EntryKind.REPLY, EntryKind.STATUS_CHANGE]
     assert ticket.timeline.get(kind=EntryKind.REPLY).body == "Vamos corrigir a fatura."
-    assert "Your reply was sent." in text(client.get(response["Location"]))
+    assert "Your reply is on its way to maria@example.com." in text(
+        client.get(response["Location"])
+    )
 
 
 def test_an_empty_reply_shows_the_error_beside_the_text_and_sends_nothing(client, team, agent):
@@ -441,6 +445,7 @@ def test_an_empty_reply_shows_the_error_beside_the_text_and_sends_nothing(client
 
 
 def test_a_reply_through_htmx_swaps_the_form_and_updates_the_rest_out_of_band(client, team, agent):
+    outgoing_mailbox()
     ticket = received_ticket(team=team)
     client.force_login(agent)
 
@@ -457,7 +462,7 @@ def test_a_reply_through_htmx_swaps_the_form_and_updates_the_rest_out_of_band(cl
     )
     assert '<div id="ticket-summary" class="ticket-summary" hx-swap-oob="true">' in page
     assert '<div id="messages" class="messages" role="status" hx-swap-oob="innerHTML">' in page
-    assert '<li class="message success">Your reply was sent.</li>' in page
+    assert '<li class="message success">Your reply is on its way to maria@example.com.</li>' in page
     assert '<div class="text">Já está.</div>' in page
     assert Ticket.objects.get(pk=ticket.pk).status == Status.SOLVED
 
@@ -796,13 +801,14 @@ def test_a_phone_call_is_logged_for_a_customer_found_by_email(client, team, agen
         "Ligou por causa da fatura",
         team,
     )
-    call = logged.timeline.get()
+    call = logged.timeline.get(kind=EntryKind.CALL)
     assert (call.kind, call.channel, call.body, call.author_agent) == (
         EntryKind.CALL,
         Channel.PHONE,
         "Diz que pagou duas vezes.",
         agent,
     )
+    assert (logged.owner, logged.status) == (agent, Status.NEW)
 
 
 def test_an_office_visit_is_logged_on_an_open_ticket_of_the_customer(client, team, agent):

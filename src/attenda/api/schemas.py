@@ -1,6 +1,8 @@
 """What the API reads and writes. Input schemas name exactly the fields a caller may set and refuse
 any other, so no request can reach a field (an owner, another customer) the endpoint did not offer."""
 
+import base64
+import binascii
 import re
 import zoneinfo
 from datetime import date, datetime
@@ -16,6 +18,7 @@ from pydantic import BeforeValidator, ConfigDict, ValidationInfo, field_validato
 from attenda.agents.models import AgentStatus, AssignmentMode, Role
 from attenda.customers.identities import normalise
 from attenda.customers.models import IdentityKind
+from attenda.tickets.messages import InboundFile
 from attenda.tickets.models import Channel, EntryKind, Kind, Priority, Status
 from attenda.tickets.queries import INBOX_VIEWS, PAGE_SIZE, SORTS
 
@@ -362,9 +365,49 @@ class TagsIn(Input):
     )
 
 
+class FileIn(Input):
+    filename: str = Field(min_length=1, max_length=255, examples=["invoice.pdf"])
+    content_type: str = Field("application/octet-stream", max_length=255)
+    content_base64: str = Field(description="The file's bytes in base64.")
+
+    @field_validator("content_base64")
+    @classmethod
+    def is_base64(cls, value: str) -> str:
+        try:
+            base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError) as error:
+            raise ValueError(_("This is not base64.")) from error
+        return value
+
+    def as_file(self) -> InboundFile:
+        return InboundFile(
+            filename=self.filename,
+            content_type=self.content_type,
+            content=base64.b64decode(self.content_base64),
+        )
+
+
 class ReplyIn(Input):
     body: str = Field(pattern=WRITTEN)
     status: Status = Field(Status.WAITING_ON_CUSTOMER, description="The ticket's status after it.")
+    channel: Channel | None = Field(
+        None,
+        description="How to send it; by default the ticket's own channel. A ticket that came by "
+        "web form, API, chat or social network is answered by email.",
+    )
+    cc: list[str] = Field([], max_length=20, description="Addresses to copy an email reply to.")
+    attachments: list[FileIn] = Field([], max_length=20)
+
+
+class DeliveryOut(Schema):
+    state: Literal["queued", "sent", "failed", "bounced", "read"] = Field(
+        description="queued: on its way; failed: not sent (see reason); read where the channel tells."
+    )
+    channel: str
+    address: str | None = Field(description="Where it goes; null when it cannot be sent.")
+    sender: str | None = Field(description="The mailbox or account it leaves from.")
+    cc: list[str]
+    reason: str = Field(description="Why it was not sent, or what the last attempt met.")
 
 
 class NoteIn(Input):
@@ -442,6 +485,21 @@ class TimelineEntryOut(Schema):
     @staticmethod
     def resolve_sender_check(entry) -> dict | None:
         return entry.data.get("authentication")
+
+
+class ReplyOut(TimelineEntryOut):
+    delivery: DeliveryOut
+
+    @staticmethod
+    def resolve_delivery(entry) -> dict:
+        return {
+            "state": entry.delivery,
+            "channel": entry.channel,
+            "address": entry.data.get("to") or None,
+            "sender": entry.data.get("from") or None,
+            "cc": entry.data.get("cc", []),
+            "reason": entry.delivery_note,
+        }
 
 
 class TimelinePageOut(Schema):

@@ -17,6 +17,7 @@ from attenda.api.schemas import (
     PageQuery,
     PathId,
     ReplyIn,
+    ReplyOut,
     SearchQuery,
     StatusIn,
     TagsIn,
@@ -225,17 +226,21 @@ def merge_ticket(request: HttpRequest, number: PathId, payload: MergeTicketIn) -
 
 @router.post(
     "/{number}/replies",
-    response={201: TimelineEntryOut, **ERRORS},
+    response={201: ReplyOut, **ERRORS},
     summary="Reply to the customer",
 )
 def reply(request: HttpRequest, number: PathId, payload: ReplyIn) -> Status:
-    """Sent on the ticket's channel. The ticket then waits on the customer unless status says
-    otherwise."""
+    """Sent on the ticket's channel, or the one given. ``delivery`` says what happened: queued (on
+    its way, to which address), or failed with the reason, for example on a channel Attenda cannot
+    send on; such a reply is kept, and the ticket does not wait on the customer for it."""
     entry = services.reply(
         ticket=_visible_ticket(request.auth, number),
         agent=request.auth,
         body=payload.body,
         status=payload.status,
+        channel=payload.channel,
+        cc=payload.cc,
+        files=[attachment.as_file() for attachment in payload.attachments],
     )
     return Status(201, entry)
 

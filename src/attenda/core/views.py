@@ -1,11 +1,13 @@
 """Pages every agent shares: their preferences; and for admins, background work that gave up."""
 
+from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -84,8 +86,35 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         query = request.GET.copy()
         query["cursor"] = page.next_cursor
         next_query = query.urlencode()
+    for entry in page.items:
+        entry.record_label = _record_label(entry)
+        entry.details = _details(entry.data)
     return render(
         request,
         "core/audit_log.html",
         {"form": form, "entries": page.items, "next_query": next_query, "nav": "audit_log"},
     )
+
+
+def _record_label(entry) -> str:
+    """ "Ticket 12" rather than tickets.ticket:12: the model's own name, in the reader's language."""
+    try:
+        model = apps.get_model(entry.object_type)
+    except (LookupError, ValueError):
+        return f"{entry.object_type} {entry.object_id}"
+    return f"{capfirst(model._meta.verbose_name)} {entry.object_id}"
+
+
+def _details(data: dict) -> str:
+    """The recorded values as "field: value" pairs, a change as "from → to"."""
+
+    def value(item) -> str:
+        if isinstance(item, dict) and set(item) == {"from", "to"}:
+            return f"{value(item['from'])} → {value(item['to'])}"
+        if isinstance(item, dict):
+            return ", ".join(f"{key}: {value(inner)}" for key, inner in item.items())
+        if isinstance(item, list):
+            return ", ".join(value(inner) for inner in item)
+        return "—" if item is None else str(item)
+
+    return "; ".join(f"{key.replace('_', ' ')}: {value(item)}" for key, item in data.items())

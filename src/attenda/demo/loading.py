@@ -10,11 +10,13 @@ from django.db import transaction
 
 from attenda.agents.models import Agent, Role, Team
 from attenda.agents.services import create_agent, create_team
+from attenda.channels.email.models import Mailbox
 from attenda.core import audit, clock
 from attenda.core.models import AuditEntry
 from attenda.customers.identities import normalise
 from attenda.customers.models import Customer, Identity, IdentityKind, Organization
 from attenda.customers.services import IdentityClaim, create_customer, write_search_terms
+from attenda.demo.desk_settings import set_assignment, set_service_levels
 from attenda.demo.people import (
     AGENT_EMAIL_DOMAIN,
     AGENTS,
@@ -85,6 +87,10 @@ def load_demo(
     Agent.objects.filter(pk__in=[agent.pk for agent in agents[1:]]).update(
         password=agents[0].password
     )
+    # Replies leave from here; `attenda serve --demo` puts what it sends in the demo outbox.
+    Mailbox.objects.create(
+        address=f"support@{AGENT_EMAIL_DOMAIN}", name="Lumen Support", language="en"
+    )
     desk = Desk(
         teams=teams,
         members={
@@ -116,6 +122,8 @@ def load_demo(
             )
         )
     history.save()
+    admin = next(agent for agent in agents if agent.role == Role.ADMIN)
+    set_service_levels(teams=teams, admin=admin)
 
     everyone = regulars + arrivals
     todays = []
@@ -145,7 +153,7 @@ def load_demo(
     for plan in sorted(todays, key=lambda plan: plan.opened_at):
         carry_out(plan)
 
-    admin = next(agent for agent in agents if agent.role == Role.ADMIN)
+    set_assignment(teams=teams, agents=agents, admin=admin)
     audit.record(actor=None, action=DEMO_LOADED, target=admin, customers=customers, tickets=tickets)
     return DemoDesk(
         teams=Team.objects.filter(pk__in=[team.pk for team in teams.values()]).count(),

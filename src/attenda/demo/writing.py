@@ -11,12 +11,23 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from attenda.agents.models import Agent
+from attenda.channels.email.outbound import route_without_mail
 from attenda.core.models import AuditEntry
 from attenda.customers.services import IdentityClaim
 from attenda.demo.planning import IN_PERSON, Action, Step, TicketPlan
+from attenda.routing import service_levels
 from attenda.tickets import search
+from attenda.tickets.delivery import Route
 from attenda.tickets.messages import Inbound
-from attenda.tickets.models import Channel, EntryKind, Status, Tag, Ticket, TimelineEntry
+from attenda.tickets.models import (
+    Channel,
+    Delivery,
+    EntryKind,
+    Status,
+    Tag,
+    Ticket,
+    TimelineEntry,
+)
 from attenda.tickets.services import (
     acknowledge_handoff,
     add_note,
@@ -78,7 +89,14 @@ def carry_out(plan: TicketPlan) -> Ticket:
             case Action.NOTE:
                 add_note(ticket=ticket, agent=agent, body=step.body)
             case Action.REPLY:
-                reply(ticket=ticket, agent=agent, body=step.body, status=step.status)
+                # Every demo customer has an address: calls and chats are answered by email too.
+                reply(
+                    ticket=ticket,
+                    agent=agent,
+                    body=step.body,
+                    status=step.status,
+                    channel=Channel.EMAIL,
+                )
             case Action.CONTACT if step.channel in IN_PERSON:
                 log_contact(
                     agent=agent,
@@ -142,6 +160,16 @@ class History:
         self.entries: list[TimelineEntry] = []
         self.audits: list[_Audit] = []
         self.reads: list[tuple[TimelineEntry, TimelineEntry]] = []
+        self.routes: dict[tuple[int, int | None], Route] = {}
+
+    def _email_route(self, ticket: Ticket) -> Route:
+        """A reply's route by email, read once per customer and team: history brings no mail in."""
+        key = (ticket.customer_id, ticket.team_id)
+        if key not in self.routes:
+            self.routes[key] = route_without_mail(
+                customer_id=ticket.customer_id, team_id=ticket.team_id
+            )
+        return self.routes[key]
 
     def _entry(self, ticket: Ticket, at: datetime, **fields: Any) -> TimelineEntry:
         entry = TimelineEntry(ticket=ticket, created_at=at, **fields)
@@ -191,6 +219,17 @@ class History:
             external_id=plan.external_id,
             opened=True,
         )
+        logger = plan.logged_by
+        if in_person and logger is not None and plan.team.pk in logger.team_ids():
+            # log_contact(): whoever took the call owns the new ticket.
+            self._entry(
+                ticket,
+                at,
+                kind=EntryKind.ASSIGNMENT,
+                author_agent=logger,
+                data={"from": None, "to": logger.pk},
+            )
+            ticket.owner = logger
         for step in plan.steps:
             self._apply(draft, plan, step)
 
@@ -284,20 +323,35 @@ class History:
                 ticket.updated_at = entry.created_at
                 self._audit_entry(agent, "ticket.noted", ticket, entry)
             case Action.REPLY:
+                # By email, as carry_out() asks: past replies left, so they are sent; one that
+                # could not have left is not sent, and does not make the ticket wait.
+                chosen = self._email_route(ticket)
+                data = {"to": chosen.address, "from": chosen.sender} if chosen.can_deliver else {}
                 entry = self._entry(
                     ticket,
                     at,
                     kind=EntryKind.REPLY,
                     author_agent=agent,
-                    channel=ticket.channel,
+                    channel=Channel.EMAIL,
                     body=step.body,
+                    data=data,
+                    delivery=Delivery.SENT if chosen.can_deliver else Delivery.FAILED,
+                    delivery_note="" if chosen.can_deliver else chosen.reason,
                 )
-                if step.status != ticket.status:
-                    self._status_entry(ticket, at + A_MOMENT, step.status, agent)
-                    ticket.status = step.status
-                if ticket.first_response_at is None:
-                    ticket.first_response_at = entry.created_at
-                ticket.waiting_since = ticket.updated_at = entry.created_at
+                status = step.status
+                if chosen.can_deliver:
+                    # As reply(): an answer in writing meets the legal deadline.
+                    service_levels.answered(ticket, channel=Channel.EMAIL)
+                    if ticket.first_response_at is None:
+                        ticket.first_response_at = entry.created_at
+                elif status == Status.WAITING_ON_CUSTOMER:
+                    status = ticket.status
+                if status != ticket.status:
+                    self._status_entry(ticket, at + A_MOMENT, status, agent)
+                    ticket.status = status
+                if chosen.can_deliver or ticket.status not in (Status.NEW, Status.OPEN):
+                    ticket.waiting_since = entry.created_at
+                ticket.updated_at = entry.created_at
                 self._audit_entry(agent, "ticket.replied", ticket, entry)
             case Action.CONTACT:
                 in_person = step.channel in IN_PERSON

@@ -1,6 +1,5 @@
 """Forms of the routing settings pages: a team's business calendar and the service-level policies."""
 
-import zoneinfo
 from datetime import date
 
 from django import forms
@@ -8,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from attenda.agents.models import Agent
+from attenda.core.time_zones import TimeZoneField
 from attenda.routing.models import WEEKDAYS, ServiceLevelPolicy, TeamCalendar, parse_shifts
 from attenda.tickets.models import Channel, Kind, Priority
 
@@ -23,10 +23,7 @@ DAY_NAMES = [
 
 
 class CalendarForm(forms.Form):
-    time_zone = forms.ChoiceField(
-        label=_("Time zone"),
-        choices=[(zone, zone) for zone in sorted(zoneinfo.available_timezones())],
-    )
+    time_zone = TimeZoneField()
     country = forms.CharField(
         label=_("Public holidays of country"),
         max_length=2,
@@ -48,6 +45,9 @@ class CalendarForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["time_zone"].offer(
+            self.data.get("time_zone") or self.initial.get("time_zone", "")
+        )
         for day in WEEKDAYS:
             self.fields[f"day_{day}"] = forms.CharField(
                 label=DAY_NAMES[day],

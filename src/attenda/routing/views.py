@@ -8,15 +8,17 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from attenda.agents.models import Team
 from attenda.routing import services
-from attenda.routing.deadlines import CONSEQUENCE_LABELS
+from attenda.routing.deadlines import CONSEQUENCE_LABELS, DayCount
 from attenda.routing.forms import DAY_NAMES, CalendarForm, PolicyForm
 from attenda.routing.models import ServiceLevelPolicy, TeamCalendar
 from attenda.routing.queries import statutory_rules
 from attenda.routing.services import require_supervisor
+from attenda.tickets.models import Channel, Kind
 
 
 def _add_errors(form, error: ValidationError) -> None:
@@ -104,12 +106,50 @@ def policy_list(request: HttpRequest) -> HttpResponse:
         request,
         "routing/policy_list.html",
         {
-            "policies": policies,
-            "rules": statutory_rules(),
+            "policies": [
+                {
+                    "policy": policy,
+                    "kind": KIND_LABELS.get(policy.kind, policy.kind),
+                    "channel": CHANNEL_LABELS.get(policy.channel, policy.channel),
+                }
+                for policy in policies
+            ],
+            "rules": [_rule_row(rule) for rule in statutory_rules()],
             "consequences": CONSEQUENCE_LABELS,
             "nav": "service_levels",
         },
     )
+
+
+# What the statutory table shows instead of the codes the rules are written in.
+COUNTRY_NAMES = {
+    "PT": gettext_lazy("Portugal"),
+    "ES": gettext_lazy("Spain"),
+    "PL": gettext_lazy("Poland"),
+    "RO": gettext_lazy("Romania"),
+}
+DAY_COUNT_LABELS = {
+    DayCount.CALENDAR: gettext_lazy("calendar days"),
+    DayCount.CALENDAR_CLEAR: gettext_lazy("calendar days, the first and last not counted"),
+    DayCount.WORKING: gettext_lazy("working days"),
+    DayCount.BUSINESS: gettext_lazy("business days"),
+}
+CONDITION_LABELS = {"wrong_charge": gettext_lazy("money charged wrongly")}
+KIND_LABELS = dict(Kind.choices)
+CHANNEL_LABELS = dict(Channel.choices)
+
+
+def _rule_row(rule) -> dict:
+    return {
+        "country": COUNTRY_NAMES.get(rule.country, rule.country),
+        "condition": CONDITION_LABELS.get(rule.condition, rule.condition),
+        "kinds": ", ".join(str(KIND_LABELS.get(kind, kind)) for kind in sorted(rule.kinds)),
+        "days": rule.days,
+        "count": DAY_COUNT_LABELS.get(rule.count, rule.count),
+        "escalate_days_before": rule.escalate_days_before,
+        "valid_from": rule.valid_from,
+        "source": rule.source,
+    }
 
 
 @login_required

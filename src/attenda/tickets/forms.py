@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_unicode_slug
 from django.db.models import Exists, OuterRef
 from django.forms import BoundField
+from django.template.defaultfilters import filesizeformat
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
@@ -16,6 +17,8 @@ from django.utils.translation import pgettext_lazy
 
 from attenda.agents.models import Agent, Team, display_name
 from attenda.customers.models import Customer
+from attenda.tickets.delivery import Route
+from attenda.tickets.messages import InboundFile
 from attenda.tickets.models import Channel, Kind, Priority, Status, Ticket
 from attenda.tickets.queries import INBOX_VIEWS, SORTS, InboxFilters
 
@@ -212,19 +215,95 @@ class InboxFilterForm(AgentPageForm):
         return any(self.cleaned_data.get(name) not in (None, "") for name in self.FILTERS)
 
 
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class FilesField(forms.FileField):
+    """Any number of files, each under the attachment limit; read into what the services store."""
+
+    widget = MultipleFileInput
+
+    def clean(self, data, initial=None) -> list[InboundFile]:
+        uploads = data if isinstance(data, (list, tuple)) else [data] if data else []
+        files = []
+        for upload in uploads:
+            upload = super().clean(upload, initial)
+            if upload.size > settings.ATTACHMENT_MAX_BYTES:
+                raise ValidationError(
+                    _("%(name)s is larger than %(limit)s.")
+                    % {"name": upload.name, "limit": filesizeformat(settings.ATTACHMENT_MAX_BYTES)}
+                )
+            files.append(
+                InboundFile(
+                    filename=upload.name,
+                    content_type=upload.content_type or "application/octet-stream",
+                    content=upload.read(),
+                )
+            )
+        return files
+
+
+def route_label(route: Route) -> str:
+    """How the composer names a way to the customer: "by email to ana@… from support@…"."""
+    if route.address:
+        return _("By %(channel)s to %(address)s from %(sender)s") % {
+            "channel": route.channel_label,
+            "address": route.address,
+            "sender": route.sender,
+        }
+    return _("By %(channel)s") % {"channel": route.channel_label}
+
+
+def _say_file_limit(form: forms.Form) -> None:
+    """The limit in the agent's language and as configured now, not as it was at start-up."""
+    form.fields["files"].help_text = _("Up to %(limit)s each.") % {
+        "limit": filesizeformat(settings.ATTACHMENT_MAX_BYTES)
+    }
+
+
 class ReplyForm(AgentPageForm):
+    """The composer's reply. ``routes`` are the ways to the customer (``tickets.delivery.routes``):
+    the ticket's own first; when it cannot deliver, the agent picks one of the others that can."""
+
     body = forms.CharField(
         label=_("Reply to the customer"),
         required=False,
         strip=False,
         widget=forms.Textarea(attrs={"rows": 5}),
     )
+    channel = forms.ChoiceField(label=_("Send"), required=False, widget=forms.RadioSelect)
+    cc = forms.CharField(
+        label=_("Copy to (Cc)"),
+        required=False,
+        max_length=2000,
+        help_text=_("Email addresses, separated by commas."),
+    )
+    files = FilesField(label=_("Attach files to the reply"), required=False)
     status = forms.ChoiceField(
         label=_("Then set status to"),
         choices=Status.choices,
         initial=Status.WAITING_ON_CUSTOMER,
         widget=PlainSelect,
     )
+
+    def __init__(self, *args, routes: list[Route] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        _say_file_limit(self)
+        routes = routes or []
+        own = routes[0] if routes else None
+        working = [route for route in routes if route.can_deliver]
+        offered = [own] if own is not None and own.can_deliver else working or routes[:1]
+        self.fields["channel"].choices = [(route.channel, route_label(route)) for route in offered]
+        if offered:
+            self.fields["channel"].initial = offered[0].channel
+        if len(offered) <= 1:
+            self.fields["channel"].widget = forms.HiddenInput()
+        if not any(route.channel == Channel.EMAIL for route in offered):
+            del self.fields["cc"]
+
+    def clean_cc(self) -> list[str]:
+        return self.cleaned_data["cc"].replace(";", ",").split(",")
 
 
 class NoteForm(AgentPageForm):
@@ -235,6 +314,11 @@ class NoteForm(AgentPageForm):
         help_text=_("Only your colleagues see notes."),
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    files = FilesField(label=_("Attach files to the note"), required=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        _say_file_limit(self)
 
 
 @dataclass(frozen=True)
@@ -397,6 +481,11 @@ class ContactForm(AgentPageForm):
         widget=forms.Textarea(attrs={"rows": 6}),
     )
     team = forms.ChoiceField(label=_("Team"), required=False, widget=PlainSelect)
+    solved = forms.BooleanField(
+        label=_("Solved during this contact"),
+        required=False,
+        help_text=_("The ticket is marked solved at once; it opens again if the customer writes."),
+    )
 
     def __init__(self, *args, open_tickets: list[Ticket], teams: list[Team], **kwargs) -> None:
         super().__init__(*args, **kwargs)

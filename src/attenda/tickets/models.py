@@ -281,6 +281,8 @@ class Delivery(models.TextChoices):
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Not sent")
     BOUNCED = "bounced", _("Bounced")
+    # Only where the channel tells (a read receipt, a chat's seen mark).
+    READ = "read", _("Read")
 
 
 class TimelineEntry(models.Model):

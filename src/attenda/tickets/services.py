@@ -9,8 +9,10 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from attenda.agents.models import Agent, Team
@@ -118,9 +120,13 @@ def _thread(inbound: Inbound, customer: Customer) -> Ticket | None:
 
 
 @transaction.atomic
-def receive(inbound: Inbound, *, logged_by: Agent | None = None) -> Received:
+def receive(
+    inbound: Inbound, *, logged_by: Agent | None = None, owner: Agent | None = None
+) -> Received:
     """The one way in: identify the customer, thread the message into its ticket or open one, and put
-    it on the timeline. The same external id twice returns the first result instead of a copy."""
+    it on the timeline. The same external id twice returns the first result instead of a copy.
+    ``owner`` (the agent who logged a call) takes a new ticket of one of their teams when the team's
+    assignment chose nobody (a team that assigns by hand, nobody available)."""
     if inbound.external_id:
         earlier = unique_or_none(
             TimelineEntry.objects.select_related("ticket").filter(
@@ -204,6 +210,22 @@ def receive(inbound: Inbound, *, logged_by: Agent | None = None) -> Received:
             % {"names": ", ".join(refused)},
         )
     assignment.route_received(ticket=ticket, opened=opened, reopened=reopened)
+    if (
+        opened
+        and ticket.owner_id is None
+        and owner is not None
+        and owner.is_active
+        and (ticket.team_id is None or ticket.team_id in owner.team_ids())
+    ):
+        _append(
+            ticket,
+            kind=EntryKind.ASSIGNMENT,
+            created_at=now,
+            author_agent=owner,
+            data={"from": None, "to": owner.pk},
+        )
+        ticket.owner = owner
+        ticket.save(update_fields=["owner"])
     audit.record(
         actor=logged_by, action="ticket.received", target=ticket, entry=entry.pk, opened=opened
     )
@@ -284,8 +306,12 @@ def log_contact(
     subject: str = "",
     ticket: Ticket | None = None,
     team: Team | None = None,
+    solved: bool = False,
 ) -> Received:
-    """An agent records a phone call or an office visit, on an existing ticket or a new one."""
+    """An agent records a phone call or an office visit, on an existing ticket or a new one. The
+    team's assignment chooses the new ticket's owner (the customer's own agent, say); when it
+    chooses nobody, the agent who took the call handled it and owns it, if in its team. ``solved``
+    closes the matter in the same step."""
     if channel not in (Channel.PHONE, Channel.COUNTER):
         raise ValidationError(
             {"channel": _("A contact is logged for a phone call or an office visit.")}
@@ -294,7 +320,7 @@ def log_contact(
         raise ValidationError({"body": _("Write what the customer said.")})
     if ticket is not None:
         require_view(agent, ticket)
-    return receive(
+    received = receive(
         Inbound(
             channel=channel,
             claims=[],
@@ -307,7 +333,12 @@ def log_contact(
             language=customer.language,
         ),
         logged_by=agent,
+        owner=agent,
     )
+    if solved:
+        set_status(ticket=received.ticket, status=Status.SOLVED, actor=agent)
+        received.ticket.refresh_from_db()
+    return received
 
 
 def _status_entry(
@@ -330,29 +361,137 @@ def _require_text(body: str) -> None:
         raise ValidationError({"body": _("Write a message first.")})
 
 
+MAX_CC = 20
+
+
+def valid_cc(addresses: Iterable[str]) -> list[str]:
+    """The addresses an agent copies a reply to, checked one by one so the message names the wrong
+    one; lower-cased, each once."""
+    cleaned: list[str] = []
+    for address in addresses:
+        address = address.strip().lower()
+        if not address:
+            continue
+        try:
+            validate_email(address)
+        except ValidationError as error:
+            raise ValidationError(
+                {"cc": _("%(address)s is not an email address.") % {"address": address}}
+            ) from error
+        if address not in cleaned:
+            cleaned.append(address)
+    if len(cleaned) > MAX_CC:
+        raise ValidationError(
+            {"cc": _("Copy a reply to %(count)s addresses at most.") % {"count": MAX_CC}}
+        )
+    return cleaned
+
+
+def _require_fitting(files: list[InboundFile]) -> None:
+    """An agent's file over the limit is refused before anything is written, so they can send a
+    smaller one; a customer's is kept out and said on the timeline (``_attach``)."""
+    too_large = [
+        file.filename for file in files if len(file.content) > settings.ATTACHMENT_MAX_BYTES
+    ]
+    if too_large:
+        raise ValidationError(
+            {
+                "files": _("These files are larger than %(limit)s: %(names)s")
+                % {
+                    "limit": filesizeformat(settings.ATTACHMENT_MAX_BYTES),
+                    "names": ", ".join(too_large),
+                }
+            }
+        )
+
+
 @transaction.atomic
 def reply(
-    *, ticket: Ticket, agent: Agent, body: str, status: Status = Status.WAITING_ON_CUSTOMER
+    *,
+    ticket: Ticket,
+    agent: Agent,
+    body: str,
+    status: Status = Status.WAITING_ON_CUSTOMER,
+    channel: Channel | str | None = None,
+    cc: Iterable[str] = (),
+    files: Iterable[InboundFile] = (),
 ) -> TimelineEntry:
-    """Answers the customer on the ticket's channel. By default the ticket then waits on the customer."""
+    """Answers the customer on ``channel``, by default the ticket's own. A reply that cannot be
+    delivered is kept on the timeline as not sent, with the reason, and does not leave the ticket
+    waiting on a customer who never got it; the chosen route (address, mailbox, copies) is kept on
+    the entry."""
     require_view(agent, ticket)
     _require_text(body)
+    cc = valid_cc(cc)
+    files = list(files)
+    _require_fitting(files)
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    chosen = delivery.route(ticket, channel)
+    if channel and chosen.channel != ticket.channel and not chosen.can_deliver:
+        raise ValidationError({"channel": chosen.reason})
+    if cc and chosen.channel != Channel.EMAIL:
+        raise ValidationError({"cc": _("Copies can only be sent with a reply by email.")})
+    data = {}
+    if chosen.can_deliver:
+        data["to"], data["from"] = chosen.address, chosen.sender
+    if cc:
+        data["cc"] = cc
     entry = _append(
-        ticket, kind=EntryKind.REPLY, author_agent=agent, channel=ticket.channel, body=body
+        ticket,
+        kind=EntryKind.REPLY,
+        author_agent=agent,
+        channel=chosen.channel,
+        body=body,
+        data=data,
     )
-    delivery.deliver(entry)
-    service_levels.answered(ticket, channel=ticket.channel)
+    _attach(entry, files)
+    delivery.deliver(entry, chosen)
+    reached = entry.delivery not in (Delivery.FAILED, Delivery.BOUNCED)
+    if reached:
+        service_levels.answered(ticket, channel=chosen.channel)
+        if ticket.first_response_at is None:
+            ticket.first_response_at = entry.created_at
+    elif status == Status.WAITING_ON_CUSTOMER:
+        status = ticket.status
     if status != ticket.status:
         _status_entry(ticket, status, actor=agent)
         previous, ticket.status = ticket.status, status
         service_levels.status_changed(ticket, previous=previous, now=entry.created_at)
-    if ticket.first_response_at is None:
-        ticket.first_response_at = entry.created_at
-    ticket.waiting_since = ticket.updated_at = entry.created_at
+    if reached or ticket.status not in (Status.NEW, Status.OPEN):
+        ticket.waiting_since = entry.created_at
+    ticket.updated_at = entry.created_at
     ticket.save()
     audit.record(actor=agent, action="ticket.replied", target=ticket, entry=entry.pk)
     return entry
+
+
+@transaction.atomic
+def delivery_failed(*, entry_id: int, state: Delivery, note: str) -> None:
+    """A reply on its way that did not reach the customer (the server refused it, it bounced): said
+    on its entry, and a ticket left waiting on the customer for it opens again, since the customer
+    has not heard from us. Channels call this; a failure found while replying is ``reply()``'s."""
+    entry = TimelineEntry.objects.get(pk=entry_id)
+    was_on_its_way = entry.delivery in (Delivery.QUEUED, Delivery.SENT)
+    TimelineEntry.objects.filter(pk=entry_id).update(delivery=state, delivery_note=note[:500])
+    if entry.kind != EntryKind.REPLY or not was_on_its_way:
+        return
+    ticket = Ticket.objects.select_for_update().get(pk=entry.ticket_id)
+    answered_since = (
+        TimelineEntry.objects.filter(
+            ticket=ticket, kind=EntryKind.REPLY, created_at__gt=entry.created_at
+        )
+        .exclude(delivery__in=[Delivery.FAILED, Delivery.BOUNCED])
+        .exists()
+    )
+    if ticket.status != Status.WAITING_ON_CUSTOMER or answered_since:
+        return
+    status_entry = _status_entry(
+        ticket, Status.OPEN, actor=None, reason=_("The reply did not reach the customer.")
+    )
+    previous, ticket.status = ticket.status, Status.OPEN
+    service_levels.status_changed(ticket, previous=previous, now=status_entry.created_at)
+    ticket.waiting_since = ticket.updated_at = status_entry.created_at
+    ticket.save()
 
 
 def add_acknowledgement(*, ticket: Ticket, body: str, channel: Channel) -> TimelineEntry:
@@ -456,11 +595,16 @@ def confirm_copies(
 
 
 @transaction.atomic
-def add_note(*, ticket: Ticket, agent: Agent, body: str) -> TimelineEntry:
-    """A note for colleagues only; the customer never sees it."""
+def add_note(
+    *, ticket: Ticket, agent: Agent, body: str, files: Iterable[InboundFile] = ()
+) -> TimelineEntry:
+    """A note for colleagues only, with files if any; the customer never sees it."""
     require_view(agent, ticket)
     _require_text(body)
+    files = list(files)
+    _require_fitting(files)
     entry = _append(ticket, kind=EntryKind.NOTE, author_agent=agent, body=body)
+    _attach(entry, files)
     Ticket.objects.filter(pk=ticket.pk).update(updated_at=entry.created_at)
     audit.record(actor=agent, action="ticket.noted", target=ticket, entry=entry.pk)
     return entry
@@ -573,6 +717,9 @@ def transfer(
             *SERVICE_FIELDS,
         ]
     )
+    if to_agent is None:
+        # Handed to a team: its assignment mode says who takes it, and so who is told.
+        assignment.route_received(ticket=ticket, opened=True, reopened=False)
     audit.record(actor=actor, action="ticket.transferred", target=ticket, entry=entry.pk)
     notify_handoff.enqueue_on_commit(entry.pk)
     return entry

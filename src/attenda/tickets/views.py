@@ -43,7 +43,7 @@ from attenda.customers.services import create_customer, survivor
 from attenda.routing import assignment
 from attenda.routing.clocks import FIRST_RESPONSE, NEXT_RESPONSE, RESOLUTION, ServiceClock
 from attenda.routing.deadlines import CONSEQUENCE_LABELS
-from attenda.tickets import queries, search, services
+from attenda.tickets import delivery, queries, search, services
 from attenda.tickets.forms import (
     INBOX_VIEW_LABELS,
     AgentPageForm,
@@ -65,6 +65,7 @@ from attenda.tickets.models import (
     MANY_HANDS,
     Activity,
     Attachment,
+    Delivery,
     EntryKind,
     Priority,
     Status,
@@ -373,8 +374,9 @@ def _ticket_context(
     agent = request.user
     ticket = page.ticket
     colleagues = colleagues or Colleagues.around(ticket)
+    routes = delivery.routes(ticket)
     forms = {
-        "reply_form": ReplyForm(prefix="reply"),
+        "reply_form": ReplyForm(prefix="reply", routes=routes),
         "note_form": NoteForm(prefix="note"),
         "assign_form": AssignForm(
             prefix="assign", colleagues=colleagues, agent=agent, initial={"owner": ticket.owner_id}
@@ -396,6 +398,7 @@ def _ticket_context(
         "triage": triage_queries.ticket_panel(agent, ticket, page.timeline),
         "handoff_note": triage_services.handoff_note(),
         "ticket": ticket,
+        "delivery_routes": routes,
         "customer": page.customer,
         "customer_language": languages.get(page.customer.language, page.customer.language),
         "ticket_language": languages.get(ticket.language, ticket.language),
@@ -459,7 +462,11 @@ def ticket(request: HttpRequest, number: int) -> HttpResponse:
     if request.GET.get("reply") == "boundary":
         # The calm boundary-setting answer to abuse, in the customer's language, to adapt and send.
         body = triage_services.boundary_reply(ticket=page.ticket)
-        bound = {"reply_form": ReplyForm(prefix="reply", initial={"body": body})}
+        bound = {
+            "reply_form": ReplyForm(
+                prefix="reply", initial={"body": body}, routes=delivery.routes(page.ticket)
+            )
+        }
     return render(request, "tickets/ticket.html", _ticket_context(request, page, bound=bound))
 
 
@@ -507,7 +514,7 @@ def _act(
     number: int,
     action: Action,
     perform: Callable[[Ticket, dict], Ticket | None],
-    done: str,
+    done: str | Callable[[], tuple[int, str]],
 ) -> HttpResponse:
     """Runs one form of the ticket page. ``perform`` calls the service and may return the ticket as it
     now is, for actions after which the agent may no longer see it (a transfer, letting it go).
@@ -521,14 +528,17 @@ def _act(
         extra = {"colleagues": colleagues, "agent": agent}
     if action.form_class is PropertiesForm:
         extra |= {"ticket": ticket, "can_pick_owner": agent.manages_team(ticket.team_id)}
-    form = action.form_class(request.POST, prefix=action.prefix, **extra)
+    if action is REPLY:
+        extra |= {"routes": delivery.routes(ticket)}
+    form = action.form_class(request.POST, request.FILES, prefix=action.prefix, **extra)
     if form.is_valid():
         try:
             after = perform(ticket, form.cleaned_data)
         except ValidationError as error:
             form.add_service_errors(error)
         else:
-            messages.success(request, done)
+            level, said = done() if callable(done) else (messages.SUCCESS, done)
+            messages.add_message(request, level, said)
             return _after_action(request, number, action.swap, after)
     page = _ticket_page_or_404(agent, number)
     context = _ticket_context(request, page, colleagues=colleagues, bound={action.form: form})
@@ -565,12 +575,35 @@ def _render_action(request: HttpRequest, context: dict, swap: str, *, status: in
 @login_required
 @require_POST
 def reply(request: HttpRequest, number: int) -> HttpResponse:
+    sent = []
+
     def perform(ticket: Ticket, data: dict) -> None:
-        services.reply(
-            ticket=ticket, agent=request.user, body=data["body"], status=Status(data["status"])
+        sent.append(
+            services.reply(
+                ticket=ticket,
+                agent=request.user,
+                body=data["body"],
+                status=Status(data["status"]),
+                channel=data["channel"] or None,
+                cc=data.get("cc") or [],
+                files=data["files"],
+            )
         )
 
-    return _act(request, number, REPLY, perform, _("Your reply was sent."))
+    def said() -> tuple[int, str]:
+        """Only what really happened: a reply that cannot reach the customer is not "sent"."""
+        entry = sent[0]
+        if entry.delivery == Delivery.FAILED:
+            return messages.ERROR, _("Your reply was not sent: %(reason)s") % {
+                "reason": entry.delivery_note
+            }
+        if entry.delivery == Delivery.SENT:
+            return messages.SUCCESS, _("Your reply was sent.")
+        return messages.SUCCESS, _("Your reply is on its way to %(address)s.") % {
+            "address": entry.data.get("to", "")
+        }
+
+    return _act(request, number, REPLY, perform, said)
 
 
 @login_required
@@ -599,7 +632,7 @@ def confirm_copies(request: HttpRequest, number: int) -> HttpResponse:
 @require_POST
 def add_note(request: HttpRequest, number: int) -> HttpResponse:
     def perform(ticket: Ticket, data: dict) -> None:
-        services.add_note(ticket=ticket, agent=request.user, body=data["body"])
+        services.add_note(ticket=ticket, agent=request.user, body=data["body"], files=data["files"])
 
     return _act(request, number, NOTE, perform, _("Your note was added."))
 
@@ -809,6 +842,7 @@ def log_contact(request: HttpRequest) -> HttpResponse:
                 subject=form.cleaned_data["subject"],
                 ticket=form.cleaned_data["ticket"],
                 team=form.cleaned_data["team"],
+                solved=form.cleaned_data["solved"],
             )
         except ValidationError as error:
             form.add_service_errors(error)

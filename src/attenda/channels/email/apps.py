@@ -8,8 +8,8 @@ class EmailChannelConfig(AppConfig):
     verbose_name = _("Email")
 
     def ready(self) -> None:
-        from attenda.channels.email.outbound import queue_reply
+        from attenda.channels.email.outbound import queue_reply, reply_route
         from attenda.tickets import delivery
         from attenda.tickets.models import Channel
 
-        delivery.register(Channel.EMAIL, queue_reply)
+        delivery.register(Channel.EMAIL, queue_reply, reply_route)

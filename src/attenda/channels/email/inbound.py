@@ -35,7 +35,7 @@ from attenda.customers.models import Identity, IdentityKind
 from attenda.customers.services import IdentityClaim
 from attenda.tickets import services
 from attenda.tickets.messages import Inbound, InboundFile
-from attenda.tickets.models import Blob, Channel, Delivery, Participant, Ticket, TimelineEntry
+from attenda.tickets.models import Blob, Channel, Delivery, Participant, Ticket
 
 logger = logging.getLogger(__name__)
 
@@ -516,11 +516,10 @@ def _record_bounce(mail: InboundMail, bounce) -> None:
         ],
     }
     outbound.save(update_fields=["bounce"])
-    TimelineEntry.objects.filter(pk=outbound.entry_id).update(
-        delivery=Delivery.BOUNCED,
-        delivery_note=", ".join(
-            f"{r.address}: {r.status} {r.reason}".strip() for r in bounce.recipients
-        )[:500],
+    services.delivery_failed(
+        entry_id=outbound.entry_id,
+        state=Delivery.BOUNCED,
+        note=", ".join(f"{r.address}: {r.status} {r.reason}".strip() for r in bounce.recipients),
     )
     hard = [r for r in bounce.recipients if r.bounce_class == BounceClass.HARD]
     services.add_event(

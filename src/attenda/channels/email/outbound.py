@@ -10,6 +10,7 @@ from email.utils import formataddr, make_msgid
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.smtp import EmailBackend
+from django.db.models import Case, When
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -18,9 +19,10 @@ from attenda.channels.email.html import text_to_html
 from attenda.channels.email.models import InboundMail, Mailbox, OutboundMail, Security
 from attenda.core import clock
 from attenda.core.tasks import background
-from attenda.customers.models import IdentityKind
+from attenda.customers.models import Identity, IdentityKind
 from attenda.routing.waiting import describe_wait, expected_first_response
 from attenda.tickets import services
+from attenda.tickets.delivery import Route
 from attenda.tickets.models import Channel, Delivery, EntryKind, Ticket, TimelineEntry
 
 logger = logging.getLogger(__name__)
@@ -42,8 +44,16 @@ def mailbox_for(ticket: Ticket) -> Mailbox | None:
     )
     if first is not None:
         return first.mailbox
-    active = Mailbox.objects.filter(is_active=True).order_by("pk")
-    return active.filter(team_id=ticket.team_id).first() or active.first()
+    return _team_mailbox(ticket.team_id)
+
+
+def _team_mailbox(team_id: int | None) -> Mailbox | None:
+    """One query: the team's own active mailbox sorts first, then any other."""
+    return (
+        Mailbox.objects.filter(is_active=True)
+        .order_by(Case(When(team_id=team_id, then=0), default=1), "pk")
+        .first()
+    )
 
 
 def _customer_address(ticket: Ticket) -> str | None:
@@ -65,8 +75,37 @@ def _customer_address(ticket: Ticket) -> str | None:
     )
 
 
+def route_without_mail(*, customer_id: int, team_id: int | None) -> Route:
+    """The email route of a ticket no mail has come in on yet: the team's mailbox (else any) to the
+    customer's first address. The demo's bulk history writes its replies by this rule."""
+    first_address = (
+        Identity.objects.filter(customer_id=customer_id, kind=IdentityKind.EMAIL)
+        .order_by("created_at")
+        .values_list("value", flat=True)
+        .first()
+    )
+    return _route(_team_mailbox(team_id), first_address)
+
+
+def reply_route(ticket: Ticket) -> Route:
+    """Where a reply by email would go: the customer's address and the mailbox it leaves from. The
+    composer shows it; on a ticket that came another way it is the way that works, if any."""
+    return _route(mailbox_for(ticket), _customer_address(ticket))
+
+
+def _route(mailbox: Mailbox | None, to: str | None) -> Route:
+    if mailbox is None:
+        return Route(channel=Channel.EMAIL, can_deliver=False, reason=_("No mailbox to send from."))
+    if to is None:
+        return Route(
+            channel=Channel.EMAIL, can_deliver=False, reason=_("The customer has no email address.")
+        )
+    return Route(channel=Channel.EMAIL, can_deliver=True, address=to, sender=mailbox.address)
+
+
 def queue_reply(entry: TimelineEntry) -> None:
-    """Sends an agent's reply on an email ticket to the customer, copying the ticket's participants."""
+    """Sends an agent's reply by email to the customer, copying the ticket's participants and the
+    addresses the agent added."""
     ticket = entry.ticket
     to = _customer_address(ticket)
     mailbox = mailbox_for(ticket)
@@ -78,7 +117,9 @@ def queue_reply(entry: TimelineEntry) -> None:
             else _("The customer has no email address."),
         )
         return
-    _queue(entry, mailbox, to=[to], cc=list(ticket.participants.values_list("address", flat=True)))
+    cc = list(ticket.participants.values_list("address", flat=True))
+    cc += [address for address in entry.data.get("cc", []) if address not in cc]
+    _queue(entry, mailbox, to=[to], cc=cc)
 
 
 def acknowledge(*, ticket: Ticket, mailbox: Mailbox, to: str) -> TimelineEntry | None:
@@ -154,9 +195,7 @@ def _queue(entry: TimelineEntry, mailbox: Mailbox, *, to: list[str], cc: list[st
 
 
 def _not_sent(entry: TimelineEntry, why: str) -> None:
-    TimelineEntry.objects.filter(pk=entry.pk).update(
-        delivery=Delivery.FAILED, delivery_note=why[:500]
-    )
+    services.delivery_failed(entry_id=entry.pk, state=Delivery.FAILED, note=why)
 
 
 def compose(outbound: OutboundMail) -> EmailMultiAlternatives:
@@ -198,6 +237,9 @@ def compose(outbound: OutboundMail) -> EmailMultiAlternatives:
         headers=headers,
     )
     message.attach_alternative(text_to_html(entry.body), "text/html")
+    for attachment in entry.attachments.select_related("blob").order_by("pk"):
+        with attachment.blob.content.open("rb") as stored:
+            message.attach(attachment.filename, stored.read(), attachment.content_type or None)
     return message
 
 
