@@ -64,8 +64,14 @@ def test_a_one_megabyte_references_header_is_taken_within_the_budget_and_threads
     references = older + b"\n <" + first.message_id.encode() + b">"
     assert len(references) > 1024 * 1024
 
+    # The customer answers; people the first mail only copied are not participants until an
+    # agent confirms them.
     answer = take_mail(
-        mailbox, real_mail(*MAIL002, headers={b"References": references}), source="imap"
+        mailbox,
+        real_mail(
+            *MAIL002, headers={b"References": references, b"From": b"<John.Smith@example.com>"}
+        ),
+        source="imap",
     )
 
     assert answer.mail.state == MailState.TAKEN
