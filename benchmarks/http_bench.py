@@ -71,7 +71,7 @@ def start_server(database_url: str, port: int, processes: int, log: Path) -> sub
             [str(Path(__file__).resolve().parents[1] / "src"), os.environ.get("PYTHONPATH", "")]
         ),
     }
-    server = subprocess.Popen(
+    server = subprocess.Popen(  # noqa: S603 - this interpreter, our arguments.
         [sys.executable, "-m", "attenda.cli", "serve", "--port", str(port)]
         + ["--processes", str(processes)],
         env=environment,
@@ -133,68 +133,67 @@ def pages(desk: dict, rng: random.Random) -> dict:
     }
 
 
+async def measure(clients, path_of, *, headers, server: int, seconds: float, warmup: float) -> dict:
+    """Every agent asks for the page again as soon as it has its answer; timed after the warmup."""
+    times: list[float] = []
+    errors: list[int] = []
+    window = {"measuring": False, "stop_at": time.monotonic() + warmup + seconds}
+
+    async def agent(client) -> None:
+        while time.monotonic() < window["stop_at"]:
+            began = time.perf_counter()
+            answer = await client.get(path_of(), headers=headers)
+            took = (time.perf_counter() - began) * 1000
+            if window["measuring"]:
+                times.append(took)
+                if answer.status_code != 200:
+                    errors.append(answer.status_code)
+
+    load_before = os.getloadavg()[0]
+    tasks = [asyncio.create_task(agent(client)) for client in clients]
+    await asyncio.sleep(warmup)
+    window["measuring"] = True
+    cpu_before = resource.getrusage(resource.RUSAGE_SELF)
+    server_before = server_cpu_seconds(server)
+    started = time.perf_counter()
+    await asyncio.gather(*tasks)
+    elapsed = time.perf_counter() - started
+    cpu_after = resource.getrusage(resource.RUSAGE_SELF)
+    server_cpu_ms = (server_cpu_seconds(server) - server_before) * 1000
+    times.sort()
+    count = len(times)
+    generator_cpu = (
+        cpu_after.ru_utime + cpu_after.ru_stime - cpu_before.ru_utime - cpu_before.ru_stime
+    )
+    return {
+        "requests": count,
+        "per_second": round(count / elapsed, 1),
+        "p50_ms": round(times[count // 2], 1),
+        "p95_ms": round(times[int(count * 0.95) - 1], 1),
+        "p99_ms": round(times[int(count * 0.99) - 1], 1),
+        "max_ms": round(times[-1], 1),
+        # Attenda's CPU per request (web processes, worker, scheduler, mail fetcher), and the
+        # rate two otherwise idle cores would give at that cost.
+        "server_cpu_ms": round(server_cpu_ms / count, 2),
+        "rate_on_2_idle_cores": round(2000 / (server_cpu_ms / count), 1),
+        "errors": len(errors),
+        "error_statuses": sorted(set(errors)),
+        "load_generator_cpu_share": round(generator_cpu / elapsed, 2),
+        "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+    }
+
+
 async def drive(
     base: str, desk: dict, *, server: int, users: int, seconds: float, warmup: float
 ) -> dict:
     rng = random.Random(20261206)
     clients = [await sign_in(base, name) for name in desk["usernames"][:users]]
-    api_headers = {"Authorization": f"Bearer {desk['token']}"}
     results = {}
     for page, path_of in pages(desk, rng).items():
-        times: list[float] = []
-        errors: list[int] = []
-        measuring = False
-        stop_at = time.monotonic() + warmup + seconds
-
-        async def agent(client) -> None:
-            headers = api_headers if page == "api" else None
-            while time.monotonic() < stop_at:
-                began = time.perf_counter()
-                answer = await client.get(path_of(), headers=headers)
-                took = (time.perf_counter() - began) * 1000
-                if measuring:
-                    times.append(took)
-                    if answer.status_code != 200:
-                        errors.append(answer.status_code)
-
-        load_before = os.getloadavg()[0]
-        tasks = [asyncio.create_task(agent(client)) for client in clients]
-        await asyncio.sleep(warmup)
-        measuring = True
-        cpu_before = resource.getrusage(resource.RUSAGE_SELF)
-        server_before = server_cpu_seconds(server)
-        started = time.perf_counter()
-        await asyncio.gather(*tasks)
-        elapsed = time.perf_counter() - started
-        cpu_after = resource.getrusage(resource.RUSAGE_SELF)
-        server_cpu_ms = (server_cpu_seconds(server) - server_before) * 1000
-        times.sort()
-        count = len(times)
-        results[page] = {
-            "requests": count,
-            "per_second": round(count / elapsed, 1),
-            "p50_ms": round(times[count // 2], 1),
-            "p95_ms": round(times[int(count * 0.95) - 1], 1),
-            "p99_ms": round(times[int(count * 0.99) - 1], 1),
-            "max_ms": round(times[-1], 1),
-            # Attenda's CPU per request (web processes, worker, scheduler, mail fetcher), and
-            # the rate two otherwise idle cores would give at that cost.
-            "server_cpu_ms": round(server_cpu_ms / count, 2),
-            "rate_on_2_idle_cores": round(2000 / (server_cpu_ms / count), 1),
-            "errors": len(errors),
-            "error_statuses": sorted(set(errors)),
-            "load_generator_cpu_share": round(
-                (
-                    cpu_after.ru_utime
-                    + cpu_after.ru_stime
-                    - cpu_before.ru_utime
-                    - cpu_before.ru_stime
-                )
-                / elapsed,
-                2,
-            ),
-            "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
-        }
+        headers = {"Authorization": f"Bearer {desk['token']}"} if page == "api" else None
+        results[page] = await measure(
+            clients, path_of, headers=headers, server=server, seconds=seconds, warmup=warmup
+        )
         print(f"{page}: {results[page]}", flush=True)
     for client in clients:
         await client.aclose()
