@@ -9,6 +9,9 @@
 #   make bench-assignment            assignment decisions, 1,000 agents in 100 teams, both engines
 #   make bench-triage                triage of one message on one core, and a worker's memory
 #   make bench-triage-desk           triage inside receive(), on a database of its own (SQLite)
+#   make bench-mail-desk             mail intake into the loaded million, search index filled, both engines
+#   make bench-api-create            POST /api/v1/tickets on the loaded million, both engines
+#   make bench-http                  attenda serve --processes 2 and 20 signed-in agents, both engines
 
 PYTHON ?= .venv/bin/python
 TICKETS ?= 1000000
@@ -22,6 +25,7 @@ POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/attenda_bench
 LOAD = $(PYTHON) -m benchmarks.load --tickets $(TICKETS) --entries-per-ticket $(ENTRIES)
 MEASURE = $(PYTHON) -m benchmarks.inbox --requests $(REQUESTS) --warmup $(WARMUP) --depth $(DEPTH)
 
+.PHONY: bench-mail-desk bench-api-create bench-http
 .PHONY: bench bench-mail bench-assignment bench-service-levels bench-triage bench-triage-desk \
 	bench-sqlite bench-postgres bench-load-sqlite bench-load-postgres bench-reload-sqlite \
 	bench-reload-postgres bench-clean
@@ -89,3 +93,25 @@ bench-assignment:
 # Triage of one message and a worker's memory (benchmarks/README.md, "Triage").
 bench-triage:
 	$(PYTHON) -m benchmarks.triage_bench
+
+# Writes on a full desk: the loaded million with its search index filled, `attenda worker` beside
+# (benchmarks/README.md, "A full desk"); both engines even when the first misses.
+bench-mail-desk: bench-load-sqlite bench-load-postgres
+	@status=0; \
+	$(PYTHON) -m benchmarks.mail_ingest --desk --database-url $(SQLITE_URL) || status=1; \
+	$(PYTHON) -m benchmarks.mail_ingest --desk --database-url $(POSTGRES_URL) || status=1; \
+	exit $$status
+
+bench-api-create: bench-load-sqlite bench-load-postgres
+	@status=0; \
+	$(PYTHON) -m benchmarks.api_create --database-url $(SQLITE_URL) || status=1; \
+	$(PYTHON) -m benchmarks.api_create --database-url $(POSTGRES_URL) || status=1; \
+	exit $$status
+
+# Pages over HTTP: `attenda serve --processes 2` on the million, 20 signed-in agents at once.
+HTTP_PORT ?= 8106
+bench-http: bench-load-sqlite bench-load-postgres
+	@status=0; \
+	$(PYTHON) -m benchmarks.http_bench --port $(HTTP_PORT) --database-url $(SQLITE_URL) || status=1; \
+	$(PYTHON) -m benchmarks.http_bench --port $(HTTP_PORT) --database-url $(POSTGRES_URL) || status=1; \
+	exit $$status

@@ -288,6 +288,12 @@ INDEX_DELAY_SECONDS = 1.0
 # Texts indexed per transaction: few enough that a write waiting for SQLite's lock waits little.
 INDEX_BATCH = 100
 INDEXER_TASK = "attenda.tickets.tasks.index_pending_text"
+# FTS5 merges its segments inside whichever write crosses a unit of 64 written pages (automerge):
+# on a full desk that write took 0.3-2 s, with SQLite's one write lock held. Migration
+# 0009_speed_pending_index turns automerge off (and crisis merges all but off); the indexer merges
+# instead, this many pages per transaction, so a writer waits for it a few milliseconds at most.
+FTS5_MERGE_PAGES = 64
+FTS5_MERGE_STEPS = 20
 _indexer_queued_until = 0.0
 _indexer_lock = threading.Lock()
 
@@ -349,7 +355,27 @@ def index_pending(*, batch: int = INDEX_BATCH) -> int:
                 entry.ticket = ticket
                 index_entry(entry)
         PendingIndex.objects.filter(pk__in=[pk for pk, _ticket_id, _entry_id in waiting]).delete()
+    _merge_segments()
     return len(waiting)
+
+
+def _merge_segments() -> None:
+    """Merges FTS5's segments a few pages per transaction until no level has enough of them to
+    merge ('usermerge', 4 by default), so searches read few segments and writers never wait long."""
+    if connection.vendor != "sqlite":
+        return
+    for _step in range(FTS5_MERGE_STEPS):
+        with transaction.atomic():
+            before = connection.connection.total_changes
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "INSERT INTO tickets_search_document (tickets_search_document, rank)"
+                    " VALUES ('merge', %s)",
+                    [FTS5_MERGE_PAGES],
+                )
+            # FTS5's documented signal that there was nothing left to merge.
+            if connection.connection.total_changes - before < 2:
+                return
 
 
 def index_all_pending(*, seconds: float | None = None) -> int:
