@@ -3,6 +3,7 @@ indexer ran, the indexer is queued by the commit and by the scheduler, and a pro
 between the commit and the indexing loses nothing."""
 
 import pytest
+from django.db import connection
 from django_tasks_db.models import DBTaskResult
 
 from attenda.core import clock
@@ -74,3 +75,14 @@ def test_the_indexer_takes_the_queue_in_batches_in_the_order_it_was_written(team
     assert search.index_pending(batch=2) == 1
     assert search.index_pending(batch=2) == 0
     assert numbers(search.find(agent, "braga casa morada")) == [ticket.pk]
+
+
+def test_on_sqlite_the_index_merges_only_in_the_indexers_steps_never_inside_a_write():
+    if connection.vendor != "sqlite":
+        pytest.skip("FTS5 is SQLite's")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT k, v FROM tickets_search_document_config")
+        options = dict(cursor.fetchall())
+
+    assert options["automerge"] == 0
+    assert options["crisismerge"] >= 1000
