@@ -70,15 +70,16 @@ def main(argv=None) -> None:
     with desk_writes.worker_beside(args.database_url):
         for number in range(args.warmup):
             create(-1 - number)
-        times = []
+        times, cpu_times = [], []
         cpu_started = time.process_time()
         started = time.perf_counter()
         for number in range(args.requests):
-            began = time.perf_counter()
+            began, cpu_began = time.perf_counter(), time.thread_time()
             create(number)
             times.append((time.perf_counter() - began) * 1000)
+            cpu_times.append((time.thread_time() - cpu_began) * 1000)
         result = desk_writes.figures(
-            times, time.perf_counter() - started, time.process_time() - cpu_started
+            times, time.perf_counter() - started, time.process_time() - cpu_started, cpu_times
         )
         result["index_waited_s"] = desk_writes.wait_for_index()
     print(f"API create: {result}", flush=True)

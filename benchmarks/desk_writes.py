@@ -45,10 +45,28 @@ def worker_beside(database_url: str) -> Iterator[None]:
             worker.kill()
 
 
-def figures(times_ms: list[float], seconds: float, cpu_seconds: float) -> dict:
+def figures(
+    times_ms: list[float], seconds: float, cpu_seconds: float, cpu_ms: list[float] | None = None
+) -> dict:
+    """``cpu_ms`` is each write's own CPU time (this thread's): on a shared machine the wall clock
+    also counts the time other work had the cores, the CPU time only the write's own work, which
+    is where a stall inside the database engine (a merge, a flush) shows."""
     ordered = sorted(times_ms)
     median = statistics.median(ordered)
+    cpu = {}
+    if cpu_ms:
+        cpu_ordered = sorted(cpu_ms)
+        cpu_median = statistics.median(cpu_ordered)
+        cpu = {
+            "cpu_p50_ms": round(cpu_median, 2),
+            "cpu_p95_ms": round(cpu_ordered[int(0.95 * len(cpu_ordered)) - 1], 2),
+            "cpu_max_ms": round(cpu_ordered[-1], 2),
+            "cpu_over_20x_median": sum(
+                1 for value in cpu_ordered if value > STALL_FACTOR * cpu_median
+            ),
+        }
     return {
+        **cpu,
         "writes": len(ordered),
         "seconds": round(seconds, 2),
         "per_second": round(len(ordered) / seconds, 1),

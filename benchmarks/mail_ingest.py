@@ -110,23 +110,24 @@ def main(argv=None) -> None:
     run = f"{time.time_ns()}"
     with desk_writes.worker_beside(args.database_url):
         for round_number in range(args.rounds):
-            times = []
+            times, cpu_times = [], []
             cpu_started = time.process_time()
             started = time.perf_counter()
             for number, raw in enumerate(messages):
-                began = time.perf_counter()
+                began, cpu_began = time.perf_counter(), time.thread_time()
                 take_mail(
                     mailbox,
                     renamed(raw, f"bench-{run}-{round_number}-{number}@attenda"),
                     source="api",
                 )
                 times.append((time.perf_counter() - began) * 1000)
+                cpu_times.append((time.thread_time() - cpu_began) * 1000)
             seconds = time.perf_counter() - started
             cpu_seconds = time.process_time() - cpu_started
             rounds.append(
                 {
                     "messages": len(messages),
-                    **desk_writes.figures(times, seconds, cpu_seconds),
+                    **desk_writes.figures(times, seconds, cpu_seconds, cpu_times),
                     "index_waited_s": desk_writes.wait_for_index(),
                 }
             )
