@@ -85,4 +85,6 @@ def test_on_sqlite_the_index_merges_only_in_the_indexers_steps_never_inside_a_wr
         options = dict(cursor.fetchall())
 
     assert options["automerge"] == 0
-    assert options["crisismerge"] >= 1000
+    # A level merged at once only if the indexer fell far behind, long before FTS5 runs out of
+    # segment ids (2,000).
+    assert options["crisismerge"] == 64

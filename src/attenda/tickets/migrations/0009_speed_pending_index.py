@@ -12,7 +12,7 @@ def merge_in_steps(apps, schema_editor):
     if connection.vendor != "sqlite":
         return
     with connection.cursor() as cursor:
-        for option, value in (("automerge", 0), ("crisismerge", 1999)):
+        for option, value in (("automerge", 0), ("crisismerge", 64)):
             cursor.execute(
                 "INSERT INTO tickets_search_document (tickets_search_document, rank)"
                 " VALUES (%s, %s)",
