@@ -10,6 +10,9 @@
 #   make bench-triage                triage of one message on one core, and a worker's memory
 #   make bench-triage-desk           triage inside receive(), on a database of its own (SQLite)
 #   make bench-search                customer lookup at a million customers and keyword search, both engines
+#   make bench-mail-desk             mail intake into the loaded million, search index filled, both engines
+#   make bench-api-create            POST /api/v1/tickets on the loaded million, both engines
+#   make bench-http                  attenda serve --processes 2 and 20 signed-in agents, both engines
 
 PYTHON ?= .venv/bin/python
 TICKETS ?= 1000000
@@ -23,7 +26,7 @@ POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/attenda_bench
 LOAD = $(PYTHON) -m benchmarks.load --tickets $(TICKETS) --entries-per-ticket $(ENTRIES)
 MEASURE = $(PYTHON) -m benchmarks.inbox --requests $(REQUESTS) --warmup $(WARMUP) --depth $(DEPTH)
 
-.PHONY: bench bench-search bench-mail bench-assignment bench-service-levels bench-triage bench-triage-desk \
+.PHONY: bench bench-search bench-mail-desk bench-api-create bench-http bench-mail bench-assignment bench-service-levels bench-triage bench-triage-desk \
 	bench-sqlite bench-postgres bench-load-sqlite bench-load-postgres bench-reload-sqlite \
 	bench-reload-postgres bench-clean
 
@@ -103,4 +106,26 @@ bench-search:
 	$(PYTHON) -m benchmarks.customer_lookup_bench --engine postgresql --customers $(CUSTOMERS) || status=1; \
 	$(PYTHON) -m benchmarks.search_bench --engine sqlite --tickets $(SEARCH_TICKETS) || status=1; \
 	$(PYTHON) -m benchmarks.search_bench --engine postgresql --tickets $(SEARCH_TICKETS) || status=1; \
+	exit $$status
+
+# Writes on a full desk: the loaded million with its search index filled, `attenda worker` beside
+# (benchmarks/README.md, "A full desk"); both engines even when the first misses.
+bench-mail-desk: bench-load-sqlite bench-load-postgres
+	@status=0; \
+	$(PYTHON) -m benchmarks.mail_ingest --desk --database-url $(SQLITE_URL) || status=1; \
+	$(PYTHON) -m benchmarks.mail_ingest --desk --database-url $(POSTGRES_URL) || status=1; \
+	exit $$status
+
+bench-api-create: bench-load-sqlite bench-load-postgres
+	@status=0; \
+	$(PYTHON) -m benchmarks.api_create --database-url $(SQLITE_URL) || status=1; \
+	$(PYTHON) -m benchmarks.api_create --database-url $(POSTGRES_URL) || status=1; \
+	exit $$status
+
+# Pages over HTTP: `attenda serve --processes 2` on the million, 20 signed-in agents at once.
+HTTP_PORT ?= 8106
+bench-http: bench-load-sqlite bench-load-postgres
+	@status=0; \
+	$(PYTHON) -m benchmarks.http_bench --port $(HTTP_PORT) --database-url $(SQLITE_URL) || status=1; \
+	$(PYTHON) -m benchmarks.http_bench --port $(HTTP_PORT) --database-url $(POSTGRES_URL) || status=1; \
 	exit $$status

@@ -105,7 +105,7 @@ def load(database_url: str, size, *, seed: int) -> dict:
     from attenda.agents.models import Agent, Team
     from attenda.core import clock
     from attenda.customers.models import Customer, Identity, Organization
-    from attenda.tickets.models import Tag, Ticket, TimelineEntry
+    from attenda.tickets.models import SearchDocument, Tag, Ticket, TimelineEntry
     from benchmarks import population as shape
 
     started = time.perf_counter()
@@ -125,10 +125,11 @@ def load(database_url: str, size, *, seed: int) -> dict:
 
     through = Ticket.tags.through
     big = [Customer, Identity, Ticket, TimelineEntry, through]
+    index = SearchIndexRows()
     tables = (
         SqliteTables(connection) if connection.vendor == "sqlite" else PostgresTables(connection)
     )
-    tables.set_aside_indexes([model._meta.db_table for model in big])
+    tables.set_aside_indexes([model._meta.db_table for model in [*big, SearchDocument]])
     mark = phase("set aside indexes", mark)
 
     people = shape.Population(size, now=clock.now(), seed=seed)
@@ -173,6 +174,7 @@ def load(database_url: str, size, *, seed: int) -> dict:
         tables.write(Ticket, shape.TICKET_FIELDS, tickets)
         tables.write(TimelineEntry, shape.ENTRY_FIELDS, entries)
         tables.write(through, ("id", "ticket", "tag"), tags)
+        tables.write_search(index.rows(tickets, entries, vendor=connection.vendor))
         counts["tickets"] += len(tickets)
         counts["timeline_entries"] += len(entries)
         counts["ticket_tags"] += len(tags)
@@ -183,7 +185,9 @@ def load(database_url: str, size, *, seed: int) -> dict:
                 f"({counts['tickets'] / elapsed:,.0f} tickets/s)",
                 file=sys.stderr,
             )
-    mark = phase("tickets, timeline entries, tags", mark)
+    mark = phase("tickets, timeline entries, tags, search documents", mark)
+    tables.finish_search()
+    mark = phase("search documents (PostgreSQL: tsvectors)", mark)
 
     tables.restore_indexes()
     mark = phase("indexes and constraints", mark)
@@ -201,6 +205,7 @@ def load(database_url: str, size, *, seed: int) -> dict:
             "customers": size.customer_count,
             "identities": Identity.objects.count(),
             **counts,
+            "search_documents": SearchDocument.objects.count(),
         },
         "seconds": round(seconds, 1),
         "phases": phases,
@@ -228,6 +233,58 @@ def machine() -> dict:
         "memory_gb": round(memory_kb / 1024 / 1024),
         "python": platform.python_version(),
     }
+
+
+class SearchIndexRows:
+    """Each ticket's search document as the services write it (tickets/search.py: the subject, then
+    every indexed entry in the ticket's language), so the benchmarks meet a full desk's index. Bodies
+    are made of a few hundred sentences, so their stems are worked out once per distinct body."""
+
+    def __init__(self) -> None:
+        from attenda.tickets import search
+
+        self.search = search
+        self.kinds = {str(kind) for kind in search.INDEXED_ENTRY_KINDS}
+        self.cache: dict[tuple, object] = {}
+
+    def _cached(self, kind: str, text: str, language: str):
+        key = (kind, text, language)
+        found = self.cache.get(key)
+        if found is None:
+            if len(self.cache) > 500_000:
+                self.cache.clear()
+            found = (
+                self.search._terms(text, language)
+                if kind == "sqlite"
+                else self.search._postgres_vector(text, language)
+            )
+            self.cache[key] = found
+        return found
+
+    def rows(self, tickets: list[tuple], entries: list[tuple], *, vendor: str) -> list[tuple]:
+        bodies: dict[int, list[str]] = {}
+        for entry in entries:
+            # ENTRY_FIELDS: id, ticket, kind, ..., body (7), language (8).
+            if entry[2] in self.kinds and entry[7].strip():
+                bodies.setdefault(entry[1], []).append(entry[7])
+        rows = []
+        for ticket in tickets:
+            # TICKET_FIELDS: id, customer, customer_name, subject (3), ..., language (8).
+            ticket_id, subject = ticket[0], ticket[3]
+            language = self.search._language(ticket[8])
+            texts = bodies.get(ticket_id, [])
+            if vendor == "sqlite":
+                document = " ".join(self._cached("sqlite", text, language) for text in texts)
+                rows.append((ticket_id, ticket_id, self.search._terms(subject, language), document))
+            else:
+                rows.append(
+                    (
+                        ticket_id,
+                        *self.search._postgres_vector(subject, language),
+                        *self._cached("postgresql", "\n".join(texts), language),
+                    )
+                )
+        return rows
 
 
 def columns(model, fields: Sequence[str]) -> list[str]:
@@ -272,6 +329,18 @@ class SqliteTables:
         )
         self.db.execute("COMMIT")
 
+    def write_search(self, rows: list[tuple]) -> None:
+        self.db.execute("BEGIN")
+        self.db.executemany(
+            "INSERT INTO tickets_search_document (rowid, ticket_id, subject, document)"
+            " VALUES (?, ?, ?, ?)",
+            rows,
+        )
+        self.db.execute("COMMIT")
+
+    def finish_search(self) -> None:
+        """A block per transaction leaves the FTS5 segments a desk's years of writing would."""
+
     def restore_indexes(self) -> None:
         for _name, sql in self.set_aside:
             self.db.execute(sql)
@@ -293,6 +362,7 @@ class PostgresTables:
         self.db = connection.connection
         self.indexes: list[str] = []
         self.constraints: list[str] = []
+        self.search_staged = False
         self.db.execute("SET synchronous_commit = off")
         self.db.execute("SET maintenance_work_mem = '1GB'")
         self.db.execute("SET TIME ZONE 'UTC'")
@@ -324,6 +394,30 @@ class PostgresTables:
         ):
             for row in rows:
                 copy.write_row(row)
+
+    def write_search(self, rows: list[tuple]) -> None:
+        """The texts and their configurations, made into tsvectors by finish_search()."""
+        if not self.search_staged:
+            self.db.execute(
+                "CREATE UNLOGGED TABLE bench_search_staging (ticket_id bigint,"
+                " s1 regconfig, st1 text, s2 regconfig, st2 text,"
+                " d1 regconfig, dt1 text, d2 regconfig, dt2 text)"
+            )
+            self.search_staged = True
+        with (
+            self.db.cursor() as cursor,
+            cursor.copy("COPY bench_search_staging FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+
+    def finish_search(self) -> None:
+        self.db.execute(
+            "INSERT INTO tickets_search_document (ticket_id, document) SELECT ticket_id,"
+            " setweight(to_tsvector(s1, st1) || to_tsvector(s2, st2), 'A')"
+            " || to_tsvector(d1, dt1) || to_tsvector(d2, dt2) FROM bench_search_staging"
+        )
+        self.db.execute("DROP TABLE bench_search_staging")
 
     def restore_indexes(self) -> None:
         for statement in [*self.indexes, *self.constraints]:

@@ -7,6 +7,12 @@ more than 2 s.
 
     python -m benchmarks.mail_ingest                      # SQLite, a fresh database of its own
     python -m benchmarks.mail_ingest --database-url postgres://postgres@127.0.0.1:5432/attenda_mail_bench
+    python -m benchmarks.mail_ingest --desk --database-url sqlite:///$PWD/benchmarks/results/bench.db
+
+With --desk the mail goes into the loaded million-ticket database (made by benchmarks.load, search
+index filled), with `attenda worker` running beside as in production: it indexes the text and sends
+the acknowledgements. Each message's time is what the sender waits for; the worker's work is not in
+it, but its share of the database (SQLite's one writer) is.
 
 Every corpus message is taken under a Message-ID of its own each round, so each one is new mail
 (a repeat would only be recognised as a duplicate). Acknowledgements are queued for the worker, as
@@ -16,17 +22,19 @@ in production: sending them is not part of taking mail in.
 import argparse
 import json
 import os
-import statistics
 import sys
 import time
 import tracemalloc
 from pathlib import Path
 
-from benchmarks import database
+from benchmarks import database, desk_writes
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "email"
 SKIPPED_SUFFIXES = {".yml", ".json", ".md", ".gitattributes"}
 TARGET_PER_SECOND = 200
+# On the million with the search index filled (issue "Speed on a full desk").
+DESK_PER_SECOND = 250
+DESK_P95_MS = 30
 MEMORY_LIMIT_MB = 200
 
 
@@ -105,12 +113,21 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.mail_ingest", description=__doc__)
     parser.add_argument("--database-url", default=f"sqlite:///{database.RESULTS / 'mail.db'}")
     parser.add_argument("--rounds", type=int, default=3, help="passes over the corpus")
+    parser.add_argument(
+        "--desk",
+        action="store_true",
+        help="into the loaded benchmark database at --database-url, with the worker beside",
+    )
     args = parser.parse_args(argv)
     if not CORPUS.is_dir():
         sys.exit(f"The corpus is not at {CORPUS}.")
     # Acknowledgements are queued, as in production, for the worker to send.
     os.environ.setdefault("ATTENDA_TASK_BACKEND", "database")
-    database.recreate(args.database_url)
+    if args.desk:
+        if not database.exists(args.database_url):
+            sys.exit(f"Load {args.database_url} first (make bench-load-sqlite).")
+    else:
+        database.recreate(args.database_url)
     database.configure(args.database_url)
     from django.core.management import call_command
 
@@ -119,35 +136,37 @@ def main(argv=None) -> None:
     from attenda.channels.email.models import InboundMail, Mailbox
     from attenda.tickets.models import Ticket
 
-    mailbox = Mailbox.objects.create(address="support@attenda.test", name="Support", language="pt")
+    mailbox, _created = Mailbox.objects.get_or_create(
+        address="support@attenda.test", defaults={"name": "Support", "language": "pt"}
+    )
     messages = corpus_messages()
     print(f"{len(messages)} corpus messages, {sum(map(len, messages)) / 1e6:.1f} MB", flush=True)
     rounds = []
-    for round_number in range(args.rounds):
-        times = []
-        cpu_started = time.process_time()
-        started = time.perf_counter()
-        for number, raw in enumerate(messages):
-            began = time.perf_counter()
-            take_mail(mailbox, renamed(raw, f"bench-{round_number}-{number}@attenda"), source="api")
-            times.append((time.perf_counter() - began) * 1000)
-        seconds = time.perf_counter() - started
-        cpu_seconds = time.process_time() - cpu_started
-        times.sort()
-        rounds.append(
-            {
-                "messages": len(messages),
-                "seconds": round(seconds, 2),
-                "per_second": round(len(messages) / seconds, 1),
-                # This process's CPU alone (on SQLite, all the work): what a busy machine's
-                # wall-clock figure would be on a quiet one.
-                "per_cpu_second": round(len(messages) / cpu_seconds, 1),
-                "p50_ms": round(statistics.median(times), 2),
-                "p95_ms": round(times[int(0.95 * len(times)) - 1], 2),
-                "max_ms": round(times[-1], 2),
-            }
-        )
-        print(f"round {round_number + 1}: {rounds[-1]}", flush=True)
+    run = f"{time.time_ns()}"
+    with desk_writes.worker_beside(args.database_url):
+        for round_number in range(args.rounds):
+            times, cpu_times = [], []
+            cpu_started = time.process_time()
+            started = time.perf_counter()
+            for number, raw in enumerate(messages):
+                began, cpu_began = time.perf_counter(), time.thread_time()
+                take_mail(
+                    mailbox,
+                    renamed(raw, f"bench-{run}-{round_number}-{number}@attenda"),
+                    source="api",
+                )
+                times.append((time.perf_counter() - began) * 1000)
+                cpu_times.append((time.thread_time() - cpu_began) * 1000)
+            seconds = time.perf_counter() - started
+            cpu_seconds = time.process_time() - cpu_started
+            rounds.append(
+                {
+                    "messages": len(messages),
+                    **desk_writes.figures(times, seconds, cpu_seconds, cpu_times),
+                    "index_waited_s": desk_writes.wait_for_index(),
+                }
+            )
+            print(f"round {round_number + 1}: {rounds[-1]}", flush=True)
 
     memory = {}
     for name, raw in (("25 MB attachment", big_mail(25)), ("5,000 recipients", crowded_mail(5000))):
@@ -176,6 +195,7 @@ def main(argv=None) -> None:
     best = max(result["per_second"] for result in rounds)
     report = {
         "engine": database.engine_name(args.database_url),
+        "desk": args.desk,
         "corpus_messages": len(messages),
         "rounds": rounds,
         "memory": memory,
@@ -184,12 +204,20 @@ def main(argv=None) -> None:
         "inbound_mail": InboundMail.objects.count(),
         "load_average": os.getloadavg()[0],
     }
-    out = database.RESULTS / f"mail-ingest-{database.label(args.database_url)}.json"
+    desk = "-desk" if args.desk else ""
+    out = database.RESULTS / f"mail-ingest{desk}-{database.label(args.database_url)}.json"
     out.write_text(json.dumps(report, indent=2) + "\n")
     print(f"Written to {out}")
     failures = []
-    if best < TARGET_PER_SECOND:
-        failures.append(f"{best} messages/s is under {TARGET_PER_SECOND}")
+    target = DESK_PER_SECOND if args.desk else TARGET_PER_SECOND
+    if best < target:
+        failures.append(f"{best} messages/s is under {target}")
+    for number, result in enumerate(rounds, start=1):
+        p95 = DESK_P95_MS if args.desk and report["engine"] == "sqlite" else None
+        failures += [
+            f"round {number}: {problem}"
+            for problem in desk_writes.missed(result, per_second=None, p95_ms=p95)
+        ]
     failures += [
         f"{name} took {figures['peak_mb']} MB"
         for name, figures in memory.items()

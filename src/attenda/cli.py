@@ -183,6 +183,24 @@ def _setup() -> None:
     django.setup()
 
 
+def _setup_unpooled() -> None:
+    """Background processes hold one PostgreSQL connection per thread, kept between tasks, instead
+    of the web server's pool (settings.DB_POOL_SIZE): an RQ worker forks for each task, which a
+    pool's threads would not survive, and the mail fetcher waits in IDLE with its connection."""
+    os.environ["ATTENDA_DB_POOL_SIZE"] = "0"
+    _setup()
+
+
+def _close_pools() -> None:
+    """Gives back the pooled connections of this process, so the children's pools are the only ones."""
+    from django.db import connections
+
+    for connection in connections.all():
+        connection.close()
+        if hasattr(connection, "close_pool"):
+            connection.close_pool()
+
+
 def manage(argv: list[str]) -> int:
     from django.core.management import execute_from_command_line
 
@@ -447,7 +465,7 @@ def _serve(arguments: argparse.Namespace, stop_requests: list[int]) -> int:
     _setup()
     from django.conf import settings
     from django.core.management import call_command
-    from django.db import OperationalError, connections
+    from django.db import OperationalError
 
     from attenda.demo import is_loaded
 
@@ -470,7 +488,7 @@ def _serve(arguments: argparse.Namespace, stop_requests: list[int]) -> int:
             )
     else:
         sign_in.append(_first_admin())
-    connections.close_all()
+    _close_pools()
     if stop_requests:
         return 0
 
@@ -544,7 +562,7 @@ def _serve(arguments: argparse.Namespace, stop_requests: list[int]) -> int:
 
 
 def worker(arguments: argparse.Namespace) -> int:
-    _setup()
+    _setup_unpooled()
     from django.conf import settings
     from django.core.management import call_command
 
@@ -580,7 +598,7 @@ def _until_stopped(run: Callable[[threading.Event], None], started: str, stopped
 
 
 def mail(arguments: argparse.Namespace) -> int:
-    _setup()
+    _setup_unpooled()
     from attenda.channels.email.imap import watch_all_mailboxes
 
     return _until_stopped(
@@ -591,7 +609,7 @@ def mail(arguments: argparse.Namespace) -> int:
 
 
 def schedule(arguments: argparse.Namespace) -> int:
-    _setup()
+    _setup_unpooled()
     from attenda.core.periodic import run_schedule
 
     return _until_stopped(
@@ -600,7 +618,7 @@ def schedule(arguments: argparse.Namespace) -> int:
 
 
 def smtpd(arguments: argparse.Namespace) -> int:
-    _setup()
+    _setup_unpooled()
     from attenda.channels.email.smtpd import serve as receive_mail
 
     try:

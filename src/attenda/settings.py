@@ -140,6 +140,23 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         ),
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0 if DEBUG else DATABASES["default"]["CONN_MAX_AGE"]
+# Under ASGI each request runs in a thread of its own, and each thread would keep a connection of
+# its own: PostgreSQL ran out of them under load. A web process instead shares a pool of at most
+# DB_POOL_SIZE connections, which a request takes and gives back when it ends (so CONN_MAX_AGE must
+# be 0). `attenda worker`, `mail` and `schedule` set it to 0 for themselves: one connection per thread.
+DB_POOL_SIZE = int(os.environ.get("ATTENDA_DB_POOL_SIZE", "8"))
+# Threads per web process that run requests (asgi.RequestThreads); each keeps its database connection.
+WEB_THREADS = int(os.environ.get("ATTENDA_WEB_THREADS", "4"))
+if WEB_THREADS < 1:
+    raise ImproperlyConfigured("ATTENDA_WEB_THREADS must be 1 or more.")
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DB_POOL_SIZE > 0:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": DB_POOL_SIZE,
+        # A request waits this long for a free connection before it fails.
+        "timeout": int(os.environ.get("ATTENDA_DB_POOL_TIMEOUT", "20")),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("ATTENDA_REDIS_URL", "")

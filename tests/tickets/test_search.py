@@ -4,7 +4,6 @@ from attenda.customers.services import IdentityClaim
 from attenda.tickets import search
 from attenda.tickets.messages import Inbound
 from attenda.tickets.models import Channel, Status
-from attenda.tickets.search import find
 from attenda.tickets.services import (
     add_note,
     log_contact,
@@ -17,6 +16,12 @@ from attenda.tickets.services import (
 from tests.tickets.factories import received_ticket
 
 pytestmark = pytest.mark.django_db
+
+
+def find(agent, query, **options):
+    """A search a few seconds after the writing: once the indexer has taken what was written."""
+    search.index_all_pending()
+    return search.find(agent, query, **options)
 
 
 def numbers(results) -> list[int]:

@@ -15,6 +15,9 @@ logger = logging.getLogger(__name__)
 # task path → how often it runs.
 SCHEDULE: dict[str, timedelta] = {
     "attenda.routing.tasks.sweep_service_levels": timedelta(minutes=1),
+    # Texts the search index has not taken yet: those whose indexer was never queued (the process
+    # stopped right after its commit) or did not run (a worker killed mid-task).
+    "attenda.tickets.tasks.index_pending_text": timedelta(seconds=10),
     # Triage's kind and team model, learnt again from the labels agents gave since.
     "attenda.triage.tasks.retrain_now": timedelta(hours=24),
 }

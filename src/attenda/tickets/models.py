@@ -426,3 +426,19 @@ class SearchDocument(models.Model):
 
     def __str__(self) -> str:
         return f"search document of #{self.ticket_id}"
+
+
+class PendingIndex(models.Model):
+    """Text written but not yet in the search index: a subject (no entry) or a timeline entry. The
+    services write it in the transaction that writes the text, so a crash before indexing loses
+    nothing; tickets/search.py's indexer adds it to the index in batches soon after the commit, so
+    taking a message never waits for the index (whose merges can take seconds on a full desk)."""
+
+    # Read only in id order and never for long (it empties within seconds), so no index but the key.
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+", db_index=False)
+    entry = models.ForeignKey(
+        TimelineEntry, null=True, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+
+    def __str__(self) -> str:
+        return f"#{self.ticket_id} entry {self.entry_id} waiting for the search index"

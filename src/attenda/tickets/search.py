@@ -1,14 +1,22 @@
 """Search for the agent's search box: a ticket number, a customer's name or identity, or words in
 the tickets' text through the database's own full-text engine (FTS5 on SQLite, tsvector on
-PostgreSQL), stemmed per language so that "faturas" finds "fatura" and "nao" finds "não"."""
+PostgreSQL), stemmed per language so that "faturas" finds "fatura" and "nao" finds "não".
+
+Text reaches the index through a queue: the services write a PendingIndex row beside the text, in
+the same transaction, and the indexer (index_pending, run by a task soon after the commit and by
+the scheduler every few seconds) adds it to the index in batches. Taking a message never waits for
+the index, whose merges take seconds on a full desk, and a crash before indexing loses nothing."""
 
 import functools
+import logging
 import re
 import threading
+import time
 import unicodedata
 from dataclasses import dataclass
+from datetime import timedelta
 
-from django.db import NotSupportedError, connection
+from django.db import NotSupportedError, connection, transaction
 from django.db.models import Expression, F, FloatField, IntegerField, Lookup, QuerySet
 from snowballstemmer.english_stemmer import EnglishStemmer
 from snowballstemmer.polish_stemmer import PolishStemmer
@@ -17,11 +25,21 @@ from snowballstemmer.romanian_stemmer import RomanianStemmer
 from snowballstemmer.spanish_stemmer import SpanishStemmer
 
 from attenda.agents.models import Agent
+from attenda.core import clock
+from attenda.core.tasks import run_with_retries
 from attenda.customers.identities import guess_kind
 from attenda.customers.models import Customer
 from attenda.customers.queries import find_customers
-from attenda.tickets.models import EntryKind, SearchDocument, Ticket, TimelineEntry
+from attenda.tickets.models import (
+    EntryKind,
+    PendingIndex,
+    SearchDocument,
+    Ticket,
+    TimelineEntry,
+)
 from attenda.tickets.permissions import visible_tickets
+
+logger = logging.getLogger(__name__)
 
 # What people wrote about the matter. Status changes, assignments and system events carry our own
 # boilerplate, which would make every ticket match words like "merged".
@@ -276,9 +294,117 @@ _POSTGRES_APPEND = (
 )
 
 
+# The indexer runs this long after a commit, so the texts of the commits in between share one run
+# (and one transaction per batch) instead of each message starting a task of its own.
+INDEX_DELAY_SECONDS = 1.0
+# Texts indexed per transaction: few enough that a write waiting for SQLite's lock waits little.
+INDEX_BATCH = 100
+INDEXER_TASK = "attenda.tickets.tasks.index_pending_text"
+# FTS5 merges its segments inside whichever write crosses a unit of 64 written pages (automerge):
+# on a full desk that write took 0.3-2 s, with SQLite's one write lock held. Migration
+# 0009_speed_pending_index turns automerge off (and crisis merges rare); the indexer merges
+# instead, this many pages per transaction, so a writer waits for it a few milliseconds at most.
+FTS5_MERGE_PAGES = 64
+FTS5_MERGE_STEPS = 20
+_indexer_queued_until = 0.0
+_indexer_lock = threading.Lock()
+
+
+def queue_ticket(ticket: Ticket) -> None:
+    """Puts the new ticket's subject in the queue for the index, in the caller's transaction."""
+    PendingIndex.objects.create(ticket=ticket)
+    transaction.on_commit(_index_soon, robust=True)
+
+
+def queue_entry(entry: TimelineEntry) -> None:
+    """Puts what a timeline entry says in the queue for the index, in the caller's transaction."""
+    if entry.kind not in INDEXED_ENTRY_KINDS or not entry.body.strip():
+        return
+    PendingIndex.objects.create(ticket_id=entry.ticket_id, entry=entry)
+    transaction.on_commit(_index_soon, robust=True)
+
+
+def _index_soon() -> None:
+    """Queues the indexer to run INDEX_DELAY_SECONDS from now, unless this process has queued one
+    that has not started yet: it will see this commit too, having been told to start after it."""
+    global _indexer_queued_until
+    task = run_with_retries
+    if INDEX_DELAY_SECONDS and task.get_backend().supports_defer:
+        with _indexer_lock:
+            now = time.monotonic()
+            if now < _indexer_queued_until:
+                return
+            _indexer_queued_until = now + INDEX_DELAY_SECONDS
+        task = task.using(run_after=clock.now() + timedelta(seconds=INDEX_DELAY_SECONDS))
+    task.enqueue(INDEXER_TASK, [], {}, 1)
+
+
+def index_pending(*, batch: int = INDEX_BATCH) -> int:
+    """Adds the oldest waiting texts to the index, at most ``batch``, in one transaction that also
+    takes them off the queue; returns how many. Several indexers may run at once: on PostgreSQL
+    each takes rows the others have not locked, on SQLite they take turns."""
+    with transaction.atomic():
+        waiting = list(
+            PendingIndex.objects.select_for_update(skip_locked=True)
+            .order_by("pk")
+            .values_list("pk", "ticket_id", "entry_id")[:batch]
+        )
+        if not waiting:
+            return 0
+        tickets = Ticket.objects.only("subject", "language").in_bulk(
+            {ticket_id for _pk, ticket_id, _entry_id in waiting}
+        )
+        entries = TimelineEntry.objects.only("ticket_id", "kind", "body", "language").in_bulk(
+            {entry_id for _pk, _ticket_id, entry_id in waiting if entry_id is not None}
+        )
+        for _pk, ticket_id, entry_id in waiting:
+            ticket = tickets.get(ticket_id)
+            if ticket is None:
+                continue
+            if entry_id is None:
+                index_ticket(ticket)
+            elif (entry := entries.get(entry_id)) is not None:
+                entry.ticket = ticket
+                index_entry(entry)
+        PendingIndex.objects.filter(pk__in=[pk for pk, _ticket_id, _entry_id in waiting]).delete()
+    _merge_segments()
+    return len(waiting)
+
+
+def _merge_segments() -> None:
+    """Merges FTS5's segments a few pages per transaction until no level has enough of them to
+    merge ('usermerge', 4 by default), so searches read few segments and writers never wait long."""
+    if connection.vendor != "sqlite":
+        return
+    for _step in range(FTS5_MERGE_STEPS):
+        with transaction.atomic():
+            before = connection.connection.total_changes
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "INSERT INTO tickets_search_document (tickets_search_document, rank)"
+                    " VALUES ('merge', %s)",
+                    [FTS5_MERGE_PAGES],
+                )
+            # FTS5's documented signal that there was nothing left to merge.
+            if connection.connection.total_changes - before < 2:
+                return
+
+
+def index_all_pending(*, seconds: float | None = None) -> int:
+    """Runs index_pending until the queue is empty (or ``seconds`` have passed); returns how many
+    texts it indexed. What tests call to search right after writing."""
+    started = time.monotonic()
+    indexed = 0
+    while done := index_pending():
+        indexed += done
+        if seconds is not None and time.monotonic() - started > seconds:
+            break
+    return indexed
+
+
 def index_ticket(ticket: Ticket) -> None:
-    """Starts the ticket's search document with its subject. Called once, when the ticket opens;
-    it replaces whatever an earlier ticket of the same number left behind."""
+    """Starts the ticket's search document with its subject, now (the services queue it with
+    queue_ticket instead). It replaces whatever an earlier ticket of the same number left behind."""
     language = _language(ticket.language)
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
@@ -294,8 +420,9 @@ def index_ticket(ticket: Ticket) -> None:
 
 
 def index_entry(entry: TimelineEntry) -> None:
-    """Adds what a timeline entry says to its ticket's search document, stemmed in the entry's
-    language (or the ticket's, for replies and notes, which carry none of their own)."""
+    """Adds what a timeline entry says to its ticket's search document now, stemmed in the entry's
+    language (or the ticket's, for replies and notes, which carry none of their own). The services
+    queue it with queue_entry instead."""
     if entry.kind not in INDEXED_ENTRY_KINDS or not entry.body.strip():
         return
     language = _language(entry.language or entry.ticket.language)

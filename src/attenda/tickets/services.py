@@ -86,7 +86,7 @@ def _attach(entry: TimelineEntry, files: Iterable[InboundFile]) -> list[str]:
 def _append(ticket: Ticket, **fields) -> TimelineEntry:
     entry = TimelineEntry.objects.create(ticket=ticket, **fields)
     if entry.body:
-        search.index_entry(entry)
+        search.queue_entry(entry)
     return entry
 
 
@@ -169,7 +169,7 @@ def receive(
         service_levels.start_clocks(ticket, now=now)
         ticket.full_clean(exclude=NOT_CLEANED)
         ticket.save()
-        search.index_ticket(ticket)
+        search.queue_ticket(ticket)
     else:
         previous = ticket.status
         if ticket.status not in (Status.NEW, Status.OPEN):

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from attenda.agents.models import Agent, Role
 from attenda.core.tasks import background
+from attenda.tickets import search
 from attenda.tickets.models import TimelineEntry
 from attenda.tickets.permissions import can_view
 
@@ -52,6 +53,13 @@ def notify_handoff(entry_id: int) -> None:
                 from_email=None,
                 recipient_list=[receiver.email],
             )
+
+
+@background
+def index_pending_text() -> None:
+    """Adds the texts waiting for the search index to it; queued after the commits that wrote them
+    and every few seconds by the scheduler. Gives way after a minute: the next run goes on."""
+    search.index_all_pending(seconds=60)
 
 
 def _handoff_receivers(entry: TimelineEntry):

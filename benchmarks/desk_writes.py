@@ -1,0 +1,107 @@
+"""What the write benchmarks (mail intake, API create) share on a full desk: Attenda's own worker
+running beside them, as in production (it indexes the text and sends the acknowledgements), the
+figures of a series of writes, the stall check (no write may take 20 times the median), and how
+long the written text waited for the search index."""
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+# A write slower than this many medians is a stall, whatever the percentiles say.
+STALL_FACTOR = 20
+
+
+@contextmanager
+def worker_beside(database_url: str) -> Iterator[None]:
+    """`attenda worker` on the same database, with the benchmark's settings and mail kept in memory."""
+    environment = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DJANGO_SETTINGS_MODULE": "benchmarks.settings",
+        "ATTENDA_TASK_BACKEND": "database",
+        "ATTENDA_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        "PYTHONPATH": os.pathsep.join(
+            [str(Path(__file__).resolve().parents[1] / "src"), os.environ.get("PYTHONPATH", "")]
+        ),
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "attenda.cli", "worker"],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+
+
+def figures(
+    times_ms: list[float], seconds: float, cpu_seconds: float, cpu_ms: list[float] | None = None
+) -> dict:
+    """``cpu_ms`` is each write's own CPU time (this thread's): on a shared machine the wall clock
+    also counts the time other work had the cores, the CPU time only the write's own work, which
+    is where a stall inside the database engine (a merge, a flush) shows."""
+    ordered = sorted(times_ms)
+    median = statistics.median(ordered)
+    cpu = {}
+    if cpu_ms:
+        cpu_ordered = sorted(cpu_ms)
+        cpu_median = statistics.median(cpu_ordered)
+        cpu = {
+            "cpu_p50_ms": round(cpu_median, 2),
+            "cpu_p95_ms": round(cpu_ordered[int(0.95 * len(cpu_ordered)) - 1], 2),
+            "cpu_max_ms": round(cpu_ordered[-1], 2),
+            "cpu_over_20x_median": sum(
+                1 for value in cpu_ordered if value > STALL_FACTOR * cpu_median
+            ),
+        }
+    return {
+        **cpu,
+        "writes": len(ordered),
+        "seconds": round(seconds, 2),
+        "per_second": round(len(ordered) / seconds, 1),
+        # This process's CPU alone: what a busy machine's wall-clock figure would be on a quiet one.
+        "per_cpu_second": round(len(ordered) / cpu_seconds, 1) if cpu_seconds else None,
+        "p50_ms": round(median, 2),
+        "p95_ms": round(ordered[int(0.95 * len(ordered)) - 1], 2),
+        "p99_ms": round(ordered[int(0.99 * len(ordered)) - 1], 2),
+        "max_ms": round(ordered[-1], 2),
+        "over_20x_median": sum(1 for value in ordered if value > STALL_FACTOR * median),
+        "load_average": round(os.getloadavg()[0], 2),
+    }
+
+
+def wait_for_index(*, timeout: float = 120) -> float | None:
+    """Seconds until the worker has indexed every text written so far (None: not within timeout)."""
+    from attenda.tickets.models import PendingIndex
+
+    started = time.perf_counter()
+    while PendingIndex.objects.exists():
+        if time.perf_counter() - started > timeout:
+            return None
+        time.sleep(0.1)
+    return round(time.perf_counter() - started, 2)
+
+
+def missed(result: dict, *, per_second: float | None, p95_ms: float | None) -> list[str]:
+    failures = []
+    if result["over_20x_median"]:
+        failures.append(
+            f"{result['over_20x_median']} writes took over {STALL_FACTOR}× the median"
+            f" ({result['max_ms']} ms against {result['p50_ms']} ms)"
+        )
+    if per_second is not None and result["per_second"] < per_second:
+        failures.append(f"{result['per_second']} writes/s is under {per_second}")
+    if p95_ms is not None and result["p95_ms"] > p95_ms:
+        failures.append(f"p95 {result['p95_ms']} ms is over {p95_ms}")
+    return failures

@@ -1,0 +1,90 @@
+"""Text reaches the search index through a queue written with the text: it is searchable once the
+indexer ran, the indexer is queued by the commit and by the scheduler, and a process that stops
+between the commit and the indexing loses nothing."""
+
+import pytest
+from django.db import connection
+from django_tasks_db.models import DBTaskResult
+
+from attenda.core import clock
+from attenda.core.periodic import enqueue_due
+from attenda.tickets import search
+from attenda.tickets.models import PendingIndex, Status
+from attenda.tickets.services import add_note, set_status
+from tests.tickets.factories import received_ticket
+
+pytestmark = pytest.mark.django_db
+
+
+def numbers(results) -> list[int]:
+    return [ticket.pk for ticket in results.tickets]
+
+
+def test_a_message_is_found_once_the_indexer_queued_by_its_commit_has_run(
+    team, agent, run_tasks, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(search, "INDEX_DELAY_SECONDS", 0)
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = received_ticket(team=team, subject="Contador", body="O contador está avariado.")
+
+    assert search.find(agent, "avariado").tickets == []
+    assert run_tasks() >= 1
+    assert numbers(search.find(agent, "avariado")) == [ticket.pk]
+    assert numbers(search.find(agent, "contador")) == [ticket.pk]
+    assert PendingIndex.objects.count() == 0
+
+
+def test_the_indexer_starts_a_moment_after_the_commit_so_commits_in_between_share_it(
+    team, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(search, "_indexer_queued_until", 0.0)
+    with django_capture_on_commit_callbacks(execute=True):
+        received_ticket(team=team, email="ana@example.com", body="Primeira mensagem.")
+    with django_capture_on_commit_callbacks(execute=True):
+        received_ticket(team=team, email="rui@example.com", body="Segunda mensagem.")
+
+    queued = DBTaskResult.objects.filter(args_kwargs__args__0=search.INDEXER_TASK)
+    assert queued.count() == 1
+    assert queued.get().run_after > clock.now()
+
+
+def test_a_message_whose_process_stopped_right_after_the_commit_is_indexed_by_the_scheduler(
+    team, agent, run_tasks, django_capture_on_commit_callbacks
+):
+    # The callbacks are dropped, as when the process ends between the commit and queueing the indexer.
+    with django_capture_on_commit_callbacks(execute=False):
+        ticket = received_ticket(team=team, body="A fatura de março não chegou.")
+    assert run_tasks() == 0
+    assert search.find(agent, "março").tickets == []
+    assert PendingIndex.objects.filter(ticket=ticket).count() == 2  # subject and message
+
+    enqueue_due({}, now=clock.now())
+    run_tasks()
+
+    assert numbers(search.find(agent, "março")) == [ticket.pk]
+    assert PendingIndex.objects.count() == 0
+
+
+def test_the_indexer_takes_the_queue_in_batches_in_the_order_it_was_written(team, agent):
+    ticket = received_ticket(team=team, subject="Morada", body="Mudei de casa.")
+    add_note(ticket=ticket, agent=agent, body="Confirmar a nova morada em Braga.")
+    set_status(ticket=ticket, actor=agent, status=Status.SOLVED)
+
+    assert PendingIndex.objects.count() == 3  # the status change has nothing to search
+    assert search.index_pending(batch=2) == 2
+    assert search.index_pending(batch=2) == 1
+    assert search.index_pending(batch=2) == 0
+    assert numbers(search.find(agent, "braga casa morada")) == [ticket.pk]
+
+
+def test_on_sqlite_the_index_merges_only_in_the_indexers_steps_never_inside_a_write():
+    if connection.vendor != "sqlite":
+        pytest.skip("FTS5 is SQLite's")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT k, v FROM tickets_search_document_config")
+        options = dict(cursor.fetchall())
+
+    assert options["automerge"] == 0
+    # A level merged at once only if the indexer fell far behind, long before FTS5 runs out of
+    # segment ids (2,000).
+    assert options["crisismerge"] == 64
