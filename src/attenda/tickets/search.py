@@ -302,8 +302,8 @@ INDEX_BATCH = 100
 INDEXER_TASK = "attenda.tickets.tasks.index_pending_text"
 # FTS5 merges its segments inside whichever write crosses a unit of 64 written pages (automerge):
 # on a full desk that write took 0.3-2 s, with SQLite's one write lock held. Migration
-# 0009_speed_pending_index turns automerge off (and crisis merges rare); the indexer merges
-# instead, this many pages per transaction, so a writer waits for it a few milliseconds at most.
+# 0011_speed_pending_index turns automerge off (and crisis merges rare); the indexer merges instead,
+# this many pages per transaction, so a writer waits for it a few milliseconds at most.
 FTS5_MERGE_PAGES = 64
 FTS5_MERGE_STEPS = 20
 _indexer_queued_until = 0.0
