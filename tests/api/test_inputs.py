@@ -66,7 +66,15 @@ REQUESTS = {
     ("get", "/tickets/search"): {"query": {"q": "fatura"}},
     ("put", "/tickets/{number}/owner"): {"body": {"owner": None, "reason": "Férias."}},
     ("put", "/tickets/{number}/tags"): {"body": {"tags": ["fatura"]}},
-    ("post", "/tickets/{number}/replies"): {"body": {"body": "Já corrigimos a fatura."}},
+    ("post", "/tickets/{number}/replies"): {
+        "body": {
+            "body": "Já corrigimos a fatura.",
+            "cc": ["contabilidade@example.pt"],
+            "attachments": [
+                {"filename": "fatura.txt", "content_type": "text/plain", "content_base64": "b2s="}
+            ],
+        }
+    },
     ("post", "/tickets/{number}/notes"): {"body": {"body": "Ligar amanhã."}},
     ("post", "/tickets/{number}/transfers"): {"body": {"note": "Precisa de um técnico."}},
     ("get", "/tickets/{number}/timeline"): {"query": {"cursor": "WyIyMDI2IiwgMV0"}},
