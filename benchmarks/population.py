@@ -256,7 +256,7 @@ TICKET_FIELDS = (
     "id", "customer", "customer_name", "subject", "kind", "status", "priority", "channel",
     "language", "team", "owner", "created_at", "updated_at", "waiting_since", "first_response_at",
     "solved_at", "handoff_count", "pinned_handoff", "merged_into", "legal_deadline",
-    "legal_consequence", "deemed_accepted", "service_clock",
+    "legal_consequence", "deemed_accepted", "service_clock", "preview",
 )  # fmt: skip
 ENTRY_FIELDS = (
     "id", "ticket", "kind", "created_at", "author_agent", "author_customer", "channel", "body",
@@ -526,6 +526,7 @@ class Population:
                     "",
                     False,
                     "{}",  # nor service levels (benchmarks/service_levels_bench.py measures them)
+                    subject,  # a preview of the inbox row's length
                 )
             )
             if rand() < 0.25:

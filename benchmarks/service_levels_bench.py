@@ -102,7 +102,7 @@ def load(database_url: str, *, tickets: int, due: int) -> tuple[float, datetime]
         "id", "customer", "customer_name", "subject", "kind", "status", "priority", "channel",
         "language", "team", "created_at", "updated_at", "waiting_since", "handoff_count",
         "legal_consequence", "deemed_accepted", "service_level", "service_clock",
-        "first_response_due", "due_at", "escalate_at",
+        "first_response_due", "due_at", "escalate_at", "preview",
     )  # fmt: skip
 
     def rows(first: int, stop: int):
@@ -128,7 +128,7 @@ def load(database_url: str, *, tickets: int, due: int) -> tuple[float, datetime]
                 number, customer.pk, "Maria Santos", f"Fatura {number}", "question", "open", 2,
                 "email", "pt", teams[number % TEAMS].pk, stamp(created), stamp(created),
                 stamp(created), 0, "", False, policy.pk, json.dumps(clock_state), stamp(due_at),
-                stamp(due_at), stamp(due_at),
+                stamp(due_at), stamp(due_at), "A fatura deste mês está errada.",
             )  # fmt: skip
 
     for first in range(1, tickets + 1, BLOCK):

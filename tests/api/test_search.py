@@ -3,7 +3,7 @@
 import pytest
 from django.test import Client
 
-from attenda.tickets.search import find
+from attenda.tickets.search import find, index_all_pending
 from tests.tickets.factories import received_ticket
 
 pytestmark = pytest.mark.django_db
@@ -42,6 +42,7 @@ def test_customers_of_other_teams_are_found_as_on_the_customer_pages(outsider_ap
 def test_tickets_are_found_by_words_in_any_of_their_forms(api, team):
     ticket = received_ticket(team=team, body="As minhas faturas estão erradas.")
     received_ticket(team=team, email="rui@example.com", subject="Morada", body="Mudei de casa.")
+    index_all_pending()  # what the worker does a moment after the commit
 
     response = api.get("/tickets/search", q="fatura errada")
 
@@ -59,6 +60,7 @@ def test_a_ticket_is_found_by_its_number(api, team):
 
 def test_tickets_of_another_team_are_never_found(outsider_api, team):
     ticket = received_ticket(team=team, body="A minha fatura está errada.")
+    index_all_pending()
 
     by_words = outsider_api.get("/tickets/search", q="fatura")
     by_number = outsider_api.get("/tickets/search", q=str(ticket.pk))
@@ -73,6 +75,7 @@ def test_the_api_finds_what_the_search_page_finds(api, agent, team, other_team, 
     received_ticket(team=team, email="maria.r@example.com", name="Maria Reis", body="Contador.")
     received_ticket(team=other_team, email="mario@example.com", name="Mário", body="Fatura.")
     received_ticket(team=team, email="rui@example.com", subject="Contador avariado")
+    index_all_pending()
     page = find(agent, query)
     browser = Client()
     browser.force_login(agent)
@@ -89,6 +92,7 @@ def test_the_api_finds_what_the_search_page_finds(api, agent, team, other_team, 
 def test_the_number_of_results_is_limited(api, team):
     for number in range(3):
         received_ticket(team=team, email=f"c{number}@example.com", body="Fatura errada.")
+    index_all_pending()
 
     response = api.get("/tickets/search", q="fatura", limit=2)
 
