@@ -19,7 +19,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-RESULTS = Path(__file__).resolve().parent / "results"
+from benchmarks.database import RESULTS, configure, recreate
+
 URLS = {
     "sqlite": f"sqlite:///{RESULTS / 'customers.db'}",
     "postgresql": "postgres://postgres@127.0.0.1:5432/attenda_customer_bench",
@@ -81,14 +82,9 @@ def main() -> None:
     args = parser.parse_args()
     url = args.database_url or URLS[args.engine]
     if not args.reuse:
-        recreate(args.engine, url)
-    os.environ["DATABASE_URL"] = url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "attenda.settings"
+        recreate(url)
     os.environ.setdefault("ATTENDA_DATA_DIR", str(RESULTS / "customers-data"))
-    os.environ.setdefault("ATTENDA_SECRET_KEY", "benchmark-only-not-a-secret")
-    import django
-
-    django.setup()
+    configure(url)
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
@@ -118,22 +114,6 @@ def main() -> None:
         for row in missed:
             print(f"{row['lookup']}: p95 {row['p95_ms']} ms > {TARGET_P95_MS} ms", file=sys.stderr)
         sys.exit(1)
-
-
-def recreate(engine: str, url: str) -> None:
-    if engine == "sqlite":
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
-        return
-    import psycopg
-    from psycopg import sql
-
-    name = url.rsplit("/", 1)[1]
-    server = url.rsplit("/", 1)[0].replace("postgres://", "postgresql://", 1) + "/postgres"
-    with psycopg.connect(server, autocommit=True) as connection:
-        connection.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
-        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 def people(count: int, rng: random.Random):
