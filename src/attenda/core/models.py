@@ -51,3 +51,22 @@ class FailedTask(models.Model):
 
     def __str__(self) -> str:
         return self.task_path
+
+
+class LiveEvent(models.Model):
+    """Something an open page should hear at once (core/live.py): kept an hour, so a page that
+    reconnects resumes after the last id it heard."""
+
+    stream = models.CharField(max_length=120)
+    kind = models.CharField(max_length=40)
+    payload = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["stream", "id"], name="core_liveevent_stream_id"),
+            models.Index(fields=["created_at"], name="core_liveevent_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stream} {self.kind}"

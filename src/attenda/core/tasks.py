@@ -82,3 +82,10 @@ def run_failed_task_again(*, failed_task: FailedTask) -> None:
                 failed_task.task_path, failed_task.args, failed_task.kwargs, 1
             )
         )
+
+
+@background
+def prune_live_events() -> None:
+    from attenda.core import live
+
+    live.prune()

@@ -1,0 +1,97 @@
+"""Live events: what a page following a stream hears, in order, once, and soon after the write."""
+
+import asyncio
+import os
+from datetime import timedelta
+
+import pytest
+import redis
+from asgiref.sync import sync_to_async
+from django.db import connections, transaction
+
+from attenda.core import clock, live
+from attenda.core.models import LiveEvent
+
+REDIS_URL = os.environ.get("ATTENDA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def test_a_page_hears_the_events_of_its_streams_after_the_last_it_heard(db):
+    first = live.publish("chat:1", "message", {"text": "Olá"})
+    live.publish("chat:2", "message", {"text": "another conversation"})
+    second = live.publish("chat:1", "typing", {"who": "agent"})
+
+    assert [e.pk for e in live.events_after(["chat:1"], 0)] == [first.pk, second.pk]
+    assert [e.pk for e in live.events_after(["chat:1"], first.pk)] == [second.pk]
+    assert live.as_sse(first) == (
+        f'id: {first.pk}\nevent: message\ndata: {{"kind":"message","text":"Olá"}}\n\n'
+    )
+
+
+def test_an_event_written_in_a_transaction_that_rolls_back_is_never_heard(db):
+    try:
+        with transaction.atomic():
+            live.publish("office:1", "called", {"number": "B-042"})
+            raise RuntimeError("the call failed")
+    except RuntimeError:
+        pass
+
+    assert live.events_after(["office:1"], 0) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_waiting_page_hears_an_event_written_by_another_thread_within_a_second():
+    after = live.newest_id()
+
+    started = asyncio.run(asyncio.wait_for(_first_event(after), timeout=5))
+
+    assert started < 1.5
+
+
+async def _first_event(after: int) -> float:
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+
+    def write():
+        try:
+            live.publish("counter:7", "called", {"number": "A-001"})
+        finally:
+            connections.close_all()
+
+    async def write_later():
+        await asyncio.sleep(0.3)
+        await sync_to_async(write, thread_sensitive=False)()
+
+    writer = asyncio.create_task(write_later())
+    async for chunk in live.follow(["counter:7"], after, wait_seconds=4):
+        if chunk.startswith("id: "):
+            waited = loop.time() - began
+            await writer
+            await sync_to_async(connections.close_all)()
+            return waited
+    raise AssertionError("nothing was heard")
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_with_redis_a_waiting_page_is_woken_by_the_announcement(settings):
+    try:
+        redis.Redis.from_url(REDIS_URL).ping()
+    except redis.ConnectionError:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Redis does not answer at {REDIS_URL}.")
+        pytest.skip(f"Redis does not answer at {REDIS_URL}.")
+    settings.REDIS_URL = REDIS_URL
+    after = live.newest_id()
+
+    waited = asyncio.run(asyncio.wait_for(_first_event(after), timeout=5))
+
+    assert waited < 1.0
+
+
+def test_events_older_than_an_hour_are_pruned(db):
+    old = live.publish("chat:1", "message", {"text": "old"})
+    LiveEvent.objects.filter(pk=old.pk).update(created_at=clock.now() - timedelta(hours=2))
+    kept = live.publish("chat:1", "message", {"text": "new"})
+
+    assert live.prune() == 1
+    assert list(LiveEvent.objects.values_list("pk", flat=True)) == [kept.pk]
