@@ -245,6 +245,11 @@ class Ticket(models.Model):
             ),
             models.Index(fields=["is_open", "updated_at", "id"], name="ticket_open_updated_idx"),
             models.Index(fields=["customer", "updated_at"], name="ticket_customer_idx"),
+            # The bounded counts of the views of one status (queries.inbox_counts): a status is a
+            # thin slice of the open or closed tickets, which the lists' indexes would read
+            # row by row to find.
+            models.Index(fields=["team", "status"], name="ticket_team_status_idx"),
+            models.Index(fields=["status"], name="ticket_status_idx"),
         ]
 
     def __str__(self) -> str:

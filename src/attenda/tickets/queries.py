@@ -117,13 +117,25 @@ def inbox_page(
 COUNT_LIMIT = 1000
 
 
+def counted_tickets(agent: Agent, view: str) -> QuerySet[Ticket]:
+    """What a view's count reads. The views of statuses (waiting, solved) are counted by status
+    alone, which implies open or not, on ticket_team_status_idx (ticket_status_idx for admins): the
+    list's index would find their few rows among every open or closed ticket. The others read the
+    same index range as their list."""
+    statuses = {"waiting": WAITING_STATUSES, "solved": [Status.SOLVED]}.get(view)
+    if statuses is None:
+        return inbox_tickets(agent, view, InboxFilters())
+    tickets = Ticket.objects.filter(status__in=statuses)
+    return tickets if agent.is_admin else tickets.filter(team_id__in=agent.team_ids())
+
+
 def inbox_counts(agent: Agent) -> dict[str, str]:
     """Bounded counts for every inbox view, exact up to 999, then "999+", so a view never counts a
-    million. One round trip: each view's count reads at most COUNT_LIMIT ids from the same index
-    range its list reads (see inbox_tickets)."""
+    million. One round trip: each view's count reads at most COUNT_LIMIT ids of one index range
+    (see counted_tickets)."""
     selects, params = [], []
     for view in INBOX_VIEWS:
-        bounded = inbox_tickets(agent, view, InboxFilters()).order_by().values("id")[:COUNT_LIMIT]
+        bounded = counted_tickets(agent, view).order_by().values("id")[:COUNT_LIMIT]
         try:
             sql, view_params = bounded.query.sql_with_params()
         except EmptyResultSet:

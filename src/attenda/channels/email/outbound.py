@@ -37,9 +37,11 @@ ACKNOWLEDGEMENT_WINDOW = timedelta(hours=24)
 def mailbox_for(ticket: Ticket) -> Mailbox | None:
     """The mailbox the customer wrote to, else one of the ticket's team, else any active one."""
     first = (
-        InboundMail.objects.filter(entry__ticket=ticket)
+        # The ticket's entries as a list to look up, not a join: their ids come in order from
+        # entry_ticket_idx, so the earliest mail is found without sorting.
+        InboundMail.objects.filter(entry_id__in=ticket.timeline.values("id"))
         .select_related("mailbox")
-        .order_by("received_at")
+        .order_by("entry_id")
         .first()
     )
     if first is not None:
@@ -59,9 +61,11 @@ def _team_mailbox(team_id: int | None) -> Mailbox | None:
 def _customer_address(ticket: Ticket) -> str | None:
     """Where the customer last wrote from, else their first email address."""
     last = (
-        InboundMail.objects.filter(entry__ticket=ticket, entry__author_customer=ticket.customer_id)
+        InboundMail.objects.filter(
+            entry_id__in=ticket.timeline.filter(author_customer=ticket.customer_id).values("id")
+        )
         .exclude(sender="")
-        .order_by("-received_at")
+        .order_by("-entry_id")
         .values_list("sender", flat=True)
         .first()
     )
@@ -69,7 +73,8 @@ def _customer_address(ticket: Ticket) -> str | None:
         return last
     return (
         ticket.customer.identities.filter(kind=IdentityKind.EMAIL)
-        .order_by("created_at")
+        # Oldest first, in the order identity_customer_idx keeps them.
+        .order_by("pk")
         .values_list("value", flat=True)
         .first()
     )
@@ -80,7 +85,7 @@ def route_without_mail(*, customer_id: int, team_id: int | None) -> Route:
     customer's first address. The demo's bulk history writes its replies by this rule."""
     first_address = (
         Identity.objects.filter(customer_id=customer_id, kind=IdentityKind.EMAIL)
-        .order_by("created_at")
+        .order_by("pk")
         .values_list("value", flat=True)
         .first()
     )
