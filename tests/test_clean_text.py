@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from attenda.routing.models import TeamCalendar
 from attenda.tickets.services import add_note, assign
 from tests.tickets.factories import outgoing_mailbox, received_ticket
 
@@ -91,7 +92,22 @@ def test_preferences_and_business_hours_offer_the_same_time_zone_picker(client, 
         assert ">Lisbon</option>" in page
         assert "Type the first letters of a city to find it" in page
         assert "Africa/Abidjan" not in page
-    assert '<option value="America/Phoenix" selected>America/Phoenix</option>' in preferences
+    assert '<option value="America/Phoenix" selected>Phoenix</option>' in preferences
+
+
+def test_time_zones_are_named_by_their_city_in_the_agents_language(client, admin_agent, team):
+    admin_agent.language = "pl"
+    admin_agent.save()
+    TeamCalendar.objects.create(team=team, time_zone="Europe/Warsaw", week=[[]] * 7)
+    client.force_login(admin_agent)
+
+    preferences = client.get("/preferences/").content.decode()
+    calendars = client.get("/settings/calendars/").content.decode()
+
+    assert '<option value="Europe/Madrid">Madryt</option>' in preferences
+    assert '<option value="Europe/Warsaw">Warszawa</option>' in preferences
+    assert "Europe/" not in re.sub(r'value="[^"]*"', "", calendars)
+    assert "Warszawa" in calendars
 
 
 def test_a_valid_zone_outside_the_common_ones_is_kept(client, agent):

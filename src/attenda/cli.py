@@ -22,6 +22,8 @@ from typing import Any
 STOP_GRACE_SECONDS = 20
 # How long the web server may take to start listening before `serve` gives up.
 START_TIMEOUT_SECONDS = 60
+# Set in the environment of the processes `serve` starts.
+UNDER_SERVE = "ATTENDA_UNDER_SERVE"
 DEMO_PASSWORD_FILE = "demo-password"  # noqa: S105 - the name of a file, not a password.
 
 
@@ -496,6 +498,8 @@ def _serve(arguments: argparse.Namespace, stop_requests: list[int]) -> int:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": os.environ["DJANGO_SETTINGS_MODULE"],
         "ATTENDA_DATA_DIR": str(data_dir),
+        # The banner below says they run; their own start and stop lines would bury it.
+        UNDER_SERVE: "1",
     }
     children = [
         _start(
@@ -587,13 +591,16 @@ def _until_stopped(run: Callable[[threading.Event], None], started: str, stopped
         number: signal.signal(number, lambda *_ignored: stop.set())
         for number in (signal.SIGINT, signal.SIGTERM)
     }
-    print(started, flush=True)
+    quiet = os.environ.get(UNDER_SERVE) == "1"
+    if not quiet:
+        print(started, flush=True)
     try:
         run(stop)
     finally:
         for number, handler in before.items():
             signal.signal(number, handler)
-    print(stopped, flush=True)
+    if not quiet:
+        print(stopped, flush=True)
     return 0
 
 

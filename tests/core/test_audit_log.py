@@ -1,5 +1,14 @@
-import pytest
+import ast
+import re
+from pathlib import Path
 
+import pytest
+from django.utils import translation
+
+import attenda
+from attenda.core import audit, audit_labels
+from attenda.demo.loading import DEMO_LOADED
+from attenda.tickets.models import Kind
 from attenda.tickets.services import add_note
 from tests.tickets.factories import received_ticket
 
@@ -17,7 +26,8 @@ def test_an_admin_reads_who_changed_a_ticket(client, admin_agent, agent, team):
 
     page = response.content.decode()
     assert response.status_code == 200
-    assert "ticket.noted" in page
+    assert "Note added" in page
+    assert "ticket.noted" not in page
     assert "Ana Silva" in page
 
 
@@ -40,3 +50,57 @@ def test_an_agent_cannot_read_the_audit_log(client, agent):
     client.force_login(agent)
 
     assert client.get("/admin/audit/").status_code == 403
+
+
+def recorded_actions() -> set[str]:
+    """Every action code Attenda's code records: the literal ``action=`` of each audit call; an
+    action built from a link's purpose stands for each purpose."""
+    actions = {DEMO_LOADED}
+    for path in Path(attenda.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Call):
+                continue
+            for keyword in node.keywords:
+                if keyword.arg != "action":
+                    continue
+                if isinstance(keyword.value, ast.Constant) and "." in str(keyword.value.value):
+                    actions.add(keyword.value.value)
+                elif isinstance(keyword.value, ast.JoinedStr):
+                    prefix = keyword.value.values[0].value
+                    actions |= {
+                        f"{prefix}{purpose}" for purpose in ("invitation", "password_reset")
+                    }
+    return actions
+
+
+def test_every_action_attenda_records_has_a_label():
+    assert recorded_actions() - set(audit_labels.ACTIONS) == set()
+
+
+def test_the_log_reads_in_the_readers_language_with_labels_for_codes(
+    client, admin_agent, agent, team
+):
+    ticket = received_ticket(team=team)
+    audit.record(
+        actor=agent,
+        action="ticket.details_changed",
+        target=ticket,
+        kind={"from": Kind.QUESTION, "to": Kind.WARRANTY_CLAIM},
+        opened=True,
+    )
+    admin_agent.language = "pt"
+    admin_agent.save(update_fields=["language"])
+    client.force_login(admin_agent)
+
+    html = client.get("/admin/audit/").content.decode()
+    # What a person reads: the text between the tags, not the links' and options' values.
+    page = re.sub(r"<[^>]+>", " ", html)
+    with translation.override("en"):
+        english = audit_labels.details(
+            "tickets.ticket", {"kind": {"from": "question", "to": "warranty_claim"}, "opened": True}
+        )
+
+    assert english == "kind: Question → Warranty claim; opened a ticket: yes"
+    for code in ("ticket.details_changed", "warranty_claim", "tickets.ticket", "True"):
+        assert code not in page
+    assert "Garantia" in page or "garantia" in page

@@ -2,6 +2,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from attenda.core import audit_labels
 from attenda.core.time_zones import TimeZoneField
 
 
@@ -17,10 +18,9 @@ class PreferencesForm(forms.Form):
 
 
 class AuditFilterForm(forms.Form):
-    object_type = forms.CharField(
-        label=_("Kind of record"),
-        max_length=40,
-        required=False,
-        help_text=_("Such as tickets.ticket (a ticket) or agents.agent (an agent)."),
-    )
+    object_type = forms.ChoiceField(label=_("Kind of record"), required=False)
     object_id = forms.CharField(label=_("Record number"), max_length=40, required=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["object_type"].choices = [("", _("Any")), *audit_labels.record_kinds()]

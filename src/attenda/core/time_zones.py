@@ -3,9 +3,13 @@ desks in Europe and their customers use, grouped by region and named by city, so
 letters of a city jumps to it. Any other valid zone still validates, and an agent's current one is
 always offered."""
 
+import functools
+import unicodedata
 import zoneinfo
 
+from babel.dates import get_timezone_location
 from django import forms
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from attenda.agents.models import validate_time_zone
@@ -82,19 +86,35 @@ COMMON_ZONES = [
 ]
 
 
-def zone_label(zone: str) -> str:
-    """ "Lisbon" for Europe/Lisbon, "Buenos Aires" for America/Buenos_Aires: the city leads."""
-    return zone.rsplit("/", 1)[-1].replace("_", " ")
+@functools.lru_cache(maxsize=2048)
+def zone_label(zone: str, language: str = "en") -> str:
+    """The zone's city in the reader's language, as CLDR names it: "Lisbon" for Europe/Lisbon in
+    English, "Lisboa" in Portuguese, "Lizbona" in Polish."""
+    try:
+        return get_timezone_location(zone, locale=language.replace("-", "_"), return_city=True)
+    except (LookupError, ValueError):
+        return zone.rsplit("/", 1)[-1].replace("_", " ")
+
+
+def _by_name(label: str) -> str:
+    return unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode().casefold()
 
 
 def zone_choices(current: str = "") -> list:
+    language = get_language() or "en"
     choices = [
-        (str(region), sorted(((zone, zone_label(zone)) for zone in zones), key=lambda c: c[1]))
+        (
+            str(region),
+            sorted(
+                ((zone, zone_label(zone, language)) for zone in zones),
+                key=lambda choice: _by_name(choice[1]),
+            ),
+        )
         for region, zones in COMMON_ZONES
     ]
     listed = {zone for _region, zones in COMMON_ZONES for zone in zones}
     if current and current not in listed and current in zoneinfo.available_timezones():
-        choices.append((str(_("Other")), [(current, current.replace("_", " "))]))
+        choices.append((str(_("Other")), [(current, zone_label(current, language))]))
     return choices
 
 

@@ -1,17 +1,16 @@
 """Pages every agent shares: their preferences; and for admins, background work that gave up."""
 
-from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from attenda.agents.services import update_preferences
+from attenda.core import audit_labels
 from attenda.core.forms import AuditFilterForm, PreferencesForm
 from attenda.core.models import FailedTask
 from attenda.core.pagination import InvalidCursor
@@ -87,34 +86,11 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         query["cursor"] = page.next_cursor
         next_query = query.urlencode()
     for entry in page.items:
-        entry.record_label = _record_label(entry)
-        entry.details = _details(entry.data)
+        entry.action_label = audit_labels.action_label(entry.action)
+        entry.record_label = audit_labels.record_label(entry.object_type, entry.object_id)
+        entry.details = audit_labels.details(entry.object_type, entry.data)
     return render(
         request,
         "core/audit_log.html",
         {"form": form, "entries": page.items, "next_query": next_query, "nav": "audit_log"},
     )
-
-
-def _record_label(entry) -> str:
-    """ "Ticket 12" rather than tickets.ticket:12: the model's own name, in the reader's language."""
-    try:
-        model = apps.get_model(entry.object_type)
-    except (LookupError, ValueError):
-        return f"{entry.object_type} {entry.object_id}"
-    return f"{capfirst(model._meta.verbose_name)} {entry.object_id}"
-
-
-def _details(data: dict) -> str:
-    """The recorded values as "field: value" pairs, a change as "from → to"."""
-
-    def value(item) -> str:
-        if isinstance(item, dict) and set(item) == {"from", "to"}:
-            return f"{value(item['from'])} → {value(item['to'])}"
-        if isinstance(item, dict):
-            return ", ".join(f"{key}: {value(inner)}" for key, inner in item.items())
-        if isinstance(item, list):
-            return ", ".join(value(inner) for inner in item)
-        return "—" if item is None else str(item)
-
-    return "; ".join(f"{key.replace('_', ' ')}: {value(item)}" for key, item in data.items())
