@@ -99,9 +99,7 @@ def link_sent(request: HttpRequest) -> HttpResponse:
 def use_link(request: HttpRequest, token: str) -> HttpResponse:
     """GET only shows a button: mail scanners open links, and must not use up a single-use one."""
     if request.method != "POST":
-        response = render(request, "portal/use_link.html", {"token": token})
-        response["Referrer-Policy"] = "no-referrer"
-        return response
+        return render(request, "portal/use_link.html", {"token": token})
     signed_in = services.use_sign_in_link(token=token)
     if signed_in is None:
         return render(request, "portal/link_invalid.html", status=410)
