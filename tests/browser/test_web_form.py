@@ -7,6 +7,7 @@ import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.test import Client
 from playwright.sync_api import expect
 
 from attenda.tickets.models import Attachment, Channel, Ticket
@@ -100,3 +101,30 @@ def test_the_form_works_inside_a_companys_site(page, settings, company_site, tmp
     ticket = Ticket.objects.get()
     expect(form.get_by_text(f"#{ticket.number}")).to_be_visible()
     assert re.match(r"^Contorul", ticket.subject)
+
+
+def test_an_admin_releases_a_held_submission_without_wcag_violations(
+    page, log_in, admin_agent, axe_violations
+):
+    Client().post(
+        "/contact/",
+        {
+            "name": "Robô",
+            "email": "robo@example.com",
+            "kind": "question",
+            "subject": "Oferta",
+            "message": "Compre já.",
+            "language": "pt",
+            "website": "http://spam.example",
+        },
+    )
+    log_in(admin_agent)
+    page.goto("/settings/web-form/")
+    expect(page.get_by_role("cell", name="Filled in the hidden field")).to_be_visible()
+    assert axe_violations(page) == []
+
+    page.get_by_role("button", name="Release as a ticket").click()
+
+    ticket = Ticket.objects.get()
+    expect(page.get_by_text(f"The submission became ticket #{ticket.number}.")).to_be_visible()
+    expect(page.get_by_text("Nothing is held.")).to_be_visible()
