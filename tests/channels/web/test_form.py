@@ -82,11 +82,12 @@ def test_without_a_pace_to_go_by_the_page_promises_no_figure(team):
     assert "We will answer you as soon as we can." in page
 
 
-def test_the_email_acknowledgement_goes_through_the_mail_path(mailbox):
+def test_the_email_acknowledgement_goes_through_the_mail_path_to_the_mailboxs_team(mailbox):
     send()
 
     ticket = Ticket.objects.get()
     mail = OutboundMail.objects.get(ticket=ticket)
+    assert ticket.team == mailbox.team
     assert mail.to == ["ioana@example.ro"]
     assert ticket.timeline.filter(kind=EntryKind.ACKNOWLEDGEMENT).count() == 1
     assert f"#{ticket.number}" in ticket.timeline.get(kind=EntryKind.ACKNOWLEDGEMENT).body
@@ -294,3 +295,9 @@ def test_a_stale_acknowledgement_address_no_longer_shows_the_ticket(time_machine
     late = client.get(location)
 
     assert f"#{ticket.number}" not in late.content.decode()
+
+
+def test_a_team_the_page_names_that_does_not_exist_is_ignored(mailbox):
+    Client().post("/contact/?team=99999", filled())
+
+    assert Ticket.objects.get().team == mailbox.team
