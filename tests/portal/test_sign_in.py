@@ -165,3 +165,24 @@ def test_an_agent_session_is_not_a_customer_session(agent):
     client.force_login(agent)
 
     assert client.get("/portal/").headers["Location"] == "/portal/sign-in/"
+
+
+@pytest.mark.parametrize(
+    ("language", "subject"),
+    [
+        ("en", "Your link to sign in to the customer portal"),
+        ("es", "Su enlace para entrar en el portal de clientes"),
+        ("ro", "Linkul dvs. de autentificare în portalul clienților"),
+        ("pl", "Twój link do logowania w portalu klienta"),
+    ],
+)
+def test_the_link_mail_speaks_the_customers_language(
+    language, subject, mailoutbox, run_tasks, committed
+):
+    ticket = received_ticket(email="cliente@example.com", language=language)
+    assert ticket.customer.language == language
+
+    ask(Client(), "cliente@example.com", committed)
+    run_tasks()
+
+    assert mailoutbox[0].subject == subject

@@ -301,3 +301,20 @@ def test_a_team_the_page_names_that_does_not_exist_is_ignored(mailbox):
     Client().post("/contact/?team=99999", filled())
 
     assert Ticket.objects.get().team == mailbox.team
+
+
+@pytest.mark.parametrize(
+    ("language", "heading"),
+    [
+        ("en", "Contact us"),
+        ("pt", "Contacte-nos"),
+        ("es", "Contáctenos"),
+        ("ro", "Contactați-ne"),
+        ("pl", "Kontakt"),
+    ],
+)
+def test_the_form_exists_in_five_languages(language, heading):
+    page = Client().get("/contact/", headers={"accept-language": language}).content.decode()
+
+    assert f"<h1>{heading}</h1>" in page
+    assert f'<html lang="{language}">' in page
