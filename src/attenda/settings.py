@@ -74,6 +74,8 @@ INSTALLED_APPS = [
     "attenda.routing",
     "attenda.tickets",
     "attenda.channels.email",
+    "attenda.channels.web",
+    "attenda.portal",
     "attenda.triage",
     "attenda.api",
     "attenda.demo",
@@ -244,6 +246,19 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 ATTACHMENT_MAX_BYTES = int(os.environ.get("ATTENDA_ATTACHMENT_MAX_BYTES", str(25 * 1024 * 1024)))
+
+# The contact form (channels/web): the sites allowed to embed it (origins such as
+# https://www.example.com), and its spam checks: a form sent sooner than MIN_SECONDS after it opened,
+# older than MAX_AGE, or beyond the hourly counts per network address or email address is held for
+# an admin; past the CEILING one address gets "too many requests" and nothing is stored.
+WEB_FORM_ORIGINS = env_list("ATTENDA_WEB_FORM_ORIGINS", "")
+WEB_FORM_MIN_SECONDS = int(os.environ.get("ATTENDA_WEB_FORM_MIN_SECONDS", "3"))
+WEB_FORM_MAX_AGE_SECONDS = int(os.environ.get("ATTENDA_WEB_FORM_MAX_AGE_HOURS", "24")) * 3600
+WEB_FORM_RATE_PER_ADDRESS = int(os.environ.get("ATTENDA_WEB_FORM_RATE_PER_ADDRESS", "10"))
+WEB_FORM_RATE_PER_EMAIL = int(os.environ.get("ATTENDA_WEB_FORM_RATE_PER_EMAIL", "5"))
+WEB_FORM_CEILING = int(os.environ.get("ATTENDA_WEB_FORM_CEILING", "200"))
+# The customer portal's sign-in links work once, for at most 15 minutes.
+PORTAL_LINK_SECONDS = min(int(os.environ.get("ATTENDA_PORTAL_LINK_MINUTES", "15")), 15) * 60
 
 EMAIL_BACKEND = os.environ.get(
     "ATTENDA_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"

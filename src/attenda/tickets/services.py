@@ -27,6 +27,7 @@ from attenda.routing.service_levels import SERVICE_FIELDS
 from attenda.tickets import arrivals, delivery, search
 from attenda.tickets.messages import Inbound, InboundFile
 from attenda.tickets.models import (
+    OPEN_STATUSES,
     Activity,
     Attachment,
     Blob,
@@ -624,6 +625,27 @@ def set_status(*, ticket: Ticket, status: Status, actor: Agent) -> Ticket:
         ticket.waiting_since = entry.created_at
     ticket.save()
     audit.record(actor=actor, action="ticket.status_changed", target=ticket, status=status)
+    return ticket
+
+
+@transaction.atomic
+def solve_for_customer(*, ticket: Ticket, customer: Customer) -> Ticket:
+    """The customer says their matter is solved (from the portal). Only their own open ticket; the
+    status entry names them, and writing again reopens it as any solved ticket."""
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if ticket.customer_id != survivor(customer).pk or ticket.merged_into_id is not None:
+        raise PermissionDenied
+    if ticket.status not in OPEN_STATUSES:
+        return ticket
+    entry = _status_entry(
+        ticket, Status.SOLVED, actor=None, reason=_("The customer marked it solved.")
+    )
+    TimelineEntry.objects.filter(pk=entry.pk).update(author_customer=ticket.customer_id)
+    previous, ticket.status = ticket.status, Status.SOLVED
+    service_levels.status_changed(ticket, previous=previous, now=entry.created_at)
+    ticket.updated_at = entry.created_at
+    ticket.save()
+    audit.record(actor=None, action="ticket.solved_by_customer", target=ticket)
     return ticket
 
 
