@@ -98,16 +98,23 @@ def take_event(event_id: int) -> None:
     if event.state != EventState.PENDING:
         return
     provider = PROVIDERS[event.provider]
-    if event.kind == EventKind.STATUS:
-        with transaction.atomic():
-            for receipt in provider.read_receipts(event.account, event.payload):
-                apply_receipt(account=event.account, receipt=receipt)
-            _mark(event, EventState.TAKEN)
-        return
     try:
-        message = provider.read_message(event.account, event.payload)
+        if event.kind == EventKind.STATUS:
+            receipts = provider.read_receipts(event.account, event.payload)
+        else:
+            message = provider.read_message(event.account, event.payload)
     except Unsupported as unsupported:
         _mark(event, EventState.UNSUPPORTED, problem=str(unsupported))
+        return
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as error:
+        # Not the shape the provider documents: trying again would read the same bytes.
+        _mark(event, EventState.UNSUPPORTED, problem=f"not readable: {error!r}")
+        return
+    if event.kind == EventKind.STATUS:
+        with transaction.atomic():
+            for receipt in receipts:
+                apply_receipt(account=event.account, receipt=receipt)
+            _mark(event, EventState.TAKEN)
         return
     files, pending = _fetch(event.account, provider, message.media)
     with transaction.atomic():
