@@ -71,7 +71,7 @@ def _require_admin(request: HttpRequest) -> None:
 
 @router.get(
     "/accounts",
-    response={200: list[SocialAccountOut], **dict.fromkeys((401, 403), ErrorOut)},
+    response={200: list[SocialAccountOut], **dict.fromkeys((401, 403, 422), ErrorOut)},
     summary="List the messaging accounts",
 )
 def accounts(request: HttpRequest) -> list[SocialAccount]:
