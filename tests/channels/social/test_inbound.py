@@ -2,7 +2,9 @@
 answers at once, a task puts the message on the customer's ticket, and a repeated event is one
 message."""
 
+import json
 import threading
+from datetime import timedelta
 
 import pytest
 import time_machine
@@ -10,6 +12,7 @@ from django.db import connection
 
 from attenda.channels.social.inbound import record
 from attenda.channels.social.models import EventState, SocialEvent
+from attenda.channels.social.tasks import take_forgotten_events
 from attenda.customers.models import Customer, Identity, IdentityKind
 from attenda.customers.services import merge_customers
 from attenda.tickets.models import Attachment, Channel, Ticket, TimelineEntry
@@ -271,3 +274,17 @@ def test_what_attenda_does_not_read_is_kept_raw_for_an_admin(
     page = client.get("/settings/messaging/kept/").content.decode()
     assert f'href="/settings/messaging/events/{kept[0].pk}/"' in page
     assert "👍" in client.get(f"/settings/messaging/events/{kept[0].pk}/").content.decode()
+
+
+def test_an_event_whose_task_was_lost_is_taken_by_the_sweep(whatsapp, run_tasks, committed):
+    with time_machine.travel(NOW, tick=False) as traveller:
+        # Stored, but the process stopped before queuing its task (nothing was captured).
+        record(account=whatsapp, body=json.dumps(payloads.whatsapp_text("Perdida?")).encode())
+        traveller.shift(timedelta(minutes=12))
+
+        with committed():
+            swept = take_forgotten_events()
+        run_tasks()
+
+    assert len(swept) == 1
+    assert TimelineEntry.objects.get(kind="message").body == "Perdida?"
