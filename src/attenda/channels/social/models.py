@@ -130,6 +130,11 @@ class SocialEvent(models.Model):
         indexes = [
             # The kept events page, newest first.
             models.Index(fields=["state", "received_at", "id"], name="social_event_state_idx"),
+            # The conversation's latest message, which a new one threads after.
+            models.Index(
+                fields=["account", "conversation", "received_at"],
+                name="social_event_chat_idx",
+            ),
         ]
 
     def __str__(self) -> str:
