@@ -105,6 +105,59 @@ async def post_all(url: str, numbers: list[int], concurrency: int) -> list[float
     return timings
 
 
+def serve(args: argparse.Namespace, log) -> subprocess.Popen:
+    """`attenda serve` as http_bench starts it; with --no-worker, the web processes only."""
+    if not args.no_worker:
+        return start_server(args.database_url, args.port, args.processes, log)
+    environment = {
+        **os.environ,
+        "DATABASE_URL": args.database_url,
+        "DJANGO_SETTINGS_MODULE": "attenda.settings",
+        "ATTENDA_TASK_BACKEND": "database",
+        "ATTENDA_LOG_LEVEL": "WARNING",
+        "PYTHONPATH": os.pathsep.join([str(database.RESULTS.parents[1] / "src")]),
+    }
+    server = subprocess.Popen(  # noqa: S603 - this interpreter, our arguments.
+        [sys.executable, "-m", "attenda.cli", "serve", "--port", str(args.port)]
+        + ["--processes", str(args.processes), "--no-worker"],
+        env=environment,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        process_group=0,
+    )
+    deadline = time.monotonic() + 600
+    while "Attenda is running" not in log.read_text():
+        if server.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"The server did not start:\n{log.read_text()}")
+        time.sleep(0.5)
+    return server
+
+
+def drain(args: argparse.Namespace) -> None:
+    """The queue the web processes filled, run by a worker of its own until it is empty."""
+    from django_tasks_db.models import DBTaskResult
+
+    worker = subprocess.Popen(  # noqa: S603 - this interpreter, our arguments.
+        [sys.executable, "-m", "attenda.cli", "worker"],
+        env={
+            **os.environ,
+            "DATABASE_URL": args.database_url,
+            "DJANGO_SETTINGS_MODULE": "attenda.settings",
+            "ATTENDA_LOG_LEVEL": "WARNING",
+            "PYTHONPATH": str(database.RESULTS.parents[1] / "src"),
+        },
+        stdout=subprocess.DEVNULL,
+        process_group=0,
+    )
+    try:
+        while DBTaskResult.objects.ready().exists():
+            time.sleep(1)
+        time.sleep(2)
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(timeout=60)
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
@@ -132,6 +185,12 @@ def main(argv=None) -> None:
     parser.add_argument("--warmup", type=int, default=50)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--duplicates", type=int, default=100)
+    parser.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="measure the web server alone (its answers only); a worker started afterwards "
+        "drains the queue",
+    )
     args = parser.parse_args(argv)
     if not free(args.port):
         sys.exit(f"Port {args.port} is taken.")
@@ -146,7 +205,7 @@ def main(argv=None) -> None:
     connections.close_all()
     label = database.label(args.database_url)
     log = database.RESULTS / f"social-serve-{label}.log"
-    server = start_server(args.database_url, args.port, args.processes, log)
+    server = serve(args, log)
     url = f"http://127.0.0.1:{args.port}/social/webhooks/{key}/"
     try:
         asyncio.run(post_all(url, list(range(args.warmup)), args.concurrency))
@@ -157,6 +216,8 @@ def main(argv=None) -> None:
         repeated = list(range(first, first + args.duplicates))
         repeat_timings = asyncio.run(post_all(url, repeated, args.concurrency))
         expected = args.warmup + args.requests
+        if args.no_worker:
+            drain(args)
         deadline = time.monotonic() + 600
         while (counts := taken_counts())[1] < expected and time.monotonic() < deadline:
             connections.close_all()
@@ -171,6 +232,7 @@ def main(argv=None) -> None:
     report = {
         "engine": database.engine_name(args.database_url),
         "processes": args.processes,
+        "worker_beside": not args.no_worker,
         "concurrency": args.concurrency,
         "requests": len(timings),
         "p50_ms": round(statistics.median(timings), 2),
@@ -186,7 +248,8 @@ def main(argv=None) -> None:
         "target_p95_ms": TARGET_P95_MS,
     }
     database.RESULTS.mkdir(parents=True, exist_ok=True)
-    (database.RESULTS / f"social-webhook-{label}.json").write_text(json.dumps(report, indent=2))
+    name = f"social-webhook-{label}{'-alone' if args.no_worker else ''}.json"
+    (database.RESULTS / name).write_text(json.dumps(report, indent=2))
     print(json.dumps(report, indent=2))  # noqa: T201 - the benchmark's report.
     missed = report["p95_ms"] > TARGET_P95_MS or counts[2] != expected or counts[0] != expected
     sys.exit(1 if missed else 0)
