@@ -288,3 +288,19 @@ def test_an_event_whose_task_was_lost_is_taken_by_the_sweep(whatsapp, run_tasks,
 
     assert len(swept) == 1
     assert TimelineEntry.objects.get(kind="message").body == "Perdida?"
+
+
+def test_a_body_with_a_nul_character_is_kept_as_text(webhook, whatsapp):
+    body = b'{"object": "whatsapp_business_account", "note": "a\\u0000b"}'
+
+    assert webhook(whatsapp, body).status_code == 200
+
+    assert SocialEvent.objects.get().payload == {"body": {"body": body.decode()}}
+
+
+def test_a_body_that_is_not_text_is_kept_byte_for_byte(webhook, whatsapp):
+    body = b"\xff\xfe\x00 not text"
+
+    assert webhook(whatsapp, body).status_code == 200
+
+    assert SocialEvent.objects.get().payload == {"body": {"base64": "//4AIG5vdCB0ZXh0"}}

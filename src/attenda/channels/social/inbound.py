@@ -2,6 +2,7 @@
 a task turns each stored event into an ``Inbound`` for ``receive()`` or applies its receipts
 (``take_event``). What cannot be read stays stored, raw, for an admin; nothing is dropped."""
 
+import base64
 import json
 import logging
 from types import ModuleType
@@ -50,13 +51,16 @@ def record(*, account: SocialAccount, body: bytes) -> list[SocialEvent]:
     """Stores each event of a signed webhook body and queues the readable ones; returns those new
     here. The same event again (a provider's retry, also at the same moment) is stored once."""
     try:
+        if b"\\u0000" in body:
+            # PostgreSQL's JSON cannot hold a NUL character: such a body is kept as its text.
+            raise ValueError("a NUL character")
         payload = json.loads(body)
         events = PROVIDERS[account.provider].split(account, payload)
     except (ValueError, TypeError, KeyError, AttributeError):
         payload, events = None, []
     if not events:
         # Not a body this provider's module knows: kept whole, as text, for an admin.
-        kept = payload if payload is not None else {"body": body.decode("utf-8", "replace")}
+        kept = payload if payload is not None else _as_text(body)
         events = [WireEvent(canonical_id(kept), EventKind.UNSUPPORTED, {"body": kept})]
     stored = []
     for event in events:
@@ -64,6 +68,18 @@ def record(*, account: SocialAccount, body: bytes) -> list[SocialEvent]:
         if created is not None:
             stored.append(created)
     return stored
+
+
+def _as_text(body: bytes) -> dict:
+    """A body that is not JSON, as its text, or byte for byte (base64) when it is not UTF-8 or
+    holds a NUL, which PostgreSQL's JSON cannot."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        text = "\0"
+    if "\0" in text:
+        return {"base64": base64.b64encode(body).decode()}
+    return {"body": text}
 
 
 def _store(account: SocialAccount, event: WireEvent) -> SocialEvent | None:
