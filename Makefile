@@ -13,6 +13,7 @@
 #   make bench-mail-desk             mail intake into the loaded million, search index filled, both engines
 #   make bench-api-create            POST /api/v1/tickets on the loaded million, both engines
 #   make bench-http                  attenda serve --processes 2 and 20 signed-in agents, both engines
+#   make bench-social                messaging webhooks over HTTP, answered p95 ≤ 50 ms, both engines
 
 PYTHON ?= .venv/bin/python
 TICKETS ?= 1000000
@@ -26,7 +27,7 @@ POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/attenda_bench
 LOAD = $(PYTHON) -m benchmarks.load --tickets $(TICKETS) --entries-per-ticket $(ENTRIES)
 MEASURE = $(PYTHON) -m benchmarks.inbox --requests $(REQUESTS) --warmup $(WARMUP) --depth $(DEPTH)
 
-.PHONY: bench bench-search bench-mail-desk bench-api-create bench-http bench-mail bench-assignment bench-service-levels bench-triage bench-triage-desk \
+.PHONY: bench bench-social bench-search bench-mail-desk bench-api-create bench-http bench-mail bench-assignment bench-service-levels bench-triage bench-triage-desk \
 	bench-sqlite bench-postgres bench-load-sqlite bench-load-postgres bench-reload-sqlite \
 	bench-reload-postgres bench-clean
 
@@ -128,4 +129,16 @@ bench-http: bench-load-sqlite bench-load-postgres
 	@status=0; \
 	$(PYTHON) -m benchmarks.http_bench --port $(HTTP_PORT) --database-url $(SQLITE_URL) || status=1; \
 	$(PYTHON) -m benchmarks.http_bench --port $(HTTP_PORT) --database-url $(POSTGRES_URL) || status=1; \
+	exit $$status
+
+# A messaging webhook over HTTP (benchmarks/README.md, "Messaging webhooks"), each engine on a
+# database of its own made anew each run; both engines even when the first misses.
+SOCIAL_SQLITE_URL ?= sqlite:///$(CURDIR)/benchmarks/results/social.db
+SOCIAL_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/attenda_bench_social
+SOCIAL_PORT ?= 8107
+
+bench-social:
+	@status=0; \
+	$(PYTHON) -m benchmarks.social_webhook --port $(SOCIAL_PORT) --database-url $(SOCIAL_SQLITE_URL) || status=1; \
+	$(PYTHON) -m benchmarks.social_webhook --port $(SOCIAL_PORT) --database-url $(SOCIAL_POSTGRES_URL) || status=1; \
 	exit $$status

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "attenda.channels.email",
     "attenda.channels.web",
     "attenda.portal",
+    "attenda.channels.social",
     "attenda.triage",
     "attenda.api",
     "attenda.demo",
@@ -322,8 +323,25 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": os.environ.get("ATTENDA_LOG_LEVEL", "INFO")},
     # aiosmtpd logs every SMTP command, with the addresses in it, at INFO.
-    "loggers": {"axes": {"level": "WARNING"}, "mail.log": {"level": "WARNING"}},
+    # httpx logs every request's URL at INFO, and Telegram's URLs carry the bot's token.
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        "mail.log": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
+    },
 }
+
+# Messaging apps' HTTP APIs (channels/social), and the hosts their media may be fetched from.
+SOCIAL_API_URLS = {
+    "whatsapp": os.environ.get("ATTENDA_WHATSAPP_API_URL", "https://graph.facebook.com/v21.0"),
+    "messenger": os.environ.get("ATTENDA_MESSENGER_API_URL", "https://graph.facebook.com/v21.0"),
+    "telegram": os.environ.get("ATTENDA_TELEGRAM_API_URL", "https://api.telegram.org"),
+    "x": os.environ.get("ATTENDA_X_API_URL", "https://api.x.com/2"),
+}
+SOCIAL_MEDIA_HOSTS = env_list(
+    "ATTENDA_SOCIAL_MEDIA_HOSTS",
+    "fbcdn.net,fbsbx.com,facebook.com,whatsapp.net,telegram.org,twimg.com,x.com,twitter.com",
+)
 
 # Presence notices ("someone else is on this ticket") count as live for this long after a heartbeat.
 PRESENCE_TTL_SECONDS = 30

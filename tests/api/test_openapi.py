@@ -60,6 +60,8 @@ def test_the_document_lists_every_endpoint(document):
         "/api/v1/routing/service-levels",
         "/api/v1/routing/service-levels/{policy_id}",
         "/api/v1/routing/statutory-rules",
+        "/api/v1/social/accounts",
+        "/api/v1/social/kept-events",
         "/api/v1/teams",
         "/api/v1/teams/{team_id}/wait-estimate",
         "/api/v1/tickets",

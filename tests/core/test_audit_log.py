@@ -63,13 +63,19 @@ def recorded_actions() -> set[str]:
             for keyword in node.keywords:
                 if keyword.arg != "action":
                     continue
-                if isinstance(keyword.value, ast.Constant) and "." in str(keyword.value.value):
-                    actions.add(keyword.value.value)
-                elif isinstance(keyword.value, ast.JoinedStr):
-                    prefix = keyword.value.values[0].value
-                    actions |= {
-                        f"{prefix}{purpose}" for purpose in ("invitation", "password_reset")
-                    }
+                choices = (
+                    [keyword.value.body, keyword.value.orelse]
+                    if isinstance(keyword.value, ast.IfExp)
+                    else [keyword.value]
+                )
+                for choice in choices:
+                    if isinstance(choice, ast.Constant) and "." in str(choice.value):
+                        actions.add(choice.value)
+                    elif isinstance(choice, ast.JoinedStr):
+                        prefix = choice.values[0].value
+                        actions |= {
+                            f"{prefix}{purpose}" for purpose in ("invitation", "password_reset")
+                        }
     return actions
 
 

@@ -3,7 +3,7 @@
 from django.http import Http404, HttpRequest
 from ninja import NinjaAPI, Router, Swagger
 
-from attenda.api import customers, errors, inputs, mail, routing, teams, tickets, triage
+from attenda.api import customers, errors, inputs, mail, routing, social, teams, tickets, triage
 from attenda.api.auth import ApiTokenAuth
 from attenda.api.unprocessable_mail import router as unprocessable_mail_router
 
@@ -40,6 +40,7 @@ api.add_router("/routing", routing.router)
 api.add_router("/teams", teams.teams_router)
 api.add_router("/agents", teams.agents_router)
 api.add_router("/triage", triage.router)
+api.add_router("/social", social.router)
 
 unknown = Router(auth=None)
 

@@ -400,8 +400,9 @@ class ReplyIn(Input):
 
 
 class DeliveryOut(Schema):
-    state: Literal["queued", "sent", "failed", "bounced", "read"] = Field(
-        description="queued: on its way; failed: not sent (see reason); read where the channel tells."
+    state: Literal["queued", "sent", "failed", "bounced", "delivered", "read"] = Field(
+        description="queued: on its way; failed: not sent (see reason); delivered and read where "
+        "the channel tells."
     )
     channel: str
     address: str | None = Field(description="Where it goes; null when it cannot be sent.")

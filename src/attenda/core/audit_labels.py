@@ -37,10 +37,15 @@ ACTIONS = {
     "mail.let_through": gettext_lazy("Held mail let through"),
     "mail.reprocessed": gettext_lazy("Mail processed again"),
     "mail.set_aside": gettext_lazy("Mail set aside"),
+    "mailbox.changed": gettext_lazy("Mailbox changed"),
     "mailbox.created": gettext_lazy("Mailbox created"),
+    "portal.signed_in": gettext_lazy("Customer signed in to the portal"),
+    "service_level.changed": gettext_lazy("Service level changed"),
     "service_level.created": gettext_lazy("Service level created"),
     "service_level.deleted": gettext_lazy("Service level deleted"),
     "sign_in_policy.changed": gettext_lazy("Sign-in policy changed"),
+    "social_account.changed": gettext_lazy("Messaging account changed"),
+    "social_account.created": gettext_lazy("Messaging account added"),
     "statutory_rule.added": gettext_lazy("Legal deadline rule added"),
     "team.calendar_removed": gettext_lazy("Business hours removed"),
     "team.calendar_saved": gettext_lazy("Business hours saved"),
@@ -56,6 +61,7 @@ ACTIONS = {
     "ticket.received": gettext_lazy("Message received"),
     "ticket.replied": gettext_lazy("Reply sent"),
     "ticket.routed": gettext_lazy("Ticket routed"),
+    "ticket.solved_by_customer": gettext_lazy("Marked solved by the customer"),
     "ticket.status_changed": gettext_lazy("Status changed"),
     "ticket.tagged": gettext_lazy("Tags changed"),
     "ticket.transferred": gettext_lazy("Ticket transferred"),
@@ -70,6 +76,7 @@ ACTIONS = {
     "triage.suggestion_accepted": gettext_lazy("Triage suggestion accepted"),
     "triage.suggestion_applied": gettext_lazy("Triage suggestion applied"),
     "triage.threshold_set": gettext_lazy("Triage threshold set"),
+    "web_form.released": gettext_lazy("Held web form let through"),
 }
 
 # Details that are not a field of the recorded model.

@@ -20,6 +20,8 @@ SCHEDULE: dict[str, timedelta] = {
     "attenda.tickets.tasks.index_pending_text": timedelta(seconds=10),
     # Live events older than any open page's reconnection.
     "attenda.core.tasks.prune_live_events": timedelta(minutes=10),
+    # Messaging-app events stored by a webhook whose task was never queued or never ran.
+    "attenda.channels.social.tasks.take_forgotten_events": timedelta(minutes=10),
     # Triage's kind and team model, learnt again from the labels agents gave since.
     "attenda.triage.tasks.retrain_now": timedelta(hours=24),
 }

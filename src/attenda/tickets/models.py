@@ -286,7 +286,8 @@ class Delivery(models.TextChoices):
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Not sent")
     BOUNCED = "bounced", _("Bounced")
-    # Only where the channel tells (a read receipt, a chat's seen mark).
+    # Only where the channel tells (a delivery or read receipt, a chat's seen mark).
+    DELIVERED = "delivered", _("Delivered")
     READ = "read", _("Read")
 
 
