@@ -151,6 +151,9 @@ class QueueDay(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["service", "day"], name="queue_day_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.service_id} {self.day}: {self.last_number}"
+
 
 class VisitStatus(models.TextChoices):
     WAITING = "waiting", _("Waiting")
