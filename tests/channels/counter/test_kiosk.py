@@ -91,7 +91,9 @@ def test_a_closed_office_gives_no_number(client, office, billing):
     office.save()
 
     with time_machine.travel(datetime(2026, 12, 6, 12, 0, tzinfo=UTC)):  # a Sunday
-        response = client.post(f"/kiosk/{office.kiosk_token}/", {"service": billing.pk})
+        response = client.post(
+            f"/kiosk/{office.kiosk_token}/", {"service": billing.pk, "lang": "en"}
+        )
 
     assert response.status_code == 422
     assert "closed" in response.content.decode()
