@@ -313,7 +313,7 @@ def _tell_those_near(office: Office) -> None:
 
 def _held(visit: Visit, counter_agent: Agent) -> Visit:
     visit = (
-        Visit.objects.select_for_update()
+        Visit.objects.select_for_update(of=("self",))
         .select_related("office", "service", "counter")
         .get(pk=visit.pk)
     )
