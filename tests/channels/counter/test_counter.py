@@ -197,7 +197,7 @@ def test_finishing_finds_the_customer_by_the_kiosk_phone_and_opens_a_counter_tic
 
     # the counter page offers the customer the phone number finds
     page = client.get(_url(counter_one)).content.decode()
-    assert f'<option value="{customer.pk}">Maria Santos</option>' in page
+    assert f'<option value="{customer.pk}" selected>Maria Santos</option>' in page
 
     response = client.post(
         _visit_url(counter_one, visit_id, "finish"),

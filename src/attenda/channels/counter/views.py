@@ -285,6 +285,10 @@ def counter_choice(request: HttpRequest, office_id: int) -> HttpResponse:
     )
 
 
+def context_search(request: HttpRequest) -> str:
+    return request.GET.get("q", "").strip()
+
+
 def _counter_context(request: HttpRequest, office: Office, counter: Counter) -> dict:
     visit = services.current_visit(counter)
     waiting = queries.waiting_by_service(office)
@@ -299,7 +303,7 @@ def _counter_context(request: HttpRequest, office: Office, counter: Counter) -> 
         "nav": "offices",
     }
     if visit is not None:
-        search = request.GET.get("q", "").strip() or visit.phone or visit.email
+        search = context_search(request) or visit.phone or visit.email
         customers = find_customers(request.user, search, limit=8) if search else []
         if visit.customer is not None and visit.customer not in customers:
             customers.insert(0, visit.customer)
@@ -308,8 +312,10 @@ def _counter_context(request: HttpRequest, office: Office, counter: Counter) -> 
             .filter(customer__in=customers, is_open=True)
             .order_by("-updated_at")[:10]
         )
-        context["search"] = request.GET.get("q", "")
-        context["finish_form"] = FinishForm(customers=customers, tickets=tickets)
+        context["search"] = context_search(request)
+        # The record the kiosk's phone or address found best is offered first, already chosen.
+        initial = {"customer": customers[0].pk} if customers and not context_search(request) else {}
+        context["finish_form"] = FinishForm(customers=customers, tickets=tickets, initial=initial)
         context["transfer_form"] = TransferForm(office=office, exclude=visit.service_id)
     return context
 
