@@ -137,4 +137,4 @@ bench-counter: bench-load-sqlite
 	test -f $(COUNTER_DB) || $(PYTHON) -c "import sqlite3, sys; \
 		sqlite3.connect(sys.argv[1]).backup(sqlite3.connect(sys.argv[2]))" \
 		$(CURDIR)/benchmarks/results/bench.db $(COUNTER_DB)
-	nice -n -10 $(PYTHON) -m benchmarks.counter_bench --database-url sqlite:///$(COUNTER_DB)
+	PYTHONPATH=$(CURDIR)/src nice -n -10 $(PYTHON) -m benchmarks.counter_bench --database-url sqlite:///$(COUNTER_DB)

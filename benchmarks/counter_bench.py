@@ -8,7 +8,8 @@ Each call is a real "Call next" by an agent over HTTP; a connection has heard it
 arrives on its server-sent-event stream. Connections that the server ends after 25 s reconnect with
 Last-Event-ID, as browsers do. The inbox is asked for by one signed-in agent, one request after
 another, first with no live connection open and then with the 200 open while calls go on every
-second. The load generator shares the machine's cores with the server; `uptime` is printed.
+second (and, apart, with the 200 open and no call). A call counts from the moment the agent
+presses "Call next" (the POST leaves) to the event's arrival. The load generator shares the machine's cores with the server; `uptime` is printed.
 """
 
 import argparse
@@ -162,6 +163,7 @@ async def run(base: str, desk: dict, *, connections: int, calls: int, requests: 
         slowest.append(max(arrivals))
         await asyncio.sleep(0.5)
 
+    idle = await inbox_p95(requests)
     calling = True
 
     async def keep_calling() -> None:
@@ -196,7 +198,8 @@ async def run(base: str, desk: dict, *, connections: int, calls: int, requests: 
         "counter_heard": summary(latencies["counter"]),
         "last_connection_heard": summary(slowest),
         "inbox_without_connections": before,
-        "inbox_with_connections": during,
+        "inbox_with_connections_idle": idle,
+        "inbox_with_connections_and_a_call_a_second": during,
     }
 
 
@@ -236,7 +239,7 @@ def main() -> int:
     out = Path(database.RESULTS) / f"counter-{database.label(arguments.database_url)}.json"
     out.write_text(json.dumps(figures, indent=2))
     heard = figures["last_connection_heard"]["within_1s"] == figures["calls"]
-    inbox_ok = figures["inbox_with_connections"]["p95_ms"] <= INBOX_P95_MS
+    inbox_ok = figures["inbox_with_connections_and_a_call_a_second"]["p95_ms"] <= INBOX_P95_MS
     return 0 if heard and inbox_ok else 1
 
 

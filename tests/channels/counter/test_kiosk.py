@@ -100,11 +100,11 @@ def test_a_closed_office_gives_no_number(client, office, billing):
     assert not Visit.objects.exists()
 
 
-def test_taking_a_number_is_heard_by_the_office_stream(client, take, billing):
+def test_taking_a_number_is_heard_by_the_counters_stream(client, take, billing):
     take(billing)
 
     event = LiveEvent.objects.get()
-    assert event.stream == f"office:{billing.office_id}"
+    assert event.stream == f"office:{billing.office_id}:queue"
     assert (event.kind, event.payload["number"]) == ("queued", "B-001")
 
 

@@ -64,7 +64,14 @@ class Office(models.Model):
 
     @property
     def stream(self) -> str:
+        """The calls: what the waiting-room display follows."""
         return f"office:{self.pk}"
+
+    @property
+    def queue_stream(self) -> str:
+        """Numbers taken and visits ended: only the counters follow these, so a display is not
+        woken for what it does not show."""
+        return f"office:{self.pk}:queue"
 
     def business_calendar(self) -> BusinessCalendar:
         week = {

@@ -1,6 +1,6 @@
 """Every write of the office counter: offices and their services and counters (audited), queue
 numbers from the kiosk, and what a counter does with them (call next, recall, no-show, transfer,
-finish). Each change is published on the office's live stream in the same transaction, so the
+finish). Each change is published on the office's live streams in the same transaction, so the
 waiting-room display and the counters hear it once it commits."""
 
 import statistics
@@ -170,7 +170,7 @@ def take_number(*, service: Service, language: str = "") -> Visit:
         waiting_since=now,
         created_at=now,
     )
-    live.publish(office.stream, "queued", _queue_payload(visit))
+    live.publish(office.queue_stream, "queued", _queue_payload(visit))
     return visit
 
 
@@ -343,7 +343,7 @@ def no_show(*, visit: Visit, agent: Agent) -> Visit:
     visit.status = VisitStatus.NO_SHOW
     visit.ended_at = clock.now()
     visit.save(update_fields=["status", "ended_at"])
-    live.publish(visit.office.stream, "cleared", _queue_payload(visit))
+    live.publish(visit.office.queue_stream, "cleared", _queue_payload(visit))
     audit.record(actor=agent, action="visit.no_show", target=visit)
     return visit
 
@@ -379,8 +379,8 @@ def transfer(*, visit: Visit, to_service: Service, note: str, agent: Agent) -> V
         handoff_note=note.strip(),
         customer=visit.customer,
     )
-    live.publish(visit.office.stream, "cleared", _queue_payload(visit))
-    live.publish(visit.office.stream, "queued", _queue_payload(moved))
+    live.publish(visit.office.queue_stream, "cleared", _queue_payload(visit))
+    live.publish(visit.office.queue_stream, "queued", _queue_payload(moved))
     audit.record(actor=agent, action="visit.transferred", target=visit, to_service=to_service.pk)
     return moved
 
@@ -431,7 +431,7 @@ def finish(
     visit.customer = received.ticket.customer
     visit.ticket = received.ticket
     visit.save(update_fields=["status", "ended_at", "service_seconds", "customer", "ticket"])
-    live.publish(visit.office.stream, "cleared", _queue_payload(visit))
+    live.publish(visit.office.queue_stream, "cleared", _queue_payload(visit))
     audit.record(actor=agent, action="visit.served", target=visit, ticket=received.ticket.pk)
     return received
 

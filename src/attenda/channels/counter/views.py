@@ -337,7 +337,7 @@ async def counter_events(request: HttpRequest, office_id: int) -> HttpResponse:
         raise Http404
     if not await sync_to_async(services.may_work_at)(agent, office):
         raise PermissionDenied
-    return await live.event_stream(request, [office.stream])
+    return await live.event_stream(request, [office.stream, office.queue_stream])
 
 
 def _done(request: HttpRequest, counter: Counter) -> HttpResponse:
