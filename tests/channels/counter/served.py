@@ -61,7 +61,8 @@ def running_attenda(
             stderr=subprocess.STDOUT,
         )
     try:
-        deadline = time.monotonic() + 120
+        # Migrating and collecting static files take a while on a loaded machine.
+        deadline = time.monotonic() + 600
         while "Attenda is running" not in log.read_text():
             if server.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(log.read_text())
