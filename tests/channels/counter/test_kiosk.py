@@ -10,6 +10,7 @@ import time_machine
 from attenda.channels.counter import services
 from attenda.channels.counter.models import Visit
 from attenda.core.models import LiveEvent
+from tests.channels.counter.factories import ServiceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -83,6 +84,15 @@ def test_a_wrong_kiosk_address_shows_nothing_and_takes_no_number(client, billing
     response = client.post("/kiosk/not-the-token/", {"service": billing.pk})
 
     assert response.status_code == 404
+    assert not Visit.objects.exists()
+
+
+def test_a_service_that_is_not_the_office_s_takes_no_number(client, billing):
+    other = ServiceFactory(letter="X")
+
+    for value in (other.pk, "abc", ""):
+        response = client.post(f"/kiosk/{billing.office.kiosk_token}/", {"service": value})
+        assert response.status_code == 404
     assert not Visit.objects.exists()
 
 

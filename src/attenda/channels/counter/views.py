@@ -178,9 +178,7 @@ def kiosk(request: HttpRequest, token: str) -> HttpResponse:
     with translation.override(language):
         error = ""
         if request.method == "POST":
-            service = get_object_or_404(
-                Service, pk=request.POST.get("service", "0") or 0, office=office
-            )
+            service = get_object_or_404(Service, pk=_posted_id(request, "service"), office=office)
             try:
                 visit = services.take_number(service=service, language=language)
             except ValidationError as refused:
