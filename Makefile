@@ -14,6 +14,7 @@
 #   make bench-api-create            POST /api/v1/tickets on the loaded million, both engines
 #   make bench-http                  attenda serve --processes 2 and 20 signed-in agents, both engines
 #   make bench-social                messaging webhooks over HTTP, answered p95 ≤ 50 ms, both engines
+#   make bench-counter               office display and counter pages hear calls; inbox with 200 live connections
 
 PYTHON ?= .venv/bin/python
 TICKETS ?= 1000000
@@ -27,7 +28,7 @@ POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/attenda_bench
 LOAD = $(PYTHON) -m benchmarks.load --tickets $(TICKETS) --entries-per-ticket $(ENTRIES)
 MEASURE = $(PYTHON) -m benchmarks.inbox --requests $(REQUESTS) --warmup $(WARMUP) --depth $(DEPTH)
 
-.PHONY: bench bench-social bench-search bench-mail-desk bench-api-create bench-http bench-mail bench-assignment bench-service-levels bench-triage bench-triage-desk \
+.PHONY: bench bench-social bench-counter bench-search bench-mail-desk bench-api-create bench-http bench-mail bench-assignment bench-service-levels bench-triage bench-triage-desk \
 	bench-sqlite bench-postgres bench-load-sqlite bench-load-postgres bench-reload-sqlite \
 	bench-reload-postgres bench-clean
 
@@ -142,3 +143,11 @@ bench-social:
 	$(PYTHON) -m benchmarks.social_webhook --port $(SOCIAL_PORT) --database-url $(SOCIAL_SQLITE_URL) || status=1; \
 	$(PYTHON) -m benchmarks.social_webhook --port $(SOCIAL_PORT) --database-url $(SOCIAL_POSTGRES_URL) || status=1; \
 	exit $$status
+
+# On a copy of the loaded SQLite million (the benchmark adds an office and its visits to it).
+COUNTER_DB ?= $(CURDIR)/benchmarks/results/counter.db
+bench-counter: bench-load-sqlite
+	test -f $(COUNTER_DB) || $(PYTHON) -c "import sqlite3, sys; \
+		sqlite3.connect(sys.argv[1]).backup(sqlite3.connect(sys.argv[2]))" \
+		$(CURDIR)/benchmarks/results/bench.db $(COUNTER_DB)
+	$(PYTHON) -m benchmarks.counter_bench --database-url sqlite:///$(COUNTER_DB)

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "attenda.channels.web",
     "attenda.portal",
     "attenda.channels.social",
+    "attenda.channels.counter",
     "attenda.triage",
     "attenda.api",
     "attenda.demo",
@@ -274,6 +275,12 @@ EMAIL_TIMEOUT = 20
 # verdict is trusted, e.g. before people copied on a reply are added to a ticket; empty trusts none.
 MAIL_AUTHSERV_ID = os.environ.get("ATTENDA_MAIL_AUTHSERV_ID", "")
 DEFAULT_FROM_EMAIL = os.environ.get("ATTENDA_FROM_EMAIL", "Attenda <attenda@localhost>")
+# Text messages to office visitors: "twilio" (or a provider with Twilio's Messages API), or none.
+SMS_PROVIDER = os.environ.get("ATTENDA_SMS_PROVIDER", "")
+SMS_FROM = os.environ.get("ATTENDA_SMS_FROM", "")
+TWILIO_ACCOUNT_SID = os.environ.get("ATTENDA_TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = os.environ.get("ATTENDA_TWILIO_AUTH_TOKEN", "")
+TWILIO_API_BASE = os.environ.get("ATTENDA_TWILIO_API_BASE", "https://api.twilio.com")
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

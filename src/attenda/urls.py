@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("attenda.channels.web.urls")),
     path("portal/", include("attenda.portal.urls")),
     path("", include("attenda.channels.social.urls")),
+    path("", include("attenda.channels.counter.urls")),
     path("", include("attenda.triage.urls")),
     path("", include("attenda.demo.urls")),
     path("api/v1/", api.urls),
