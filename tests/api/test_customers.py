@@ -256,6 +256,22 @@ def test_a_supervisor_merges_two_records_of_one_customer(supervisor_api, agent):
     ]
 
 
+def test_two_customers_cannot_be_merged_into_each_other(supervisor_api, agent):
+    first = create_customer(name="Maria Santos", actor=agent)
+    second = create_customer(name="M. Santos", actor=agent)
+    supervisor_api.post(f"/customers/{first.pk}/merge", {"absorbed_id": second.pk})
+
+    response = supervisor_api.post(f"/customers/{second.pk}/merge", {"absorbed_id": first.pk})
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "cannot_merge"
+    first.refresh_from_db()
+    assert first.merged_into is None
+    opened = supervisor_api.post("/tickets", {"customer_id": second.pk, "body": "Olá"})
+    assert opened.status_code == 201
+    assert opened.json()["customer_id"] == first.pk
+
+
 def test_an_agent_may_not_merge_customers_and_nothing_moves(api, agent):
     survivor = create_customer(name="Maria Santos", actor=agent)
     absorbed = create_customer(

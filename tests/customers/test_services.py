@@ -102,3 +102,16 @@ def test_a_customer_cannot_be_merged_into_itself(supervisor):
 
     customer.refresh_from_db()
     assert customer.merged_into is None
+
+
+def test_a_customer_merged_away_cannot_take_in_the_one_it_was_merged_into(supervisor):
+    first = identify(claims=[IdentityClaim("email", "maria@example.com")])
+    second = identify(claims=[IdentityClaim("email", "maria.santos@work.example")])
+    merge_customers(survivor_customer=first, absorbed=second, actor=supervisor)
+
+    with pytest.raises(ValidationError):
+        merge_customers(survivor_customer=second, absorbed=first, actor=supervisor)
+
+    first.refresh_from_db()
+    assert first.merged_into is None
+    assert identify(claims=[IdentityClaim("email", "maria.santos@work.example")]) == first
