@@ -74,8 +74,24 @@ def test_an_agent_cannot_set_a_colleagues_status(api, colleague):
 def test_a_backup_who_is_the_agent_is_refused(api, agent):
     response = api.put(f"/agents/{agent.pk}/availability", {"status": "away", "backup": agent.pk})
 
-    assert response.status_code == 422
+    assert response.status_code == 409
+    assert response.json()["code"] == "availability_refused"
     assert response.json()["fields"] == {"backup": ["Choose someone else as backup."]}
+    assert Agent.objects.get(pk=agent.pk).status == AgentStatus.AVAILABLE
+
+
+def test_an_absence_that_ends_when_it_starts_is_refused_as_the_document_says(api, agent):
+    response = api.put(
+        f"/agents/{agent.pk}/availability",
+        {
+            "status": "away",
+            "absent_from": "2000-01-01T00:00:00Z",
+            "absent_until": "2000-01-01T00:00:00Z",
+        },
+    )
+
+    assert response.status_code == 409
+    assert response.json()["fields"] == {"absent_until": ["The absence must end after it starts."]}
     assert Agent.objects.get(pk=agent.pk).status == AgentStatus.AVAILABLE
 
 

@@ -387,7 +387,19 @@ class FileIn(Input):
         )
 
 
+def _copies_only_by_email(schema: dict) -> None:
+    schema["anyOf"] = [
+        {"properties": {"cc": {"maxItems": 0}}},
+        {"properties": {"channel": {"enum": [Channel.EMAIL.value, None]}}},
+    ]
+
+
 class ReplyIn(Input):
+    """Copies (cc) go only with a reply by email: with channel email, or with no channel on a
+    ticket whose reply goes by email (409 otherwise)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_copies_only_by_email)
+
     body: str = Field(pattern=WRITTEN)
     status: Status = Field(Status.WAITING_ON_CUSTOMER, description="The ticket's status after it.")
     channel: Channel | None = Field(
@@ -395,8 +407,17 @@ class ReplyIn(Input):
         description="How to send it; by default the ticket's own channel. A ticket that came by "
         "web form, API, chat or social network is answered by email.",
     )
-    cc: list[str] = Field([], max_length=20, description="Addresses to copy an email reply to.")
+    cc: list[Annotated[str, Field(max_length=320, pattern=EMAIL)]] = Field(
+        [], max_length=20, description="Addresses to copy an email reply to."
+    )
     attachments: list[FileIn] = Field([], max_length=20)
+
+    @field_validator("cc")
+    @classmethod
+    def copied_by_email(cls, cc: list[str], info: ValidationInfo) -> list[str]:
+        if cc and info.data.get("channel") not in (None, Channel.EMAIL):
+            raise ValueError(_("Copies can only be sent with a reply by email."))
+        return cc
 
 
 class DeliveryOut(Schema):
