@@ -287,3 +287,12 @@ def test_an_agent_may_not_merge_customers_and_nothing_moves(api, agent):
     absorbed.refresh_from_db()
     assert absorbed.merged_into is None
     assert absorbed.identities.count() == 1
+
+
+def test_an_unknown_standing_agent_is_a_conflict_naming_the_field(supervisor_api, agent):
+    customer = create_customer(name="Maria Santos", actor=agent)
+
+    response = supervisor_api.put(f"/customers/{customer.pk}/standing-agent", {"agent": 999_999})
+
+    assert (response.status_code, response.json()["code"]) == (409, "unknown_id")
+    assert response.json()["fields"] == {"agent": ["There is no agent with this id."]}
