@@ -61,8 +61,12 @@ def _require_identity_change(actor: Agent | None, customer: Customer) -> None:
 
 
 def survivor(customer: Customer) -> Customer:
-    while customer.merged_into_id is not None:
+    # A loop of merges (which merge_customers now refuses, but an older database may hold) ends
+    # at the last record before it comes round again, instead of never.
+    seen = {customer.pk}
+    while customer.merged_into_id is not None and customer.merged_into_id not in seen:
         customer = customer.merged_into
+        seen.add(customer.pk)
     return customer
 
 
