@@ -128,3 +128,23 @@ def test_assign_automatically_of_a_colleagues_ticket_is_forbidden(api, team, age
 
     assert response.status_code == 403
     assert Ticket.objects.get(pk=ticket.pk).owner == colleague
+
+
+def test_an_absence_written_with_any_offset_rfc_3339_allows_is_kept_in_utc(api, agent):
+    response = api.put(
+        f"/agents/{agent.pk}/availability",
+        {"status": "available", "absent_until": "3125-06-15T18:41:15+18:27"},
+    )
+
+    assert response.status_code == 200
+    assert response.json()["absent_until"] == "3125-06-15T00:14:15Z"
+
+
+def test_an_absence_outside_the_years_the_document_states_is_refused(api, agent):
+    response = api.put(
+        f"/agents/{agent.pk}/availability",
+        {"status": "available", "absent_until": "9999-12-31T23:59:59-10:00"},
+    )
+
+    assert response.status_code == 422
+    assert response.json()["fields"] == {"absent_until": ["Use a time in the years 2 to 9998."]}

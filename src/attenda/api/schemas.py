@@ -4,7 +4,7 @@ any other, so no request can reach a field (an owner, another customer) the endp
 import base64
 import re
 import zoneinfo
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
 from annotated_types import Ge, Le
@@ -12,7 +12,14 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from ninja import Field, Path, Schema
-from pydantic import BeforeValidator, ConfigDict, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
 
 from attenda.agents.models import AgentStatus, AssignmentMode, Role
 from attenda.customers.identities import normalise
@@ -56,7 +63,26 @@ def _text_only(value: object) -> object:
     return value
 
 
-When = Annotated[datetime, BeforeValidator(_text_only)]
+# A time is kept in UTC. RFC 3339 allows any offset up to 23:59 (PostgreSQL takes at most 15:59)
+# and the first and last days of years 1 and 9999, which in UTC fall outside what Python holds;
+# so times are turned to UTC at once, in years 2 to 9998, as the pattern beside the format says.
+YEARS_2_TO_9998 = (
+    "^(000[2-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9])-"
+)
+
+
+def _in_utc(value: datetime) -> datetime:
+    if not 2 <= value.year <= 9998:
+        raise ValueError(_("Use a time in the years 2 to 9998."))
+    return value.astimezone(UTC) if value.tzinfo is not None else value
+
+
+When = Annotated[
+    datetime,
+    BeforeValidator(_text_only),
+    AfterValidator(_in_utc),
+    WithJsonSchema({"type": "string", "format": "date-time", "pattern": YEARS_2_TO_9998}),
+]
 Day = Annotated[date, BeforeValidator(_text_only)]
 # As the search page: its box takes 200 characters, and it shows up to 50 of each.
 SEARCH_TEXT_LIMIT = 200
