@@ -74,8 +74,24 @@ def test_an_agent_cannot_set_a_colleagues_status(api, colleague):
 def test_a_backup_who_is_the_agent_is_refused(api, agent):
     response = api.put(f"/agents/{agent.pk}/availability", {"status": "away", "backup": agent.pk})
 
-    assert response.status_code == 422
+    assert response.status_code == 409
+    assert response.json()["code"] == "availability_refused"
     assert response.json()["fields"] == {"backup": ["Choose someone else as backup."]}
+    assert Agent.objects.get(pk=agent.pk).status == AgentStatus.AVAILABLE
+
+
+def test_an_absence_that_ends_when_it_starts_is_refused_as_the_document_says(api, agent):
+    response = api.put(
+        f"/agents/{agent.pk}/availability",
+        {
+            "status": "away",
+            "absent_from": "2000-01-01T00:00:00Z",
+            "absent_until": "2000-01-01T00:00:00Z",
+        },
+    )
+
+    assert response.status_code == 409
+    assert response.json()["fields"] == {"absent_until": ["The absence must end after it starts."]}
     assert Agent.objects.get(pk=agent.pk).status == AgentStatus.AVAILABLE
 
 
@@ -112,3 +128,23 @@ def test_assign_automatically_of_a_colleagues_ticket_is_forbidden(api, team, age
 
     assert response.status_code == 403
     assert Ticket.objects.get(pk=ticket.pk).owner == colleague
+
+
+def test_an_absence_written_with_any_offset_rfc_3339_allows_is_kept_in_utc(api, agent):
+    response = api.put(
+        f"/agents/{agent.pk}/availability",
+        {"status": "available", "absent_until": "3125-06-15T18:41:15+18:27"},
+    )
+
+    assert response.status_code == 200
+    assert response.json()["absent_until"] == "3125-06-15T00:14:15Z"
+
+
+def test_an_absence_outside_the_years_the_document_states_is_refused(api, agent):
+    response = api.put(
+        f"/agents/{agent.pk}/availability",
+        {"status": "available", "absent_until": "9999-12-31T23:59:59-10:00"},
+    )
+
+    assert response.status_code == 422
+    assert response.json()["fields"] == {"absent_until": ["Use a time in the years 2 to 9998."]}

@@ -169,11 +169,14 @@ def test_looking_up_an_unknown_address_finds_nobody(api):
     assert response.json() == {"items": [], "next_cursor": None}
 
 
-def test_looking_up_a_malformed_address_says_what_is_wrong(api):
-    response = api.get("/customers", phone="not a number")
+@pytest.mark.parametrize("phone", ["0", "not a number"])
+def test_looking_up_text_that_is_no_phone_number_finds_nobody(api, phone):
+    IdentityFactory(kind="phone", value="+351912345678")
 
-    assert response.status_code == 422
-    assert response.json()["fields"] == {"phone": ["not a number is not a phone number."]}
+    response = api.get("/customers", phone=phone)
+
+    assert response.status_code == 200
+    assert response.json() == {"items": [], "next_cursor": None}
 
 
 def test_two_addresses_find_the_customer_they_both_belong_to_or_nobody(api):
@@ -256,6 +259,22 @@ def test_a_supervisor_merges_two_records_of_one_customer(supervisor_api, agent):
     ]
 
 
+def test_two_customers_cannot_be_merged_into_each_other(supervisor_api, agent):
+    first = create_customer(name="Maria Santos", actor=agent)
+    second = create_customer(name="M. Santos", actor=agent)
+    supervisor_api.post(f"/customers/{first.pk}/merge", {"absorbed_id": second.pk})
+
+    response = supervisor_api.post(f"/customers/{second.pk}/merge", {"absorbed_id": first.pk})
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "cannot_merge"
+    first.refresh_from_db()
+    assert first.merged_into is None
+    opened = supervisor_api.post("/tickets", {"customer_id": second.pk, "body": "Olá"})
+    assert opened.status_code == 201
+    assert opened.json()["customer_id"] == first.pk
+
+
 def test_an_agent_may_not_merge_customers_and_nothing_moves(api, agent):
     survivor = create_customer(name="Maria Santos", actor=agent)
     absorbed = create_customer(
@@ -268,3 +287,12 @@ def test_an_agent_may_not_merge_customers_and_nothing_moves(api, agent):
     absorbed.refresh_from_db()
     assert absorbed.merged_into is None
     assert absorbed.identities.count() == 1
+
+
+def test_an_unknown_standing_agent_is_a_conflict_naming_the_field(supervisor_api, agent):
+    customer = create_customer(name="Maria Santos", actor=agent)
+
+    response = supervisor_api.put(f"/customers/{customer.pk}/standing-agent", {"agent": 999_999})
+
+    assert (response.status_code, response.json()["code"]) == (409, "unknown_id")
+    assert response.json()["fields"] == {"agent": ["There is no agent with this id."]}

@@ -20,16 +20,6 @@ CONFIG = {
     # The coverage phase (every boundary of every field) takes minutes; README.md runs it.
     "phases": {"coverage": {"enabled": False}},
     "generation": {"max-examples": 2, "deterministic": True},
-    # An absence must end after it starts, and the backup must be another agent who can take
-    # tickets: rules between fields and about other records, which JSON Schema cannot state, so
-    # a schema-valid availability may be refused with 422.
-    "operations": [
-        {
-            "include-path": "/api/v1/agents/{agent_id}/availability",
-            "include-method": "PUT",
-            "checks": {"positive_data_acceptance": {"enabled": False}},
-        }
-    ],
 }
 
 

@@ -195,10 +195,10 @@ def test_it_needs_either_the_customers_id_or_their_identities(api, team):
     assert Ticket.objects.count() == 0
 
 
-def test_an_unknown_customer_id_is_not_found_and_nothing_is_written(api, team):
+def test_an_unknown_customer_id_is_a_conflict_naming_the_field_and_nothing_is_written(api, team):
     response = api.post("/tickets", {"customer_id": 999_999, "body": "Olá"})
 
-    assert response.status_code == 404
+    assert (response.status_code, response.json()["code"]) == (409, "unknown_id")
     assert response.json()["fields"] == {"customer_id": ["There is no customer with this id."]}
     assert Ticket.objects.count() == 0
     assert not AuditEntry.objects.filter(action="ticket.received").exists()
@@ -426,12 +426,13 @@ def test_a_supervisor_gives_a_ticket_to_someone_in_the_team(supervisor_api, coll
     assert response.json()["owner"] == {"id": colleague.pk, "name": "Bruno Costa"}
 
 
-def test_assigning_to_an_unknown_agent_is_not_found_naming_the_field(supervisor_api, team):
+def test_assigning_to_an_unknown_agent_is_a_conflict_naming_the_field(supervisor_api, team):
     ticket = received_ticket(team=team)
 
     response = supervisor_api.put(f"/tickets/{ticket.pk}/owner", {"owner": 999_999})
 
-    assert response.status_code == 404
+    # The ticket is there (a 404 would say it is not); the agent the body names is not.
+    assert (response.status_code, response.json()["code"]) == (409, "unknown_id")
     assert response.json()["fields"] == {"owner": ["There is no agent with this id."]}
 
 
@@ -522,6 +523,48 @@ def test_a_reply_goes_on_the_timeline_and_the_ticket_waits_on_the_customer(
     assert ticket.status == Status.WAITING_ON_CUSTOMER
 
 
+@pytest.mark.parametrize("content", ["*e¢É¡", "Ⱥ", "QUJD\n", "QUI", "QUJD===="])
+def test_a_file_that_is_not_base64_as_the_document_states_is_refused(api, team, content):
+    ticket = received_ticket(team=team)
+    file = {"filename": "fatura.pdf", "content_base64": content}
+
+    response = api.post(
+        f"/tickets/{ticket.pk}/replies", {"body": "Segue a fatura.", "attachments": [file]}
+    )
+
+    assert response.status_code == 422
+    assert response.json()["fields"] == {"attachments.0.content_base64": ["This is not base64."]}
+    assert not TimelineEntry.objects.filter(kind=EntryKind.REPLY).exists()
+
+
+@pytest.mark.parametrize(
+    ("own", "channel", "cc", "field"),
+    [("email", "web", [], "channel"), ("phone", None, ["contabilidade@example.pt"], "cc")],
+)
+def test_a_reply_the_tickets_route_cannot_send_is_a_conflict(api, team, own, channel, cc, field):
+    ticket = received_ticket(team=team, channel=own)
+
+    response = api.post(
+        f"/tickets/{ticket.pk}/replies", {"body": "Já vejo.", "channel": channel, "cc": cc}
+    )
+
+    assert (response.status_code, response.json()["code"]) == (409, "cannot_send")
+    assert list(response.json()["fields"]) == [field]
+    assert not TimelineEntry.objects.filter(kind=EntryKind.REPLY).exists()
+
+
+def test_copies_on_a_reply_named_for_another_channel_than_email_are_refused(api, team):
+    ticket = received_ticket(team=team)
+
+    response = api.post(
+        f"/tickets/{ticket.pk}/replies",
+        {"body": "Já vejo.", "channel": "phone", "cc": ["contabilidade@example.pt"]},
+    )
+
+    assert response.status_code == 422
+    assert response.json()["fields"] == {"cc": ["Copies can only be sent with a reply by email."]}
+
+
 def test_a_reply_can_leave_the_ticket_open(api, team):
     ticket = received_ticket(team=team)
 
@@ -592,12 +635,12 @@ def test_a_transfer_without_a_note_is_refused_and_nothing_changes(
     assert not AuditEntry.objects.filter(actor=agent, action="ticket.transferred").exists()
 
 
-def test_a_transfer_to_an_unknown_team_is_not_found_naming_the_field(api, team):
+def test_a_transfer_to_an_unknown_team_is_a_conflict_naming_the_field(api, team):
     ticket = received_ticket(team=team)
 
     response = api.post(f"/tickets/{ticket.pk}/transfers", {"note": "Ver.", "to_team": 999_999})
 
-    assert response.status_code == 404
+    assert (response.status_code, response.json()["code"]) == (409, "unknown_id")
     assert response.json()["fields"] == {"to_team": ["There is no team with this id."]}
 
 

@@ -8,6 +8,7 @@ from attenda.customers.services import (
     create_customer,
     identify,
     merge_customers,
+    survivor,
     update_customer,
 )
 from attenda.tickets.models import Channel
@@ -102,3 +103,26 @@ def test_a_customer_cannot_be_merged_into_itself(supervisor):
 
     customer.refresh_from_db()
     assert customer.merged_into is None
+
+
+def test_a_customer_merged_away_cannot_take_in_the_one_it_was_merged_into(supervisor):
+    first = identify(claims=[IdentityClaim("email", "maria@example.com")])
+    second = identify(claims=[IdentityClaim("email", "maria.santos@work.example")])
+    merge_customers(survivor_customer=first, absorbed=second, actor=supervisor)
+
+    with pytest.raises(ValidationError):
+        merge_customers(survivor_customer=second, absorbed=first, actor=supervisor)
+
+    first.refresh_from_db()
+    assert first.merged_into is None
+    assert identify(claims=[IdentityClaim("email", "maria.santos@work.example")]) == first
+
+
+def test_customers_an_older_database_merged_into_each_other_still_find_one_survivor(supervisor):
+    first = identify(claims=[IdentityClaim("email", "maria@example.com")])
+    second = identify(claims=[IdentityClaim("email", "maria.santos@work.example")])
+    Customer.objects.filter(pk=first.pk).update(merged_into=second)
+    Customer.objects.filter(pk=second.pk).update(merged_into=first)
+    first.refresh_from_db()
+
+    assert survivor(first) == second

@@ -15,7 +15,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from attenda.api.inputs import unstorable_character, unstorable_message
-from attenda.api.schemas import COUNTRY, DOCUMENTED_PATTERNS, EMAIL, HANDLE, TAG, WRITTEN
+from attenda.api.schemas import BASE64, COUNTRY, DOCUMENTED_PATTERNS, EMAIL, HANDLE, TAG, WRITTEN
 from attenda.core.pagination import InvalidCursor
 
 logger = logging.getLogger(__name__)
@@ -61,8 +61,9 @@ def _has_code(error: DjangoValidationError, code: str) -> bool:
 
 
 class Missing(Exception):
-    """An id in the request (not in its path) names nothing the agent may use. Answered 404 like a
-    path that names nothing, with the field named, as a well-formed request that cannot be met."""
+    """An id in the request's body or query (not in its path) names nothing the agent may use.
+    Answered 409 with the field named: the request is well formed and its target is there, but
+    what it refers to is not (404 would say the target itself is gone)."""
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
@@ -100,7 +101,12 @@ def not_found(request: HttpRequest, error: Exception) -> JsonResponse:
 
 
 def missing(request: HttpRequest, error: Missing) -> JsonResponse:
-    return error_response(404, "not_found", _("Not found."), {error.field: [error.message]})
+    return error_response(
+        409,
+        "unknown_id",
+        _("An id in the request names nothing; see fields."),
+        {error.field: [error.message]},
+    )
 
 
 def conflict(request: HttpRequest, error: Conflict) -> JsonResponse:
@@ -168,6 +174,8 @@ def _pattern_message(detail: dict[str, Any]) -> str:
         return _("Enter a valid email address.")
     if pattern == HANDLE:
         return _("Write the handle without spaces.")
+    if pattern == BASE64:
+        return _("This is not base64.")
     return detail.get("msg", "")
 
 
@@ -223,10 +231,9 @@ DECLARED_ERRORS = {
     "400": "The request body is not valid JSON.",
     "401": "No valid API token was sent.",
     "403": "The token's agent may not do this.",
-    "404": "Nothing here, or nothing the token's agent may see; or an id in the request that "
-    "names nothing (see fields).",
-    "409": "The request conflicts with the current state of what it changes; repeating it will "
-    "not help.",
+    "404": "Nothing here, or nothing the token's agent may see.",
+    "409": "The request conflicts with the current state of what it changes, or an id in its "
+    "body names nothing (code unknown_id; see fields); repeating it will not help.",
     "422": "A parameter or field is not valid (see fields).",
     "429": "Too many requests; wait the seconds Retry-After says.",
 }

@@ -2,10 +2,9 @@
 any other, so no request can reach a field (an owner, another customer) the endpoint did not offer."""
 
 import base64
-import binascii
 import re
 import zoneinfo
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
 from annotated_types import Ge, Le
@@ -13,7 +12,14 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from ninja import Field, Path, Schema
-from pydantic import BeforeValidator, ConfigDict, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
 
 from attenda.agents.models import AgentStatus, AssignmentMode, Role
 from attenda.customers.identities import normalise
@@ -57,7 +63,26 @@ def _text_only(value: object) -> object:
     return value
 
 
-When = Annotated[datetime, BeforeValidator(_text_only)]
+# A time is kept in UTC. RFC 3339 allows any offset up to 23:59 (PostgreSQL takes at most 15:59)
+# and the first and last days of years 1 and 9999, which in UTC fall outside what Python holds;
+# so times are turned to UTC at once, in years 2 to 9998, as the pattern beside the format says.
+YEARS_2_TO_9998 = (
+    "^(000[2-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9])-"
+)
+
+
+def _in_utc(value: datetime) -> datetime:
+    if not 2 <= value.year <= 9998:
+        raise ValueError(_("Use a time in the years 2 to 9998."))
+    return value.astimezone(UTC) if value.tzinfo is not None else value
+
+
+When = Annotated[
+    datetime,
+    BeforeValidator(_text_only),
+    AfterValidator(_in_utc),
+    WithJsonSchema({"type": "string", "format": "date-time", "pattern": YEARS_2_TO_9998}),
+]
 Day = Annotated[date, BeforeValidator(_text_only)]
 # As the search page: its box takes 200 characters, and it shows up to 50 of each.
 SEARCH_TEXT_LIMIT = 200
@@ -365,19 +390,15 @@ class TagsIn(Input):
     )
 
 
+# Standard base64 (RFC 4648, section 4) with its padding, nothing around it: what the document
+# states and what is decoded.
+BASE64 = "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
+
+
 class FileIn(Input):
     filename: str = Field(min_length=1, max_length=255, examples=["invoice.pdf"])
     content_type: str = Field("application/octet-stream", max_length=255)
-    content_base64: str = Field(description="The file's bytes in base64.")
-
-    @field_validator("content_base64")
-    @classmethod
-    def is_base64(cls, value: str) -> str:
-        try:
-            base64.b64decode(value, validate=True)
-        except (binascii.Error, ValueError) as error:
-            raise ValueError(_("This is not base64.")) from error
-        return value
+    content_base64: str = Field(pattern=BASE64, description="The file's bytes in base64.")
 
     def as_file(self) -> InboundFile:
         return InboundFile(
@@ -387,7 +408,19 @@ class FileIn(Input):
         )
 
 
+def _copies_only_by_email(schema: dict) -> None:
+    schema["anyOf"] = [
+        {"properties": {"cc": {"maxItems": 0}}},
+        {"properties": {"channel": {"enum": [Channel.EMAIL.value, None]}}},
+    ]
+
+
 class ReplyIn(Input):
+    """Copies (cc) go only with a reply by email: with channel email, or with no channel on a
+    ticket whose reply goes by email (409 otherwise)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_copies_only_by_email)
+
     body: str = Field(pattern=WRITTEN)
     status: Status = Field(Status.WAITING_ON_CUSTOMER, description="The ticket's status after it.")
     channel: Channel | None = Field(
@@ -395,8 +428,17 @@ class ReplyIn(Input):
         description="How to send it; by default the ticket's own channel. A ticket that came by "
         "web form, API, chat or social network is answered by email.",
     )
-    cc: list[str] = Field([], max_length=20, description="Addresses to copy an email reply to.")
+    cc: list[Annotated[str, Field(max_length=320, pattern=EMAIL)]] = Field(
+        [], max_length=20, description="Addresses to copy an email reply to."
+    )
     attachments: list[FileIn] = Field([], max_length=20)
+
+    @field_validator("cc")
+    @classmethod
+    def copied_by_email(cls, cc: list[str], info: ValidationInfo) -> list[str]:
+        if cc and info.data.get("channel") not in (None, Channel.EMAIL):
+            raise ValueError(_("Copies can only be sent with a reply by email."))
+        return cc
 
 
 class DeliveryOut(Schema):

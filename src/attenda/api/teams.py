@@ -9,7 +9,7 @@ from ninja import Query, Router
 from attenda.agents import queries
 from attenda.agents.models import Agent, Team
 from attenda.agents.services import manages_agent, set_availability
-from attenda.api.errors import Missing
+from attenda.api.errors import Missing, refused_as_conflict
 from attenda.api.schemas import (
     AgentFilters,
     AgentPageOut,
@@ -89,18 +89,23 @@ def read_availability(request: HttpRequest, agent_id: PathId) -> Agent:
 )
 def put_availability(request: HttpRequest, agent_id: PathId, payload: AvailabilityIn) -> Agent:
     """Agents set their own; supervisors those of their teams' members. Only available agents are
-    given tickets; while absent, an agent's customers go to the backup."""
+    given tickets; while absent, an agent's customers go to the backup.
+
+    409 (code availability_refused, fields naming the field) when absent_until is not after
+    absent_from, or when the backup is the agent themself or cannot take tickets: rules between
+    fields and about other agents, which the request's schema cannot state."""
     agent = _managed_agent(request.auth, agent_id)
     backup = None
     if payload.backup is not None:
         backup = Agent.objects.filter(pk=payload.backup).first()
         if backup is None:
             raise Missing("backup", _("There is no agent with this id."))
-    return set_availability(
-        agent=agent,
-        actor=request.auth,
-        status=payload.status,
-        absent_from=payload.absent_from,
-        absent_until=payload.absent_until,
-        backup=backup,
-    )
+    with refused_as_conflict("availability_refused"):
+        return set_availability(
+            agent=agent,
+            actor=request.auth,
+            status=payload.status,
+            absent_from=payload.absent_from,
+            absent_until=payload.absent_until,
+            backup=backup,
+        )

@@ -232,16 +232,21 @@ def merge_ticket(request: HttpRequest, number: PathId, payload: MergeTicketIn) -
 def reply(request: HttpRequest, number: PathId, payload: ReplyIn) -> Status:
     """Sent on the ticket's channel, or the one given. ``delivery`` says what happened: queued (on
     its way, to which address), or failed with the reason, for example on a channel Attenda cannot
-    send on; such a reply is kept, and the ticket does not wait on the customer for it."""
-    entry = services.reply(
-        ticket=_visible_ticket(request.auth, number),
-        agent=request.auth,
-        body=payload.body,
-        status=payload.status,
-        channel=payload.channel,
-        cc=payload.cc,
-        files=[attachment.as_file() for attachment in payload.attachments],
-    )
+    send on; such a reply is kept, and the ticket does not wait on the customer for it.
+
+    409 (code cannot_send) when the channel asked for cannot reach this ticket's customer, or
+    when copies are asked for and the reply does not go by email."""
+    ticket = _visible_ticket(request.auth, number)
+    with refused_as_conflict("cannot_send", only="cannot_send"):
+        entry = services.reply(
+            ticket=ticket,
+            agent=request.auth,
+            body=payload.body,
+            status=payload.status,
+            channel=payload.channel,
+            cc=payload.cc,
+            files=[attachment.as_file() for attachment in payload.attachments],
+        )
     return Status(201, entry)
 
 

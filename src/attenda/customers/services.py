@@ -61,8 +61,12 @@ def _require_identity_change(actor: Agent | None, customer: Customer) -> None:
 
 
 def survivor(customer: Customer) -> Customer:
-    while customer.merged_into_id is not None:
+    # A loop of merges (which merge_customers now refuses, but an older database may hold) ends
+    # at the last record before it comes round again, instead of never.
+    seen = {customer.pk}
+    while customer.merged_into_id is not None and customer.merged_into_id not in seen:
         customer = customer.merged_into
+        seen.add(customer.pk)
     return customer
 
 
@@ -258,7 +262,19 @@ def merge_customers(*, survivor_customer: Customer, absorbed: Customer, actor: A
     admins only: a wrong merge mixes two people's histories."""
     if not actor.is_supervisor:
         raise PermissionDenied
-    if survivor_customer.pk == absorbed.pk or absorbed.merged_into_id is not None:
+    # Both rows read again under lock, in pk order: a record merged away can neither absorb nor be
+    # absorbed, so no two requests can merge two customers into each other and make a loop.
+    merged_away = dict(
+        Customer.objects.select_for_update()
+        .filter(pk__in=[survivor_customer.pk, absorbed.pk])
+        .order_by("pk")
+        .values_list("pk", "merged_into_id")
+    )
+    if (
+        survivor_customer.pk == absorbed.pk
+        or merged_away.get(absorbed.pk) is not None
+        or merged_away.get(survivor_customer.pk) is not None
+    ):
         raise ValidationError(_("These customers cannot be merged."))
     Identity.objects.filter(customer=absorbed).update(customer=survivor_customer)
     moved = Ticket.objects.filter(customer=absorbed).update(

@@ -428,10 +428,17 @@ def reply(
     _require_fitting(files)
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     chosen = delivery.route(ticket, channel)
+    # Refusals by what the ticket and its customer are now (code "cannot_send"), not by the request.
     if channel and chosen.channel != ticket.channel and not chosen.can_deliver:
-        raise ValidationError({"channel": chosen.reason})
+        raise ValidationError({"channel": ValidationError(chosen.reason, code="cannot_send")})
     if cc and chosen.channel != Channel.EMAIL:
-        raise ValidationError({"cc": _("Copies can only be sent with a reply by email.")})
+        raise ValidationError(
+            {
+                "cc": ValidationError(
+                    _("Copies can only be sent with a reply by email."), code="cannot_send"
+                )
+            }
+        )
     data = {}
     if chosen.can_deliver:
         data["to"], data["from"] = chosen.address, chosen.sender

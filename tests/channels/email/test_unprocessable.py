@@ -2,6 +2,8 @@
 sender is unclear — is kept byte for byte in the unprocessable store, without holding up the mail
 behind it; admins list, read, download and reprocess it there."""
 
+import time
+
 import pytest
 
 from attenda.channels.email import budget
@@ -34,16 +36,25 @@ def _with_attachments(count: int) -> bytes:
     )
 
 
+def _taken_with_cpu_time(mailbox, raw: bytes):
+    """The message as taken, and the CPU time taking it cost this thread: within the budget,
+    whether it was taken or set aside."""
+    started = time.thread_time()
+    mail = take_mail(mailbox, raw, source="imap").mail
+    return mail, time.thread_time() - started
+
+
 def test_ten_thousand_attachments_are_set_aside_byte_for_byte_and_the_next_mail_is_taken(mailbox):
     raw = _with_attachments(10_000)
 
-    aside = take_mail(mailbox, raw, source="imap").mail
+    aside, cpu = _taken_with_cpu_time(mailbox, raw)
     after = take_mail(mailbox, real_mail(*MAIL001), source="imap").mail
 
     assert aside.state == MailState.UNPROCESSABLE
     assert aside.set_aside_reason == SetAsideReason.OVER_BUDGET
     assert f"more than {budget.MAX_PARTS} MIME parts" in aside.problems[0]
     assert aside.raw.content.read() == raw
+    assert cpu < budget.CPU_SECONDS
     assert after.state == MailState.TAKEN
     assert Ticket.objects.count() == 1
     # Delivered again (IMAP fetching it after a crash), it is the same message, kept once.
@@ -66,16 +77,16 @@ def test_a_one_megabyte_references_header_is_taken_within_the_budget_and_threads
 
     # The customer answers; people the first mail only copied are not participants until an
     # agent confirms them.
-    answer = take_mail(
+    answer, cpu = _taken_with_cpu_time(
         mailbox,
         real_mail(
             *MAIL002, headers={b"References": references, b"From": b"<John.Smith@example.com>"}
         ),
-        source="imap",
     )
 
-    assert answer.mail.state == MailState.TAKEN
-    assert answer.mail.entry.ticket == first.entry.ticket
+    assert answer.state == MailState.TAKEN
+    assert answer.entry.ticket == first.entry.ticket
+    assert cpu < budget.CPU_SECONDS
 
 
 def test_html_nested_a_hundred_thousand_deep_is_set_aside_before_the_sanitiser_reads_it(mailbox):
@@ -86,11 +97,12 @@ def test_html_nested_a_hundred_thousand_deep_is_set_aside_before_the_sanitiser_r
     html = b"<div>" * 100_000 + b"Fatura errada" + b"</div>" * 100_000
     raw = head + b"\nContent-Type: text/html; charset=utf-8\n\n" + html
 
-    mail = take_mail(mailbox, raw, source="imap").mail
+    mail, cpu = _taken_with_cpu_time(mailbox, raw)
 
     assert mail.state == MailState.UNPROCESSABLE
     assert "levels of HTML nesting" in mail.problems[0]
     assert mail.raw.content.read() == raw
+    assert cpu < budget.CPU_SECONDS
 
 
 def test_a_message_costing_more_cpu_time_than_its_budget_is_set_aside(mailbox, monkeypatch):
@@ -105,6 +117,44 @@ def test_a_message_costing_more_cpu_time_than_its_budget_is_set_aside(mailbox, m
     assert mail.raw.content.read() == raw
     assert not Ticket.objects.exists()
     assert AuditEntry.objects.filter(action="mail.set_aside", object_id=str(mail.pk)).exists()
+
+
+def test_a_header_block_over_its_size_is_set_aside_within_the_budget(mailbox):
+    head, _, body = real_mail(*MAIL002).partition(b"\n\n")
+    padding = b"".join(b"X-Relay-%d: %s\n" % (number, b"x" * 990) for number in range(4_300))
+    raw = padding + head + b"\n\n" + body
+    assert len(padding) > budget.MAX_HEADER_BYTES
+
+    mail, cpu = _taken_with_cpu_time(mailbox, raw)
+
+    assert mail.state == MailState.UNPROCESSABLE
+    assert mail.set_aside_reason == SetAsideReason.OVER_BUDGET
+    assert "bytes of headers" in mail.problems[0]
+    assert mail.raw.content.read() == raw
+    assert cpu < budget.CPU_SECONDS
+
+
+def test_large_headers_within_their_size_are_taken_within_the_budget(mailbox):
+    head, _, body = real_mail(*MAIL002).partition(b"\n\n")
+    padding = b"".join(b"X-Relay-%d: %s\n" % (number, b"x" * 990) for number in range(3_000))
+    raw = padding + head + b"\n\n" + body
+
+    mail, cpu = _taken_with_cpu_time(mailbox, raw)
+
+    assert mail.state == MailState.TAKEN
+    assert cpu < budget.CPU_SECONDS
+
+
+def test_more_addresses_than_the_budget_allows_are_set_aside_within_it(mailbox):
+    head, _, body = real_mail(*MAIL002).partition(b"\n\n")
+    copied = b",".join(b"p%d@e.pt" % number for number in range(budget.MAX_ADDRESSES + 1))
+    raw = head + b"\nCc: " + copied + b"\n\n" + body
+
+    mail, cpu = _taken_with_cpu_time(mailbox, raw)
+
+    assert mail.state == MailState.UNPROCESSABLE
+    assert f"more than {budget.MAX_ADDRESSES:,} addresses" in mail.problems[0]
+    assert cpu < budget.CPU_SECONDS
 
 
 @pytest.mark.parametrize(
