@@ -150,3 +150,12 @@ def _new_call(endpoint: CtiEndpoint, fields: dict, call_id: str, request: HttpRe
     if new:
         services.ring(call=call, agents=_ringing_agents(endpoint, _names(user)))
     return {}
+
+
+def done_ids(request: HttpRequest) -> list[int]:
+    """The ids of Zammad's bulk "done" body: JSON {"ids": [...]} or a form's ids[]."""
+    if (request.content_type or "").endswith("json"):
+        values = json.loads(request.body or b"{}").get("ids", [])
+    else:
+        values = request.POST.getlist("ids[]") or request.POST.getlist("ids")
+    return [int(value) for value in values]

@@ -17,10 +17,16 @@ CUSTOMER_CALLS = 20
 def missed_calls(agent: Agent) -> list[Call]:
     """call_missed_idx: missed calls nobody called back yet, newest first; an agent sees their
     teams' and those of no team."""
-    calls = Call.objects.filter(missed=True, done=False).select_related("customer", "team")
+    calls = calls_of_agent(agent).filter(missed=True, done=False).select_related("customer", "team")
+    return list(calls.order_by("-started_at")[:MISSED_SHOWN])
+
+
+def calls_of_agent(agent: Agent) -> QuerySet[Call]:
+    """The calls an agent may deal with: their teams' and those of no team."""
+    calls = Call.objects.all()
     if not agent.is_admin:
         calls = calls.filter(Q(team_id__in=agent.team_ids()) | Q(team__isnull=True))
-    return list(calls.order_by("-started_at")[:MISSED_SHOWN])
+    return calls
 
 
 def customer_calls(customer: Customer) -> list[Call]:

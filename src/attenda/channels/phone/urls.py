@@ -24,6 +24,8 @@ urlpatterns = [
         name="twilio_transcription",
     ),
     # Zammad's generic CTI address, so a PBX set up for Zammad needs only the host changed.
+    path("api/v1/cti/done/bulk", views.cti_done_bulk, name="cti_done_bulk"),
+    path("api/v1/cti/done/<int:call_id>", views.cti_done, name="cti_done"),
     path("api/v1/cti/<str:token>", views.cti_event, name="cti_event"),
     path("phone/ringing/", views.ringing_stream, name="phone_ringing"),
     path("phone/calls/<int:call_id>/ticket/", views.file_call, name="phone_file_call"),

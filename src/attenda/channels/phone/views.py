@@ -213,6 +213,37 @@ def cti_event(request: HttpRequest, token: str) -> HttpResponse:
     return JsonResponse(body, status=status)
 
 
+def _agent_or_401(request: HttpRequest) -> JsonResponse | None:
+    if not request.user.is_authenticated or not request.user.is_active:
+        return JsonResponse({"error": _("Sign in first.")}, status=401)
+    return None
+
+
+@require_POST
+def cti_done(request: HttpRequest, call_id: int) -> HttpResponse:
+    """A missed call is dealt with (Zammad's caller log "done" mark)."""
+    refused = _agent_or_401(request)
+    if refused:
+        return refused
+    call = get_object_or_404(queries.calls_of_agent(request.user), pk=call_id)
+    services.mark_done(calls=[call], actor=request.user)
+    return JsonResponse({})
+
+
+@require_POST
+def cti_done_bulk(request: HttpRequest) -> HttpResponse:
+    refused = _agent_or_401(request)
+    if refused:
+        return refused
+    try:
+        ids = cti.done_ids(request)
+    except ValueError:
+        return JsonResponse({"error": _("Give the ids of the calls.")}, status=422)
+    calls = list(queries.calls_of_agent(request.user).filter(pk__in=ids))
+    services.mark_done(calls=calls, actor=request.user)
+    return JsonResponse({})
+
+
 @login_required
 async def ringing_stream(request: HttpRequest) -> HttpResponse:
     """The signed-in agent's own stream: their phone ringing, and the ring ending."""
