@@ -30,7 +30,10 @@ def twilio(client):
         if signed:
             headers["X-Twilio-Signature"] = signature(sign_with, url, list(params.items()))
         return client.post(
-            path, urlencode(params), content_type="application/x-www-form-urlencoded", headers=headers
+            path,
+            urlencode(params),
+            content_type="application/x-www-form-urlencoded",
+            headers=headers,
         )
 
     return post
@@ -38,21 +41,41 @@ def twilio(client):
 
 @pytest.fixture
 def line(team, other_team):
-    line = PhoneLine.objects.create(number=LINE, name="Customer line", team=team, default_language="en")
-    for language, greeting in (("en", "Welcome to Attenda Energy."), ("pt", "Bem-vindo à Attenda Energia.")):
+    line = PhoneLine.objects.create(
+        number=LINE, name="Customer line", team=team, default_language="en"
+    )
+    for language, greeting in (
+        ("en", "Welcome to Attenda Energy."),
+        ("pt", "Bem-vindo à Attenda Energia."),
+    ):
         menu = VoiceMenu.objects.create(
-            line=line, language=language, title=f"Main {language}", greeting=greeting,
+            line=line,
+            language=language,
+            title=f"Main {language}",
+            greeting=greeting,
             closed_message="We are closed." if language == "en" else "Estamos fechados.",
         )
         submenu = VoiceMenu.objects.create(
-            line=line, language=language, is_main=False, title=f"Invoices {language}", greeting="Invoices."
+            line=line,
+            language=language,
+            is_main=False,
+            title=f"Invoices {language}",
+            greeting="Invoices.",
         )
-        MenuOption.objects.create(menu=menu, digit=1, label="technical support", action=Action.TEAM, team=other_team)
-        MenuOption.objects.create(menu=menu, digit=2, label="a complaint", action=Action.KIND, kind="complaint")
-        MenuOption.objects.create(menu=menu, digit=3, label="invoices", action=Action.SUBMENU, submenu=submenu)
+        MenuOption.objects.create(
+            menu=menu, digit=1, label="technical support", action=Action.TEAM, team=other_team
+        )
+        MenuOption.objects.create(
+            menu=menu, digit=2, label="a complaint", action=Action.KIND, kind="complaint"
+        )
+        MenuOption.objects.create(
+            menu=menu, digit=3, label="invoices", action=Action.SUBMENU, submenu=submenu
+        )
         MenuOption.objects.create(menu=menu, digit=4, label="a call-back", action=Action.CALLBACK)
         MenuOption.objects.create(menu=menu, digit=5, label="a voicemail", action=Action.VOICEMAIL)
-        MenuOption.objects.create(menu=submenu, digit=1, label="billing", action=Action.TEAM, team=team)
+        MenuOption.objects.create(
+            menu=submenu, digit=1, label="billing", action=Action.TEAM, team=team
+        )
     return line
 
 

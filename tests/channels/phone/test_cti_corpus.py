@@ -97,7 +97,9 @@ def test_every_step_of_zammads_generic_cti_spec_passes(client, desk, agent, test
             CtiEndpoint.objects.filter(pk=desk.pk).update(enabled=False)
         if "/cti/done/" in step["path"]:
             done_ids = [
-                Call.objects.create(provider="cti", call_id=f"done-{n}", direction="in", state="hangup", missed=True).pk
+                Call.objects.create(
+                    provider="cti", call_id=f"done-{n}", direction="in", state="hangup", missed=True
+                ).pk
                 for n in range(2)
             ]
 

@@ -41,16 +41,24 @@ def _press(twilio, menu, digits, *, speech=""):
     return twilio(reverse("twilio_menu", args=[menu.pk, call.pk]), params)
 
 
-def test_a_call_without_a_signature_or_with_a_wrong_one_is_refused_and_nothing_is_stored(twilio, line):
-    unsigned = twilio(reverse("twilio_voice"), {"CallSid": SID, "From": CALLER, "To": LINE}, signed=False)
-    forged = twilio(reverse("twilio_voice"), {"CallSid": SID, "From": CALLER, "To": LINE}, sign_with="guess")
+def test_a_call_without_a_signature_or_with_a_wrong_one_is_refused_and_nothing_is_stored(
+    twilio, line
+):
+    unsigned = twilio(
+        reverse("twilio_voice"), {"CallSid": SID, "From": CALLER, "To": LINE}, signed=False
+    )
+    forged = twilio(
+        reverse("twilio_voice"), {"CallSid": SID, "From": CALLER, "To": LINE}, sign_with="guess"
+    )
 
     assert (unsigned.status_code, forged.status_code) == (403, 403)
     assert Call.objects.count() == 0
     assert UnreadWebhook.objects.count() == 0
 
 
-def test_a_known_caller_is_greeted_in_their_language_and_told_their_open_ticket(twilio, line, caller):
+def test_a_known_caller_is_greeted_in_their_language_and_told_their_open_ticket(
+    twilio, line, caller
+):
     ticket = received_ticket(customer_id=caller.pk)
     Ticket.objects.filter(pk=ticket.pk).update(status=Status.OPEN)
 
@@ -62,12 +70,16 @@ def test_a_known_caller_is_greeted_in_their_language_and_told_their_open_ticket(
     assert "Maria Santos" in said
     assert str(ticket.number) in said
     gather = root.find("Gather")
-    assert gather.get("action") == reverse("twilio_menu", args=[main_menu(line, "pt").pk, Call.objects.get().pk])
+    assert gather.get("action") == reverse(
+        "twilio_menu", args=[main_menu(line, "pt").pk, Call.objects.get().pk]
+    )
     assert gather.get("input") == "dtmf speech"
     assert gather.get("language") == "pt-PT"
 
 
-def test_an_unknown_caller_hears_the_lines_default_language_and_every_option_and_the_person_key(twilio, line):
+def test_an_unknown_caller_hears_the_lines_default_language_and_every_option_and_the_person_key(
+    twilio, line
+):
     root = _xml(_start(twilio, caller="+34600111222"))
 
     said = _said(root.find("Gather"))
@@ -106,7 +118,9 @@ def test_a_blocked_caller_is_refused_and_nothing_is_opened(twilio, line):
 
 
 def test_a_call_to_a_number_that_is_no_line_is_kept_for_an_admin(twilio, line):
-    response = twilio(reverse("twilio_voice"), {"CallSid": SID, "From": CALLER, "To": "+351219999999"})
+    response = twilio(
+        reverse("twilio_voice"), {"CallSid": SID, "From": CALLER, "To": "+351219999999"}
+    )
 
     assert response.status_code == 200
     kept = UnreadWebhook.objects.get()
@@ -114,7 +128,9 @@ def test_a_call_to_a_number_that_is_no_line_is_kept_for_an_admin(twilio, line):
     assert b"CallSid=" in bytes(kept.body)
 
 
-def test_a_team_option_rings_the_teams_available_agents_and_shows_them_the_caller(twilio, line, caller, other_team):
+def test_a_team_option_rings_the_teams_available_agents_and_shows_them_the_caller(
+    twilio, line, caller, other_team
+):
     technician = AgentFactory(username="tiago", teams=[other_team])
     AgentFactory(username="away", teams=[other_team], status="away")
     _start(twilio)
@@ -175,7 +191,12 @@ def test_zero_when_everyone_is_busy_keeps_the_caller_waiting_for_a_person(twilio
     _start(twilio, caller="+34600111222")
     _press(twilio, main_menu(line), "0")
     call = Call.objects.get()
-    busy = _xml(twilio(reverse("twilio_dialled", args=[call.pk]), {"CallSid": SID, "DialCallStatus": "no-answer"}))
+    busy = _xml(
+        twilio(
+            reverse("twilio_dialled", args=[call.pk]),
+            {"CallSid": SID, "DialCallStatus": "no-answer"},
+        )
+    )
     assert "Everyone is busy" in _said(busy)
 
     root = _xml(twilio(busy.find("Gather").get("action"), {"CallSid": SID, "Digits": "0"}))
@@ -213,7 +234,9 @@ def test_a_complaint_option_puts_the_kind_on_the_call(twilio, line, agent):
     assert Call.objects.get().kind == "complaint"
 
 
-def test_a_call_back_instead_of_waiting_is_a_ticket_in_the_teams_queue_with_number_and_time(twilio, line, agent, team):
+def test_a_call_back_instead_of_waiting_is_a_ticket_in_the_teams_queue_with_number_and_time(
+    twilio, line, agent, team
+):
     _start(twilio, caller="+34600111222")
     _press(twilio, main_menu(line), "0")
     call = Call.objects.get()
@@ -239,7 +262,9 @@ def test_the_call_back_option_of_the_menu_makes_the_same_task(twilio, line):
     assert Ticket.objects.get().timeline.filter(data__has_key="callback").count() == 1
 
 
-def test_a_voicemail_and_its_transcription_are_on_one_ticket_and_a_repeat_changes_nothing(twilio, line, caller):
+def test_a_voicemail_and_its_transcription_are_on_one_ticket_and_a_repeat_changes_nothing(
+    twilio, line, caller
+):
     _start(twilio)
     _press(twilio, main_menu(line, "pt"), "5")
     call = Call.objects.get()
@@ -247,19 +272,28 @@ def test_a_voicemail_and_its_transcription_are_on_one_ticket_and_a_repeat_change
 
     root = _xml(twilio(reverse("twilio_voicemail", args=[call.pk]), recording))
     twilio(reverse("twilio_voicemail", args=[call.pk]), recording)
-    twilio(reverse("twilio_transcription", args=[call.pk]), {"CallSid": SID, "TranscriptionText": "A minha fatura está errada."})
+    twilio(
+        reverse("twilio_transcription", args=[call.pk]),
+        {"CallSid": SID, "TranscriptionText": "A minha fatura está errada."},
+    )
 
     ticket = Ticket.objects.get()
     assert ticket.customer == caller
-    bodies = list(ticket.timeline.filter(kind=EntryKind.CALL).order_by("pk").values_list("body", flat=True))
+    bodies = list(
+        ticket.timeline.filter(kind=EntryKind.CALL).order_by("pk").values_list("body", flat=True)
+    )
     assert len(bodies) == 2
     assert "https://api.twilio.com/recordings/RE1" in bodies[0]
     assert bodies[1] == "A minha fatura está errada."
     assert str(ticket.number) in _said(root)
 
 
-def test_outside_opening_hours_the_caller_hears_the_closed_message_and_may_leave_a_voicemail(twilio, line, team):
-    TeamCalendar.objects.create(team=team, time_zone="Europe/Lisbon", week=[[["09:00", "17:00"]]] * 5)
+def test_outside_opening_hours_the_caller_hears_the_closed_message_and_may_leave_a_voicemail(
+    twilio, line, team
+):
+    TeamCalendar.objects.create(
+        team=team, time_zone="Europe/Lisbon", week=[[["09:00", "17:00"]]] * 5
+    )
 
     with time_machine.travel("2026-12-06 22:00:00+00:00", tick=False):  # a Sunday night
         root = _xml(_start(twilio, caller="+34600111222"))
@@ -270,7 +304,9 @@ def test_outside_opening_hours_the_caller_hears_the_closed_message_and_may_leave
 
 
 def test_outside_opening_hours_a_line_may_offer_a_call_back_instead(twilio, line, team):
-    TeamCalendar.objects.create(team=team, time_zone="Europe/Lisbon", week=[[["09:00", "17:00"]]] * 5)
+    TeamCalendar.objects.create(
+        team=team, time_zone="Europe/Lisbon", week=[[["09:00", "17:00"]]] * 5
+    )
     menu = main_menu(line)
     menu.when_closed = "callback"
     menu.save()
@@ -278,7 +314,9 @@ def test_outside_opening_hours_a_line_may_offer_a_call_back_instead(twilio, line
     with time_machine.travel("2026-12-06 22:00:00+00:00", tick=False):
         root = _xml(_start(twilio, caller="+34600111222"))
 
-    promised = Ticket.objects.get().timeline.get(data__has_key="callback").data["callback"]["promised_at"]
+    promised = (
+        Ticket.objects.get().timeline.get(data__has_key="callback").data["callback"]["promised_at"]
+    )
     assert promised.startswith("2026-12-07T")  # Monday, when the team is back
     assert root.find("Hangup") is not None
 
@@ -295,14 +333,20 @@ def test_the_time_from_asking_for_a_person_to_an_agent_answering_is_recorded(twi
     call.refresh_from_db()
     assert call.person_answered_at - call.person_requested_at == timedelta(seconds=95)
     assert call.answered_by == agent
-    assert [e.kind for e in LiveEvent.objects.filter(stream=f"agent:{agent.pk}").order_by("pk")] == ["call.ringing", "call.ended"]
+    assert [
+        e.kind for e in LiveEvent.objects.filter(stream=f"agent:{agent.pk}").order_by("pk")
+    ] == ["call.ringing", "call.ended"]
 
 
 def test_a_call_nobody_answered_is_a_missed_call(twilio, line):
     _start(twilio, caller="+34600111222")
 
-    twilio(reverse("twilio_status"), {"CallSid": SID, "CallStatus": "completed", "CallDuration": "12"})
-    twilio(reverse("twilio_status"), {"CallSid": SID, "CallStatus": "completed", "CallDuration": "12"})
+    twilio(
+        reverse("twilio_status"), {"CallSid": SID, "CallStatus": "completed", "CallDuration": "12"}
+    )
+    twilio(
+        reverse("twilio_status"), {"CallSid": SID, "CallStatus": "completed", "CallDuration": "12"}
+    )
 
     call = Call.objects.get()
     assert call.missed

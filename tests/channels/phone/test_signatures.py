@@ -23,7 +23,12 @@ def test_every_form_vector_of_twilios_library_is_accepted():
     vectors = _vectors()
     cases = [case for case in vectors["cases"] if "expected_signature" in case]
 
-    results = {case["name"]: is_valid(vectors["auth_token"], case["url"], _params(case), case["expected_signature"]) for case in cases}
+    results = {
+        case["name"]: is_valid(
+            vectors["auth_token"], case["url"], _params(case), case["expected_signature"]
+        )
+        for case in cases
+    }
 
     assert results == {case["name"]: True for case in cases}
     assert len(cases) == 4
@@ -35,7 +40,9 @@ def test_a_signature_made_with_another_token_or_for_other_digits_is_refused():
     changed = dict(case["params"], Digits="9999")
 
     assert not is_valid("another-token", case["url"], _params(case), case["expected_signature"])
-    assert not is_valid(vectors["auth_token"], case["url"], list(changed.items()), case["expected_signature"])
+    assert not is_valid(
+        vectors["auth_token"], case["url"], list(changed.items()), case["expected_signature"]
+    )
     assert not is_valid(vectors["auth_token"], case["url"], _params(case), "")
 
 
