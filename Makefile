@@ -12,6 +12,7 @@
 #   make bench-search                customer lookup at a million customers and keyword search, both engines
 #   make bench-mail-desk             mail intake into the loaded million, search index filled, both engines
 #   make bench-api-create            POST /api/v1/tickets on the loaded million, both engines
+#   make bench-phone                 voice-menu answer and caller identification at a million customers, both engines
 #   make bench-http                  attenda serve --processes 2 and 20 signed-in agents, both engines
 
 PYTHON ?= .venv/bin/python
@@ -26,7 +27,7 @@ POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/attenda_bench
 LOAD = $(PYTHON) -m benchmarks.load --tickets $(TICKETS) --entries-per-ticket $(ENTRIES)
 MEASURE = $(PYTHON) -m benchmarks.inbox --requests $(REQUESTS) --warmup $(WARMUP) --depth $(DEPTH)
 
-.PHONY: bench bench-search bench-mail-desk bench-api-create bench-http bench-mail bench-assignment bench-service-levels bench-triage bench-triage-desk \
+.PHONY: bench bench-phone bench-search bench-mail-desk bench-api-create bench-http bench-mail bench-assignment bench-service-levels bench-triage bench-triage-desk \
 	bench-sqlite bench-postgres bench-load-sqlite bench-load-postgres bench-reload-sqlite \
 	bench-reload-postgres bench-clean
 
@@ -99,6 +100,12 @@ bench-triage:
 # generated once and loaded into both engines. Both engines even when the first misses a target.
 CUSTOMERS ?= 1000000
 SEARCH_TICKETS ?= 1000000
+
+bench-phone:
+	@status=0; \
+	nice -n -10 $(PYTHON) -m benchmarks.phone_bench --engine sqlite --customers $(CUSTOMERS) || status=1; \
+	nice -n -10 $(PYTHON) -m benchmarks.phone_bench --engine postgresql --customers $(CUSTOMERS) || status=1; \
+	uptime; exit $$status
 
 bench-search:
 	@status=0; rm -rf benchmarks/results/customer-rows; \
