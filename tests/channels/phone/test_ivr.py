@@ -147,14 +147,22 @@ def test_a_team_option_rings_the_teams_available_agents_and_shows_them_the_calle
     assert ringing[0].payload["customer"]["name"] == "Maria Santos"
 
 
-def test_the_callers_own_agent_is_rung_first(twilio, line, caller, agent, colleague):
+def test_the_callers_own_agent_is_rung_first_and_the_team_when_they_do_not_answer(
+    twilio, line, caller, agent, colleague
+):
     caller.standing_agent = colleague
     caller.save()
     _start(twilio)
 
-    root = _xml(_press(twilio, main_menu(line, "pt"), "0"))
+    first = _xml(_press(twilio, main_menu(line, "pt"), "0"))
+    call = Call.objects.get()
+    twilio(
+        reverse("twilio_dialled", args=[call.pk]), {"CallSid": SID, "DialCallStatus": "no-answer"}
+    )
+    again = _xml(twilio(reverse("twilio_waiting", args=[call.pk]), {"CallSid": SID, "Digits": "0"}))
 
-    assert [client.text for client in root.iter("Client")] == ["bruno"]
+    assert [client.text for client in first.iter("Client")] == ["bruno"]
+    assert sorted(client.text for client in again.iter("Client")) == ["ana", "bruno"]
 
 
 @pytest.mark.parametrize("speech", ["I want a person please", "an operator"])

@@ -110,16 +110,16 @@ def choose(call: Call, menu: VoiceMenu, *, digits: str, speech: str) -> Response
         return connect(call, option.team or menu.line.team, language=menu.language)
 
 
-def _reachable(call: Call, team: Team) -> list[Agent]:
-    """Who rings: the caller's own agent first when available and in the team, else the team's
-    available members."""
+def _reachable(call: Call, team: Team, *, everyone: bool) -> list[Agent]:
+    """Who rings: the caller's own agent first when available and in the team, else (and when
+    they did not answer) the team's available members."""
     now = clock.now()
     members = [
         agent
         for agent in team.agents.filter(is_active=True, status=AgentStatus.AVAILABLE)[:MOST_RUNG]
         if not agent.is_absent(now)
     ]
-    if call.customer is not None:
+    if call.customer is not None and not everyone:
         standing = standing_agent(call.customer, excluding_ticket=0)
         for member in members:
             if standing and member.pk == standing[0]:
@@ -127,7 +127,7 @@ def _reachable(call: Call, team: Team) -> list[Agent]:
     return members
 
 
-def connect(call: Call, team: Team, *, language: str) -> Response:
+def connect(call: Call, team: Team, *, language: str, everyone: bool = False) -> Response:
     """Put through to a person: the wait said, a call-back offered instead of waiting, then the
     reachable agents rung at once."""
     call = services.person_requested(call=call, team=team)
@@ -140,7 +140,7 @@ def connect(call: Call, team: Team, *, language: str) -> Response:
             _("To be called back instead of waiting, press 1. To leave a voicemail, press 2."),
             gather,
         )
-        agents = _reachable(call, team)
+        agents = _reachable(call, team, everyone=everyone)
         services.ring(call=call, agents=agents)
         response.dial(
             reverse("twilio_dialled", args=[call.pk]),
@@ -158,7 +158,8 @@ def waiting_choice(call: Call, *, digits: str, speech: str, language: str) -> Re
             return callback(call, call.team, language=language)
         if digits == "2":
             return leave_voicemail(call, language=language)
-        return connect(call, call.team or call.line.team, language=language)
+        # Asked again after nobody answered: the whole team rings, not only the caller's agent.
+        return connect(call, call.team or call.line.team, language=language, everyone=True)
 
 
 def nobody_answered(call: Call, *, language: str) -> Response:
