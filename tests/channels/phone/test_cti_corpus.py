@@ -1,9 +1,10 @@
-"""Zammad's generic CTI contract, step by step as Zammad's own request specs post it
+"""Zammad's generic CTI contract and sipgate.io's, step by step as Zammad's own request specs post it
 (../shared/corpus/webhooks/zammad-cti): a PBX set up for Zammad works with Attenda unchanged."""
 
 import json
 from collections import OrderedDict
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
+from xml.etree import ElementTree
 
 import pytest
 from django.urls import reverse
@@ -130,3 +131,76 @@ def test_the_corpus_has_the_generic_steps():
     corpus_path(*STEPS_FILE)
 
     assert sum(len(steps) for steps in GROUPS.values()) == 33
+
+
+SIPGATE_SPEC = "spec/requests/integration/sipgate_spec.rb"
+SIPGATE_XML = {
+    "on_hangup": ("Response", "onHangup"),
+    "on_answer": ("Response", "onAnswer"),
+    "reason": ("Reject", "reason"),
+    "caller_id": ("Dial", "callerId"),
+    "number_to_dail": ("Number", None),
+}
+
+
+def _sipgate_groups() -> OrderedDict:
+    path = CORPUS.joinpath(*STEPS_FILE)
+    groups: OrderedDict = OrderedDict()
+    if path.exists():
+        for step in json.loads(path.read_text())["steps"]:
+            if step["spec"] == SIPGATE_SPEC:
+                groups.setdefault(step["test"], []).append(step)
+    return groups
+
+
+SIPGATE_GROUPS = _sipgate_groups()
+
+
+@pytest.mark.parametrize("test_name", list(SIPGATE_GROUPS) or ["corpus missing"])
+def test_every_step_of_zammads_sipgate_spec_passes(client, desk, settings, test_name):
+    steps = SIPGATE_GROUPS.get(test_name) or pytest.skip("the shared corpus is missing") or []
+    host = (
+        "http://external.host.example.com"
+        if test_name == "alternative fqdn"
+        else "http://zammad.example.com"
+    )
+    settings.BASE_URL = host
+    for step in steps:
+        if step["comment"] == "no config":
+            CtiEndpoint.objects.filter(pk=desk.pk).update(enabled=False)
+        path = step["path"].replace("{token}", desk.token)
+
+        response = client.post(
+            path, step["form_body"], content_type="application/x-www-form-urlencoded"
+        )
+
+        where = f"{test_name}, line {step['line']} ({step['comment']})"
+        assert response.status_code == STATUSES[step["expect"]["http_status"]], where
+        expected = step.get("expected_values_after", {})
+        if response.status_code != 200:
+            assert response.json()["error"] == expected["error"], where
+            continue
+        root = ElementTree.fromstring(response.content)  # noqa: S314 (our own answer)
+        call_id = dict(parse_qsl(step["form_body"]))["callId"]
+        for key, value in expected.items():
+            value = value.replace("{token}", desk.token)
+            if key.startswith("log."):
+                call = Call.objects.get(provider="cti", call_id=call_id)
+                actual = getattr(call, LOG_FIELDS[key.removeprefix("log.")])
+                if key == "log.from_comment" and "," in value:
+                    assert actual in value.split(","), where
+                else:
+                    assert actual == value, (where, key)
+                continue
+            tag, attribute = SIPGATE_XML[key]
+            element = root if root.tag == tag else root.find(f".//{tag}")
+            assert (element.text if attribute is None else element.get(attribute)) == value, (
+                where,
+                key,
+            )
+
+
+def test_the_corpus_has_the_sipgate_steps():
+    corpus_path(*STEPS_FILE)
+
+    assert sum(len(steps) for steps in SIPGATE_GROUPS.values()) == 22

@@ -5,6 +5,7 @@ Zammad's: {} to go on, {"action": "reject", "reason": "busy"} for a blocked call
 "dial", "caller_id": ...} for an outgoing call. A body that cannot be read is kept for an admin."""
 
 import json
+from xml.etree import ElementTree
 
 from django.http import HttpRequest
 
@@ -159,3 +160,17 @@ def done_ids(request: HttpRequest) -> list[int]:
     else:
         values = request.POST.getlist("ids[]") or request.POST.getlist("ids")
     return [int(value) for value in values]
+
+
+def sipgate_answer(body: dict, *, callback_url: str) -> str:
+    """sipgate.io's XML answer to the same events: where to post the answer and the hang-up, and a
+    refusal or the number to dial with its caller id."""
+    response = ElementTree.Element("Response", onAnswer=callback_url, onHangup=callback_url)
+    if body.get("action") == "reject":
+        ElementTree.SubElement(response, "Reject", reason=body.get("reason", "busy"))
+    elif body.get("action") == "dial":
+        dial = ElementTree.SubElement(response, "Dial", callerId=body["caller_id"])
+        ElementTree.SubElement(dial, "Number").text = body["number"]
+    return '<?xml version="1.0" encoding="UTF-8"?>' + ElementTree.tostring(
+        response, encoding="unicode"
+    )

@@ -27,6 +27,11 @@ urlpatterns = [
     path("api/v1/cti/done/bulk", views.cti_done_bulk, name="cti_done_bulk"),
     path("api/v1/cti/done/<int:call_id>", views.cti_done, name="cti_done"),
     path("api/v1/cti/<str:token>", views.cti_event, name="cti_event"),
+    path(
+        "api/v1/sipgate/<str:token>/<str:direction>",
+        views.sipgate_event,
+        name="sipgate_event",
+    ),
     path("phone/ringing/", views.ringing_stream, name="phone_ringing"),
     path("phone/calls/<int:call_id>/ticket/", views.file_call, name="phone_file_call"),
     path("phone/calls/<int:call_id>/call-back/", views.call_back, name="phone_call_back"),

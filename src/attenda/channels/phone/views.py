@@ -245,6 +245,24 @@ def cti_done_bulk(request: HttpRequest) -> HttpResponse:
     return JsonResponse({})
 
 
+@csrf_exempt
+def sipgate_event(request: HttpRequest, token: str, direction: str) -> HttpResponse:
+    """sipgate.io's push API (the same events as the generic CTI, answered in XML) at Zammad's
+    address, /api/v1/sipgate/<token>/in or /out."""
+    if direction not in ("in", "out"):
+        raise Http404
+    if request.method != "POST":
+        return JsonResponse({"error": _("Only POST is accepted.")}, status=405)
+    status, body = cti.handle(token=token, request=request)
+    if status != 200:
+        return JsonResponse(body, status=status)
+    callback_url = settings.BASE_URL.rstrip("/") + request.path
+    return HttpResponse(
+        cti.sipgate_answer(body, callback_url=callback_url),
+        content_type="application/xml; charset=utf-8",
+    )
+
+
 @login_required
 async def ringing_stream(request: HttpRequest) -> HttpResponse:
     """The signed-in agent's own stream: their phone ringing, and the ring ending."""
