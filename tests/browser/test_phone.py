@@ -46,7 +46,7 @@ def test_the_ringing_agent_sees_the_caller_live_and_puts_the_call_on_their_ticke
 
     _ring(page, live_server)
 
-    expect(card).to_be_visible(timeout=5000)
+    expect(card).to_be_visible(timeout=15_000)
     expect(card.get_by_role("link", name="Maria Santos")).to_be_visible()
     expect(card).to_contain_text("Bruno Costa")
     expect(card).to_contain_text(f"#{ringing_setup.number} Fatura de outubro")
@@ -61,7 +61,7 @@ def test_the_ringing_card_has_no_wcag_violations(
     log_in(agent)
     page.goto("/")
     _ring(page, live_server)
-    expect(page.locator("#ringing")).to_be_visible(timeout=5000)
+    expect(page.locator("#ringing")).to_be_visible(timeout=15_000)
 
     assert axe_violations(page) == []
 
