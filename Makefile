@@ -12,6 +12,7 @@
 #   make bench-search                customer lookup at a million customers and keyword search, both engines
 #   make bench-mail-desk             mail intake into the loaded million, search index filled, both engines
 #   make bench-api-create            POST /api/v1/tickets on the loaded million, both engines
+#   make bench-phone                 voice-menu answer and caller identification at a million customers, both engines
 #   make bench-http                  attenda serve --processes 2 and 20 signed-in agents, both engines
 #   make bench-social                messaging webhooks over HTTP, answered p95 ≤ 50 ms, both engines
 #   make bench-counter               office display and counter pages hear calls; inbox with 200 live connections
@@ -28,7 +29,7 @@ POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/attenda_bench
 LOAD = $(PYTHON) -m benchmarks.load --tickets $(TICKETS) --entries-per-ticket $(ENTRIES)
 MEASURE = $(PYTHON) -m benchmarks.inbox --requests $(REQUESTS) --warmup $(WARMUP) --depth $(DEPTH)
 
-.PHONY: bench bench-social bench-counter bench-search bench-mail-desk bench-api-create bench-http bench-mail bench-assignment bench-service-levels bench-triage bench-triage-desk \
+.PHONY: bench bench-social bench-counter bench-phone bench-search bench-mail-desk bench-api-create bench-http bench-mail bench-assignment bench-service-levels bench-triage bench-triage-desk \
 	bench-sqlite bench-postgres bench-load-sqlite bench-load-postgres bench-reload-sqlite \
 	bench-reload-postgres bench-clean
 
@@ -130,6 +131,13 @@ bench-http: bench-load-sqlite bench-load-postgres
 	@status=0; \
 	$(PYTHON) -m benchmarks.http_bench --port $(HTTP_PORT) --database-url $(SQLITE_URL) || status=1; \
 	$(PYTHON) -m benchmarks.http_bench --port $(HTTP_PORT) --database-url $(POSTGRES_URL) || status=1; \
+	exit $$status
+
+# The voice menu's answer and caller identification among a million customers, both engines.
+bench-phone:
+	@status=0; \
+	$(PYTHON) -m benchmarks.phone_bench --engine sqlite --customers $(CUSTOMERS) || status=1; \
+	$(PYTHON) -m benchmarks.phone_bench --engine postgresql --customers $(CUSTOMERS) || status=1; \
 	exit $$status
 
 # A messaging webhook over HTTP (benchmarks/README.md, "Messaging webhooks"), each engine on a

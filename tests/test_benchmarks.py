@@ -86,3 +86,23 @@ def test_the_customer_lookup_benchmark_loads_customers_the_lookup_finds(tmp_path
     rows = [line for line in measured.stdout.splitlines() if "found none" in line]
     assert len(rows) == 6
     assert all(" 0 of 20 found none" in row for row in rows), rows
+
+
+def test_the_phone_benchmark_answers_every_signed_call_and_finds_every_caller(tmp_path):
+    url = f"sqlite:///{tmp_path / 'phone.db'}"
+
+    measured = subprocess.run(
+        [
+            *(sys.executable, "-m", "benchmarks.phone_bench", "--database-url", url),
+            *("--customers", "2000", "--requests", "20", "--rows", str(tmp_path / "rows")),
+        ],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    # Timings on a small database say nothing; every call answered with its menu does.
+    assert measured.returncode in (0, 1), measured.stderr[-3000:]
+    assert '"customers": 2000' in measured.stdout
+    assert measured.stdout.count('"n": 20') == 2

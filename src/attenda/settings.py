@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "attenda.portal",
     "attenda.channels.social",
     "attenda.channels.counter",
+    "attenda.channels.phone",
     "attenda.triage",
     "attenda.api",
     "attenda.demo",
@@ -164,6 +165,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DB_POOL
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("ATTENDA_REDIS_URL", "")
+# The auth token of the Twilio account whose numbers post to the voice menu (X-Twilio-Signature).
+TWILIO_AUTH_TOKEN = os.environ.get("ATTENDA_TWILIO_AUTH_TOKEN", "")
 TASK_BACKEND = os.environ.get("ATTENDA_TASK_BACKEND", "database")
 if TASK_BACKEND == "database":
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}

@@ -15,6 +15,7 @@ urlpatterns = [
     path("portal/", include("attenda.portal.urls")),
     path("", include("attenda.channels.social.urls")),
     path("", include("attenda.channels.counter.urls")),
+    path("", include("attenda.channels.phone.urls")),
     path("", include("attenda.triage.urls")),
     path("", include("attenda.demo.urls")),
     path("api/v1/", api.urls),

@@ -358,3 +358,58 @@
   document.addEventListener("htmx:responseError", reportFailure);
   document.addEventListener("htmx:sendError", reportFailure);
 })();
+
+// The phone ringing: the agent's own live stream shows who calls, on whichever page is open.
+(function () {
+  "use strict";
+  function element(tag, text, attributes) {
+    var node = document.createElement(tag);
+    if (text) node.textContent = text;
+    Object.keys(attributes || {}).forEach(function (name) { node.setAttribute(name, attributes[name]); });
+    return node;
+  }
+  function fileForm(box, card, ticket, label) {
+    var form = element("form", "", { method: "post", action: card.file_url });
+    form.appendChild(element("input", "", { type: "hidden", name: "csrfmiddlewaretoken", value: box.dataset.csrf }));
+    form.appendChild(element("input", "", { type: "hidden", name: "ticket", value: ticket }));
+    form.appendChild(element("input", "", { type: "hidden", name: "next", value: box.dataset.next }));
+    form.appendChild(element("button", label, { type: "submit", "class": "secondary" }));
+    return form;
+  }
+  function show(box, card) {
+    box.replaceChildren();
+    box.dataset.call = card.call;
+    box.appendChild(element("h2", box.dataset.labelCalling + ": " + card.number));
+    if (card.customer) {
+      var name = element("p");
+      name.appendChild(element("a", card.customer.name, { href: card.customer.url, "data-caller": "" }));
+      box.appendChild(name);
+      if (card.customer.standing_agent) box.appendChild(element("p", box.dataset.labelAgent + " " + card.customer.standing_agent));
+    } else {
+      box.appendChild(element("p", box.dataset.labelUnknown));
+    }
+    box.appendChild(element("h3", box.dataset.labelTickets));
+    if (!card.tickets.length) box.appendChild(element("p", box.dataset.labelNone));
+    var list = element("ul");
+    card.tickets.forEach(function (ticket) {
+      var item = element("li");
+      item.appendChild(element("a", "#" + ticket.number + " " + ticket.subject + " (" + ticket.status + ")", { href: ticket.url }));
+      item.appendChild(fileForm(box, card, String(ticket.number), box.dataset.labelFile));
+      list.appendChild(item);
+    });
+    box.appendChild(list);
+    box.appendChild(fileForm(box, card, "new", box.dataset.labelNew));
+    box.hidden = false;
+  }
+  function follow() {
+    var box = document.getElementById("ringing");
+    if (!box || !window.EventSource) return;
+    var stream = new window.EventSource(box.dataset.streamUrl);
+    stream.addEventListener("call.ringing", function (event) { show(box, JSON.parse(event.data)); });
+    stream.addEventListener("call.ended", function (event) {
+      var ended = JSON.parse(event.data);
+      if (String(ended.call) === box.dataset.call) box.hidden = true;
+    });
+  }
+  document.addEventListener("DOMContentLoaded", follow);
+})();
