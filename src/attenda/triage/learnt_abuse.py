@@ -3,9 +3,11 @@ n-grams of the folded text and whether the words are aimed at the reader. The li
 precise path; the model finds the insults they do not name. Its weights ship in the package
 (training/abuse-weights.npz, made by `attenda manage train_abuse_model`) and are scored with numpy."""
 
+import functools
 import math
 import re
 import threading
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,9 +51,11 @@ def column(gram: str) -> int:
     return found
 
 
-def grams(folded: str) -> list[str]:
+@functools.lru_cache(maxsize=4)
+def grams(folded: str) -> tuple[str, ...]:
     """The character 2–5-grams inside each word padded with a space on each side; a word shorter
-    than an n-gram counts once whole, as scikit-learn's "char_wb" analyser does."""
+    than an n-gram counts once whole, as scikit-learn's "char_wb" analyser does. The last few are
+    remembered: the kind model reads the same n-grams of the message a moment later."""
     found = []
     add = found.append
     for word in folded.split():
@@ -63,16 +67,13 @@ def grams(folded: str) -> list[str]:
                 break
             for start in range(length - n + 1):
                 add(word[start : start + n])
-    return found
+    return tuple(found)
 
 
 def hashed(folded: str) -> tuple[np.ndarray, np.ndarray]:
     """The columns of a folded text's n-grams and their counts scaled to unit length: one row of
     the matrix the model learns from, and the one it scores."""
-    counts: dict[int, int] = {}
-    for gram in grams(folded):
-        index = column(gram)
-        counts[index] = counts.get(index, 0) + 1
+    counts = Counter(map(column, grams(folded)))
     columns = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
     values = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
     if len(values):

@@ -61,7 +61,11 @@ def read(
         kind = "complaint"
     team_id, team_confidence = None, 0.0
     if model is not None:
-        learnt = model.predict(whole)
+        learnt = model.predict(
+            whole,
+            folded=folded,
+            default_scores=rules_guess.scores if kind_rules is None else None,
+        )
         if learnt.kind_confidence >= threshold or rules_guess.confidence == 0.0:
             kind, kind_confidence, kind_cues = learnt.kind, learnt.kind_confidence, ()
         team_id, team_confidence = learnt.team_id, learnt.team_confidence
