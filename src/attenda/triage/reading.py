@@ -36,6 +36,11 @@ class Reading:
     abuse: str  # "insult", "threat" or ""
     cues: tuple[str, ...]
 
+    @property
+    def negative_tone(self) -> float:
+        """A calibrated 0..1 score: the share of messages so read that are angry (tone.py)."""
+        return tone.negative_tone(self.anger)
+
 
 def read(
     text: str,
