@@ -89,3 +89,28 @@ def test_the_command_teaches_the_same_weights_twice(tmp_path):
         and first[language].threshold == second[language].threshold
         for language in first
     )
+
+
+def test_the_n_grams_are_hashed_into_the_columns_scikit_learn_gives():
+    """The weights were learnt over scikit-learn's HashingVectorizer columns; reading a message
+    hashes its n-grams without it (a tenth of the time), into the same columns and values."""
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    vectorizer = HashingVectorizer(
+        analyzer="char_wb",
+        ngram_range=(learnt_abuse.SHORTEST, learnt_abuse.LONGEST),
+        n_features=learnt_abuse.N_GRAMS,
+        alternate_sign=False,
+        norm="l2",
+        lowercase=False,
+    )
+    messages = [json.loads(line)["text"] for line in EVALUATION.read_text().splitlines() if line]
+    texts = [fold(text) for text in messages] + [" a ", " ", " ăâîșț łódź 1d10t ", " m u i e "]
+
+    expected = vectorizer.transform(texts)
+    for row, folded in enumerate(texts):
+        columns, values = learnt_abuse.hashed(folded)
+        wanted = expected.getrow(row)
+        order, wanted_order = np.argsort(columns), np.argsort(wanted.indices)
+        assert np.array_equal(columns[order], wanted.indices[wanted_order]), folded
+        assert np.allclose(values[order], wanted.data[wanted_order]), folded

@@ -3,12 +3,14 @@
 import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import translation
 
 from attenda.channels.email.inbound import take_mail
 from attenda.core.models import AuditEntry
 from attenda.tickets.models import Channel, EntryKind, Kind, Priority, Ticket
 from attenda.tickets.services import assign, log_contact
 from attenda.triage import queries, services
+from attenda.triage.headlines import triage_headline
 from attenda.triage.models import (
     CustomerFlag,
     EntryReading,
@@ -148,7 +150,15 @@ def test_an_angry_customer_raises_the_priority_one_step_once(team):
     ticket.refresh_from_db()
     assert ticket.priority == Priority.HIGH
     raised = [event for event in triage_events(ticket) if event["triage"] == "priority_raised"]
-    assert raised == [{"triage": "priority_raised", "from": 2, "to": 3, "why": "angry"}]
+    assert [{k: v for k, v in event.items() if k != "negative_tone"} for event in raised] == [
+        {"triage": "priority_raised", "from": 2, "to": 3, "why": "angry"}
+    ]
+    # The calibrated chance that it is angry travels with the reason and is said on the timeline.
+    assert raised[0]["negative_tone"] >= 0.9
+    with translation.override("en"):
+        sentence = triage_headline(raised[0], lambda team_id: "")
+    assert sentence.startswith("Attenda raised the priority to High: the customer is angry")
+    assert f"negative tone {round(raised[0]['negative_tone'] * 100)}%" in sentence
 
 
 def test_words_of_leaving_flag_the_ticket_for_a_supervisor(team):

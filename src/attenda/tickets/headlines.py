@@ -11,7 +11,16 @@ from attenda.routing.assignment import Rule
 from attenda.routing.tasks import escalation_text
 from attenda.tickets.forms import Colleagues
 from attenda.tickets.models import EntryKind, Kind, Priority, Status, TimelineEntry
-from attenda.triage.headlines import triage_headline
+
+# headline(data, team_name) for the entries another app writes, by the key their data carries
+# (triage registers "triage" in its AppConfig.ready): tickets import nothing of those apps.
+Writer = Callable[[dict, Callable[[int | None], str]], str]
+_WRITERS: dict[str, Writer] = {}
+
+
+def register(key: str, writer: Writer) -> None:
+    _WRITERS[key] = writer
+
 
 # Lazy names from settings: looked up when the headline is written, in the reader's language.
 LANGUAGE_NAMES = dict(settings.LANGUAGES)
@@ -105,8 +114,9 @@ def headline(entry: TimelineEntry, colleagues: Colleagues) -> str:
             "agent": actor,
             "team": team_name(data.get("to_team")),
         }
-    if "triage" in data:
-        return triage_headline(data, team_name)
+    for key, writer in _WRITERS.items():
+        if key in data:
+            return writer(data, team_name)
     return _event_headline(actor, data)
 
 

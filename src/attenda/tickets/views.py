@@ -43,7 +43,7 @@ from attenda.customers.services import create_customer, survivor
 from attenda.routing import assignment
 from attenda.routing.clocks import FIRST_RESPONSE, NEXT_RESPONSE, RESOLUTION, ServiceClock
 from attenda.routing.deadlines import CONSEQUENCE_LABELS
-from attenda.tickets import delivery, queries, search, services
+from attenda.tickets import delivery, panels, queries, search, services
 from attenda.tickets.forms import (
     INBOX_VIEW_LABELS,
     AgentPageForm,
@@ -74,8 +74,6 @@ from attenda.tickets.models import (
 )
 from attenda.tickets.permissions import can_view, receives_handoff, visible_tickets
 from attenda.tickets.rows import describe_due, inbox_rows
-from attenda.triage import queries as triage_queries
-from attenda.triage import services as triage_services
 
 
 def wants_partial(request: HttpRequest) -> bool:
@@ -395,8 +393,8 @@ def _ticket_context(
     languages = dict(settings.LANGUAGES)
     return {
         "nav": "inbox",
-        "triage": triage_queries.ticket_panel(agent, ticket, page.timeline),
-        "handoff_note": triage_services.handoff_note(),
+        # What other apps show beside the ticket (triage: its panel and the hand-off note).
+        **panels.page_context(agent, ticket, page.timeline),
         "ticket": ticket,
         "delivery_routes": routes,
         "customer": page.customer,
@@ -459,9 +457,10 @@ def _ticket_page_or_404(agent: Agent, number: int) -> queries.TicketPage:
 def ticket(request: HttpRequest, number: int) -> HttpResponse:
     page = _ticket_page_or_404(request.user, number)
     bound = None
-    if request.GET.get("reply") == "boundary":
-        # The calm boundary-setting answer to abuse, in the customer's language, to adapt and send.
-        body = triage_services.boundary_reply(ticket=page.ticket)
+    # A draft another app offers (triage: the calm boundary-setting answer to abuse, in the
+    # customer's language, to adapt and send).
+    body = panels.draft(request.GET.get("reply", ""), page.ticket)
+    if body is not None:
         bound = {
             "reply_form": ReplyForm(
                 prefix="reply", initial={"body": body}, routes=delivery.routes(page.ticket)
@@ -479,11 +478,10 @@ def whole_timeline(request: HttpRequest, number: int) -> HttpResponse:
     except InvalidCursor:
         messages.error(request, _("That page link is no longer valid; here is the first page."))
         page = queries.timeline_page(ticket, cursor=None)
-    abusive, hidden = triage_queries.abusive_entries(request.user, page.items)
     context = {
         "nav": "inbox",
         "ticket": ticket,
-        "triage": {"hidden_entries": hidden, "abusive_entries": abusive},
+        **panels.timeline_context(request.user, page.items),
         "timeline": _timeline_items(ticket, page.items, Colleagues.around(ticket)),
         "next_url": next_page_url(request, page),
     }

@@ -10,7 +10,14 @@ class TriageConfig(AppConfig):
     verbose_name = _("Triage")
 
     def ready(self) -> None:
-        from attenda.tickets import arrivals
+        from attenda.tickets import arrivals, headlines, panels
+        from attenda.triage import panels as triage_panels
+        from attenda.triage.headlines import triage_headline
         from attenda.triage.services import triage_entry
 
         arrivals.register(triage_entry)
+        # The ticket page asks; triage answers with its panel, marks, draft and sentences.
+        panels.register_page(triage_panels.page_context)
+        panels.register_timeline(triage_panels.timeline_context)
+        panels.register_draft("boundary", triage_panels.boundary_draft)
+        headlines.register("triage", triage_headline)

@@ -44,6 +44,15 @@ def triage_headline(data: dict, team_name: Callable[[int | None], str]) -> str:
             return (
                 _("Attenda raised the priority to %(to)s: the customer says it is urgent.") % values
             )
+        if "negative_tone" in data:
+            values["tone"] = round(float(data["negative_tone"]) * 100)
+            return (
+                _(
+                    "Attenda raised the priority to %(to)s: the customer is angry (negative tone"
+                    " %(tone)s%%, the share of messages so scored that are angry)."
+                )
+                % values
+            )
         return _("Attenda raised the priority to %(to)s: the customer is angry.") % values
     if what == "flagged":
         if data.get("reason") == FlagReason.ABUSE:

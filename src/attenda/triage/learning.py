@@ -14,7 +14,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.pipeline import FeatureUnion
 
-from attenda.triage import abuse, tone
+from attenda.triage import abuse, learnt_abuse, tone
 from attenda.triage.kind import DEFAULT_KIND_RULES, KINDS, KindRule, guess
 from attenda.triage.language import fold
 
@@ -35,9 +35,14 @@ class ReadingScores(BaseEstimator, TransformerMixin):
     def transform(self, texts):
         return np.array([self.features(text) for text in texts])
 
-    def features(self, text: str) -> list[float]:
-        folded = fold(text)
-        scores = guess(folded, self.rules).scores
+    def features(
+        self, text: str, folded: str | None = None, scores: dict[str, float] | None = None
+    ) -> list[float]:
+        """`folded` and the rules' `scores` may be given when the caller has them already."""
+        if folded is None:
+            folded = fold(text)
+        if scores is None:
+            scores = guess(folded, self.rules).scores
         # Anger and abuse tell a complaint from a question when no kind keyword is there.
         return [
             *(float(np.log1p(scores.get(kind, 0.0))) for kind in KINDS),
@@ -89,16 +94,28 @@ class _OneMessage:
     def __init__(self, features: FeatureUnion):
         characters = features.named_transformers["characters"]
         self.analyze = characters.build_analyzer()
+        # The same character n-grams the vectoriser takes from the folded text ("char_wb", 2–5),
+        # made once per message and shared with the learnt abuse layer.
+        self.shared_grams = characters.analyzer == "char_wb" and characters.ngram_range == (
+            learnt_abuse.SHORTEST,
+            learnt_abuse.LONGEST,
+        )
         self.vocabulary = characters.vocabulary_
         self.idf = characters.idf_
         self.reading = features.named_transformers["rules"]
+        self.default_rules = tuple(self.reading.rules) == DEFAULT_KIND_RULES
         self.reading_weight = features.transformer_weights["rules"]
         self.reading_offset = len(characters.vocabulary_)
 
-    def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        counts = Counter(
-            index for gram in self.analyze(text) if (index := self.vocabulary.get(gram)) is not None
-        )
+    def features(
+        self, text: str, folded: str | None = None, default_scores: dict[str, float] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """`folded` and the default rules' scores may be given by a caller that has them."""
+        if folded is None:
+            folded = fold(text)
+        found = learnt_abuse.grams(folded) if self.shared_grams else self.analyze(text)
+        counts = Counter(map(self.vocabulary.get, found))
+        counts.pop(None, None)
         columns = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
         values = (
             1.0 + np.log(np.fromiter(counts.values(), dtype=float, count=len(counts)))
@@ -106,7 +123,8 @@ class _OneMessage:
         norm = np.linalg.norm(values)
         if norm:
             values /= norm
-        reading = np.asarray(self.reading.features(text)) * self.reading_weight
+        scores = default_scores if self.default_rules else None
+        reading = np.asarray(self.reading.features(text, folded, scores)) * self.reading_weight
         return (
             np.concatenate([columns, self.reading_offset + np.arange(len(reading))]),
             np.concatenate([values, reading]),
@@ -164,8 +182,16 @@ class TriageModel:
             features=features, kinds=kind_classifier, teams=team_classifier, only_team=only_team
         )
 
-    def predict(self, text: str) -> Prediction:
-        columns, values = self._one.features(text)
+    def predict(
+        self,
+        text: str,
+        *,
+        folded: str | None = None,
+        default_scores: dict[str, float] | None = None,
+    ) -> Prediction:
+        """`folded` (fold(text)) and the default kind rules' scores may be passed by a reader
+        that has them already, so they are not worked out twice."""
+        columns, values = self._one.features(text, folded, default_scores)
         kinds = self._one.probabilities(self.kinds, columns, values)
         best_kind = int(np.argmax(kinds))
         team_id, team_confidence = self.only_team, 1.0 if self.only_team else 0.0

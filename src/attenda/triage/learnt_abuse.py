@@ -3,13 +3,16 @@ n-grams of the folded text and whether the words are aimed at the reader. The li
 precise path; the model finds the insults they do not name. Its weights ship in the package
 (training/abuse-weights.npz, made by `attenda manage train_abuse_model`) and are scored with numpy."""
 
+import functools
+import math
 import re
 import threading
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.utils import murmurhash3_32
 
 from attenda.triage.language import fold
 
@@ -29,14 +32,53 @@ _AIMED = {
     language: re.compile(rf"(?<= )(?:{words})(?= )") for language, words in AIMED_AT_READER.items()
 }
 
-_hashing = HashingVectorizer(
-    preprocessor=fold,
-    analyzer="char_wb",
-    ngram_range=(2, 5),
-    n_features=N_GRAMS,
-    alternate_sign=False,
-    norm="l2",
-)
+SHORTEST, LONGEST = 2, 5  # the lengths of the character n-grams, taken inside each word
+
+# The column of each n-gram seen, remembered: the hash is the costly part of reading a message, and
+# a desk's messages share most of their n-grams. Emptied when full, so a worker's memory stays flat.
+_columns: dict[str, int] = {}
+_MOST_REMEMBERED = 200_000
+
+
+def column(gram: str) -> int:
+    """The n-gram's column: MurmurHash3 (32-bit, seed 0) of its UTF-8, its absolute value modulo
+    N_GRAMS — the columns scikit-learn's HashingVectorizer gives, which a test holds equal."""
+    found = _columns.get(gram)
+    if found is None:
+        if len(_columns) >= _MOST_REMEMBERED:
+            _columns.clear()
+        found = _columns[gram] = abs(murmurhash3_32(gram)) % N_GRAMS
+    return found
+
+
+@functools.lru_cache(maxsize=4)
+def grams(folded: str) -> tuple[str, ...]:
+    """The character 2–5-grams inside each word padded with a space on each side; a word shorter
+    than an n-gram counts once whole, as scikit-learn's "char_wb" analyser does. The last few are
+    remembered: the kind model reads the same n-grams of the message a moment later."""
+    found = []
+    add = found.append
+    for word in folded.split():
+        word = f" {word} "
+        length = len(word)
+        for n in range(SHORTEST, LONGEST + 1):
+            if n >= length:
+                add(word)
+                break
+            for start in range(length - n + 1):
+                add(word[start : start + n])
+    return tuple(found)
+
+
+def hashed(folded: str) -> tuple[np.ndarray, np.ndarray]:
+    """The columns of a folded text's n-grams and their counts scaled to unit length: one row of
+    the matrix the model learns from, and the one it scores."""
+    counts = Counter(map(column, grams(folded)))
+    columns = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
+    values = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+    if len(values):
+        values /= np.sqrt(values @ values)
+    return columns, values
 
 
 def aimed_at_reader(folded: str, language: str) -> bool:
@@ -45,11 +87,24 @@ def aimed_at_reader(folded: str, language: str) -> bool:
 
 
 def features(texts: list[str], language: str):
-    """The n-grams of each text with one more column: aimed at the reader or not."""
+    """The n-grams of each text with one more column: aimed at the reader or not. The rows are
+    built by `hashed`, the function that scores a message, so learning and reading cannot differ."""
     from scipy import sparse
 
-    aimed = np.array([[1.0 if aimed_at_reader(fold(text), language) else 0.0] for text in texts])
-    return sparse.hstack([_hashing.transform(texts), sparse.csr_matrix(aimed)]).tocsr()
+    rows, columns, values = [], [], []
+    for row, text in enumerate(texts):
+        folded = fold(text)
+        indices, counts = hashed(folded)
+        if aimed_at_reader(folded, language):
+            indices = np.append(indices, N_GRAMS)
+            counts = np.append(counts, 1.0)
+        rows.append(np.full(len(indices), row, dtype=np.intp))
+        columns.append(indices)
+        values.append(counts)
+    return sparse.csr_matrix(
+        (np.concatenate(values), (np.concatenate(rows), np.concatenate(columns))),
+        shape=(len(texts), N_GRAMS + 1),
+    )
 
 
 @dataclass(frozen=True)
@@ -59,11 +114,11 @@ class LanguageModel:
     threshold: float  # the probability above which a message is abusive
 
     def probability(self, folded: str, language: str) -> float:
-        grams = _hashing.transform([folded])
-        score = float(grams.data @ self.weights[grams.indices]) + self.intercept
+        columns, values = hashed(folded)
+        score = float(values @ self.weights[columns]) + self.intercept
         if aimed_at_reader(folded, language):
             score += float(self.weights[N_GRAMS])
-        return float(1.0 / (1.0 + np.exp(-score)))
+        return 1.0 / (1.0 + math.exp(-min(max(score, -700.0), 700.0)))
 
 
 _models: dict[str, LanguageModel] | None = None

@@ -36,6 +36,11 @@ class Reading:
     abuse: str  # "insult", "threat" or ""
     cues: tuple[str, ...]
 
+    @property
+    def negative_tone(self) -> float:
+        """A calibrated 0..1 score: the share of messages so read that are angry (tone.py)."""
+        return tone.negative_tone(self.anger)
+
 
 def read(
     text: str,
@@ -61,7 +66,11 @@ def read(
         kind = "complaint"
     team_id, team_confidence = None, 0.0
     if model is not None:
-        learnt = model.predict(whole)
+        learnt = model.predict(
+            whole,
+            folded=folded,
+            default_scores=rules_guess.scores if kind_rules is None else None,
+        )
         if learnt.kind_confidence >= threshold or rules_guess.confidence == 0.0:
             kind, kind_confidence, kind_cues = learnt.kind, learnt.kind_confidence, ()
         team_id, team_confidence = learnt.team_id, learnt.team_confidence

@@ -263,11 +263,11 @@ def _raise_priority(ticket: Ticket, reading: EntryReading, suggestion: TicketTri
     ticket.priority = before + 1
     ticket.save(update_fields=["priority"])
     why = "urgent" if reading.urgent else "angry"
-    tickets.add_event(
-        ticket=ticket,
-        body="",
-        data={"triage": "priority_raised", "from": before, "to": ticket.priority, "why": why},
-    )
+    data = {"triage": "priority_raised", "from": before, "to": ticket.priority, "why": why}
+    if why == "angry":
+        # The calibrated chance that the message is angry, shown beside the reason.
+        data["negative_tone"] = round(tone.negative_tone(reading.anger), 2)
+    tickets.add_event(ticket=ticket, body="", data=data)
     audit.record(
         actor=None, action="triage.priority_raised", target=ticket, to=ticket.priority, why=why
     )
