@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("attenda.agents.urls")),
     path("", include("attenda.routing.urls")),
     path("", include("attenda.channels.email.urls")),
+    path("", include("attenda.channels.chat.urls")),
     path("", include("attenda.triage.urls")),
     path("", include("attenda.demo.urls")),
     path("api/v1/", api.urls),
