@@ -54,7 +54,9 @@ class Visitor:
 
     def say(self, text: str):
         self.sent += 1
-        return self.post("messages", {"token": self.token, "text": text, "message_id": f"m{self.sent}"})
+        return self.post(
+            "messages", {"token": self.token, "text": text, "message_id": f"m{self.sent}"}
+        )
 
     def events(self, after: int = 0) -> list[dict]:
         response = self.client.get(

@@ -22,9 +22,7 @@ def test_the_widget_script_is_at_most_30_kb_compressed(client):
     assert response.content == WIDGET_JS.read_bytes()
 
 
-def test_the_config_speaks_the_visitors_browser_language_and_says_someone_can_chat(
-    visitor, agent
-):
+def test_the_config_speaks_the_visitors_browser_language_and_says_someone_can_chat(visitor, agent):
     response = visitor.client.get(
         f"/chat/w/{visitor.widget.key}/config/?lang=pl-PL,en",
         headers={"Origin": visitor.origin},

@@ -28,7 +28,9 @@ class ChatWidgetForm(forms.ModelForm):
         widgets = {"allowed_origins": forms.Textarea(attrs={"rows": 3})}
 
     def clean_allowed_origins(self) -> str:
-        lines = [line.strip().rstrip("/") for line in self.cleaned_data["allowed_origins"].splitlines()]
+        lines = [
+            line.strip().rstrip("/") for line in self.cleaned_data["allowed_origins"].splitlines()
+        ]
         lines = [line for line in lines if line]
         check = URLValidator(schemes=["http", "https"])
         for line in lines:

@@ -18,7 +18,7 @@ from attenda.customers.models import IdentityKind
 from attenda.customers.services import IdentityClaim
 
 VISITOR_SALT = "attenda.chat.visitor"
-TOKEN_SALT = "attenda.chat.conversation"
+TOKEN_SALT = "attenda.chat.conversation"  # noqa: S105 - a salt, not a secret
 # A conversation's token is worth this long; a visitor who comes back later starts a new chat.
 TOKEN_MAX_AGE = 60 * 60 * 12
 
@@ -28,7 +28,9 @@ def host_signature(widget: ChatWidget, user_id: str, email: str = "") -> str:
     return hmac.new(widget.secret.encode(), message, hashlib.sha256).hexdigest()
 
 
-def signed_claims(widget: ChatWidget, user_id: str, email: str, signature: str) -> list[IdentityClaim]:
+def signed_claims(
+    widget: ChatWidget, user_id: str, email: str, signature: str
+) -> list[IdentityClaim]:
     """The host site's user as identities, or nothing when the signature does not match."""
     if not user_id or not signature:
         return []

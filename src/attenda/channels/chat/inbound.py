@@ -31,4 +31,6 @@ def parse_post(body: bytes) -> Posted:
         raise ValidationError(_("The request could not be read.")) from error
     if not isinstance(value, dict):
         raise ValidationError(_("The request could not be read."))
-    return Posted({str(key): str(item) for key, item in value.items() if isinstance(item, str | int)})
+    return Posted(
+        {str(key): str(item) for key, item in value.items() if isinstance(item, str | int)}
+    )

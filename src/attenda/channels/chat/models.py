@@ -50,7 +50,9 @@ class ChatWidget(models.Model):
         return self.name
 
     def origins(self) -> list[str]:
-        return [line.strip().rstrip("/") for line in self.allowed_origins.splitlines() if line.strip()]
+        return [
+            line.strip().rstrip("/") for line in self.allowed_origins.splitlines() if line.strip()
+        ]
 
     def allows(self, origin: str | None) -> bool:
         return bool(origin) and origin.rstrip("/") in self.origins()
@@ -88,6 +90,9 @@ class ChatConversation(models.Model):
             models.Index(fields=["agent", "state"], name="chat_agent_state_idx"),
         ]
 
+    def __str__(self) -> str:
+        return f"chat {self.pk} on ticket {self.ticket_id}"
+
     @property
     def stream(self) -> str:
         return f"chat:{self.pk}"
@@ -112,3 +117,6 @@ class ChatLimit(models.Model):
                 name="chat_limit_agent_xor_team",
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.agent or self.team}: {self.limit}"

@@ -42,4 +42,6 @@ def transcript(conversation: ChatConversation) -> list[TimelineEntry]:
 
 
 def chat_limits() -> list[ChatLimit]:
-    return list(ChatLimit.objects.select_related("agent", "team").order_by("team__name", "agent__username"))
+    return list(
+        ChatLimit.objects.select_related("agent", "team").order_by("team__name", "agent__username")
+    )

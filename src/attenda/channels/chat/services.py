@@ -262,9 +262,8 @@ def accept_chat(*, conversation: ChatConversation, agent: Agent) -> ChatConversa
     if conversation.state != ChatState.WAITING:
         raise ValidationError(_("Someone else has taken this chat, or it has ended."))
     offered = conversation.offered_to_id
-    if (
-        offered not in (None, agent.pk)
-        and clock.now() - conversation.started_at < timedelta(seconds=OFFER_SECONDS)
+    if offered not in (None, agent.pk) and clock.now() - conversation.started_at < timedelta(
+        seconds=OFFER_SECONDS
     ):
         raise ValidationError(_("This chat is offered to the customer's own agent for now."))
     if open_chats([agent.pk]).get(agent.pk, 0) >= chat_limit(agent):

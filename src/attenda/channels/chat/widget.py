@@ -25,7 +25,9 @@ def widget_strings() -> dict[str, str]:
         "joined": _("%(agent)s joined the chat."),
         "ended": _("The chat has ended. Thank you for writing to us."),
         "offlineTitle": _("Leave us a message"),
-        "offlineIntro": _("Nobody can chat right now. Leave a message and we will answer by email."),
+        "offlineIntro": _(
+            "Nobody can chat right now. Leave a message and we will answer by email."
+        ),
         "offlineSent": _("Thank you. We received your message and will answer by email."),
         "error": _("That did not work. Check your connection and try again."),
         "tooMany": _("You are sending messages too quickly. Wait a moment and try again."),
