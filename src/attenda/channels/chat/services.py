@@ -195,6 +195,7 @@ def start_chat(
         ticket=received.ticket,
         customer=received.ticket.customer,
         visitor=visitor,
+        started_at=received.entry.created_at,
         offered_to_id=_offer(received.ticket, widget),
     )
     live.publish(team_stream(widget.team_id), "waiting", {"chat": conversation.pk})
