@@ -1,6 +1,7 @@
 """Chat widgets, and a visitor who talks to one the way the widget's script does."""
 
 import json
+import uuid
 from dataclasses import dataclass, field
 
 import factory
@@ -45,7 +46,8 @@ class Visitor:
 
     def start(self, text: str = "Olá, a minha encomenda não chegou.", **fields):
         response = self.post(
-            "start", {"text": text, "visitor": self.visitor, "message_id": "m0", **fields}
+            "start",
+            {"text": text, "visitor": self.visitor, "message_id": uuid.uuid4().hex, **fields},
         )
         if response.status_code == 201:
             self.token = response.json()["token"]

@@ -251,3 +251,7 @@ def test_after_the_offer_expires_anyone_in_the_team_may_accept(
 
     again.refresh_from_db()
     assert again.agent == agent
+
+
+def test_a_new_visitors_chat_is_offered_to_nobody_in_particular(waiting):
+    assert waiting.offered_to is None

@@ -230,3 +230,14 @@ def test_the_visitor_ends_the_chat(visitor, agent):
     assert ChatConversation.objects.get().state == ChatState.ENDED
     assert visitor.say("ainda aqui?").status_code == 400
     assert AuditEntry.objects.filter(action="chat.ended").count() == 1
+
+
+def test_a_first_message_sent_again_continues_the_same_chat(visitor, agent):
+    first = visitor.post("start", {"text": "Olá", "message_id": "s1"})
+    again = visitor.post(
+        "start", {"text": "Olá", "message_id": "s1", "visitor": first.json()["visitor"]}
+    )
+
+    assert again.status_code == 201
+    assert ChatConversation.objects.count() == 1
+    assert TimelineEntry.objects.filter(body="Olá").count() == 1

@@ -38,6 +38,11 @@ OFFER_SECONDS = 60
 # A visitor not heard from for this long (the widget reconnects every WAIT_SECONDS) has gone.
 VISITOR_GONE = timedelta(seconds=75)
 MAX_TEXT = 5000
+OFFERED_RULES = (
+    assignment.Rule.PREVIOUS_OWNER,
+    assignment.Rule.STANDING_AGENT,
+    assignment.Rule.BACKUP,
+)
 QUEUE_TOLD = 100
 
 
@@ -125,18 +130,16 @@ def _tell_queue(team_id: int) -> None:
 
 
 def _offer(ticket: Ticket, widget: ChatWidget) -> int | None:
-    """Whom routing would give the chat (the returning customer's own agent first), if they have
-    room for one more chat."""
+    """The returning customer's own agent (routing's previous owner, standing agent or that agent's
+    backup), if they have room for one more chat. Any other chat is anyone's in the team to take."""
     now = clock.now()
-    if ticket.owner_id is not None:
-        candidate = ticket.owner_id
-    else:
-        team = team_routing(widget.team_id, at=now)
-        decision = assignment.decide(assignment.situation_of(ticket, team, at=now), on_demand=True)
-        candidate = decision.owner_id
-    if candidate is None or candidate not in agents_with_room(widget, at=now):
+    team = team_routing(widget.team_id, at=now)
+    decision = assignment.decide(assignment.situation_of(ticket, team, at=now), on_demand=True)
+    if decision.rule not in OFFERED_RULES or decision.owner_id is None:
         return None
-    return candidate
+    if decision.owner_id not in agents_with_room(widget, at=now):
+        return None
+    return decision.owner_id
 
 
 def _visitor_message(conversation: ChatConversation, entry_id: int, text: str) -> None:
@@ -190,6 +193,11 @@ def start_chat(
             entry_data={"widget": widget.pk},
         )
     )
+    if received.duplicate:
+        # The widget sent its first message again (a retry after a lost answer): the same chat.
+        earlier = ChatConversation.objects.filter(ticket=received.ticket, visitor=visitor).first()
+        if earlier is not None:
+            return earlier
     conversation = ChatConversation.objects.create(
         widget=widget,
         ticket=received.ticket,
