@@ -13,6 +13,7 @@
 #   make bench-mail-desk             mail intake into the loaded million, search index filled, both engines
 #   make bench-api-create            POST /api/v1/tickets on the loaded million, both engines
 #   make bench-http                  attenda serve --processes 2 and 20 signed-in agents, both engines
+#   make bench-chat                  500 chat visitors and their agents against attenda serve (SQLite)
 
 PYTHON ?= .venv/bin/python
 TICKETS ?= 1000000
@@ -26,7 +27,7 @@ POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/attenda_bench
 LOAD = $(PYTHON) -m benchmarks.load --tickets $(TICKETS) --entries-per-ticket $(ENTRIES)
 MEASURE = $(PYTHON) -m benchmarks.inbox --requests $(REQUESTS) --warmup $(WARMUP) --depth $(DEPTH)
 
-.PHONY: bench bench-search bench-mail-desk bench-api-create bench-http bench-mail bench-assignment bench-service-levels bench-triage bench-triage-desk \
+.PHONY: bench bench-chat bench-search bench-mail-desk bench-api-create bench-http bench-mail bench-assignment bench-service-levels bench-triage bench-triage-desk \
 	bench-sqlite bench-postgres bench-load-sqlite bench-load-postgres bench-reload-sqlite \
 	bench-reload-postgres bench-clean
 
@@ -129,3 +130,7 @@ bench-http: bench-load-sqlite bench-load-postgres
 	$(PYTHON) -m benchmarks.http_bench --port $(HTTP_PORT) --database-url $(SQLITE_URL) || status=1; \
 	$(PYTHON) -m benchmarks.http_bench --port $(HTTP_PORT) --database-url $(POSTGRES_URL) || status=1; \
 	exit $$status
+
+# Its own small database; run it reniced (as root) so the figures are the server's, not the queue's.
+bench-chat:
+	nice -n -10 $(PYTHON) -m benchmarks.chat_bench --visitors 500

@@ -255,3 +255,18 @@ def test_after_the_offer_expires_anyone_in_the_team_may_accept(
 
 def test_a_new_visitors_chat_is_offered_to_nobody_in_particular(waiting):
     assert waiting.offered_to is None
+
+
+def test_a_waiting_visitor_hears_their_new_place_when_the_chat_ahead_is_taken(
+    client, widget, agent
+):
+    first, second = Visitor(widget=widget), Visitor(widget=widget)
+    first.start()
+    placed = second.start("Boa tarde")
+    client.force_login(agent)
+
+    client.post(f"/chats/{ChatConversation.objects.order_by('pk').first().pk}/accept/")
+
+    assert placed.json()["position"] == 2
+    places = [event["position"] for event in second.events() if event["kind"] == "queue"]
+    assert places == [1]

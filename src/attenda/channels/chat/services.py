@@ -115,18 +115,20 @@ def queue_place(conversation: ChatConversation) -> QueuePlace:
 
 
 def _tell_queue(team_id: int) -> None:
-    """Each waiting visitor of the team hears their new place (bounded: the first QUEUE_TOLD)."""
-    waiting = (
+    """Each waiting visitor of the team hears their new place (bounded: the first QUEUE_TOLD), with
+    the team's expected wait: a fixed number of queries, however long the queue."""
+    waiting = list(
         ChatConversation.objects.filter(widget__team_id=team_id, state=ChatState.WAITING)
         .select_related("widget__team", "ticket")
         .order_by("started_at")[:QUEUE_TOLD]
     )
-    for conversation in waiting:
+    if not waiting:
+        return
+    wait = expected_first_response(waiting[0].widget.team)
+    for position, conversation in enumerate(waiting, start=1):
         with translation.override(conversation.ticket.language or "en"):
-            place = queue_place(conversation)
-            live.publish(
-                conversation.stream, "queue", {"position": place.position, "wait": place.wait}
-            )
+            told = describe_wait(wait) if wait else ""
+        live.publish(conversation.stream, "queue", {"position": position, "wait": told})
 
 
 def _offer(ticket: Ticket, widget: ChatWidget) -> int | None:
