@@ -16,6 +16,7 @@
 #   make bench-http                  attenda serve --processes 2 and 20 signed-in agents, both engines
 #   make bench-social                messaging webhooks over HTTP, answered p95 ≤ 50 ms, both engines
 #   make bench-counter               office display and counter pages hear calls; inbox with 200 live connections
+#   make bench-chat                  500 chat visitors and their agents against attenda serve (SQLite)
 
 PYTHON ?= .venv/bin/python
 TICKETS ?= 1000000
@@ -29,7 +30,7 @@ POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/attenda_bench
 LOAD = $(PYTHON) -m benchmarks.load --tickets $(TICKETS) --entries-per-ticket $(ENTRIES)
 MEASURE = $(PYTHON) -m benchmarks.inbox --requests $(REQUESTS) --warmup $(WARMUP) --depth $(DEPTH)
 
-.PHONY: bench bench-social bench-counter bench-phone bench-search bench-mail-desk bench-api-create bench-http bench-mail bench-assignment bench-service-levels bench-triage bench-triage-desk \
+.PHONY: bench bench-social bench-counter bench-phone bench-chat bench-search bench-mail-desk bench-api-create bench-http bench-mail bench-assignment bench-service-levels bench-triage bench-triage-desk \
 	bench-sqlite bench-postgres bench-load-sqlite bench-load-postgres bench-reload-sqlite \
 	bench-reload-postgres bench-clean
 
@@ -159,3 +160,7 @@ bench-counter: bench-load-sqlite
 		sqlite3.connect(sys.argv[1]).backup(sqlite3.connect(sys.argv[2]))" \
 		$(CURDIR)/benchmarks/results/bench.db $(COUNTER_DB)
 	$(PYTHON) -m benchmarks.counter_bench --database-url sqlite:///$(COUNTER_DB)
+
+# Chat visitors and their agents against attenda serve, on a small database of its own.
+bench-chat:
+	$(PYTHON) -m benchmarks.chat_bench --visitors 500

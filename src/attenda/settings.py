@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "attenda.channels.social",
     "attenda.channels.counter",
     "attenda.channels.phone",
+    "attenda.channels.chat",
     "attenda.triage",
     "attenda.api",
     "attenda.demo",
@@ -215,6 +216,9 @@ OTP_TOTP_ISSUER = "Attenda"
 API_RATE_PER_TOKEN = int(os.environ.get("ATTENDA_API_RATE_PER_TOKEN", "600"))
 API_RATE_PER_ADDRESS = int(os.environ.get("ATTENDA_API_RATE_PER_ADDRESS", "1200"))
 API_FAILURE_LIMIT = int(os.environ.get("ATTENDA_API_FAILURE_LIMIT", "20"))
+# Requests a chat visitor, and one address, may make to the chat widget's endpoints per minute.
+CHAT_RATE_PER_VISITOR = int(os.environ.get("ATTENDA_CHAT_RATE_PER_VISITOR", "60"))
+CHAT_RATE_PER_ADDRESS = int(os.environ.get("ATTENDA_CHAT_RATE_PER_ADDRESS", "600"))
 # Those counters live in Redis when there is one, shared by every process; otherwise each process
 # counts alone.
 CACHES = {

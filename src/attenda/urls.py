@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("attenda.channels.social.urls")),
     path("", include("attenda.channels.counter.urls")),
     path("", include("attenda.channels.phone.urls")),
+    path("", include("attenda.channels.chat.urls")),
     path("", include("attenda.triage.urls")),
     path("", include("attenda.demo.urls")),
     path("api/v1/", api.urls),

@@ -1,0 +1,438 @@
+"""The widget's endpoints (called from other web sites: allowed origins only, CORS, rate limits,
+a signed token per conversation), the agents' Chats pages, and the admins' widget settings."""
+
+import time
+from functools import wraps
+from pathlib import Path
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.cache import caches
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    JsonResponse,
+)
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from attenda.channels.chat import queries, services
+from attenda.channels.chat.forms import ChatLimitForm, ChatWidgetForm, ChatWidgetSettings
+from attenda.channels.chat.identity import (
+    conversation_of_token,
+    conversation_token,
+    new_visitor,
+    signed_claims,
+    visitor_of,
+)
+from attenda.channels.chat.inbound import parse_post
+from attenda.channels.chat.models import ChatConversation, ChatState, ChatWidget
+from attenda.channels.chat.widget import widget_strings
+from attenda.core import live
+from attenda.core.middleware import ApiRateLimitMiddleware, client_ip
+from attenda.tickets import services as ticket_services
+
+WIDGET_SCRIPT = Path(__file__).parent / "static" / "chat" / "widget.js"
+
+
+# The widget's endpoints ---------------------------------------------------------------------------
+
+
+def _language(request: HttpRequest) -> str:
+    """The first of the visitor's browser languages Attenda speaks, else English."""
+    for code in request.GET.get("lang", "").split(","):
+        try:
+            return translation.get_supported_language_variant(code.strip().lower())
+        except LookupError:
+            continue
+    return "en"
+
+
+def _with_cors(response: HttpResponseBase, origin: str) -> HttpResponseBase:
+    response["Access-Control-Allow-Origin"] = origin
+    response["Access-Control-Allow-Methods"] = "GET, POST"
+    response["Access-Control-Allow-Headers"] = "Content-Type, Last-Event-ID"
+    response["Access-Control-Max-Age"] = "600"
+    response["Vary"] = "Origin"
+    return response
+
+
+def _refused(status: int, message: str) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status)
+
+
+def _over_limit(request: HttpRequest, visitor: str) -> int | None:
+    """Seconds to wait when the visitor or their address has sent too much this minute."""
+    rates = caches["rates"]
+    now = time.time()
+    minute = int(now // 60)
+    counters = [(f"chat-address:{client_ip(request)}:{minute}", settings.CHAT_RATE_PER_ADDRESS)]
+    if visitor:
+        counters.append((f"chat-visitor:{visitor}:{minute}", settings.CHAT_RATE_PER_VISITOR))
+    for counter, limit in counters:
+        if ApiRateLimitMiddleware._count(rates, counter, 60) > limit:
+            return max(1, int(60 - now % 60 + 0.999))
+    return None
+
+
+def widget_endpoint(view):
+    """The widget is found by its key; requests from an origin it does not allow are refused before
+    anything else; answers carry CORS headers for the allowed origin; preflights are answered."""
+
+    @csrf_exempt
+    @wraps(view)
+    def endpoint(request: HttpRequest, key: str, **kwargs) -> HttpResponseBase:
+        widget = ChatWidget.objects.filter(key=key, is_active=True).select_related("team").first()
+        if widget is None:
+            return _refused(404, _("This chat is not available."))
+        origin = request.headers.get("Origin", "")
+        if not widget.allows(origin):
+            return _refused(403, _("This site may not use this chat."))
+        if request.method == "OPTIONS":
+            return _with_cors(HttpResponse(status=204), origin)
+        with translation.override(_language(request)):
+            response = view(request, widget, **kwargs)
+        return _with_cors(response, origin)
+
+    return endpoint
+
+
+def _conversation(widget: ChatWidget, token: str) -> ChatConversation | None:
+    found = conversation_of_token(token)
+    if found is None:
+        return None
+    conversation_id, visitor = found
+    return (
+        ChatConversation.objects.filter(pk=conversation_id, widget=widget, visitor=visitor)
+        .select_related("widget__team", "ticket")
+        .first()
+    )
+
+
+def _posted(request: HttpRequest, widget: ChatWidget, *, visitor: str = ""):
+    if request.method != "POST":
+        return None, _refused(405, _("Use POST."))
+    try:
+        posted = parse_post(request.body)
+    except ValidationError as error:
+        return None, _refused(400, " ".join(error.messages))
+    wait = _over_limit(request, visitor or posted["token"][:80])
+    if wait is not None:
+        response = _refused(429, widget_strings()["tooMany"])
+        response["Retry-After"] = str(wait)
+        return None, response
+    return posted, None
+
+
+def _errors(error: ValidationError) -> JsonResponse:
+    return _refused(400, " ".join(error.messages))
+
+
+def widget_script(request: HttpRequest) -> HttpResponse:
+    """The one script a web site adds; it reads its widget key from its own tag."""
+    response = HttpResponse(WIDGET_SCRIPT.read_bytes(), content_type="text/javascript")
+    response["Cache-Control"] = "public, max-age=300"
+    response["Cross-Origin-Resource-Policy"] = "cross-origin"
+    return response
+
+
+@widget_endpoint
+def widget_config(request: HttpRequest, widget: ChatWidget) -> HttpResponse:
+    """The strings in the visitor's language, the greeting, and whether anyone can chat now."""
+    return JsonResponse(
+        {
+            "language": translation.get_language(),
+            "strings": widget_strings(),
+            "greeting": widget.greeting,
+            "open": services.is_open(widget),
+        }
+    )
+
+
+@widget_endpoint
+def start(request: HttpRequest, widget: ChatWidget) -> HttpResponse:
+    posted, refused = _posted(request, widget)
+    if refused:
+        return refused
+    visitor = visitor_of(posted["visitor"])
+    signed_visitor = posted["visitor"]
+    if visitor is None:
+        visitor, signed_visitor = new_visitor()
+    claims = signed_claims(widget, posted["user_id"], posted["user_email"], posted["signature"])
+    try:
+        conversation = services.start_chat(
+            widget=widget,
+            visitor=visitor,
+            text=posted["text"],
+            name=posted["name"],
+            email=posted["email"],
+            language=translation.get_language(),
+            claims=claims,
+            message_id=posted["message_id"][:64],
+        )
+    except ValidationError as error:
+        response = _errors(error)
+        response.status_code = 409 if not services.is_open(widget) else 400
+        return response
+    place = services.queue_place(conversation)
+    return JsonResponse(
+        {
+            "token": conversation_token(conversation.pk, visitor),
+            "visitor": signed_visitor,
+            "position": place.position,
+            "wait": place.wait,
+            "after": live.newest_id(),
+        },
+        status=201,
+    )
+
+
+@widget_endpoint
+def send(request: HttpRequest, widget: ChatWidget) -> HttpResponse:
+    posted, refused = _posted(request, widget)
+    if refused:
+        return refused
+    conversation = _conversation(widget, posted["token"])
+    if conversation is None:
+        return _refused(403, _("This chat is not yours or has expired."))
+    try:
+        entry_id = services.visitor_says(
+            conversation=conversation, text=posted["text"], message_id=posted["message_id"][:64]
+        )
+    except ValidationError as error:
+        return _errors(error)
+    return JsonResponse({"id": entry_id}, status=201)
+
+
+@widget_endpoint
+def visitor_typing(request: HttpRequest, widget: ChatWidget) -> HttpResponse:
+    posted, refused = _posted(request, widget)
+    if refused:
+        return refused
+    conversation = _conversation(widget, posted["token"])
+    if conversation is None or conversation.state == ChatState.ENDED:
+        return _refused(403, _("This chat is not yours or has expired."))
+    services.typing(conversation=conversation)
+    return HttpResponse(status=204)
+
+
+@widget_endpoint
+def visitor_ends(request: HttpRequest, widget: ChatWidget) -> HttpResponse:
+    posted, refused = _posted(request, widget)
+    if refused:
+        return refused
+    conversation = _conversation(widget, posted["token"])
+    if conversation is None:
+        return _refused(403, _("This chat is not yours or has expired."))
+    services.end_chat(conversation=conversation)
+    return HttpResponse(status=204)
+
+
+@widget_endpoint
+def offline(request: HttpRequest, widget: ChatWidget) -> HttpResponse:
+    posted, refused = _posted(request, widget)
+    if refused:
+        return refused
+    try:
+        ticket = services.leave_message(
+            widget=widget,
+            name=posted["name"],
+            email=posted["email"],
+            text=posted["text"],
+            language=translation.get_language(),
+        )
+    except ValidationError as error:
+        return _errors(error)
+    return JsonResponse({"ticket": ticket.pk}, status=201)
+
+
+def _visitor_stream(request: HttpRequest, key: str) -> tuple[int, str] | HttpResponse:
+    widget = ChatWidget.objects.filter(key=key, is_active=True).first()
+    if widget is None:
+        return _refused(404, "")
+    origin = request.headers.get("Origin", "")
+    if not widget.allows(origin):
+        return _refused(403, "")
+    conversation = _conversation(widget, request.GET.get("token", ""))
+    if conversation is None:
+        return _with_cors(_refused(403, ""), origin)
+    services.visitor_seen(conversation)
+    return conversation.pk, origin
+
+
+async def visitor_events(request: HttpRequest, key: str) -> HttpResponseBase:
+    """The visitor's side of the chat as server-sent events: messages, typing, queue, joined, ended."""
+    found = await sync_to_async(_visitor_stream)(request, key)
+    if isinstance(found, HttpResponse):
+        return found
+    conversation_id, origin = found
+    response = await live.event_stream(request, [f"chat:{conversation_id}"])
+    return _with_cors(response, origin)
+
+
+# The agents' Chats pages -------------------------------------------------------------------------
+
+
+@login_required
+def chat_list(request: HttpRequest) -> HttpResponse:
+    agent = request.user
+    context = {
+        "nav": "chats",
+        "waiting": queries.waiting_for(agent),
+        "mine": queries.open_chats_of(agent),
+        "limit": services.chat_limit(agent),
+        "team_ids": agent.team_ids(),
+        "live_after": live.newest_id(),
+    }
+    template = "chat/chat_list.html"
+    if request.GET.get("part") == "lists":
+        template += "#lists"
+    return render(request, template, context)
+
+
+async def chat_list_events(request: HttpRequest) -> HttpResponseBase:
+    agent = await request.auser()
+    if not agent.is_authenticated:
+        return HttpResponse(status=401)
+    team_ids = await sync_to_async(agent.team_ids)()
+    return await live.event_stream(request, [services.team_stream(pk) for pk in team_ids])
+
+
+def _agent_conversation(agent, chat_id: int) -> ChatConversation:
+    conversation = get_object_or_404(
+        ChatConversation.objects.select_related("widget", "ticket", "customer", "agent"), pk=chat_id
+    )
+    services.require_takes_chats(agent, conversation)
+    return conversation
+
+
+@login_required
+@require_POST
+def accept(request: HttpRequest, chat_id: int) -> HttpResponse:
+    conversation = _agent_conversation(request.user, chat_id)
+    try:
+        services.accept_chat(conversation=conversation, agent=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("chat_list")
+    return redirect("chat_conversation", chat_id=conversation.pk)
+
+
+@login_required
+def conversation_page(request: HttpRequest, chat_id: int) -> HttpResponse:
+    conversation = _agent_conversation(request.user, chat_id)
+    context = {
+        "nav": "chats",
+        "chat": conversation,
+        "lines": queries.transcript(conversation),
+        "live_after": live.newest_id(),
+        "may_write": conversation.agent_id == request.user.pk
+        and conversation.state == ChatState.ACTIVE,
+    }
+    return render(request, "chat/conversation.html", context)
+
+
+async def conversation_events(request: HttpRequest, chat_id: int) -> HttpResponseBase:
+    agent = await request.auser()
+    if not agent.is_authenticated:
+        return HttpResponse(status=401)
+    try:
+        await sync_to_async(_agent_conversation)(agent, chat_id)
+    except (PermissionDenied, Http404):
+        return HttpResponse(status=403)
+    return await live.event_stream(request, [f"chat:{chat_id}"])
+
+
+@login_required
+@require_POST
+def agent_says(request: HttpRequest, chat_id: int) -> HttpResponse:
+    """The agent's composer: a reply through reply(), which reaches the visitor at once."""
+    conversation = _agent_conversation(request.user, chat_id)
+    if conversation.agent_id != request.user.pk:
+        raise PermissionDenied
+    try:
+        entry = ticket_services.reply(
+            ticket=conversation.ticket, agent=request.user, body=request.POST.get("body", "")
+        )
+    except ValidationError as error:
+        if request.headers.get("Accept") == "application/json":
+            return JsonResponse({"error": " ".join(error.messages)}, status=400)
+        messages.error(request, " ".join(error.messages))
+        return redirect("chat_conversation", chat_id=conversation.pk)
+    if request.headers.get("Accept") == "application/json":
+        return JsonResponse({"id": entry.pk, "delivery": entry.delivery}, status=201)
+    return redirect("chat_conversation", chat_id=conversation.pk)
+
+
+@login_required
+@require_POST
+def agent_typing(request: HttpRequest, chat_id: int) -> HttpResponse:
+    conversation = _agent_conversation(request.user, chat_id)
+    if conversation.agent_id != request.user.pk or conversation.state != ChatState.ACTIVE:
+        raise PermissionDenied
+    services.typing(conversation=conversation, by_agent=request.user)
+    return HttpResponse(status=204)
+
+
+@login_required
+@require_POST
+def agent_ends(request: HttpRequest, chat_id: int) -> HttpResponse:
+    conversation = _agent_conversation(request.user, chat_id)
+    services.end_chat(conversation=conversation, agent=request.user)
+    return redirect("chat_list")
+
+
+# Admins' settings ---------------------------------------------------------------------------------
+
+
+def _require_admin(request: HttpRequest) -> None:
+    if not request.user.is_admin:
+        raise PermissionDenied
+
+
+@login_required
+def widget_list(request: HttpRequest) -> HttpResponse:
+    _require_admin(request)
+    form = ChatLimitForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.set_chat_limit(actor=request.user, **form.cleaned_data)
+        messages.success(request, _("The chat limit was saved."))
+        return redirect("chat_widget_list")
+    context = {
+        "nav": "chat_widgets",
+        "widgets": ChatWidget.objects.select_related("team"),
+        "limits": queries.chat_limits(),
+        "limit_form": form,
+    }
+    return render(request, "chat/widget_list.html", context, status=422 if form.errors else 200)
+
+
+@login_required
+def widget_form(request: HttpRequest, widget_id: int | None = None) -> HttpResponse:
+    _require_admin(request)
+    widget = get_object_or_404(ChatWidget, pk=widget_id) if widget_id else None
+    form = ChatWidgetForm(request.POST or None, instance=widget)
+    if request.method == "POST" and form.is_valid():
+        widget = services.save_widget(
+            widget=widget,
+            actor=request.user,
+            settings=ChatWidgetSettings(**form.cleaned_data),
+            new_secret=bool(request.POST.get("new_secret")),
+        )
+        messages.success(request, _("The chat widget was saved."))
+        return redirect("chat_widget", widget_id=widget.pk)
+    context = {
+        "nav": "chat_widgets",
+        "widget": widget,
+        "form": form,
+        "script_url": request.build_absolute_uri("/chat/widget.js"),
+    }
+    return render(request, "chat/widget_form.html", context, status=422 if form.errors else 200)

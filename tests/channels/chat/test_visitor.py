@@ -1,0 +1,243 @@
+"""A visitor on a host site chats through the widget's endpoints: only from allowed origins, with a
+token per conversation, in their language, rate limited, and every message on the ticket."""
+
+import gzip
+from pathlib import Path
+
+from attenda.channels.chat.models import ChatConversation, ChatState
+from attenda.core.models import AuditEntry
+from attenda.routing.models import TeamCalendar
+from attenda.tickets.models import Channel, EntryKind, Ticket, TimelineEntry
+from tests.channels.chat.factories import Visitor
+
+WIDGET_JS = Path(__file__).parents[3] / "src/attenda/channels/chat/static/chat/widget.js"
+
+
+def test_the_widget_script_is_at_most_30_kb_compressed(client):
+    response = client.get("/chat/widget.js")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/javascript"
+    assert len(gzip.compress(response.content, 9)) <= 30 * 1024
+    assert response.content == WIDGET_JS.read_bytes()
+
+
+def test_the_config_speaks_the_visitors_browser_language_and_says_someone_can_chat(visitor, agent):
+    response = visitor.client.get(
+        f"/chat/w/{visitor.widget.key}/config/?lang=pl-PL,en",
+        headers={"Origin": visitor.origin},
+    )
+
+    assert response.status_code == 200
+    assert response["Access-Control-Allow-Origin"] == visitor.origin
+    config = response.json()
+    assert config["language"] == "pl"
+    assert config["strings"]["send"] == "Wyślij"
+    assert config["greeting"] == "Olá! How can we help?"
+    assert config["open"] is True
+
+
+def test_a_language_attenda_does_not_speak_falls_back_to_english(visitor, agent):
+    response = visitor.client.get(
+        f"/chat/w/{visitor.widget.key}/config/?lang=ja,de", headers={"Origin": visitor.origin}
+    )
+
+    assert response.json()["strings"]["send"] == "Send"
+
+
+def test_another_site_is_refused_and_nothing_is_stored(widget, agent):
+    stranger = Visitor(widget=widget, origin="https://evil.example.net")
+
+    started = stranger.start()
+    config = stranger.client.get(
+        f"/chat/w/{widget.key}/config/", headers={"Origin": stranger.origin}
+    )
+
+    assert started.status_code == 403
+    assert config.status_code == 403
+    assert "Access-Control-Allow-Origin" not in started
+    assert not Ticket.objects.exists()
+
+
+def test_a_preflight_from_an_allowed_origin_is_answered(visitor):
+    response = visitor.client.options(
+        f"/chat/w/{visitor.widget.key}/messages/",
+        headers={"Origin": visitor.origin, "Access-Control-Request-Method": "POST"},
+    )
+
+    assert response.status_code == 204
+    assert response["Access-Control-Allow-Origin"] == visitor.origin
+    assert "POST" in response["Access-Control-Allow-Methods"]
+
+
+def test_the_first_message_opens_a_chat_ticket_in_the_queue(visitor, agent):
+    response = visitor.start(name="Maria Santos", email="maria@example.com")
+
+    assert response.status_code == 201
+    assert response.json()["position"] == 1
+    ticket = Ticket.objects.get()
+    assert ticket.channel == Channel.CHAT
+    assert ticket.team == visitor.widget.team
+    assert ticket.customer.name == "Maria Santos"
+    assert ticket.language == "pt"
+    assert {identity.kind for identity in ticket.customer.identities.all()} == {"chat", "email"}
+    conversation = ChatConversation.objects.get()
+    assert conversation.state == ChatState.WAITING
+    assert conversation.ticket == ticket
+
+
+def test_later_messages_thread_into_the_same_ticket_and_reach_the_agents_stream(visitor, agent):
+    visitor.start()
+
+    response = visitor.say("É a encomenda 4411.")
+
+    assert response.status_code == 201
+    ticket = Ticket.objects.get()
+    bodies = list(
+        TimelineEntry.objects.filter(ticket=ticket, kind=EntryKind.MESSAGE).values_list(
+            "body", flat=True
+        )
+    )
+    assert bodies == ["Olá, a minha encomenda não chegou.", "É a encomenda 4411."]
+    said = [event["text"] for event in visitor.events() if event["kind"] == "message"]
+    assert said == bodies
+
+
+def test_the_same_message_sent_twice_is_stored_once(visitor, agent):
+    visitor.start()
+    visitor.post("messages", {"token": visitor.token, "text": "Olá?", "message_id": "m7"})
+
+    again = visitor.post("messages", {"token": visitor.token, "text": "Olá?", "message_id": "m7"})
+
+    assert again.status_code == 201
+    assert TimelineEntry.objects.filter(body="Olá?").count() == 1
+
+
+def test_a_forged_or_foreign_token_is_refused(widget, agent):
+    maria, joao = Visitor(widget=widget), Visitor(widget=widget, address="203.0.113.8")
+    maria.start()
+    joao.start("Boa tarde")
+
+    forged = maria.post("messages", {"token": maria.token + "x", "text": "hello"})
+    foreign = maria.post("messages", {"token": "", "text": "hello"})
+    listening = maria.client.get(
+        f"/chat/w/{widget.key}/events/?token=nope", headers={"Origin": maria.origin}
+    )
+
+    assert forged.status_code == 403
+    assert foreign.status_code == 403
+    assert listening.status_code == 403
+    assert TimelineEntry.objects.filter(body="hello").count() == 0
+
+
+def test_the_token_of_one_widget_does_not_work_on_another(visitor, agent, team):
+    from tests.channels.chat.factories import ChatWidgetFactory
+
+    visitor.start()
+    other = ChatWidgetFactory(name="Other shop", team=team)
+
+    response = Visitor(widget=other, token=visitor.token).say("hello")
+
+    assert response.status_code == 403
+
+
+def test_typing_is_heard_on_the_chat(visitor, agent):
+    visitor.start()
+
+    response = visitor.post("typing", {"token": visitor.token})
+
+    assert response.status_code == 204
+    assert {"kind": "typing", "from": "visitor"} in visitor.events()
+
+
+def test_too_many_messages_from_one_visitor_are_refused_with_429(visitor, agent, settings):
+    settings.CHAT_RATE_PER_VISITOR = 3
+    visitor.start()
+    answers = [visitor.say(f"message {n}").status_code for n in range(4)]
+
+    assert answers[:2] == [201, 201]
+    assert answers[-1] == 429
+    assert TimelineEntry.objects.filter(body="message 3").count() == 0
+
+
+def test_too_many_requests_from_one_address_are_refused_with_429(widget, agent, settings):
+    settings.CHAT_RATE_PER_ADDRESS = 2
+    visitors = [Visitor(widget=widget) for _n in range(3)]
+
+    answers = [one.start().status_code for one in visitors]
+
+    assert answers == [201, 201, 429]
+    assert visitors[2].start().has_header("Retry-After")
+    assert Ticket.objects.count() == 2
+
+
+def test_with_nobody_available_the_widget_offers_a_message_form_and_start_is_refused(
+    visitor, agent
+):
+    agent.status = "away"
+    agent.save()
+
+    config = visitor.client.get(
+        f"/chat/w/{visitor.widget.key}/config/", headers={"Origin": visitor.origin}
+    ).json()
+    started = visitor.start()
+
+    assert config["open"] is False
+    assert started.status_code == 409
+    assert not Ticket.objects.exists()
+
+
+def test_outside_business_hours_the_chat_is_closed(visitor, agent, time_machine):
+    TeamCalendar.objects.create(team=visitor.widget.team, week=[[["09:00", "17:00"]]] * 5)
+    time_machine.move_to("2026-03-07 12:00:00+00:00")  # a Saturday
+
+    config = visitor.client.get(
+        f"/chat/w/{visitor.widget.key}/config/", headers={"Origin": visitor.origin}
+    ).json()
+
+    assert config["open"] is False
+
+
+def test_an_offline_message_makes_a_ticket_answered_by_email(visitor, agent):
+    agent.status = "away"
+    agent.save()
+
+    response = visitor.post(
+        "offline",
+        {"name": "Maria Santos", "email": "maria@example.com", "text": "Liguem-me, por favor."},
+    )
+
+    assert response.status_code == 201
+    ticket = Ticket.objects.get()
+    assert ticket.channel == Channel.CHAT
+    assert ticket.customer.identities.get().value == "maria@example.com"
+    assert not ChatConversation.objects.exists()
+
+
+def test_an_offline_message_needs_an_address(visitor):
+    response = visitor.post("offline", {"name": "Maria", "email": "", "text": "Olá"})
+
+    assert response.status_code == 400
+    assert not Ticket.objects.exists()
+
+
+def test_the_visitor_ends_the_chat(visitor, agent):
+    visitor.start()
+
+    response = visitor.post("end", {"token": visitor.token})
+
+    assert response.status_code == 204
+    assert ChatConversation.objects.get().state == ChatState.ENDED
+    assert visitor.say("ainda aqui?").status_code == 400
+    assert AuditEntry.objects.filter(action="chat.ended").count() == 1
+
+
+def test_a_first_message_sent_again_continues_the_same_chat(visitor, agent):
+    first = visitor.post("start", {"text": "Olá", "message_id": "s1"})
+    again = visitor.post(
+        "start", {"text": "Olá", "message_id": "s1", "visitor": first.json()["visitor"]}
+    )
+
+    assert again.status_code == 201
+    assert ChatConversation.objects.count() == 1
+    assert TimelineEntry.objects.filter(body="Olá").count() == 1
