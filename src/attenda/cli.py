@@ -520,6 +520,10 @@ def _serve(arguments: argparse.Namespace, stop_requests: list[int]) -> int:
                 "--proxy-headers",
                 "--timeout-graceful-shutdown",
                 str(STOP_GRACE_SECONDS // 2),
+                # uvicorn restarts a web process that does not answer its supervisor's ping in
+                # time (5 s by default); a process busy on a loaded machine is not a dead one.
+                "--timeout-worker-healthcheck",
+                "30",
             ],
             environment,
         )
