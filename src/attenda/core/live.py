@@ -181,7 +181,9 @@ async def follow(
 ) -> AsyncIterator[str]:
     """Server-sent events on ``streams`` after event ``after``, for ``wait_seconds``; a safety look
     at the database every few seconds covers a wake-up lost with a Redis connection."""
-    yield f"retry: {RETRY_MS}\n\n"
+    # An id before any event: a browser that reconnects before hearing one resumes from here
+    # instead of from the newest event, so nothing written in between is lost.
+    yield f"retry: {RETRY_MS}\nid: {after}\n\n"
     the_hub = hub()
     woken = the_hub.wait_for(streams)
     deadline = asyncio.get_running_loop().time() + wait_seconds
@@ -222,7 +224,7 @@ async def event_stream(request: HttpRequest, streams: list[str]) -> HttpResponse
         response = StreamingHttpResponse(follow(streams, after), content_type="text/event-stream")
     else:
         events = await sync_to_async(events_after)(streams, after)
-        body = f"retry: {RETRY_MS}\n\n" + "".join(as_sse(event) for event in events)
+        body = f"retry: {RETRY_MS}\nid: {after}\n\n" + "".join(as_sse(event) for event in events)
         response = HttpResponse(body, content_type="text/event-stream")
     response["Cache-Control"] = "no-store"
     response["X-Accel-Buffering"] = "no"

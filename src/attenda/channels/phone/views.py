@@ -6,7 +6,6 @@ import hashlib
 from functools import wraps
 from urllib.parse import parse_qsl
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -269,14 +268,6 @@ async def ringing_stream(request: HttpRequest) -> HttpResponse:
     user = await request.auser()
     if not user.is_authenticated:
         raise PermissionDenied
-    if live.heard(request) is None:
-        # The page drew no event id (base.html stays free of queries): tell the browser where the
-        # stream stands, so a call ringing before its next connection is still heard.
-        newest = await sync_to_async(live.newest_id)()
-        body = f"retry: {live.RETRY_MS}\n\nid: {newest}\n\n"
-        return HttpResponse(
-            body, content_type="text/event-stream", headers={"Cache-Control": "no-store"}
-        )
     return await live.event_stream(request, [services.agent_stream(user.pk)])
 
 
