@@ -196,7 +196,7 @@ def receive(
         body=inbound.body,
         language=inbound.language,
         external_id=inbound.external_id,
-        raw=store_blob(inbound.raw) if inbound.raw is not None else None,
+        raw_id=_raw_blob_id(inbound),
         data=inbound.entry_data,
     )
     arrivals.arrived(entry=entry, ticket=ticket, opened=opened)
@@ -230,6 +230,12 @@ def receive(
         actor=logged_by, action="ticket.received", target=ticket, entry=entry.pk, opened=opened
     )
     return Received(ticket=ticket, entry=entry, opened=opened)
+
+
+def _raw_blob_id(inbound: Inbound) -> int | None:
+    if inbound.raw_blob_id is not None:
+        return inbound.raw_blob_id
+    return store_blob(inbound.raw).pk if inbound.raw is not None else None
 
 
 def hold_legal_deadline(ticket: Ticket, customer: Customer) -> None:

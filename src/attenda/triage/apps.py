@@ -11,6 +11,7 @@ class TriageConfig(AppConfig):
 
     def ready(self) -> None:
         from attenda.tickets import arrivals
+        from attenda.triage.language import detector
         from attenda.triage.services import triage_entry
 
-        arrivals.register(triage_entry)
+        arrivals.register(triage_entry, prepare=detector)
