@@ -140,6 +140,8 @@ class SlowStatements:
             by_statement.setdefault(slow["sql"].split(" ", 1)[0], []).append(slow["wall_ms"])
         return {
             "slow_statements": len(self.found),
-            "by_verb": {verb: [len(walls), round(sum(walls))] for verb, walls in by_statement.items()},
+            "by_verb": {
+                verb: [len(walls), round(sum(walls))] for verb, walls in by_statement.items()
+            },
             "slowest": sorted(self.found, key=lambda slow: -slow["wall_ms"])[:5],
         }

@@ -8,8 +8,8 @@ database or a loaded desk. Not a benchmark (the profiler slows everything); a ma
 """
 
 import argparse
-import cProfile
 import collections
+import cProfile
 import io
 import json
 import os
@@ -30,7 +30,9 @@ def shape(sql: str) -> str:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.intake_profile", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.intake_profile", description=__doc__
+    )
     parser.add_argument("--database-url", default=f"sqlite:///{database.RESULTS / 'profile.db'}")
     parser.add_argument("--messages", type=int, default=400)
     parser.add_argument("--warmup", type=int, default=100)
@@ -50,18 +52,13 @@ def main(argv=None) -> None:
 
     call_command("migrate", verbosity=0)
     stages = _time_stages()
-    if args.api:
-        step = _api_create()
-    else:
-        step = _take_mail()
+    step = _api_create() if args.api else _take_mail()
     for number in range(args.warmup):
         step(-1 - number)
     counts, shapes, cpu = [], collections.Counter(), []
     profiler = cProfile.Profile()
     if args.no_cprofile:
         profiler.enable = profiler.disable = lambda: None
-    for number in range(args.warmup):
-        pass
     for totals in stages.values():
         totals[:] = [0, 0.0]
     for number in range(args.messages):
@@ -97,7 +94,9 @@ def main(argv=None) -> None:
     stats = pstats.Stats(profiler, stream=out).sort_stats("cumulative")
     stats.print_stats(args.top)
     print(out.getvalue())
-    profiler.dump_stats(str(database.RESULTS / ("profile-api.prof" if args.api else "profile-mail.prof")))
+    profiler.dump_stats(
+        str(database.RESULTS / ("profile-api.prof" if args.api else "profile-mail.prof"))
+    )
 
 
 STAGES = [
@@ -130,6 +129,11 @@ STAGES = [
     "attenda.core.audit:record",
     "attenda.tickets.search:queue_ticket",
     "attenda.tickets.search:queue_entry",
+    "attenda.tickets.services:_raw_blob_id",
+    "attenda.channels.email.outbound:_acknowledged_lately",
+    "attenda.customers.services:write_search_terms",
+    "django.core.files.storage.filesystem:FileSystemStorage._save",
+    "django.db.models.base:Model.full_clean",
     "django.db.backends.utils:CursorWrapper._execute",
     "django.db.backends.base.base:BaseDatabaseWrapper._commit",
 ]
@@ -209,7 +213,9 @@ def _api_create():
             "identities": [{"kind": "email", "value": f"api-{run}-{number % 50}@example.com"}],
             "customer_name": "Cliente Novo",
         }
-        answer = client.post("/api/v1/tickets", json.dumps(payload), content_type="application/json")
+        answer = client.post(
+            "/api/v1/tickets", json.dumps(payload), content_type="application/json"
+        )
         assert answer.status_code == 201, answer.content[:300]
 
     return step

@@ -13,6 +13,7 @@ import re
 import threading
 import time
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -326,6 +327,19 @@ def queue_entry(entry: TimelineEntry) -> None:
     transaction.on_commit(_index_soon, robust=True)
 
 
+def queue_texts(*, ticket: Ticket | None = None, entries: Iterable[TimelineEntry] = ()) -> None:
+    """queue_ticket and queue_entry at once: one statement for a new ticket and its first message."""
+    pending = [PendingIndex(ticket=ticket)] if ticket is not None else []
+    pending += [
+        PendingIndex(ticket_id=entry.ticket_id, entry=entry)
+        for entry in entries
+        if entry.kind in INDEXED_ENTRY_KINDS and entry.body.strip()
+    ]
+    if pending:
+        PendingIndex.objects.bulk_create(pending)
+        transaction.on_commit(_index_soon, robust=True)
+
+
 def _index_soon() -> None:
     """Queues the indexer to run INDEX_DELAY_SECONDS from now, unless this process has queued one
     that has not started yet: it will see this commit too, having been told to start after it."""
@@ -405,7 +419,9 @@ def _index_pending_sqlite(batch: int) -> int:
         if ticket is None:
             continue
         if entry_id is None:
-            writes.append((pk, "subject", ticket.pk, _terms(ticket.subject, _language(ticket.language))))
+            writes.append(
+                (pk, "subject", ticket.pk, _terms(ticket.subject, _language(ticket.language)))
+            )
         elif entry is not None and entry.kind in INDEXED_ENTRY_KINDS and entry.body.strip():
             language = _language(entry.language or ticket.language)
             writes.append((pk, "document", ticket.pk, _terms(entry.body, language)))

@@ -169,7 +169,8 @@ def receive(
         service_levels.start_clocks(ticket, now=now)
         ticket.full_clean(exclude=NOT_CLEANED)
         ticket.save()
-        search.queue_ticket(ticket)
+        # A ticket just opened has no tags: what shows it (the API's answer) need not ask.
+        ticket.loaded_tags = []
     else:
         previous = ticket.status
         if ticket.status not in (Status.NEW, Status.OPEN):
@@ -186,8 +187,8 @@ def receive(
         ticket.save(
             update_fields=["status", "waiting_since", "updated_at", "preview", *SERVICE_FIELDS]
         )
-    entry = _append(
-        ticket,
+    entry = TimelineEntry.objects.create(
+        ticket=ticket,
         kind=inbound.entry_kind,
         created_at=now,
         author_customer=customer,
@@ -199,6 +200,8 @@ def receive(
         raw_id=_raw_blob_id(inbound),
         data=inbound.entry_data,
     )
+    # The new ticket's subject and the message wait for the search index in one statement.
+    search.queue_texts(ticket=ticket if opened else None, entries=[entry])
     arrivals.arrived(entry=entry, ticket=ticket, opened=opened)
     refused = _attach(entry, inbound.files)
     if refused:
