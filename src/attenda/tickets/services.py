@@ -169,8 +169,6 @@ def receive(
         service_levels.start_clocks(ticket, now=now)
         ticket.full_clean(exclude=NOT_CLEANED)
         ticket.save()
-        # A ticket just opened has no tags: what shows it (the API's answer) need not ask.
-        ticket.loaded_tags = []
     else:
         previous = ticket.status
         if ticket.status not in (Status.NEW, Status.OPEN):
