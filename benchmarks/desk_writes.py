@@ -105,3 +105,43 @@ def missed(result: dict, *, per_second: float | None, p95_ms: float | None) -> l
     if p95_ms is not None and result["p95_ms"] > p95_ms:
         failures.append(f"p95 {result['p95_ms']} ms is over {p95_ms}")
     return failures
+
+
+class SlowStatements:
+    """Every SQL statement slower than ``threshold_ms`` on the wall clock, with its own CPU time and
+    the statement, to tell a wait for SQLite's write lock (BEGIN IMMEDIATE), a checkpoint's fsync
+    (COMMIT) and the engine's own work (an INSERT's CPU) apart."""
+
+    def __init__(self, threshold_ms: float = 200):
+        self.threshold_ms = threshold_ms
+        self.found: list[dict] = []
+        self.statements_ms = 0.0
+
+    def __call__(self, execute, sql, params, many, context):
+        began, cpu_began = time.perf_counter(), time.thread_time()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            wall = (time.perf_counter() - began) * 1000
+            self.statements_ms += wall
+            if wall > self.threshold_ms:
+                self.found.append(
+                    {
+                        "wall_ms": round(wall, 1),
+                        "cpu_ms": round((time.thread_time() - cpu_began) * 1000, 1),
+                        "sql": sql[:120],
+                        "load_average": round(os.getloadavg()[0], 2),
+                    }
+                )
+
+    def summary(self) -> dict:
+        by_statement: dict[str, list[float]] = {}
+        for slow in self.found:
+            by_statement.setdefault(slow["sql"].split(" ", 1)[0], []).append(slow["wall_ms"])
+        return {
+            "slow_statements": len(self.found),
+            "by_verb": {
+                verb: [len(walls), round(sum(walls))] for verb, walls in by_statement.items()
+            },
+            "slowest": sorted(self.found, key=lambda slow: -slow["wall_ms"])[:5],
+        }

@@ -144,3 +144,25 @@ def test_the_ticket_page_runs_a_fixed_number_of_queries(
 
     assert response.status_code == 200
     assert response.content.decode().count('<li class="entry ') == ticket.timeline.count()
+
+
+# A new message from a known customer (twelve, and the savepoints of receive(), identify() and
+# triage): the customer's identity, the service level (the customer's tier, the policies), the
+# ticket, the entry, the search queue (the ticket and the message in one), triage's four (its
+# settings, the message's language, the reading, the suggestion) and the audit record.
+RECEIVE_QUERIES = 18
+
+
+def test_taking_a_new_message_runs_a_fixed_number_of_queries(team, django_assert_num_queries):
+    received_ticket(team=team)
+
+    with django_assert_num_queries(RECEIVE_QUERIES):
+        receive(
+            Inbound(
+                channel=Channel.EMAIL,
+                claims=[IdentityClaim(kind="email", value="maria@example.com")],
+                subject="Outra fatura",
+                body="A fatura de novembro também veio com o valor errado, podem ver?",
+                team_id=team.pk,
+            )
+        )

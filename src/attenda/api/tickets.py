@@ -109,6 +109,9 @@ def create_ticket(request: HttpRequest, payload: TicketCreateIn) -> Status:
     except Customer.DoesNotExist as error:
         raise Missing("customer_id", _("There is no customer with this id.")) from error
     if not received.duplicate:
+        if received.opened:
+            # A ticket just opened has no tags: the answer need not ask for them.
+            received.ticket.loaded_tags = []
         return Status(201, received.ticket)
     if not can_view(agent, received.ticket):
         raise Conflict(

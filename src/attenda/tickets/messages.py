@@ -33,6 +33,9 @@ class Inbound:
     files: list[InboundFile] = field(default_factory=list)
     # The untouched bytes as they arrived, kept whatever happens to the parsed parts.
     raw: bytes | None = None
+    # The same bytes already kept (store_blob) by a channel that keeps them first, as email does:
+    # receive() then refers to that blob instead of digesting and looking the bytes up again.
+    raw_blob_id: int | None = None
     team_id: int | None = None
     kind: str | None = None
     priority: int | None = None

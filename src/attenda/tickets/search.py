@@ -13,6 +13,7 @@ import re
 import threading
 import time
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -306,6 +307,8 @@ INDEXER_TASK = "attenda.tickets.tasks.index_pending_text"
 # this many pages per transaction, so a writer waits for it a few milliseconds at most.
 FTS5_MERGE_PAGES = 64
 FTS5_MERGE_STEPS = 20
+# The longest sleep of SQLite's busy handler between two tries for the lock (sqlite3.c, `delays`).
+GIVE_WAY_SECONDS = 0.1
 _indexer_queued_until = 0.0
 _indexer_lock = threading.Lock()
 
@@ -322,6 +325,19 @@ def queue_entry(entry: TimelineEntry) -> None:
         return
     PendingIndex.objects.create(ticket_id=entry.ticket_id, entry=entry)
     transaction.on_commit(_index_soon, robust=True)
+
+
+def queue_texts(*, ticket: Ticket | None = None, entries: Iterable[TimelineEntry] = ()) -> None:
+    """queue_ticket and queue_entry at once: one statement for a new ticket and its first message."""
+    pending = [PendingIndex(ticket=ticket)] if ticket is not None else []
+    pending += [
+        PendingIndex(ticket_id=entry.ticket_id, entry=entry)
+        for entry in entries
+        if entry.kind in INDEXED_ENTRY_KINDS and entry.body.strip()
+    ]
+    if pending:
+        PendingIndex.objects.bulk_create(pending)
+        transaction.on_commit(_index_soon, robust=True)
 
 
 def _index_soon() -> None:
@@ -342,7 +358,34 @@ def _index_soon() -> None:
 def index_pending(*, batch: int = INDEX_BATCH) -> int:
     """Adds the oldest waiting texts to the index, at most ``batch``, in one transaction that also
     takes them off the queue; returns how many. Several indexers may run at once: on PostgreSQL
-    each takes rows the others have not locked, on SQLite they take turns."""
+    each takes rows the others have not locked, on SQLite they take turns. Then, on SQLite, merges
+    the index's segments and checkpoints the write-ahead log, so that writers do neither."""
+    if connection.vendor == "sqlite":
+        indexed = _index_pending_sqlite(batch)
+    else:
+        indexed = _index_pending_locked(batch)
+    if indexed:
+        _merge_segments()
+    _checkpoint()
+    return indexed
+
+
+def _waiting_texts(waiting: list[tuple[int, int, int | None]]):
+    tickets = Ticket.objects.only("subject", "language").in_bulk(
+        {ticket_id for _pk, ticket_id, _entry_id in waiting}
+    )
+    entries = TimelineEntry.objects.only("ticket_id", "kind", "body", "language").in_bulk(
+        {entry_id for _pk, _ticket_id, entry_id in waiting if entry_id is not None}
+    )
+    for pk, ticket_id, entry_id in waiting:
+        ticket = tickets.get(ticket_id)
+        entry = entries.get(entry_id) if entry_id is not None else None
+        if entry is not None and ticket is not None:
+            entry.ticket = ticket
+        yield pk, ticket, entry_id, entry
+
+
+def _index_pending_locked(batch: int) -> int:
     with transaction.atomic():
         waiting = list(
             PendingIndex.objects.select_for_update(skip_locked=True)
@@ -351,24 +394,66 @@ def index_pending(*, batch: int = INDEX_BATCH) -> int:
         )
         if not waiting:
             return 0
-        tickets = Ticket.objects.only("subject", "language").in_bulk(
-            {ticket_id for _pk, ticket_id, _entry_id in waiting}
-        )
-        entries = TimelineEntry.objects.only("ticket_id", "kind", "body", "language").in_bulk(
-            {entry_id for _pk, _ticket_id, entry_id in waiting if entry_id is not None}
-        )
-        for _pk, ticket_id, entry_id in waiting:
-            ticket = tickets.get(ticket_id)
+        for _pk, ticket, entry_id, entry in _waiting_texts(waiting):
             if ticket is None:
                 continue
             if entry_id is None:
                 index_ticket(ticket)
-            elif (entry := entries.get(entry_id)) is not None:
-                entry.ticket = ticket
+            elif entry is not None:
                 index_entry(entry)
         PendingIndex.objects.filter(pk__in=[pk for pk, _ticket_id, _entry_id in waiting]).delete()
-    _merge_segments()
     return len(waiting)
+
+
+def _index_pending_sqlite(batch: int) -> int:
+    """SQLite has one writer: the stemming (the indexer's CPU work) is done before its write lock is
+    taken, so a message being taken waits only for the index's own writes. A row another indexer
+    took meanwhile is left to it."""
+    waiting = list(
+        PendingIndex.objects.order_by("pk").values_list("pk", "ticket_id", "entry_id")[:batch]
+    )
+    if not waiting:
+        return 0
+    writes: list[tuple[int, str, int, str]] = []
+    for pk, ticket, entry_id, entry in _waiting_texts(waiting):
+        if ticket is None:
+            continue
+        if entry_id is None:
+            writes.append(
+                (pk, "subject", ticket.pk, _terms(ticket.subject, _language(ticket.language)))
+            )
+        elif entry is not None and entry.kind in INDEXED_ENTRY_KINDS and entry.body.strip():
+            language = _language(entry.language or ticket.language)
+            writes.append((pk, "document", ticket.pk, _terms(entry.body, language)))
+    held = time.monotonic()
+    with transaction.atomic():
+        taken = set(
+            PendingIndex.objects.filter(
+                pk__in=[pk for pk, _ticket_id, _entry_id in waiting]
+            ).values_list("pk", flat=True)
+        )
+        with connection.cursor() as cursor:
+            for pk, part, ticket_id, terms in writes:
+                if pk not in taken:
+                    continue
+                if part == "subject":
+                    _sqlite_start(cursor, ticket_id, terms)
+                else:
+                    _sqlite_append(cursor, ticket_id, terms)
+        PendingIndex.objects.filter(pk__in=taken).delete()
+    _give_way(held)
+    return len(taken)
+
+
+def _checkpoint() -> None:
+    """Copies the write-ahead log into the database file (and syncs it) here, in the indexer, rather
+    than in whichever write crosses SQLite's automatic checkpoint: writers leave that to this
+    (settings.py sets wal_autocheckpoint high, as a backstop when no worker runs). PASSIVE: it takes
+    no lock a writer needs, and stops at pages a reader still uses."""
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
 
 def _merge_segments() -> None:
@@ -377,6 +462,7 @@ def _merge_segments() -> None:
     if connection.vendor != "sqlite":
         return
     for _step in range(FTS5_MERGE_STEPS):
+        held = time.monotonic()
         with transaction.atomic():
             before = connection.connection.total_changes
             with connection.cursor() as cursor:
@@ -386,8 +472,20 @@ def _merge_segments() -> None:
                     [FTS5_MERGE_PAGES],
                 )
             # FTS5's documented signal that there was nothing left to merge.
-            if connection.connection.total_changes - before < 2:
-                return
+            merged = connection.connection.total_changes - before >= 2
+        _give_way(held)
+        if not merged:
+            return
+
+
+def _give_way(held_since: float) -> None:
+    """Leaves SQLite's write lock free, after a transaction that held it, for as long as it was held
+    (at most GIVE_WAY_SECONDS). SQLite's lock is not fair: a writer waiting for it sleeps in steps
+    of up to 100 ms and tries again, so an indexer that began its next step at once kept messages
+    waiting through all its steps (0.5-1.3 s on the loaded million). Outside tests' transactions only."""
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        return
+    time.sleep(min(max(time.monotonic() - held_since, 0.002), GIVE_WAY_SECONDS))
 
 
 def index_all_pending(*, seconds: float | None = None) -> int:
@@ -408,11 +506,7 @@ def index_ticket(ticket: Ticket) -> None:
     language = _language(ticket.language)
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
-            cursor.execute(
-                "INSERT OR REPLACE INTO tickets_search_document (rowid, ticket_id, subject, document)"
-                " VALUES (%s, %s, %s, '')",
-                [ticket.pk, ticket.pk, _terms(ticket.subject, language)],
-            )
+            _sqlite_start(cursor, ticket.pk, _terms(ticket.subject, language))
         elif connection.vendor == "postgresql":
             cursor.execute(
                 _POSTGRES_START, [ticket.pk, *_postgres_vector(ticket.subject, language)]
@@ -428,19 +522,7 @@ def index_entry(entry: TimelineEntry) -> None:
     language = _language(entry.language or entry.ticket.language)
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
-            terms = _terms(entry.body, language)
-            # FTS5 tables have no upsert; a ticket indexed before its subject was is rare.
-            cursor.execute(
-                "UPDATE tickets_search_document SET document = document || ' ' || %s"
-                " WHERE rowid = %s",
-                [terms, entry.ticket_id],
-            )
-            if cursor.rowcount == 0:
-                cursor.execute(
-                    "INSERT INTO tickets_search_document (rowid, ticket_id, subject, document)"
-                    " VALUES (%s, %s, '', %s)",
-                    [entry.ticket_id, entry.ticket_id, terms],
-                )
+            _sqlite_append(cursor, entry.ticket_id, _terms(entry.body, language))
         elif connection.vendor == "postgresql":
             cursor.execute(
                 _POSTGRES_APPEND,
@@ -450,6 +532,28 @@ def index_entry(entry: TimelineEntry) -> None:
                     POSTGRES_DOCUMENT_BUDGET,
                 ],
             )
+
+
+def _sqlite_start(cursor, ticket_id: int, terms: str) -> None:
+    cursor.execute(
+        "INSERT OR REPLACE INTO tickets_search_document (rowid, ticket_id, subject, document)"
+        " VALUES (%s, %s, %s, '')",
+        [ticket_id, ticket_id, terms],
+    )
+
+
+def _sqlite_append(cursor, ticket_id: int, terms: str) -> None:
+    # FTS5 tables have no upsert; a ticket indexed before its subject was is rare.
+    cursor.execute(
+        "UPDATE tickets_search_document SET document = document || ' ' || %s WHERE rowid = %s",
+        [terms, ticket_id],
+    )
+    if cursor.rowcount == 0:
+        cursor.execute(
+            "INSERT INTO tickets_search_document (rowid, ticket_id, subject, document)"
+            " VALUES (%s, %s, '', %s)",
+            [ticket_id, ticket_id, terms],
+        )
 
 
 def _postgres_vector(text: str, language: str) -> list[str]:

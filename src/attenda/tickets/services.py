@@ -170,7 +170,6 @@ def receive(
         service_levels.start_clocks(ticket, now=now)
         ticket.full_clean(exclude=NOT_CLEANED)
         ticket.save()
-        search.queue_ticket(ticket)
     else:
         previous = ticket.status
         if ticket.status not in (Status.NEW, Status.OPEN):
@@ -187,8 +186,8 @@ def receive(
         ticket.save(
             update_fields=["status", "waiting_since", "updated_at", "preview", *SERVICE_FIELDS]
         )
-    entry = _append(
-        ticket,
+    entry = TimelineEntry.objects.create(
+        ticket=ticket,
         kind=inbound.entry_kind,
         created_at=now,
         author_customer=customer,
@@ -197,9 +196,11 @@ def receive(
         body=inbound.body,
         language=inbound.language,
         external_id=inbound.external_id,
-        raw=store_blob(inbound.raw) if inbound.raw is not None else None,
+        raw_id=_raw_blob_id(inbound),
         data=inbound.entry_data,
     )
+    # The new ticket's subject and the message wait for the search index in one statement.
+    search.queue_texts(ticket=ticket if opened else None, entries=[entry])
     arrivals.arrived(entry=entry, ticket=ticket, opened=opened)
     refused = _attach(entry, inbound.files)
     if refused:
@@ -231,6 +232,12 @@ def receive(
         actor=logged_by, action="ticket.received", target=ticket, entry=entry.pk, opened=opened
     )
     return Received(ticket=ticket, entry=entry, opened=opened)
+
+
+def _raw_blob_id(inbound: Inbound) -> int | None:
+    if inbound.raw_blob_id is not None:
+        return inbound.raw_blob_id
+    return store_blob(inbound.raw).pk if inbound.raw is not None else None
 
 
 def hold_legal_deadline(ticket: Ticket, customer: Customer) -> None:

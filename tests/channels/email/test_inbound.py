@@ -11,7 +11,7 @@ from attenda.channels.email.inbound import FLOOD_LIMIT, take_mail
 from attenda.channels.email.models import InboundMail, MailState, OutboundMail, SetAsideReason
 from attenda.channels.email.outbound import ACKNOWLEDGEMENTS_PER_ADDRESS
 from attenda.customers.models import Identity
-from attenda.tickets.models import Delivery, EntryKind, Kind, Participant, Status, Ticket
+from attenda.tickets.models import Blob, Delivery, EntryKind, Kind, Participant, Status, Ticket
 from attenda.tickets.services import confirm_copies, reply, set_status
 from tests.channels.email.mail import raw_mail, real_mail
 from tests.customers.factories import CustomerFactory, IdentityFactory
@@ -251,6 +251,13 @@ def test_unreadable_mail_still_reaches_a_person_with_its_source(mailbox):
     entry = taken.mail.entry
     assert entry.ticket.customer.identities.get().value == "unknown-sender@attenda.invalid"
     assert entry.raw.size > 0
+
+
+def test_a_message_is_kept_once_for_its_mail_and_its_timeline_entry(mailbox):
+    taken = take_mail(mailbox, raw_mail(message_id="<once@example.com>"), source="api")
+
+    assert taken.mail.entry.raw_id == taken.mail.raw_id
+    assert Blob.objects.count() == 1
 
 
 def test_mail_to_a_closed_ticket_opens_a_new_one(mailbox, agent):

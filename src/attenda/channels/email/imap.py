@@ -19,6 +19,7 @@ from imapclient.exceptions import IMAPClientError, LoginError
 from attenda.channels.email.inbound import take_mail
 from attenda.channels.email.models import Mailbox, Security
 from attenda.core import clock
+from attenda.tickets import arrivals
 
 logger = logging.getLogger(__name__)
 
@@ -317,6 +318,7 @@ def watch_all_mailboxes(stop: threading.Event, *, rescan_seconds: int = 60, **op
     switched on gets its watcher within ``rescan_seconds``; one switched off ends its own. Run it
     once per installation (``attenda mail``): two would check the same folders twice over."""
     watchers: dict[int, threading.Thread] = {}
+    arrivals.prepare()
     try:
         while not stop.is_set():
             close_old_connections()

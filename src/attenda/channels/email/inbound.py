@@ -350,7 +350,8 @@ def ticket_entry(
             )
             for part in parsed.parts
         ],
-        raw=raw,  # the blob kept with the InboundMail: stored once, by its digest
+        raw=raw,
+        raw_blob_id=mail.raw_id,  # kept with the InboundMail already
         team_id=mailbox.team_id,
         entry_data={
             "mail": mail.pk,

@@ -17,6 +17,7 @@ from django.db import close_old_connections
 from attenda.channels.email.addresses import mailbox_and_ticket
 from attenda.channels.email.inbound import take_mail
 from attenda.channels.email.models import Mailbox
+from attenda.tickets import arrivals
 
 logger = logging.getLogger(__name__)
 
@@ -166,6 +167,7 @@ def serve(host: str, port: int, *, lmtp: bool = False) -> None:
         signum: signal.signal(signum, request_stop) for signum in (signal.SIGINT, signal.SIGTERM)
     }
     try:
+        arrivals.prepare()
         receiver = mail_receiver(host, port, lmtp=lmtp)
         receiver.start()
         try:
