@@ -571,7 +571,18 @@ def worker(arguments: argparse.Namespace) -> int:
         # The scheduler moves retries whose wait is over back onto the queue.
         call_command("rqworker", *queues, "--with-scheduler", "--job-class", "django_tasks_rq.Job")
     elif settings.TASK_BACKEND == "database":
-        call_command("db_worker", "--queue-name", "*", "--no-reload")
+        from attenda.core.workers import Heartbeat, new_worker_id
+
+        # The lease names this worker on the tasks it claims; while it beats they are its own, and
+        # once it stops beating (killed) they go back on the queue (core/workers.py).
+        worker_id = new_worker_id()
+        heartbeat = Heartbeat(worker_id)
+        heartbeat.beat()
+        heartbeat.start()
+        try:
+            call_command("db_worker", "--queue-name", "*", "--no-reload", "--worker-id", worker_id)
+        finally:
+            heartbeat.stop()
     else:
         print(
             f"ATTENDA_TASK_BACKEND={settings.TASK_BACKEND} runs tasks inside requests;"

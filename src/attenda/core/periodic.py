@@ -18,6 +18,8 @@ SCHEDULE: dict[str, timedelta] = {
     # Texts the search index has not taken yet: those whose indexer was never queued (the process
     # stopped right after its commit) or did not run (a worker killed mid-task).
     "attenda.tickets.tasks.index_pending_text": timedelta(seconds=10),
+    # Tasks whose worker died while running them go back on the queue (core/workers.py).
+    "attenda.core.workers.requeue_abandoned": timedelta(seconds=10),
     # Triage's kind and team model, learnt again from the labels agents gave since.
     "attenda.triage.tasks.retrain_now": timedelta(hours=24),
 }
