@@ -22,6 +22,9 @@ from typing import Any
 STOP_GRACE_SECONDS = 20
 # How long the web server may take to start listening before `serve` gives up.
 START_TIMEOUT_SECONDS = 60
+# How long the web server keeps an idle connection open for the next request: longer than load
+# balancers keep theirs (60 s is common), or a request sent as the server closes it gets no answer.
+KEEP_ALIVE_SECONDS = 75
 DEMO_PASSWORD_FILE = "demo-password"  # noqa: S105 - the name of a file, not a password.
 
 
@@ -438,6 +441,11 @@ def _address(host: str, port: int) -> tuple[str, str]:
     return host, f"http://{shown}:{port}/"
 
 
+def _uvicorn_log_level() -> str:
+    level = os.environ.get("ATTENDA_LOG_LEVEL", "INFO").lower()
+    return level if level in ("critical", "error", "warning", "info", "debug") else "info"
+
+
 def serve(arguments: argparse.Namespace) -> int:
     stop_requests: list[int] = []
 
@@ -516,6 +524,11 @@ def _serve(arguments: argparse.Namespace, stop_requests: list[int]) -> int:
                 "--proxy-headers",
                 "--timeout-graceful-shutdown",
                 str(STOP_GRACE_SECONDS // 2),
+                "--timeout-keep-alive",
+                str(KEEP_ALIVE_SECONDS),
+                # uvicorn logs each request at INFO: only when Attenda's own log level shows INFO.
+                "--log-level",
+                _uvicorn_log_level(),
             ],
             environment,
         )
