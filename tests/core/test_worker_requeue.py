@@ -262,10 +262,10 @@ def test_a_worker_killed_mid_send_loses_nothing_and_the_mail_leaves_once(
         check=True,
     )
     message_id = python(SETUP.format(port=server.port, raw=raw_mail())).splitlines()[-1]
-    first = attenda("worker", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    first = attenda("worker")
     others: list[subprocess.Popen] = []
     try:
-        assert inbox.stalled.wait(60), "the worker never began to send"
+        assert inbox.stalled.wait(180), f"the worker never began to send: {first.poll()}"
         os.killpg(first.pid, signal.SIGKILL)
         first.wait(10)
         inbox.release.set()
