@@ -20,8 +20,9 @@ from typing import Any
 
 # How long the web server and the worker get to finish what they are doing after Ctrl-C or SIGTERM.
 STOP_GRACE_SECONDS = 20
-# How long the web server may take to start listening before `serve` gives up.
-START_TIMEOUT_SECONDS = 60
+# How long the web server may take to start listening before `serve` gives up (several processes
+# starting at once on a busy machine can take minutes).
+START_TIMEOUT_SECONDS = 180
 # How long the web server keeps an idle connection open for the next request: longer than load
 # balancers keep theirs (60 s is common), or a request sent as the server closes it gets no answer.
 KEEP_ALIVE_SECONDS = 75
