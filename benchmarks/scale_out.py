@@ -408,7 +408,7 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.scale_out", description=__doc__)
     parser.add_argument("--database-url", default=DEFAULT_URL)
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
-    parser.add_argument("--port", type=int, default=8107)
+    parser.add_argument("--port", type=int, default=0, help="default: a free port")
     parser.add_argument("--processes", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--agents", type=int, default=200)
@@ -428,6 +428,13 @@ def main(argv=None) -> None:
     import redis
 
     redis.Redis.from_url(args.redis_url).ping()
+    if not args.port:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            args.port = probe.getsockname()[1]
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", args.port)) == 0:
+            sys.exit(f"Port {args.port} is taken.")
     os.environ["ATTENDA_TASK_BACKEND"] = "redis"
     os.environ["ATTENDA_REDIS_URL"] = args.redis_url
     database.configure(args.database_url)
