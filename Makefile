@@ -13,6 +13,7 @@
 #   make bench-mail-desk             mail intake into the loaded million, search index filled, both engines
 #   make bench-api-create            POST /api/v1/tickets on the loaded million, both engines
 #   make bench-http                  attenda serve --processes 2 and 20 signed-in agents, both engines
+#   make bench-scale-out             PostgreSQL + Redis, 4 web processes, 2 workers, 200 agents, kills
 
 PYTHON ?= .venv/bin/python
 TICKETS ?= 1000000
@@ -26,7 +27,7 @@ POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/attenda_bench
 LOAD = $(PYTHON) -m benchmarks.load --tickets $(TICKETS) --entries-per-ticket $(ENTRIES)
 MEASURE = $(PYTHON) -m benchmarks.inbox --requests $(REQUESTS) --warmup $(WARMUP) --depth $(DEPTH)
 
-.PHONY: bench bench-search bench-mail-desk bench-api-create bench-http bench-mail bench-assignment bench-service-levels bench-triage bench-triage-desk \
+.PHONY: bench bench-scale-out bench-search bench-mail-desk bench-api-create bench-http bench-mail bench-assignment bench-service-levels bench-triage bench-triage-desk \
 	bench-sqlite bench-postgres bench-load-sqlite bench-load-postgres bench-reload-sqlite \
 	bench-reload-postgres bench-clean
 
@@ -129,3 +130,16 @@ bench-http: bench-load-sqlite bench-load-postgres
 	$(PYTHON) -m benchmarks.http_bench --port $(HTTP_PORT) --database-url $(SQLITE_URL) || status=1; \
 	$(PYTHON) -m benchmarks.http_bench --port $(HTTP_PORT) --database-url $(POSTGRES_URL) || status=1; \
 	exit $$status
+
+# Scale-out on one machine (benchmarks/README.md, "Scale-out"): PostgreSQL + Redis, `attenda serve
+# --no-worker --processes 4`, two workers, 200 agents for MINUTES, a worker and a web process killed.
+SCALE_URL ?= postgres://postgres@127.0.0.1:5432/attenda_bench_scale
+SCALE_REDIS_URL ?= redis://127.0.0.1:6379/0
+MINUTES ?= 10
+AGENTS ?= 200
+THINK ?= 10
+
+bench-scale-out:
+	$(PYTHON) -m benchmarks.load --if-missing --tickets $(TICKETS) --database-url $(SCALE_URL)
+	$(PYTHON) -m benchmarks.scale_out --database-url $(SCALE_URL) --redis-url $(SCALE_REDIS_URL) \
+		--minutes $(MINUTES) --agents $(AGENTS) --think $(THINK)
