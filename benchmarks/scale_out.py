@@ -159,6 +159,24 @@ def children(pid: int) -> list[int]:
     return found
 
 
+def talks_to(pid: int, port: int) -> bool:
+    """Whether the process has a TCP connection to ``port`` on this machine (the SMTP server)."""
+    inodes = set()
+    try:
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+        table = Path(f"/proc/{pid}/net/tcp").read_text().splitlines()[1:]
+    except OSError:
+        return False
+    for line in table:
+        fields = line.split()
+        if int(fields[2].split(":")[1], 16) == port and fields[9] in inodes:
+            return True
+    return False
+
+
 def serves(pid: int) -> bool:
     """A web process that uvicorn started (not multiprocessing's resource tracker)."""
     try:
@@ -344,7 +362,11 @@ async def faults(
             break
         await asyncio.sleep(0.1)
     victim = next(
-        (name for name in ("worker-1", "worker-2") if children(processes.running[name].pid)),
+        (
+            name
+            for name in ("worker-1", "worker-2")
+            if any(talks_to(pid, sink.port) for pid in children(processes.running[name].pid))
+        ),
         None,
     )
     if victim is None:
