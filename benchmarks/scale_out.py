@@ -237,9 +237,13 @@ async def sign_in(base: str, username: str):
     import httpx
 
     client = httpx.AsyncClient(base_url=base, timeout=60)
-    page = await client.get("/login/")
+    record = Record()
+    page = await send(client, record, "GET", "/login/")
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-    answer = await client.post(
+    answer = await send(
+        client,
+        record,
+        "POST",
         "/login/",
         data={"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token},
     )
@@ -482,7 +486,8 @@ def main(argv=None) -> None:
         "ATTENDA_TASK_BACKEND": "redis",
         "ATTENDA_REDIS_URL": args.redis_url,
         "ATTENDA_DB_POOL_SIZE": str(args.pool_size),
-        "ATTENDA_LOG_LEVEL": "WARNING",
+        # INFO: uvicorn says when one of its processes died and was started again.
+        "ATTENDA_LOG_LEVEL": "INFO",
         "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]),
     }
     processes = Processes(environment, logs)

@@ -26,6 +26,7 @@ START_TIMEOUT_SECONDS = 180
 # How long the web server keeps an idle connection open for the next request: longer than load
 # balancers keep theirs (60 s is common), or a request sent as the server closes it gets no answer.
 KEEP_ALIVE_SECONDS = 75
+HEALTH_CHECK_SECONDS = 30
 DEMO_PASSWORD_FILE = "demo-password"  # noqa: S105 - the name of a file, not a password.
 
 
@@ -527,6 +528,10 @@ def _serve(arguments: argparse.Namespace, stop_requests: list[int]) -> int:
                 str(STOP_GRACE_SECONDS // 2),
                 "--timeout-keep-alive",
                 str(KEEP_ALIVE_SECONDS),
+                # uvicorn kills a process that does not answer its health check in time (5 s by
+                # default), with the requests it was answering; a busy machine can be that late.
+                "--timeout-worker-healthcheck",
+                str(HEALTH_CHECK_SECONDS),
                 # uvicorn logs each request at INFO: only when Attenda's own log level shows INFO.
                 "--log-level",
                 _uvicorn_log_level(),
