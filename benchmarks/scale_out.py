@@ -291,6 +291,7 @@ async def agent_works(client, person: dict, record: Record, stop_at: float, thin
     inbox = f"/?view=open&team={person['team']}&sort=waiting"
     numbers: list[str] = []
     number = None
+    token = ""
     step = 0
     await asyncio.sleep(rng.uniform(0, think))  # not all at once
     while time.monotonic() < stop_at:
@@ -346,7 +347,10 @@ async def agent_works(client, person: dict, record: Record, stop_at: float, thin
                 record.failed(action, wall, f"status {answer.status_code}")
         except httpx.HTTPError as error:
             record.failed(action, wall, f"{type(error).__name__}: {error}")
+            ok = False
         step += 1
+        if not ok and action == "ticket":
+            step = 0  # no ticket open to answer: back to the inbox
         await asyncio.sleep(rng.uniform(0.5 * think, 1.5 * think))
 
 
