@@ -17,6 +17,7 @@
 #   make bench-social                messaging webhooks over HTTP, answered p95 ≤ 50 ms, both engines
 #   make bench-counter               office display and counter pages hear calls; inbox with 200 live connections
 #   make bench-chat                  500 chat visitors and their agents against attenda serve (SQLite)
+#   make bench-scale-out             PostgreSQL + Redis, 4 web processes, 2 workers, 200 agents, kills
 
 PYTHON ?= .venv/bin/python
 TICKETS ?= 1000000
@@ -30,7 +31,7 @@ POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/attenda_bench
 LOAD = $(PYTHON) -m benchmarks.load --tickets $(TICKETS) --entries-per-ticket $(ENTRIES)
 MEASURE = $(PYTHON) -m benchmarks.inbox --requests $(REQUESTS) --warmup $(WARMUP) --depth $(DEPTH)
 
-.PHONY: bench bench-social bench-counter bench-phone bench-chat bench-search bench-mail-desk bench-api-create bench-http bench-mail bench-assignment bench-service-levels bench-triage bench-triage-desk \
+.PHONY: bench bench-social bench-counter bench-phone bench-chat bench-scale-out bench-search bench-mail-desk bench-api-create bench-http bench-mail bench-assignment bench-service-levels bench-triage bench-triage-desk \
 	bench-sqlite bench-postgres bench-load-sqlite bench-load-postgres bench-reload-sqlite \
 	bench-reload-postgres bench-clean
 
@@ -164,3 +165,15 @@ bench-counter: bench-load-sqlite
 # Chat visitors and their agents against attenda serve, on a small database of its own.
 bench-chat:
 	$(PYTHON) -m benchmarks.chat_bench --visitors 500
+# Scale-out on one machine (benchmarks/README.md, "Scale-out"): PostgreSQL + Redis, `attenda serve
+# --no-worker --processes 4`, two workers, 200 agents for MINUTES, a worker and a web process killed.
+SCALE_URL ?= postgres://postgres@127.0.0.1:5432/attenda_bench_scale
+SCALE_REDIS_URL ?= redis://127.0.0.1:6379/0
+MINUTES ?= 10
+AGENTS ?= 200
+THINK ?= 10
+
+bench-scale-out:
+	$(PYTHON) -m benchmarks.load --if-missing --tickets $(TICKETS) --database-url $(SCALE_URL)
+	$(PYTHON) -m benchmarks.scale_out --database-url $(SCALE_URL) --redis-url $(SCALE_REDIS_URL) \
+		--minutes $(MINUTES) --agents $(AGENTS) --think $(THINK)

@@ -1,6 +1,7 @@
 """`attenda serve` on PostgreSQL under many signed-in agents at once: every page answers, and the
 server never holds more database connections than README.md says (a pool per web process of
-ATTENDA_DB_POOL_SIZE, one connection each for the worker, the mail fetcher and the scheduler)."""
+ATTENDA_DB_POOL_SIZE, two for the worker — its tasks' and its lease's — and one each for the mail
+fetcher and the scheduler)."""
 
 import os
 import re
@@ -22,8 +23,9 @@ from tests.test_cli import free_port, fresh_database_url  # noqa: F401 - a fixtu
 PASSWORD = "lantern-orbit-meadow-42"  # noqa: S105 - made up for this test.
 USERS = 20
 POOL_SIZE = 4
-# `attenda worker`, `attenda mail` (no IMAP mailbox here) and `attenda schedule`: one each.
-BACKGROUND_CONNECTIONS = 3
+# `attenda worker` two (its tasks', its lease's), `attenda mail` (no IMAP mailbox here) and
+# `attenda schedule` one each.
+BACKGROUND_CONNECTIONS = 4
 DESK = f"""
 from attenda.agents.models import Role, Team
 from attenda.agents.services import create_agent

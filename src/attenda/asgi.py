@@ -5,9 +5,12 @@ import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 
-from asgiref.sync import ThreadSensitiveContext
+from asgiref.sync import ThreadSensitiveContext, iscoroutinefunction, sync_to_async
 from django.conf import settings
 from django.core.asgi import get_asgi_application
+from django.core.handlers.asgi import ASGIHandler
+from django.core.handlers.base import BaseHandler
+from django.urls import Resolver404, get_resolver
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "attenda.settings")
 # WhiteNoise streams static files from a synchronous file iterator, which Django under ASGI serves
@@ -43,5 +46,31 @@ class RequestThreads:
             self.busy[lane] -= 1
 
 
-django_application = get_asgi_application()
-application = RequestThreads(django_application, settings.WEB_THREADS)
+class OneHopHandler(ASGIHandler):
+    """Django's ASGI handler, with a page's middleware and view run in one call on its request
+    thread. Django alone runs a synchronous middleware on the thread, the asynchronous ones on the
+    event loop and the view on the thread again: for Attenda's chain, where most middleware is
+    synchronous, three crossings between the loop and the thread each way per request, each waiting
+    for the other side to be scheduled. Views that are coroutines (the inbox's live updates) keep
+    Django's own asynchronous path."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.synchronous = BaseHandler()
+        self.synchronous.load_middleware(is_async=False)
+        self.resolver = get_resolver()
+
+    async def get_response_async(self, request):
+        if self.asynchronous_view(request.path_info):
+            return await super().get_response_async(request)
+        return await sync_to_async(self.synchronous.get_response, thread_sensitive=True)(request)
+
+    def asynchronous_view(self, path: str) -> bool:
+        try:
+            return iscoroutinefunction(self.resolver.resolve(path).func)
+        except Resolver404:
+            return False
+
+
+get_asgi_application()  # sets Django up
+application = RequestThreads(OneHopHandler(), settings.WEB_THREADS)

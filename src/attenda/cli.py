@@ -20,8 +20,13 @@ from typing import Any
 
 # How long the web server and the worker get to finish what they are doing after Ctrl-C or SIGTERM.
 STOP_GRACE_SECONDS = 20
-# How long the web server may take to start listening before `serve` gives up.
-START_TIMEOUT_SECONDS = 60
+# How long the web server may take to start listening before `serve` gives up (several processes
+# starting at once on a busy machine can take minutes).
+START_TIMEOUT_SECONDS = 180
+# How long the web server keeps an idle connection open for the next request: longer than load
+# balancers keep theirs (60 s is common), or a request sent as the server closes it gets no answer.
+KEEP_ALIVE_SECONDS = 75
+HEALTH_CHECK_SECONDS = 30
 # Set in the environment of the processes `serve` starts.
 UNDER_SERVE = "ATTENDA_UNDER_SERVE"
 DEMO_PASSWORD_FILE = "demo-password"  # noqa: S105 - the name of a file, not a password.
@@ -440,6 +445,11 @@ def _address(host: str, port: int) -> tuple[str, str]:
     return host, f"http://{shown}:{port}/"
 
 
+def _uvicorn_log_level() -> str:
+    level = os.environ.get("ATTENDA_LOG_LEVEL", "INFO").lower()
+    return level if level in ("critical", "error", "warning", "info", "debug") else "info"
+
+
 def serve(arguments: argparse.Namespace) -> int:
     stop_requests: list[int] = []
 
@@ -520,10 +530,15 @@ def _serve(arguments: argparse.Namespace, stop_requests: list[int]) -> int:
                 "--proxy-headers",
                 "--timeout-graceful-shutdown",
                 str(STOP_GRACE_SECONDS // 2),
-                # uvicorn restarts a web process that does not answer its supervisor's ping in
-                # time (5 s by default); a process busy on a loaded machine is not a dead one.
+                "--timeout-keep-alive",
+                str(KEEP_ALIVE_SECONDS),
+                # uvicorn kills a process that does not answer its health check in time (5 s by
+                # default), with the requests it was answering; a busy machine can be that late.
                 "--timeout-worker-healthcheck",
-                "30",
+                str(HEALTH_CHECK_SECONDS),
+                # uvicorn logs each request at INFO: only when Attenda's own log level shows INFO.
+                "--log-level",
+                _uvicorn_log_level(),
             ],
             environment,
         )
@@ -574,12 +589,29 @@ def worker(arguments: argparse.Namespace) -> int:
     from django.conf import settings
     from django.core.management import call_command
 
+    from attenda.tickets import arrivals
+
+    if settings.TASK_BACKEND != "immediate":
+        # Messages taken by the worker (chat, web form, messaging apps) do not wait for the first
+        # to load triage's language models; RQ's work processes inherit them loaded.
+        arrivals.prepare()
     if settings.TASK_BACKEND == "redis":
         queues = settings.TASKS["default"]["QUEUES"]
         # The scheduler moves retries whose wait is over back onto the queue.
         call_command("rqworker", *queues, "--with-scheduler", "--job-class", "django_tasks_rq.Job")
     elif settings.TASK_BACKEND == "database":
-        call_command("db_worker", "--queue-name", "*", "--no-reload")
+        from attenda.core.workers import Heartbeat, new_worker_id
+
+        # The lease names this worker on the tasks it claims; while it beats they are its own, and
+        # once it stops beating (killed) they go back on the queue (core/workers.py).
+        worker_id = new_worker_id()
+        heartbeat = Heartbeat(worker_id)
+        heartbeat.beat()
+        heartbeat.start()
+        try:
+            call_command("db_worker", "--queue-name", "*", "--no-reload", "--worker-id", worker_id)
+        finally:
+            heartbeat.stop()
     else:
         print(
             f"ATTENDA_TASK_BACKEND={settings.TASK_BACKEND} runs tasks inside requests;"

@@ -187,6 +187,12 @@ else:
 # A failing task is tried this many times in all, waiting TASK_RETRY_BASE_SECONDS * 4**n between tries.
 TASK_MAX_ATTEMPTS = int(os.environ.get("ATTENDA_TASK_MAX_ATTEMPTS", "5"))
 TASK_RETRY_BASE_SECONDS = int(os.environ.get("ATTENDA_TASK_RETRY_BASE_SECONDS", "30"))
+# A database-queue worker renews its lease every WORKER_BEAT_SECONDS; the tasks of a worker not heard
+# from for WORKER_LEASE_SECONDS are queued again, and a worker that could not renew for
+# WORKER_FENCE_SECONDS stops itself first (core/workers.py).
+WORKER_LEASE_SECONDS = int(os.environ.get("ATTENDA_WORKER_LEASE_SECONDS", "30"))
+WORKER_BEAT_SECONDS = max(1, WORKER_LEASE_SECONDS // 6)
+WORKER_FENCE_SECONDS = WORKER_LEASE_SECONDS * 2 // 3
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

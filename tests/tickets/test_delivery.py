@@ -108,18 +108,18 @@ def test_a_reply_nothing_can_deliver_is_kept_as_not_sent_and_the_ticket_does_not
 
 
 def test_the_api_reply_reports_a_reply_it_could_not_send(agent, team):
-    ticket = phoned_in(team, channel=Channel.CHAT)
+    ticket = phoned_in(team, channel=Channel.WEB)
 
     response = client_for(agent).post(f"/tickets/{ticket.pk}/replies", {"body": "Olá"})
 
     assert response.status_code == 201
     assert response.json()["delivery"] == {
         "state": "failed",
-        "channel": "chat",
+        "channel": "web",
         "address": None,
         "sender": None,
         "cc": [],
-        "reason": "Attenda cannot send replies by Chat.",
+        "reason": "Attenda cannot send replies by Web form.",
     }
     assert Ticket.objects.get(pk=ticket.pk).status == Status.NEW
 

@@ -70,3 +70,16 @@ class LiveEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stream} {self.kind}"
+class WorkerLease(models.Model):
+    """A running `attenda worker` of the database queue, as last heard from. Its heartbeat renews
+    the lease every few seconds; tasks claimed by a worker whose lease ran out are put back on the
+    queue (core.workers.requeue_abandoned)."""
+
+    worker_id = models.CharField(max_length=64, primary_key=True)
+    host = models.CharField(max_length=255, blank=True)
+    pid = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(default=clock.now)
+    beat_at = models.DateTimeField(default=clock.now)
+
+    def __str__(self) -> str:
+        return self.worker_id

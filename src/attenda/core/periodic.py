@@ -22,6 +22,8 @@ SCHEDULE: dict[str, timedelta] = {
     "attenda.core.tasks.prune_live_events": timedelta(minutes=10),
     # Messaging-app events stored by a webhook whose task was never queued or never ran.
     "attenda.channels.social.tasks.take_forgotten_events": timedelta(minutes=10),
+    # Tasks whose worker died while running them go back on the queue (core/workers.py).
+    "attenda.core.workers.requeue_abandoned": timedelta(seconds=10),
     # Triage's kind and team model, learnt again from the labels agents gave since.
     "attenda.triage.tasks.retrain_now": timedelta(hours=24),
 }
