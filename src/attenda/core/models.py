@@ -70,6 +70,8 @@ class LiveEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stream} {self.kind}"
+
+
 class WorkerLease(models.Model):
     """A running `attenda worker` of the database queue, as last heard from. Its heartbeat renews
     the lease every few seconds; tasks claimed by a worker whose lease ran out are put back on the
