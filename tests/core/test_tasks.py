@@ -1,8 +1,10 @@
 """Background work that fails is tried again after growing waits; work that fails every attempt is
 kept for an admin, who can run it again. On the database queue, and for real on Redis through RQ."""
 
+import ast
 import datetime as dt
 import os
+from pathlib import Path
 
 import django_rq
 import pytest
@@ -15,6 +17,7 @@ from django_tasks_rq import Job
 from rq import SimpleWorker
 from rq.registry import ScheduledJobRegistry
 
+import attenda
 from attenda.core.models import FailedTask
 from attenda.core.periodic import enqueue_due
 from attenda.core.tasks import run_with_retries
@@ -222,3 +225,30 @@ def test_on_redis_the_scheduled_sweep_runs_on_a_worker_and_escalates_once(rq_que
     assert ticket.service_clock["first_response"]["breached"] is True
     assert ticket.escalate_at is None
     assert ticket.timeline.filter(data__has_key="escalation").count() == 1
+
+
+def test_every_background_task_of_attenda_has_a_label_for_people():
+    unlabelled = []
+    for path in Path(attenda.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            for decorator in node.decorator_list:
+                name = decorator.func if isinstance(decorator, ast.Call) else decorator
+                if isinstance(name, ast.Name) and name.id == "background":
+                    keywords = decorator.keywords if isinstance(decorator, ast.Call) else []
+                    if not any(keyword.arg == "label" for keyword in keywords):
+                        unlabelled.append(f"{path.name}:{node.name}")
+    assert unlabelled == []
+
+
+def test_the_failed_tasks_page_names_the_work_not_its_code(client, admin_agent):
+    FailedTask.objects.create(
+        task_path="attenda.tickets.tasks.index_pending_text", attempts=3, error="OperationalError()"
+    )
+    client.force_login(admin_agent)
+
+    page = client.get(reverse("failed_tasks")).content.decode()
+
+    assert "Indexing new text for search" in page
+    assert "attenda.tickets.tasks" not in page

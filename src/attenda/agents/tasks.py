@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from attenda.agents.models import Agent
 from attenda.agents.services import account_link
@@ -21,7 +22,7 @@ def _lifetime(seconds: int) -> str:
     }
 
 
-@background
+@background(label=gettext_lazy("Mailing a password reset link"))
 def mail_password_reset(email: str) -> None:
     """The link is made here, at send time, so its lifetime starts when the mail leaves."""
     if not email:
@@ -45,7 +46,7 @@ def mail_password_reset(email: str) -> None:
             )
 
 
-@background
+@background(label=gettext_lazy("Mailing an invitation"))
 def mail_invitation(agent_id: int) -> None:
     agent = Agent.objects.filter(pk=agent_id, is_active=True).exclude(email="").first()
     if agent is None:

@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy
 from django_tasks import task
 
 from attenda.core import clock
@@ -24,10 +25,15 @@ class BackgroundTask:
     has failed, so the work can say so where people look (a reply marked "not sent")."""
 
     def __init__(
-        self, func: Callable[..., Any], gave_up: Callable[..., None] | None = None
+        self,
+        func: Callable[..., Any],
+        gave_up: Callable[..., None] | None = None,
+        label: str = "",
     ) -> None:
         self.func = func
         self.gave_up = gave_up
+        # What the work is, in the reader's language, for the failed tasks page.
+        self.label = label
         self.path = f"{func.__module__}.{func.__name__}"
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -38,12 +44,24 @@ class BackgroundTask:
 
 
 def background(
-    func: Callable[..., Any] | None = None, *, gave_up: Callable[..., None] | None = None
+    func: Callable[..., Any] | None = None,
+    *,
+    gave_up: Callable[..., None] | None = None,
+    label: str = "",
 ) -> BackgroundTask | Callable[[Callable[..., Any]], BackgroundTask]:
-    """``@background``, or ``@background(gave_up=...)``."""
+    """``@background``, or ``@background(gave_up=..., label=...)``."""
     if func is None:
-        return lambda func: BackgroundTask(func, gave_up)
-    return BackgroundTask(func, gave_up)
+        return lambda func: BackgroundTask(func, gave_up, label)
+    return BackgroundTask(func, gave_up, label)
+
+
+def task_label(task_path: str) -> str:
+    """The task's label for people; a task whose code moved or broke is named by its path."""
+    try:
+        background_task = import_string(task_path)
+    except ImportError:
+        return task_path
+    return str(getattr(background_task, "label", "") or task_path)
 
 
 def retry_delay(attempt: int) -> timedelta:
@@ -84,7 +102,7 @@ def run_failed_task_again(*, failed_task: FailedTask) -> None:
         )
 
 
-@background
+@background(label=gettext_lazy("Removing old live events"))
 def prune_live_events() -> None:
     from attenda.core import live
 

@@ -15,7 +15,7 @@ from attenda.core.forms import AuditFilterForm, PreferencesForm
 from attenda.core.models import FailedTask
 from attenda.core.pagination import InvalidCursor
 from attenda.core.queries import audit_page
-from attenda.core.tasks import run_failed_task_again
+from attenda.core.tasks import run_failed_task_again, task_label
 
 
 @login_required
@@ -39,7 +39,9 @@ def _require_admin(request: HttpRequest) -> None:
 @login_required
 def failed_tasks(request: HttpRequest) -> HttpResponse:
     _require_admin(request)
-    failed = FailedTask.objects.filter(retried_at__isnull=True).order_by("-failed_at")[:200]
+    failed = list(FailedTask.objects.filter(retried_at__isnull=True).order_by("-failed_at")[:200])
+    for task in failed:
+        task.label = task_label(task.task_path)
     return render(
         request, "core/failed_tasks.html", {"failed_tasks": failed, "nav": "failed_tasks"}
     )

@@ -24,6 +24,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import close_old_connections, connection
+from django.utils.translation import gettext_lazy
 
 from attenda.core import clock
 from attenda.core.models import FailedTask, WorkerLease
@@ -90,7 +91,7 @@ class Heartbeat(threading.Thread):
         WorkerLease.objects.filter(worker_id=self.worker_id).delete()
 
 
-@background
+@background(label=gettext_lazy("Putting back tasks of stopped workers"))
 def requeue_abandoned() -> int:
     """Puts back on the queue the tasks of workers that are gone; returns how many."""
     if settings.TASK_BACKEND == "database":

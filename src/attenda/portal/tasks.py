@@ -4,12 +4,13 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from attenda.core.tasks import background
 from attenda.portal.services import customer_with_address, new_sign_in_link
 
 
-@background
+@background(label=gettext_lazy("Mailing a portal sign-in link"))
 def mail_sign_in_link(address: str) -> None:
     """The link is made here, at send time, so its minutes start when the mail leaves; an address
     no customer has gets nothing."""

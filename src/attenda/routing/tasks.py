@@ -7,6 +7,7 @@ from django.core.mail import send_mail
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from attenda.agents.models import Agent, Role
 from attenda.core.tasks import background
@@ -14,7 +15,7 @@ from attenda.routing.deadlines import CONSEQUENCE_LABELS
 from attenda.tickets.models import TimelineEntry
 
 
-@background
+@background(label=gettext_lazy("Checking service levels"))
 def sweep_service_levels() -> None:
     """Scheduled every minute (core/periodic.py): escalates what came due since the last sweep."""
     # Imported here: routing.services enqueues this module's notify_escalations.
@@ -23,7 +24,7 @@ def sweep_service_levels() -> None:
     sweep()
 
 
-@background
+@background(label=gettext_lazy("Telling supervisors of escalations"))
 def notify_escalations(entry_ids: list[int]) -> None:
     """One mail per person with every ticket of the sweep they are told about, in their language:
     the owner for a warning, the team's supervisors for a breach or a legal deadline."""

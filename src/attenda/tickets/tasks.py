@@ -5,6 +5,7 @@ from django.core.mail import send_mail
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from attenda.agents.models import Agent, Role
 from attenda.core.tasks import background
@@ -13,7 +14,7 @@ from attenda.tickets.models import TimelineEntry
 from attenda.tickets.permissions import can_view
 
 
-@background
+@background(label=gettext_lazy("Mailing a hand-over notice"))
 def notify_handoff(entry_id: int) -> None:
     """Mails the receiver of a hand-off, in their language, with the note they must read first."""
     entry = TimelineEntry.objects.select_related("ticket", "author_agent").get(pk=entry_id)
@@ -55,7 +56,7 @@ def notify_handoff(entry_id: int) -> None:
             )
 
 
-@background
+@background(label=gettext_lazy("Indexing new text for search"))
 def index_pending_text() -> None:
     """Adds the texts waiting for the search index to it; queued after the commits that wrote them
     and every few seconds by the scheduler. Gives way after a minute: the next run goes on."""

@@ -6,13 +6,14 @@ from django.core.mail import send_mail
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from attenda.agents.models import Agent, Role
 from attenda.core.tasks import background
 from attenda.tickets.models import TimelineEntry
 
 
-@background
+@background(label=gettext_lazy("Alerting supervisors to abuse"))
 def alert_supervisors(entry_id: int) -> None:
     """Mails the supervisors of the ticket's team, in their language. The mail names the ticket but
     carries none of the abusive words."""
@@ -40,7 +41,7 @@ def alert_supervisors(entry_id: int) -> None:
             )
 
 
-@background
+@background(label=gettext_lazy("Teaching triage from agents' labels"))
 def retrain_now(actor_id: int | None = None) -> None:
     """An admin's "Retrain now", and the daily learning the scheduler queues (core/periodic.py)."""
     from attenda.triage import services

@@ -3,13 +3,14 @@
 from django.core.mail import send_mail
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from attenda.channels.counter import sms
 from attenda.channels.counter.models import Visit, VisitStatus
 from attenda.core.tasks import background
 
 
-@background
+@background(label=gettext_lazy("Telling a visitor their turn is near"))
 def tell_turn_near(visit_id: int) -> None:
     """Texts or mails a waiting visitor, in the language they chose at the kiosk, that their turn
     is near. A failure raises, and the task queue tries again with growing waits."""

@@ -13,6 +13,7 @@ from django.core.mail.backends.smtp import EmailBackend
 from django.db.models import Case, When
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from attenda.channels.email.addresses import reply_address
 from attenda.channels.email.html import text_to_html
@@ -297,7 +298,7 @@ def _smtp_text(text: bytes | str) -> str:
     return " ".join(text.split())
 
 
-@background(gave_up=_gave_up)
+@background(gave_up=_gave_up, label=gettext_lazy("Sending an email"))
 def send_outbound(outbound_id: int) -> None:
     """Sends one mail; a temporary error is retried by the task queue with growing waits, a
     permanent refusal shows "not sent" at once with the server's reason."""

@@ -10,6 +10,7 @@ from types import ModuleType
 from django.db import IntegrityError, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from attenda.channels.social import messenger, telegram, whatsapp, x
 from attenda.channels.social.models import (
@@ -106,7 +107,10 @@ def _store(account: SocialAccount, event: WireEvent) -> SocialEvent | None:
     return stored
 
 
-@background(gave_up=lambda event_id, *, error: _failed(event_id, error))
+@background(
+    gave_up=lambda event_id, *, error: _failed(event_id, error),
+    label=gettext_lazy("Taking a messaging-app message"),
+)
 def take_event(event_id: int) -> None:
     """Reads one stored event. Files are fetched before the transaction, so a slow provider does
     not hold the database; one that fails leaves a reference on the message, shown to the agent."""

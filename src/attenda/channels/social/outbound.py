@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from attenda.channels.social.inbound import PROVIDERS
 from attenda.channels.social.models import Provider, SocialAccount, SocialReply
@@ -125,7 +126,7 @@ def _gave_up(reply_id: int, *, error: Exception) -> None:
         )
 
 
-@background(gave_up=_gave_up)
+@background(gave_up=_gave_up, label=gettext_lazy("Sending a reply by messaging app"))
 def send_reply(reply_id: int) -> None:
     """Sends one reply; a refusal (a bad token, a closed window) shows "not sent" at once with the
     provider's words, anything else is tried again later."""

@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+from django.utils.translation import gettext_lazy
+
 from attenda.channels.social.inbound import take_event
 from attenda.channels.social.models import EventState, SocialEvent
 from attenda.core import clock
@@ -12,7 +14,7 @@ from attenda.core.tasks import background
 SWEEP_EVERY = timedelta(minutes=10)
 
 
-@background
+@background(label=gettext_lazy("Taking messaging-app messages left waiting"))
 def take_forgotten_events() -> list[int]:
     """Events still waiting: their task was never queued (the process stopped right after the
     webhook's commit) or its worker was killed. Taking an event twice takes it once."""
