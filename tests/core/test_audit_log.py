@@ -107,6 +107,10 @@ def test_the_log_reads_in_the_readers_language_with_labels_for_codes(
         )
 
     assert english == "kind: Question → Warranty claim; opened a ticket: yes"
+    with translation.override("pl"):
+        assert audit_labels.details("agents.agent", {"time_zone": "Europe/Warsaw"}) == (
+            "strefa czasowa: Warszawa"
+        )
     for code in ("ticket.details_changed", "warranty_claim", "tickets.ticket", "True"):
         assert code not in page
     assert "Garantia" in page or "garantia" in page

@@ -7,8 +7,10 @@ from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils.text import capfirst
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+
+from attenda.core.time_zones import zone_label
 
 ACTIONS = {
     "agent.access_ended": gettext_lazy("Access ended"),
@@ -193,6 +195,8 @@ def detail_value(model: type[models.Model] | None, key: str, value) -> str:
     field = _field(model, key)
     if field is not None and field.choices:
         return str(dict(field.flatchoices).get(value, value))
+    if key == "time_zone":
+        return zone_label(str(value), get_language() or "en")
     return str(value)
 
 
