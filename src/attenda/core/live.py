@@ -14,6 +14,7 @@ import contextlib
 import json
 import logging
 import weakref
+from collections import deque
 from collections.abc import AsyncIterator, Iterable
 from datetime import timedelta
 
@@ -83,22 +84,29 @@ def prune(*, now=None) -> int:
     return deleted
 
 
-def _streams_since(after: int) -> tuple[int, set[str]]:
-    rows = list(
-        LiveEvent.objects.filter(pk__gt=after).order_by("pk").values_list("pk", "stream")[:1000]
-    )
-    if not rows:
-        return after, set()
-    return rows[-1][0], {stream for _pk, stream in rows}
+def _events_since(after: int) -> list[LiveEvent]:
+    return list(LiveEvent.objects.filter(pk__gt=after).order_by("pk")[:HUB_BATCH])
+
+
+# The hub keeps the newest events it read for the pages it serves: a wake-up costs one query per
+# process, not one per page following the stream (a waiting room's displays, a team's agents).
+HUB_KEEP = 2000
+HUB_BATCH = 1000
+# With Redis the hub still looks at the database this often, in case an announcement was lost.
+HUB_LOOK_SECONDS = 5.0
 
 
 class Hub:
-    """One per event loop (a web process): the pages waiting on each stream, and the one task that
-    wakes them."""
+    """One per event loop (a web process): the pages waiting on each stream, the newest events,
+    and the one task that reads them and wakes the pages."""
 
     def __init__(self) -> None:
         self.waiting: dict[str, set[asyncio.Event]] = {}
         self.task: asyncio.Task | None = None
+        self.kept: deque[LiveEvent] = deque(maxlen=HUB_KEEP)
+        # ``kept`` holds every event with floor < id <= seen; None until the first look.
+        self.floor: int | None = None
+        self.seen = 0
 
     def wait_for(self, streams: Iterable[str]) -> asyncio.Event:
         woken = asyncio.Event()
@@ -116,8 +124,26 @@ class Hub:
                 if not waiters:
                     del self.waiting[stream]
 
-    def wake(self, streams: Iterable[str]) -> None:
-        for stream in streams:
+    def kept_after(self, streams: list[str], after: int) -> list[LiveEvent] | None:
+        """The kept events of ``streams`` after ``after``; None when the hub does not hold every
+        event since then (a page resuming from long ago reads the database)."""
+        if self.floor is None or after < self.floor:
+            return None
+        wanted = set(streams)
+        return [event for event in self.kept if event.pk > after and event.stream in wanted]
+
+    async def look(self) -> None:
+        """Reads what was written since the last look, keeps it and wakes its streams' pages."""
+        if self.floor is None:
+            self.seen = await sync_to_async(newest_id)()
+            self.floor = self.seen
+        events = await sync_to_async(_events_since)(self.seen)
+        if not events:
+            return
+        self.kept.extend(events)
+        self.seen = events[-1].pk
+        self.floor = max(self.floor, self.kept[0].pk - 1)
+        for stream in {event.stream for event in events}:
             for woken in self.waiting.get(stream, ()):
                 woken.set()
 
@@ -133,12 +159,11 @@ class Hub:
             logger.warning(
                 "The live-event hub stopped; pages fall back to their own looks", exc_info=True
             )
+            self.floor = None
 
     async def _poll_database(self) -> None:
-        seen = await sync_to_async(newest_id)()
         while self.waiting:
-            seen, streams = await sync_to_async(_streams_since)(seen)
-            self.wake(streams)
+            await self.look()
             await asyncio.sleep(POLL_SECONDS)
 
     async def _listen_to_redis(self) -> None:
@@ -147,13 +172,22 @@ class Hub:
         connection = redis.asyncio.Redis.from_url(settings.REDIS_URL)
         subscription = connection.pubsub()
         await subscription.subscribe(REDIS_CHANNEL)
+        loop = asyncio.get_running_loop()
         try:
+            await self.look()
+            looked = loop.time()
             while self.waiting:
                 message = await subscription.get_message(
                     ignore_subscribe_messages=True, timeout=1.0
                 )
-                if message is not None:
-                    self.wake([message["data"].decode()])
+                if message is not None or loop.time() - looked >= HUB_LOOK_SECONDS:
+                    # Announcements that came meanwhile are all answered by this one look.
+                    while message is not None:
+                        message = await subscription.get_message(
+                            ignore_subscribe_messages=True, timeout=0
+                        )
+                    await self.look()
+                    looked = loop.time()
         finally:
             await subscription.aclose()
             await connection.aclose()
@@ -190,7 +224,9 @@ async def follow(
     try:
         while True:
             woken.clear()
-            events = await sync_to_async(events_after)(streams, after)
+            events = the_hub.kept_after(streams, after)
+            if events is None:
+                events = await sync_to_async(events_after)(streams, after)
             for event in events:
                 after = event.pk
                 yield as_sse(event)
