@@ -56,9 +56,12 @@ def route(ticket: Ticket, channel: str | None = None) -> Route:
 
 
 def routes(ticket: Ticket) -> list[Route]:
-    """The ticket's own route first, then every other channel that can reach the customer: what the
-    composer offers when the ticket's own channel cannot deliver."""
+    """The ticket's own route when it delivers; else it first, then every other channel that can
+    reach the customer: what the composer offers instead. Other channels are asked only then, so a
+    ticket whose own way works costs no look at the others."""
     own = route(ticket)
+    if own.can_deliver:
+        return [own]
     others = [route(ticket, channel) for channel in _ROUTES if channel != own.channel]
     return [own, *(other for other in others if other.can_deliver)]
 
