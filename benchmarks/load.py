@@ -59,9 +59,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     engine = database.engine_name(args.database_url)
     if args.if_missing and already_loaded(args.database_url, report_path, size):
         from django.core.management import call_command
+        from django.db import connection
+        from django.db.migrations.executor import MigrationExecutor
 
-        # The pages measured are the code's of today: tables added since the load come first.
-        call_command("migrate", verbosity=0, interactive=False)
+        # The pages measured are the code's of today: tables and indexes added since the load come
+        # first, then fresh statistics, without which PostgreSQL plans new indexes badly.
+        executor = MigrationExecutor(connection)
+        if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+            call_command("migrate", verbosity=0, interactive=False)
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
         print(f"{engine}: {args.tickets:,} tickets already loaded ({report_path.name}).")
         return
     report = load(args.database_url, size, seed=args.seed)
