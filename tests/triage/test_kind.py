@@ -1,8 +1,11 @@
 """The kind of a ticket from multilingual keyword rules."""
 
+import pytest
+
 from attenda.tickets.models import Kind
 from attenda.triage.kind import DEFAULT_KIND, DEFAULT_KIND_RULES, KindRule, guess
 from attenda.triage.language import fold
+from tests.corpus import corpus_path
 
 
 def kind_of(text: str) -> str:
@@ -61,3 +64,77 @@ def test_complaints_as_customers_word_them_are_sure_complaints_in_each_language(
     assert [guessed.kind for guessed in guesses] == [Kind.COMPLAINT] * 5
     # Sure enough to be applied without an agent (the default threshold is 0.9).
     assert [guessed.confidence > 0.9 for guessed in guesses] == [True] * 5
+
+
+# Complaints as customers write them on public complaint boards and to desks, naming no complaint:
+# the same problem again, a promise broken, nobody answering or coming, the worst service, being
+# passed around. The subject they complain about ("technician", "técnico") must not win.
+COMPLAINTS_WITHOUT_THE_WORD = {
+    "en": [
+        "I still have the same problem. Nobody has got back to me.",
+        "Worst customer service ever. I've been on hold for an hour and got cut off twice.",
+        "I have called five times and every time I'm told someone will call me back. "
+        "No one ever does.",
+        "You guys have messed up my account again.",
+        "I was promised a technician on Monday and nobody showed up.",
+        "Your agent lied to me about the price of the contract.",
+        "This is the third time I'm writing about the same issue and still no response.",
+    ],
+    "pt": [
+        "Continuo com o mesmo problema e ninguém me responde.",
+        "Pior atendimento que já tive, fiquei uma hora na linha e a ligação caiu.",
+        "Já liguei cinco vezes e sempre dizem que vão retornar. Nunca retornam.",
+        "Descaso total com o cliente, até agora nada foi resolvido.",
+        "Prometeram um técnico na segunda e ninguém apareceu.",
+    ],
+    "es": [
+        "Sigo con el mismo problema y nadie me contesta.",
+        "La peor atención al cliente que he tenido, una hora esperando y me colgaron.",
+        "He llamado cinco veces y siempre me dicen que me llamarán. Nunca llaman.",
+        "Me prometieron un técnico el lunes y no vino nadie.",
+        "Es la tercera vez que escribo por lo mismo y sigo sin respuesta.",
+    ],
+    "ro": [
+        "Am în continuare aceeași problemă și nu îmi răspunde nimeni.",
+        "Cel mai prost serviciu clienți, am stat o oră la telefon și mi-a închis.",
+        "Mi s-a promis un tehnician luni și nu a venit nimeni.",
+        "Este a treia oară când scriu pentru aceeași problemă și tot nu am primit răspuns.",
+    ],
+    "pl": [
+        "Nadal mam ten sam problem i nikt mi nie odpowiada.",
+        "Najgorsza obsługa klienta, godzinę czekałem na linii i się rozłączyło.",
+        "Obiecano mi technika w poniedziałek i nikt nie przyszedł.",
+        "Piszę już trzeci raz w tej samej sprawie i nadal brak odpowiedzi.",
+    ],
+}
+
+
+@pytest.mark.parametrize("language", sorted(COMPLAINTS_WITHOUT_THE_WORD))
+def test_complaints_that_do_not_say_complaint_are_complaints(language):
+    kinds = [kind_of(text) for text in COMPLAINTS_WITHOUT_THE_WORD[language]]
+
+    assert kinds == [Kind.COMPLAINT] * len(kinds)
+
+
+def test_real_mails_that_complain_of_nothing_are_not_complaints():
+    """Mails written by others (corpus/email-replies): a fix sent with a dash before "this" is
+    not "fix this"; a customer failing to place an order is about the order."""
+    fix = corpus_path(
+        "email-replies",
+        "zapier-email-reply-parser",
+        "test",
+        "emails",
+        "email_sig_delimiter_in_middle_of_line.txt",
+    ).read_text()
+    order = corpus_path(
+        "email-replies", "alfonsrv-mail-parser-reply", "test", "emails", "caution2.txt"
+    ).read_text()
+    order = order.split("\n\n")[1]  # the customer's own words, before the quoted answer
+
+    assert kind_of(fix) != Kind.COMPLAINT
+    assert kind_of(order) == Kind.ORDER
+
+
+def test_a_promising_plan_is_not_a_promise_broken():
+    assert kind_of("The new plan looks promising, how do I sign up?") == Kind.ORDER
+    assert kind_of("Noul abonament pare promițător, cum mă abonez?") != Kind.COMPLAINT

@@ -21,32 +21,74 @@ EVALUATION = Path(__file__).parent / "evaluation" / "messages.jsonl"
 
 # Lists and model together on each held-out part; the bars sit just under the figures the shipped
 # weights give (`attenda manage train_abuse_model` prints the model's alone). Each threshold is
-# chosen for precision first, since a false alarm blurs a customer's words: on Portuguese ToLD-Br,
-# whose "toxic" counts swearing at no one, the model reaches it only where it is very sure, so the
-# recall stays low there.
+# chosen on a calibration part of the training split: the best F1 at precision 0.85 or more, or,
+# where no threshold reaches that (Portuguese), the best F1. Portuguese stays far from 0.75: see
+# the test of the ToLD-Br labels below.
 BARS = {
-    "pt": {"precision": 0.5},
-    "ro": {"precision": 0.9, "f1": 0.65},
-    "en": {"precision": 0.95, "f1": 0.9},
+    "pt": {"precision": 0.55, "f1": 0.55},
+    "ro": {"precision": 0.86, "recall": 0.7, "f1": 0.78},
+    "en": {"precision": 0.98, "recall": 0.9, "f1": 0.94},
 }
+# The share of each held-out part's texts that are not abusive which may be flagged.
+MOST_FALSE_ALARMS = {"pt": 0.11, "ro": 0.12, "en": 0.06}
 
 
 @pytest.mark.parametrize("language", sorted(abuse_training.SETS))
 def test_abuse_is_found_on_the_held_out_part_of_each_language(language):
     _learn, _calibrate, held_out = abuse_training.split(corpus_path("triage"), language)
 
-    found = [detect(fold(message.text), language).kind != "" for message in held_out]
+    found = np.array([detect(fold(message.text), language).kind != "" for message in held_out])
+    truth = np.array([message.abusive for message in held_out])
     precision, recall, f1, _ = precision_recall_fscore_support(
-        [message.abusive for message in held_out], found, average="binary", zero_division=0
+        truth, found, average="binary", zero_division=0
     )
+    false_alarms = (found & ~truth).sum() / (~truth).sum()
 
     print(
-        f"\n{language} abuse on {len(held_out)} held out: P {precision:.3f} R {recall:.3f} F1 {f1:.3f}"
+        f"\n{language} abuse on {len(held_out)} held out ({truth.sum()} abusive): "
+        f"P {precision:.3f} R {recall:.3f} F1 {f1:.3f}, false alarms {false_alarms:.3f}"
     )
     figures = {"precision": precision, "recall": recall, "f1": f1}
     assert {m: figures[m] >= bar for m, bar in BARS[language].items()} == dict.fromkeys(
         BARS[language], True
     )
+    assert false_alarms <= MOST_FALSE_ALARMS[language]
+
+
+def test_the_portuguese_labels_cap_what_any_reader_can_reach():
+    """ToLD-Br's "toxic" is 1 when two of three annotators flagged a tweet. Its per-type votes
+    show how often they split: a second panel of three, drawn with each tweet's own share of
+    votes, would agree with the published label only to an F1 near 0.76, so the 0.75 asked of
+    each language is about what people reach, not what words alone can."""
+    types = ("homophobia", "obscene", "insult", "racism", "misogyny", "xenophobia")
+    rows = [
+        json.loads(line)
+        for line in corpus_path("triage", "told-br.validation.jsonl").read_text().splitlines()
+    ]
+    agreed = flagged = toxic = 0.0
+    split_votes = 0
+    for row in rows:
+        if row["labels"]["obscene"] is None:
+            continue
+        most = max(row["labels"][kind] for kind in types)
+        # Votes for "toxic": 0 or 1 when not toxic (1 if anyone flagged a type), 2 or 3 when
+        # toxic (3 only when all three flagged one type, so this errs towards less agreement).
+        votes = (3 if most == 3 else 2) if row["abusive"] else (1 if most else 0)
+        split_votes += votes in (1, 2)
+        share = votes / 3
+        second_panel = 3 * share**2 * (1 - share) + share**3
+        agreed += row["abusive"] * second_panel
+        flagged += second_panel
+        toxic += row["abusive"]
+    precision, recall = agreed / flagged, agreed / toxic
+    ceiling = 2 * precision * recall / (precision + recall)
+
+    print(
+        f"\nToLD-Br validation: annotators split on {split_votes} of {len(rows)}; a second panel "
+        f"would reach P {precision:.3f} R {recall:.3f} F1 {ceiling:.3f}"
+    )
+    assert split_votes / len(rows) > 0.3
+    assert 0.7 < ceiling < 0.8
 
 
 def test_angry_support_messages_that_insult_nobody_are_not_abusive():
@@ -114,3 +156,32 @@ def test_the_n_grams_are_hashed_into_the_columns_scikit_learn_gives():
         order, wanted_order = np.argsort(columns), np.argsort(wanted.indices)
         assert np.array_equal(columns[order], wanted.indices[wanted_order]), folded
         assert np.allclose(values[order], wanted.data[wanted_order]), folded
+
+
+# Swearing at a situation, in words no support message it learnt from uses: the public sets call
+# much of it offensive, a desk must not blur it.
+SWEARING_AT_A_SITUATION = {
+    "pt": [
+        "Puta que pariu, a internet caiu de novo.",
+        "Que merda, a entrega atrasou outra vez.",
+        "pqp, mais uma vez sem sinal aqui em casa",
+        "Caralho, já é a quarta vez que o técnico falta.",
+    ],
+    "ro": ["Pula mea, iar nu merge netul.", "Ce naiba, iar a picat curentul."],
+    "en": [
+        "What the fuck, the internet is down again.",
+        "Shit, the parcel is late again.",
+        "This is bullshit, third wrong bill.",
+    ],
+}
+
+
+@pytest.mark.parametrize("language", sorted(SWEARING_AT_A_SITUATION))
+def test_swearing_at_a_situation_is_not_abuse(language):
+    flagged = [
+        text
+        for text in SWEARING_AT_A_SITUATION[language]
+        if read(text, fallback_language=language).abusive
+    ]
+
+    assert flagged == []

@@ -25,7 +25,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{language}: learnt from {len(learn)}, threshold {model.threshold:.2f} "
                 f"(chosen on {len(calibrate)}); held out {len(held_out)}: precision "
-                f"{figures['precision']:.3f} recall {figures['recall']:.3f} F1 {figures['f1']:.3f}"
+                f"{figures['precision']:.3f} recall {figures['recall']:.3f} F1 {figures['f1']:.3f}, "
+                f"false alarms {figures['false_alarms']:.3f}"
             )
         learnt_abuse.save(output, trained)
         self.stdout.write(f"Wrote {output}.")
