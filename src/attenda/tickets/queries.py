@@ -228,7 +228,8 @@ def ticket_page(agent: Agent, number: int) -> TicketPage:
         visible_tickets(agent)
         .filter(customer_id=ticket.customer_id)
         .exclude(pk=ticket.pk)
-        .select_related("team", "owner")
+        # The customer card lists their number, subject and status.
+        .only("id", "subject", "status", "updated_at")
         .order_by("-updated_at")[:10]
     )
     return TicketPage(
