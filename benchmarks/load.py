@@ -69,6 +69,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             call_command("migrate", verbosity=0, interactive=False)
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
+        add_mailboxes()
         print(f"{engine}: {args.tickets:,} tickets already loaded ({report_path.name}).")
         return
     report = load(args.database_url, size, seed=args.seed)
@@ -78,6 +79,21 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"{engine}: loaded {report['rows']['tickets']:,} tickets and "
         f"{report['rows']['timeline_entries']:,} timeline entries in {report['seconds']:.1f} s "
         f"({report_path})."
+    )
+
+
+def add_mailboxes() -> None:
+    """A mailbox for each team, as a desk that takes mail has: without one, every reply's route
+    on the ticket page looks for a way that does not exist (and asks the other channels too).
+    Loads made before mailboxes were part of the desk get theirs here."""
+    from attenda.agents.models import Team
+    from attenda.channels.email.models import Mailbox
+
+    if Mailbox.objects.exists():
+        return
+    Mailbox.objects.bulk_create(
+        Mailbox(address=f"team-{team_id}@desk.example", name=name, team_id=team_id)
+        for team_id, name in Team.objects.values_list("id", "name")
     )
 
 
@@ -169,6 +185,7 @@ def load(database_url: str, size, *, seed: int) -> dict:
         },
         all_agents=[agent.pk for agent, spec in zip(agents, specs, strict=True) if spec["teams"]],
     )
+    add_mailboxes()
     tag_ids = [tag.pk for tag in Tag.objects.bulk_create(Tag(name=name) for name in shape.TAGS)]
     Organization.objects.bulk_create(
         Organization(name=name) for name in people.organization_names()

@@ -112,6 +112,9 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "inbox"
 LOGOUT_REDIRECT_URL = "login"
 
+# Inputs and text areas written in Python, every other widget by its template (core/widgets.py).
+FORM_RENDERER = "attenda.core.widgets.PlainRenderer"
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",

@@ -10,26 +10,18 @@ from django.core.validators import validate_unicode_slug
 from django.db.models import Exists, OuterRef
 from django.forms import BoundField
 from django.template.defaultfilters import filesizeformat
-from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from attenda.agents.models import Agent, Team, display_name
+from attenda.core.escaping import escape
+from attenda.core.widgets import attributes
 from attenda.customers.models import Customer
 from attenda.tickets.delivery import Route
 from attenda.tickets.messages import InboundFile
 from attenda.tickets.models import Channel, Kind, Priority, Status, Ticket
 from attenda.tickets.queries import INBOX_VIEWS, SORTS, InboxFilters
-
-
-def _html_attrs(attrs: dict) -> str:
-    """As Django's ``attrs.html``: True writes the bare name, False leaves the attribute out."""
-    return "".join(
-        f" {name}" if value is True else f' {name}="{conditional_escape(value)}"'
-        for name, value in attrs.items()
-        if value is not False
-    )
 
 
 class PlainSelect(forms.Select):
@@ -43,11 +35,11 @@ class PlainSelect(forms.Select):
             attrs["multiple"] = True
         wanted = set(self.format_value(value))
         has_selected = False
-        parts = [f'<select name="{conditional_escape(name)}"{_html_attrs(attrs)}>']
+        parts = [f'<select name="{escape(name)}"{attributes(attrs)}>']
         for group_value, group_label in self.choices:
             grouped = isinstance(group_label, (list, tuple))
             if grouped:
-                parts.append(f'\n  <optgroup label="{conditional_escape(group_value)}">')
+                parts.append(f'\n  <optgroup label="{escape(group_value)}">')
                 options = group_label
             else:
                 options = [("" if group_value is None else group_value, group_label)]
@@ -57,14 +49,14 @@ class PlainSelect(forms.Select):
                 ) in wanted
                 has_selected |= selected
                 parts.append(
-                    f'\n  <option value="{conditional_escape(option_value)}"'
-                    f"{' selected' if selected else ''}>{conditional_escape(option_label)}"
+                    f'\n  <option value="{escape(option_value)}"'
+                    f"{' selected' if selected else ''}>{escape(option_label)}"
                     "</option>\n"
                 )
             if grouped:
                 parts.append("\n  </optgroup>")
         parts.append("\n</select>")
-        # Safe: every name, value and label above went through conditional_escape, exactly as the
+        # Safe: every name, value and label above went through escape, exactly as the
         # template's autoescaping would have; format_html per option was twice as slow.
         return mark_safe("".join(parts))  # noqa: S308
 
@@ -95,12 +87,12 @@ class PlainBoundField(BoundField):
         return self.form.label_suffix if suffix is None else suffix
 
     def _label(self) -> str:
-        contents = conditional_escape(self.label)
+        contents = escape(self.label)
         widget_id = self.field.widget.attrs.get("id") or self.auto_id
         if not widget_id:
             return contents
         label_for = self.field.widget.id_for_label(widget_id)
-        return f"<label{_html_attrs({'for': label_for} if label_for else {})}>{contents}</label>"
+        return f"<label{attributes({'for': label_for} if label_for else {})}>{contents}</label>"
 
 
 class AgentPageForm(forms.Form):
@@ -194,10 +186,10 @@ class InboxFilterForm(AgentPageForm):
 
     def __init__(self, *args, agent: Agent, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        teams = Team.objects.all() if agent.is_admin else Team.objects.filter(agents=agent)
-        self.fields["team"].choices = _blank(_("Any of my teams")) + [
-            (team.pk, team.name) for team in teams.order_by("name")
-        ]
+        teams = (
+            list(Team.objects.values_list("id", "name")) if agent.is_admin else agent.team_names()
+        )
+        self.fields["team"].choices = _blank(_("Any of my teams")) + teams
 
     def clean_tag(self) -> str:
         return self.cleaned_data["tag"].strip().lower()

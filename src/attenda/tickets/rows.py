@@ -3,13 +3,13 @@ As a template, each row was some twenty nodes to resolve and render — half of 
 for fifty rows. Everything a row shows is escaped here, as the template's autoescaping would."""
 
 from django.urls import reverse
-from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.utils.timesince import timesince, timeuntil
 from django.utils.translation import gettext as _
 
 from attenda.core import clock
+from attenda.core.escaping import escape
 from attenda.routing.clocks import ServiceClock
 from attenda.routing.deadlines import CONSEQUENCE_LABELS
 from attenda.tickets.models import Priority, Status, Ticket
@@ -21,50 +21,46 @@ def inbox_rows(tickets: list[Ticket]) -> list[SafeString]:
     subject (the row's link), preview of the last message and tags, status, priority, owner, time
     left and how long it has waited. Tickets come with ``owner``, ``team`` and ``tags`` loaded."""
     now = clock.now()
-    statuses = {value: conditional_escape(label) for value, label in Status.choices}
-    priorities = {value: conditional_escape(label) for value, label in Priority.choices}
-    nobody = conditional_escape(_("Nobody"))
+    statuses = {value: escape(label) for value, label in Status.choices}
+    priorities = {value: escape(label) for value, label in Priority.choices}
+    nobody = escape(_("Nobody"))
     select = _("Select ticket #%(number)s")
     # Every ticket's address is this prefix and its number.
     link = reverse("ticket", args=[0]).removesuffix("0/")
     rows = []
     for ticket in tickets:
-        status = conditional_escape(ticket.status)
-        priority = conditional_escape(ticket.priority)
-        tags = "".join(
-            f'<span class="tag">{conditional_escape(name)}</span>' for name in ticket.tag_names
-        )
-        customer = conditional_escape(ticket.customer_name)
+        status = escape(ticket.status)
+        priority = int(ticket.priority)
+        tags = "".join(f'<span class="tag">{escape(name)}</span>' for name in ticket.tag_names)
+        customer = escape(ticket.customer_name)
         if ticket.owner:
-            owner_name = conditional_escape(ticket.owner.display_name)
+            owner_name = escape(ticket.owner.display_name)
             owner = (
                 f'<span class="avatar small" aria-hidden="true">'
-                f"{conditional_escape(initials(ticket.owner.display_name))}</span>"
+                f"{escape(initials(ticket.owner.display_name))}</span>"
                 f'<span class="owner-name">{owner_name}</span>'
             )
         else:
             owner = f'<span class="muted owner-name">{nobody}</span>'
         preview = (
-            f' <span class="preview">{conditional_escape(ticket.preview)}</span>'
-            if ticket.preview
-            else ""
+            f' <span class="preview">{escape(ticket.preview)}</span>' if ticket.preview else ""
         )
         if tags:
             tags = f'<span class="tags">{tags}</span>'
         due_text = time_left(ticket, now)[0]
-        due_title = f' title="{conditional_escape(due_text)}"' if due_text else ""
+        due_title = f' title="{escape(due_text)}"' if due_text else ""
         rows.append(
             f'<tr data-ticket="{ticket.number}">'
             f'<td class="select"><input type="checkbox" name="tickets" value="{ticket.number}"'
-            f' form="bulk-form" aria-label="{conditional_escape(select % {"number": ticket.number})}">'
+            f' form="bulk-form" aria-label="{escape(select % {"number": ticket.number})}">'
             "</td>"
             f'<td class="customer"><span class="avatar" aria-hidden="true">'
-            f"{conditional_escape(initials(ticket.customer_name))}</span>"
+            f"{escape(initials(ticket.customer_name))}</span>"
             f'<span class="who">{customer}</span></td>'
             f'<td class="subject"><div class="cell"><div class="line">'
             f'<span class="number">#{ticket.number}</span> '
             f'<a href="{link}{ticket.number}/" data-row-link>'
-            f"{conditional_escape(_truncated(ticket.subject))}</a>"
+            f"{escape(_truncated(ticket.subject))}</a>"
             f"{preview}</div>{tags}</div></td>"
             f'<td><span class="badge status-{status}">{statuses.get(ticket.status, status)}'
             "</span></td>"
@@ -75,7 +71,7 @@ def inbox_rows(tickets: list[Ticket]) -> list[SafeString]:
             f'<td class="age">{age_html(ticket.waiting_since, now)}</td>'
             "</tr>"
         )
-    # Safe: every value from the database or a translation went through conditional_escape above.
+    # Safe: every value from the database or a translation went through escape above.
     return [mark_safe(row) for row in rows]  # noqa: S308
 
 
@@ -108,7 +104,7 @@ def time_left_html(ticket: Ticket, now) -> str:
     text, state = time_left(ticket, now)
     if not state:
         return '<span class="muted">—</span>'
-    return f'<span class="time-left time-left-{state}">{conditional_escape(text)}</span>'
+    return f'<span class="time-left time-left-{state}">{escape(text)}</span>'
 
 
 def _truncated(subject: str) -> str:
