@@ -351,11 +351,13 @@ def test_a_post_from_another_sites_page_is_refused_and_nothing_is_stored(headers
         {"HTTP_ORIGIN": "http://testserver"},  # the form's own page, framed or not
         {"HTTP_REFERER": "http://testserver/contact/?lang=ro&embed=1"},
         {"HTTP_ORIGIN": "https://shop.example.com"},  # a site allowed to embed the form
+        {"HTTP_ORIGIN": "https://help.example.com"},  # another of Attenda's own addresses
         {},  # no browser's header at all: the stamp and the counts judge it
     ],
 )
 def test_a_post_from_the_forms_own_page_or_an_allowed_site_passes(settings, headers):
     settings.WEB_FORM_ORIGINS = ["https://shop.example.com"]
+    settings.CSRF_TRUSTED_ORIGINS = ["https://help.example.com"]
 
     answer = Client().post("/contact/?lang=ro", filled(), **headers)
 

@@ -104,13 +104,15 @@ def _origin(url: str) -> str:
 
 def _sent_from_allowed_page(request: HttpRequest) -> bool:
     """A browser's POST names its page's origin (Origin, else Referer): Attenda's own (the form,
-    framed or not) or a site allowed to embed it. A request naming none is not a browser's
+    framed or not, at any of Attenda's trusted addresses) or a site allowed to embed it. A request naming none is not a browser's
     cross-site one; the stamp judges it."""
     named = request.headers.get("Origin") or request.headers.get("Referer")
     if not named:
         return True
     own = f"{'https' if request.is_secure() else 'http'}://{request.get_host()}".lower()
-    allowed = {own, *(_origin(origin) for origin in settings.WEB_FORM_ORIGINS)}
+    # Attenda's other addresses are those its own forms are trusted from (CSRF_TRUSTED_ORIGINS).
+    trusted = [*settings.CSRF_TRUSTED_ORIGINS, *settings.WEB_FORM_ORIGINS]
+    allowed = {own, *(_origin(origin) for origin in trusted)}
     return _origin(named.strip()) in allowed
 
 
