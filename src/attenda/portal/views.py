@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -24,6 +25,9 @@ from attenda.tickets.models import OPEN_STATUSES, Status
 
 SESSION_CUSTOMER = "portal_customer"
 SESSION_ADDRESS = "portal_address"
+# The language the customer picked on a portal page (?lang=xx), kept for the rest of the visit.
+SESSION_LANGUAGE = "portal_language"
+LANGUAGE_CODES = {code for code, _name in settings.LANGUAGES}
 ZONES = {
     "PT": "Europe/Lisbon",
     "ES": "Europe/Madrid",
@@ -48,11 +52,39 @@ SAFE_EXTENSION = {
 }
 
 
+def _activate(request: HttpRequest, language: str) -> None:
+    translation.activate(language)
+    request.LANGUAGE_CODE = language
+
+
+def speaks(view: Callable) -> Callable:
+    """Every portal page, signed in or not: ``?lang=xx`` (one of the five) chooses the language and
+    the session keeps it; else the one chosen earlier in this visit; else the browser's, which the
+    locale middleware has taken (or, once signed in, that of the customer's record)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        chosen = request.GET.get("lang", "")
+        if chosen in LANGUAGE_CODES and request.session.get(SESSION_LANGUAGE) != chosen:
+            request.session[SESSION_LANGUAGE] = chosen
+        if request.session.get(SESSION_LANGUAGE) in LANGUAGE_CODES:
+            _activate(request, request.session[SESSION_LANGUAGE])
+        # The switcher's links come back to this page, or (after a form's POST) to the start.
+        request.portal_language_base = (
+            request.path if request.method in ("GET", "HEAD") else reverse("portal_home")
+        )
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
 def _speak(request: HttpRequest, language: str) -> None:
-    """The language the customer chose on the page wins; else that of their record."""
+    """The language the customer chose (on the portal, or Attenda's language cookie) wins; else
+    that of their record."""
+    if request.session.get(SESSION_LANGUAGE) in LANGUAGE_CODES:
+        return
     if settings.LANGUAGE_COOKIE_NAME not in request.COOKIES and language:
-        translation.activate(language)
-        request.LANGUAGE_CODE = language
+        _activate(request, language)
 
 
 def customer_required(view: Callable) -> Callable:
@@ -79,6 +111,7 @@ def customer_required(view: Callable) -> Callable:
     return wrapped
 
 
+@speaks
 def sign_in(request: HttpRequest) -> HttpResponse:
     form = SignInForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -91,11 +124,13 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     )
 
 
+@speaks
 @require_GET
 def link_sent(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/link_sent.html", {"minutes": settings.PORTAL_LINK_SECONDS // 60})
 
 
+@speaks
 def use_link(request: HttpRequest, token: str) -> HttpResponse:
     """GET only shows a button: mail scanners open links, and must not use up a single-use one."""
     if request.method != "POST":
@@ -110,13 +145,18 @@ def use_link(request: HttpRequest, token: str) -> HttpResponse:
     return redirect("portal_home")
 
 
+@speaks
 @require_POST
 def sign_out(request: HttpRequest) -> HttpResponse:
+    language = request.session.get(SESSION_LANGUAGE)
     request.session.flush()
+    if language:
+        request.session[SESSION_LANGUAGE] = language  # signing out keeps the language chosen
     messages.success(request, _("You are signed out."))
     return redirect("portal_sign_in")
 
 
+@speaks
 @customer_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
@@ -167,12 +207,14 @@ def _ticket_page(request: HttpRequest, ticket, form: ReplyForm, status: int = 20
     )
 
 
+@speaks
 @customer_required
 @require_GET
 def ticket_page(request: HttpRequest, number: int) -> HttpResponse:
     return _ticket_page(request, _ticket_or_404(request, number), ReplyForm())
 
 
+@speaks
 @customer_required
 @require_POST
 def reply(request: HttpRequest, number: int) -> HttpResponse:
@@ -200,6 +242,7 @@ def reply(request: HttpRequest, number: int) -> HttpResponse:
     return _ticket_page(request, ticket, form, status=422)
 
 
+@speaks
 @customer_required
 @require_POST
 def solved(request: HttpRequest, number: int) -> HttpResponse:
@@ -209,6 +252,7 @@ def solved(request: HttpRequest, number: int) -> HttpResponse:
     return redirect("portal_ticket", ticket.pk)
 
 
+@speaks
 @customer_required
 @require_GET
 def attachment(request: HttpRequest, attachment_id: int) -> FileResponse:
@@ -230,6 +274,7 @@ def attachment(request: HttpRequest, attachment_id: int) -> FileResponse:
     return response
 
 
+@speaks
 @customer_required
 @require_GET
 def my_data(request: HttpRequest) -> HttpResponse:

@@ -304,3 +304,31 @@ def test_a_body_that_is_not_text_is_kept_byte_for_byte(webhook, whatsapp):
     assert webhook(whatsapp, body).status_code == 200
 
     assert SocialEvent.objects.get().payload == {"body": {"base64": "//4AIG5vdCB0ZXh0"}}
+
+
+def test_on_sqlite_a_busy_writer_is_waited_for_in_short_steps(whatsapp, monkeypatch):
+    """The webhook's write tries again each millisecond while another transaction writes; any
+    other database error is not retried."""
+    from django.db import OperationalError
+
+    from attenda.channels.social import inbound
+
+    real, tries = inbound._store_once, []
+
+    def busy_twice(account, event):
+        tries.append(event.event_id)
+        if len(tries) <= 2:
+            raise OperationalError("database is locked")
+        return real(account, event)
+
+    monkeypatch.setattr(inbound, "_store_once", busy_twice)
+    payload = payloads.whatsapp_text("Olá", message_id="wamid.busy")
+    [event] = inbound.PROVIDERS["whatsapp"].split(whatsapp, payload)
+
+    assert inbound._store(whatsapp, event, retry=True) is not None
+    assert len(tries) == 3
+    assert SocialEvent.objects.get().event_id == "wamid.busy"
+    tries.clear()
+    with pytest.raises(OperationalError):
+        inbound._store(whatsapp, event, retry=False)  # not on SQLite, or inside a transaction
+    assert len(tries) == 1

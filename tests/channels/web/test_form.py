@@ -2,6 +2,7 @@
 and the expected first answer, and holds what looks like spam for an admin to release."""
 
 import re
+import secrets
 
 import pytest
 from django.core import signing
@@ -19,8 +20,12 @@ from tests.tickets.factories import outgoing_mailbox, received_ticket
 pytestmark = pytest.mark.django_db
 
 
-def opened(seconds_ago: float = 30) -> str:
-    return signing.dumps(clock.now().timestamp() - seconds_ago, salt=STAMP_SALT)
+def opened(seconds_ago: float = 30, *, team: int | None = None) -> str:
+    """A stamp as the form's page gives it, opened that long ago; each one new."""
+    return signing.dumps(
+        {"at": clock.now().timestamp() - seconds_ago, "nonce": secrets.token_hex(8), "team": team},
+        salt=STAMP_SALT,
+    )
 
 
 def filled(**changes) -> dict:
@@ -62,7 +67,9 @@ def test_the_acknowledgement_page_states_the_number_and_the_expected_first_answe
     reply(ticket=answered, agent=agent, body="Resolvido.")
     client = Client()
 
-    answer = client.post(f"/contact/?lang=en&team={team.pk}", filled(language="en"))
+    answer = client.post(
+        f"/contact/?lang=en&team={team.pk}", filled(language="en", opened=opened(team=team.pk))
+    )
     page = client.get(answer.headers["Location"])
 
     ticket = Ticket.objects.get(channel=Channel.WEB)
@@ -75,7 +82,9 @@ def test_the_acknowledgement_page_states_the_number_and_the_expected_first_answe
 
 def test_without_a_pace_to_go_by_the_page_promises_no_figure(team):
     client = Client()
-    answer = client.post(f"/contact/?lang=en&team={team.pk}", filled(language="en"))
+    answer = client.post(
+        f"/contact/?lang=en&team={team.pk}", filled(language="en", opened=opened(team=team.pk))
+    )
 
     page = client.get(answer.headers["Location"]).content.decode()
 
@@ -298,7 +307,7 @@ def test_a_stale_acknowledgement_address_no_longer_shows_the_ticket(time_machine
 
 
 def test_a_team_the_page_names_that_does_not_exist_is_ignored(mailbox):
-    Client().post("/contact/?team=99999", filled())
+    Client().post("/contact/?team=99999", filled(opened=opened(team=99999)))
 
     assert Ticket.objects.get().team == mailbox.team
 
@@ -318,3 +327,83 @@ def test_the_form_exists_in_five_languages(language, heading):
 
     assert f"<h1>{heading}</h1>" in page
     assert f'<html lang="{language}">' in page
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"HTTP_ORIGIN": "https://evil.example"},
+        {"HTTP_ORIGIN": "null"},
+        {"HTTP_REFERER": "https://evil.example/page.html"},
+    ],
+)
+def test_a_post_from_another_sites_page_is_refused_and_nothing_is_stored(headers):
+    answer = Client().post("/contact/?lang=ro", filled(), **headers)
+
+    assert answer.status_code == 403
+    assert WebSubmission.objects.count() == 0
+    assert "frame-ancestors" in answer.headers["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"HTTP_ORIGIN": "http://testserver"},  # the form's own page, framed or not
+        {"HTTP_REFERER": "http://testserver/contact/?lang=ro&embed=1"},
+        {"HTTP_ORIGIN": "https://shop.example.com"},  # a site allowed to embed the form
+        {"HTTP_ORIGIN": "https://help.example.com"},  # another of Attenda's own addresses
+        {},  # no browser's header at all: the stamp and the counts judge it
+    ],
+)
+def test_a_post_from_the_forms_own_page_or_an_allowed_site_passes(settings, headers):
+    settings.WEB_FORM_ORIGINS = ["https://shop.example.com"]
+    settings.CSRF_TRUSTED_ORIGINS = ["https://help.example.com"]
+
+    answer = Client().post("/contact/?lang=ro", filled(), **headers)
+
+    assert answer.status_code == 302
+    assert WebSubmission.objects.get().state == SubmissionState.ACCEPTED
+
+
+def test_a_stamp_makes_one_submission_and_a_second_use_is_held():
+    stamp = opened()
+
+    send(opened=stamp)
+    send(opened=stamp, subject="Again")
+
+    first, second = WebSubmission.objects.order_by("pk")
+    assert first.state == SubmissionState.ACCEPTED
+    assert (second.state, second.hold_reason) == (SubmissionState.HELD, HoldReason.REUSED_STAMP)
+    assert Ticket.objects.count() == 1
+
+
+def test_a_form_sent_back_with_errors_keeps_its_stamp_for_the_corrected_submission(time_machine):
+    time_machine.move_to("2026-03-02 09:00:00Z", tick=False)
+    client = Client()
+    page = client.get("/contact/").content.decode()
+    stamp = re.search(r'name="opened" value="([^"]+)"', page).group(1)
+    time_machine.move_to("2026-03-02 09:01:00Z", tick=False)
+
+    refused = send(client, opened=stamp, email="not an address")
+    kept = re.search(r'name="opened" value="([^"]+)"', refused.content.decode()).group(1)
+    send(client, opened=kept)
+
+    assert refused.status_code == 422
+    assert WebSubmission.objects.get().state == SubmissionState.ACCEPTED
+
+
+def test_a_stamp_is_bound_to_the_form_of_the_team_it_was_given_for(team):
+    Client().post(f"/contact/?team={team.pk}", filled(opened=opened(team=None)))
+
+    assert WebSubmission.objects.get().hold_reason == HoldReason.BAD_TIMESTAMP
+
+
+def test_a_stamp_signed_for_something_else_does_not_pass():
+    other = signing.dumps(
+        {"at": clock.now().timestamp() - 30, "nonce": "n", "team": None},
+        salt="attenda.web-form.thanks",
+    )
+
+    send(opened=other)
+
+    assert WebSubmission.objects.get().hold_reason == HoldReason.BAD_TIMESTAMP

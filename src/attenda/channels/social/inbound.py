@@ -5,9 +5,12 @@ a task turns each stored event into an ``Inbound`` for ``receive()`` or applies 
 import base64
 import json
 import logging
+import time
+from contextlib import contextmanager
 from types import ModuleType
 
-from django.db import IntegrityError, transaction
+from django.conf import settings
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -30,7 +33,7 @@ from attenda.channels.social.wire import (
     WireMessage,
     canonical_id,
 )
-from attenda.core.tasks import background
+from attenda.core.tasks import background, run_with_retries
 from attenda.tickets.messages import Inbound, InboundFile
 from attenda.tickets.models import Channel, Delivery, TimelineEntry
 from attenda.tickets.services import delivery_failed, receive
@@ -64,10 +67,11 @@ def record(*, account: SocialAccount, body: bytes) -> list[SocialEvent]:
         kept = payload if payload is not None else _as_text(body)
         events = [WireEvent(canonical_id(kept), EventKind.UNSUPPORTED, {"body": kept})]
     stored = []
-    for event in events:
-        created = _store(account, event)
-        if created is not None:
-            stored.append(created)
+    with _sqlite_tries_quickly() as retry:
+        for event in events:
+            created = _store(account, event, retry=retry)
+            if created is not None:
+                stored.append(created)
     return stored
 
 
@@ -83,7 +87,44 @@ def _as_text(body: bytes) -> dict:
     return {"body": text}
 
 
-def _store(account: SocialAccount, event: WireEvent) -> SocialEvent | None:
+# On SQLite the webhook's one write waits for the one writer, mostly the worker's receive(). SQLite's
+# own wait sleeps up to 100 ms between tries and misses the few free milliseconds between the
+# worker's transactions; the webhook tries again every millisecond instead, this long at most.
+SQLITE_WRITE_WAIT_SECONDS = 20
+SQLITE_RETRY_SECONDS = 0.001
+
+
+@contextmanager
+def _sqlite_tries_quickly():
+    """While the webhook writes on SQLite, a locked database is tried again by ``_store`` itself."""
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        yield False
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA busy_timeout")
+        (busy_timeout,) = cursor.fetchone()
+        cursor.execute("PRAGMA busy_timeout = 0")
+    try:
+        yield True
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout)}")
+
+
+def _store(account: SocialAccount, event: WireEvent, *, retry: bool) -> SocialEvent | None:
+    deadline = time.monotonic() + SQLITE_WRITE_WAIT_SECONDS
+    while True:
+        try:
+            return _store_once(account, event)
+        except OperationalError as error:
+            if not retry or "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+        time.sleep(SQLITE_RETRY_SECONDS)
+
+
+def _store_once(account: SocialAccount, event: WireEvent) -> SocialEvent | None:
+    """One transaction: the event, and on the database queue its task with it (one write, and a
+    stored event always has its task); on another queue the task follows the commit."""
     waiting = event.kind in (EventKind.MESSAGE, EventKind.STATUS)
     state = {
         EventKind.UNSUPPORTED: EventState.UNSUPPORTED,
@@ -100,7 +141,9 @@ def _store(account: SocialAccount, event: WireEvent) -> SocialEvent | None:
                 payload=event.payload,
                 state=state,
             )
-            if waiting:
+            if waiting and settings.TASK_BACKEND == "database":
+                run_with_retries.enqueue(take_event.path, [stored.pk], {}, 1)
+            elif waiting:
                 take_event.enqueue_on_commit(stored.pk)
     except IntegrityError:
         return None  # the same event, stored already (or at this very moment by another request)

@@ -1,12 +1,17 @@
 """Facebook Messenger (Messenger Platform): the same handshake and signature as WhatsApp (both are
 Meta's), messaging events of a page, attachments by URL, and the Send API with its 24-hour rule."""
 
+import json
+
 from django.http import HttpResponse, QueryDict
 
 from attenda.channels.social import whatsapp
 from attenda.channels.social.models import EventKind, SocialAccount, SocialReply
 from attenda.channels.social.wire import (
     MediaRef,
+    MediaRule,
+    OutboundFile,
+    ProviderError,
     Receipt,
     Unsupported,
     WireEvent,
@@ -15,6 +20,7 @@ from attenda.channels.social.wire import (
     call,
     canonical_id,
     fetch_url,
+    media_kind,
     moment,
 )
 from attenda.customers.models import IdentityKind
@@ -23,6 +29,15 @@ from attenda.tickets.messages import InboundFile
 
 PROVIDER = "messenger"
 MEDIA_KINDS = {"image": "image", "audio": "audio", "video": "video", "file": "document"}
+
+
+# Attachment Upload API: images, audio, video and any other file, up to 25 MB.
+OUTBOUND_MEDIA = [
+    MediaRule("image", ("image/",), 25 * 1024 * 1024),
+    MediaRule("audio", ("audio/",), 25 * 1024 * 1024),
+    MediaRule("video", ("video/",), 25 * 1024 * 1024),
+    MediaRule("file", ("*",), 25 * 1024 * 1024),
+]
 
 
 def handshake(account: SocialAccount, query: QueryDict) -> HttpResponse | None:
@@ -138,14 +153,47 @@ def fetch_media(account: SocialAccount, media: MediaRef) -> InboundFile:
     )
 
 
+def _messaging(reply: SocialReply) -> dict:
+    if reply.tag:
+        return {"messaging_type": "MESSAGE_TAG", "tag": reply.tag}
+    return {"messaging_type": "RESPONSE"}
+
+
 def send(account: SocialAccount, reply: SocialReply, text: str) -> str:
     """POST /me/messages with the page token: a RESPONSE within 24 hours of the customer's last
     message, later (up to 7 days) tagged HUMAN_AGENT, as the platform's policy allows."""
     body: dict = {"recipient": {"id": reply.recipient}, "message": {"text": text}}
-    if reply.tag:
-        body["messaging_type"], body["tag"] = "MESSAGE_TAG", reply.tag
-    else:
-        body["messaging_type"] = "RESPONSE"
+    body.update(_messaging(reply))
+    response = call(
+        "POST",
+        f"{api_url(PROVIDER)}/me/messages",
+        params={"access_token": account.access_token},
+        json=body,
+    )
+    return str(response.json()["message_id"])
+
+
+def send_file(account: SocialAccount, reply: SocialReply, file: OutboundFile) -> str:
+    """POST /me/message_attachments (multipart: ``message`` naming the attachment's type,
+    ``filedata``) gives an attachment id, which the Send API then sends."""
+    kind = media_kind("Messenger", file, OUTBOUND_MEDIA)
+    uploaded = call(
+        "POST",
+        f"{api_url(PROVIDER)}/me/message_attachments",
+        params={"access_token": account.access_token},
+        data={
+            "message": json.dumps({"attachment": {"type": kind, "payload": {"is_reusable": False}}})
+        },
+        files={"filedata": (file.filename, file.content, file.content_type)},
+    )
+    attachment_id = str(uploaded.json().get("attachment_id") or "")
+    if not attachment_id:
+        raise ProviderError("the provider gave no id for the uploaded file")
+    body: dict = {
+        "recipient": {"id": reply.recipient},
+        "message": {"attachment": {"type": kind, "payload": {"attachment_id": attachment_id}}},
+    }
+    body.update(_messaging(reply))
     response = call(
         "POST",
         f"{api_url(PROVIDER)}/me/messages",

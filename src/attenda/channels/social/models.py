@@ -157,6 +157,9 @@ class SocialReply(models.Model):
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=clock.now)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # The entry's attachments done, by attachment id: {"message_id": ...} once sent, or
+    # {"refused": reason} when the provider does not take it. A retry sends only the others.
+    files = models.JSONField(default=dict, blank=True)
 
     class Meta:
         verbose_name = _("messaging reply")

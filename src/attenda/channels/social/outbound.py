@@ -6,17 +6,19 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from attenda.channels.social.inbound import PROVIDERS
 from attenda.channels.social.models import Provider, SocialAccount, SocialReply
-from attenda.channels.social.wire import ProviderError
+from attenda.channels.social.wire import FileRefused, OutboundFile, ProviderError
 from attenda.core import clock
 from attenda.core.tasks import background
 from attenda.tickets import services
 from attenda.tickets.delivery import Route
-from attenda.tickets.models import Channel, Delivery, Ticket, TimelineEntry
+from attenda.tickets.models import Attachment, Channel, Delivery, Ticket, TimelineEntry
 
 logger = logging.getLogger(__name__)
 
@@ -117,40 +119,98 @@ def queue_reply(entry: TimelineEntry) -> None:
 
 
 def _gave_up(reply_id: int, *, error: Exception) -> None:
-    social_reply = SocialReply.objects.filter(pk=reply_id).first()
-    if social_reply is not None and social_reply.sent_at is None:
-        services.delivery_failed(
-            entry_id=social_reply.entry_id,
-            state=Delivery.FAILED,
-            note=_("The messaging app did not take it: %(error)s") % {"error": error},
+    social_reply = SocialReply.objects.select_related("entry__author_agent").filter(pk=reply_id)
+    social_reply = social_reply.first()
+    if social_reply is None:
+        return
+    with _agent_language(social_reply.entry):
+        if social_reply.sent_at is None:
+            services.delivery_failed(
+                entry_id=social_reply.entry_id,
+                state=Delivery.FAILED,
+                note=_("The messaging app did not take it: %(error)s") % {"error": error},
+            )
+            return
+        # The words went; the files still waiting are said as not sent, each with the reason.
+        reason = _("the messaging app did not take it: %(error)s") % {"error": error}
+        for attachment in social_reply.entry.attachments.all():
+            social_reply.files.setdefault(str(attachment.pk), {"refused": reason})
+        social_reply.save(update_fields=["files"])
+        _say_files(social_reply)
+
+
+def _agent_language(entry: TimelineEntry):
+    """Notes on a reply are read by the agents of the ticket: in the language of the one who wrote."""
+    agent = entry.author_agent
+    return translation.override(getattr(agent, "language", None) or settings.LANGUAGE_CODE)
+
+
+def _say_files(social_reply: SocialReply) -> None:
+    """Files the provider did not take, each by name with its reason, on the reply's entry."""
+    names = dict(social_reply.entry.attachments.values_list("pk", "filename"))
+    refused = [
+        _("%(filename)s was not sent: %(reason)s")
+        % {"filename": names.get(int(key), key), "reason": done["refused"]}
+        for key, done in social_reply.files.items()
+        if "refused" in done
+    ]
+    if social_reply.files:
+        TimelineEntry.objects.filter(pk=social_reply.entry_id).update(
+            delivery_note=" · ".join(refused)[:500]
         )
+
+
+def _outbound_file(attachment: Attachment) -> OutboundFile:
+    with attachment.blob.content.open("rb") as stored:
+        content = stored.read()
+    return OutboundFile(
+        filename=attachment.filename,
+        content_type=attachment.content_type or "application/octet-stream",
+        content=content,
+    )
 
 
 @background(gave_up=_gave_up, label=gettext_lazy("Sending a reply by messaging app"))
 def send_reply(reply_id: int) -> None:
-    """Sends one reply; a refusal (a bad token, a closed window) shows "not sent" at once with the
-    provider's words, anything else is tried again later."""
-    social_reply = SocialReply.objects.select_related("account", "entry").get(pk=reply_id)
-    if social_reply.sent_at is not None:
-        return  # sent already: a retry after a lost answer must not send it twice
+    """Sends one reply: its words, then each attachment as the provider takes files. A refusal (a
+    bad token, a closed window) shows "not sent" at once with the provider's words, a file the
+    provider does not take is named on the reply with the reason, anything else is tried again
+    later, and a retry sends only what has not gone yet."""
+    social_reply = SocialReply.objects.select_related(
+        "account", "entry", "entry__author_agent"
+    ).get(pk=reply_id)
+    with _agent_language(social_reply.entry):
+        if social_reply.sent_at is None and not _send_words(social_reply):
+            return  # the words were refused: the reply is not sent, nor are its files
+        _send_files(social_reply)
+
+
+def _failed_attempt(social_reply: SocialReply, error: ProviderError) -> None:
+    social_reply.last_error = str(error)[:2000]
+    social_reply.save(update_fields=["attempts", "last_error", "files"])
+    TimelineEntry.objects.filter(pk=social_reply.entry_id).update(
+        delivery_note=_("Attempt %(number)s failed: %(error)s")
+        % {"number": social_reply.attempts, "error": error}
+    )
+
+
+def _send_words(social_reply: SocialReply) -> bool:
+    """The reply's text; False when the provider refused it for good (the reply is not sent)."""
     social_reply.attempts += 1
     provider = PROVIDERS[social_reply.account.provider]
     try:
         message_id = provider.send(social_reply.account, social_reply, social_reply.entry.body)
     except ProviderError as error:
-        social_reply.last_error = str(error)[:2000]
-        social_reply.save(update_fields=["attempts", "last_error"])
         if error.permanent:
+            social_reply.last_error = str(error)[:2000]
+            social_reply.save(update_fields=["attempts", "last_error"])
             services.delivery_failed(
                 entry_id=social_reply.entry_id,
                 state=Delivery.FAILED,
                 note=_("The messaging app refused it: %(reason)s") % {"reason": error},
             )
-            return
-        TimelineEntry.objects.filter(pk=social_reply.entry_id).update(
-            delivery_note=_("Attempt %(number)s failed: %(error)s")
-            % {"number": social_reply.attempts, "error": error}
-        )
+            return False
+        _failed_attempt(social_reply, error)
         raise
     social_reply.message_id, social_reply.sent_at = message_id[:255], clock.now()
     social_reply.save(update_fields=["attempts", "message_id", "sent_at", "last_error"])
@@ -158,3 +218,31 @@ def send_reply(reply_id: int) -> None:
     TimelineEntry.objects.filter(
         pk=social_reply.entry_id, delivery__in=[Delivery.QUEUED, ""]
     ).update(delivery=Delivery.SENT, delivery_note="")
+    return True
+
+
+def _send_files(social_reply: SocialReply) -> None:
+    provider = PROVIDERS[social_reply.account.provider]
+    for attachment in social_reply.entry.attachments.select_related("blob").order_by("pk"):
+        key = str(attachment.pk)
+        if key in social_reply.files:
+            continue  # sent, or refused, on an earlier attempt
+        try:
+            message_id = provider.send_file(
+                social_reply.account, social_reply, _outbound_file(attachment)
+            )
+        except FileRefused as refused:
+            social_reply.files[key] = {"refused": str(refused)}
+        except ProviderError as error:
+            if not error.permanent:
+                social_reply.attempts += 1
+                _failed_attempt(social_reply, error)
+                raise
+            social_reply.files[key] = {
+                "refused": _("%(provider)s refused it (%(reason)s).")
+                % {"provider": social_reply.account.get_provider_display(), "reason": error}
+            }
+        else:
+            social_reply.files[key] = {"message_id": message_id[:255]}
+        social_reply.save(update_fields=["files"])
+    _say_files(social_reply)

@@ -7,7 +7,10 @@ from django.http import HttpResponse, QueryDict
 
 from attenda.channels.social.models import EventKind, SocialAccount, SocialReply
 from attenda.channels.social.wire import (
+    FileRefused,
     MediaRef,
+    MediaRule,
+    OutboundFile,
     ProviderError,
     Receipt,
     Unsupported,
@@ -15,6 +18,7 @@ from attenda.channels.social.wire import (
     WireMessage,
     api_url,
     call,
+    media_kind,
     moment,
 )
 from attenda.customers.models import IdentityKind
@@ -29,6 +33,13 @@ MEDIA_KINDS = {
     "video": "video",
     "sticker": "sticker",
 }
+MB = 1024 * 1024
+# Bot API: sendPhoto takes photos up to 10 MB, sendDocument any file up to 50 MB (multipart).
+OUTBOUND_MEDIA = [
+    MediaRule("photo", ("image/jpeg", "image/png", "image/webp"), 10 * MB),
+    MediaRule("document", ("*",), 50 * MB),
+]
+METHODS = {"photo": "sendPhoto", "document": "sendDocument"}
 CONTENT = {"text", "photo", "location", *MEDIA_KINDS}
 
 
@@ -124,6 +135,25 @@ def fetch_media(account: SocialAccount, media: MediaRef) -> InboundFile:
 def send(account: SocialAccount, reply: SocialReply, text: str) -> str:
     response = call(
         "POST", f"{_bot(account)}/sendMessage", json={"chat_id": reply.recipient, "text": text}
+    )
+    result = response.json()
+    if not result.get("ok"):
+        raise ProviderError(str(result.get("description", "refused")), permanent=True)
+    return str(result["result"]["message_id"])
+
+
+def send_file(account: SocialAccount, reply: SocialReply, file: OutboundFile) -> str:
+    """sendPhoto or sendDocument, multipart/form-data: chat_id, and the file as ``photo`` or
+    ``document``. A photo too large for sendPhoto goes as a document, as Telegram allows."""
+    try:
+        kind = media_kind("Telegram", file, OUTBOUND_MEDIA[:1])
+    except FileRefused:
+        kind = media_kind("Telegram", file, OUTBOUND_MEDIA[1:])
+    response = call(
+        "POST",
+        f"{_bot(account)}/{METHODS[kind]}",
+        data={"chat_id": reply.recipient},
+        files={kind: (file.filename, file.content, file.content_type)},
     )
     result = response.json()
     if not result.get("ok"):

@@ -4,10 +4,14 @@ statuses, media by id, and sending text or an approved template from the account
 import hmac
 
 from django.http import HttpResponse, QueryDict
+from django.utils.translation import gettext as _
 
 from attenda.channels.social.models import EventKind, SocialAccount, SocialReply
 from attenda.channels.social.wire import (
+    FileRefused,
     MediaRef,
+    MediaRule,
+    OutboundFile,
     ProviderError,
     Receipt,
     Unsupported,
@@ -18,6 +22,7 @@ from attenda.channels.social.wire import (
     canonical_id,
     fetch_url,
     hmac_sha256,
+    media_kind,
     moment,
 )
 from attenda.customers.models import IdentityKind
@@ -27,6 +32,27 @@ from attenda.tickets.messages import InboundFile
 PROVIDER = "whatsapp"
 MEDIA_KINDS = {"image": "image", "document": "document", "audio": "audio", "video": "video"}
 MESSAGE_TYPES = {*MEDIA_KINDS, "sticker", "text", "location", "button", "interactive"}
+MB = 1024 * 1024
+# Cloud API, "Supported media types": what an upload takes, by kind, and how large.
+OUTBOUND_MEDIA = [
+    MediaRule("image", ("image/jpeg", "image/png"), 5 * MB),
+    MediaRule("video", ("video/mp4", "video/3gpp"), 16 * MB),
+    MediaRule("audio", ("audio/aac", "audio/amr", "audio/mpeg", "audio/mp4", "audio/ogg"), 16 * MB),
+    MediaRule(
+        "document",
+        (
+            "text/plain",
+            "application/pdf",
+            "application/msword",
+            "application/vnd.ms-excel",
+            "application/vnd.ms-powerpoint",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        ),
+        100 * MB,
+    ),
+]
 STATUSES = {"delivered": "delivered", "read": "read", "played": "read", "failed": "failed"}
 
 
@@ -187,5 +213,42 @@ def send(account: SocialAccount, reply: SocialReply, text: str) -> str:
         f"{api_url(PROVIDER)}/{account.external_id}/messages",
         headers=_auth(account),
         json=body,
+    )
+    return str(response.json()["messages"][0]["id"])
+
+
+def send_file(account: SocialAccount, reply: SocialReply, file: OutboundFile) -> str:
+    """POST /{phone-number-id}/media (multipart: messaging_product, type, file) gives a media id,
+    then POST /{phone-number-id}/messages sends it by that id. Outside the 24-hour window WhatsApp
+    takes only the approved template, which carries no file."""
+    if reply.template:
+        raise FileRefused(
+            _("outside WhatsApp's 24-hour window only the approved template's text can be sent.")
+        )
+    kind = media_kind("WhatsApp", file, OUTBOUND_MEDIA)
+    uploaded = call(
+        "POST",
+        f"{api_url(PROVIDER)}/{account.external_id}/media",
+        headers=_auth(account),
+        data={"messaging_product": "whatsapp", "type": file.content_type},
+        files={"file": (file.filename, file.content, file.content_type)},
+    )
+    media_id = str(uploaded.json().get("id") or "")
+    if not media_id:
+        raise ProviderError("the provider gave no id for the uploaded file")
+    media: dict = {"id": media_id}
+    if kind == "document":
+        media["filename"] = file.filename
+    response = call(
+        "POST",
+        f"{api_url(PROVIDER)}/{account.external_id}/messages",
+        headers=_auth(account),
+        json={
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": reply.recipient,
+            "type": kind,
+            kind: media,
+        },
     )
     return str(response.json()["messages"][0]["id"])

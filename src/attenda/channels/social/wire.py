@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 
 import httpx
 from django.conf import settings
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
 
 from attenda.customers.services import IdentityClaim
 
@@ -140,3 +142,51 @@ def fetch_url(url: str, **kwargs) -> httpx.Response:
     if len(response.content) > MAX_MEDIA_BYTES:
         raise ProviderError("the file is larger than Attenda takes", permanent=True)
     return response
+
+
+@dataclass(frozen=True)
+class OutboundFile:
+    """An agent's attachment on its way to the customer."""
+
+    filename: str
+    content_type: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class MediaRule:
+    """One kind of file a provider takes (``kind`` as its API names it): these types (a type ending
+    in "/" takes the whole family), up to this size, per the provider's documentation."""
+
+    kind: str
+    types: tuple[str, ...]
+    max_bytes: int
+
+
+class FileRefused(Exception):
+    """The provider does not take this file (its type or size); said to the agent, never retried."""
+
+
+def media_kind(provider_name: str, file: OutboundFile, rules: list[MediaRule]) -> str:
+    """The provider's kind for the file, or ``FileRefused`` with the reason in the reader's words."""
+    content_type = file.content_type.split(";")[0].strip().lower()
+    for rule in rules:
+        if (
+            any(
+                content_type.startswith(allowed)
+                if allowed.endswith("/")
+                else content_type == allowed
+                for allowed in rule.types
+            )
+            or "*" in rule.types
+        ):
+            if len(file.content) > rule.max_bytes:
+                raise FileRefused(
+                    _("%(provider)s takes files of this type up to %(size)s.")
+                    % {"provider": provider_name, "size": filesizeformat(rule.max_bytes)}
+                )
+            return rule.kind
+    raise FileRefused(
+        _("%(provider)s does not take files of type %(type)s.")
+        % {"provider": provider_name, "type": content_type or "?"}
+    )

@@ -9,6 +9,9 @@ from django.http import HttpResponse, JsonResponse, QueryDict
 from attenda.channels.social.models import EventKind, SocialAccount, SocialReply
 from attenda.channels.social.wire import (
     MediaRef,
+    MediaRule,
+    OutboundFile,
+    ProviderError,
     Receipt,
     Unsupported,
     WireEvent,
@@ -18,6 +21,7 @@ from attenda.channels.social.wire import (
     canonical_id,
     fetch_url,
     hmac_sha256,
+    media_kind,
     moment,
 )
 from attenda.customers.models import IdentityKind
@@ -25,6 +29,11 @@ from attenda.customers.services import IdentityClaim
 from attenda.tickets.messages import InboundFile
 
 PROVIDER = "x"
+# Direct messages carry one image or GIF, uploaded once (POST /2/media/upload, simple upload).
+OUTBOUND_MEDIA = [
+    MediaRule("dm_image", ("image/jpeg", "image/png", "image/webp"), 5 * 1024 * 1024),
+    MediaRule("dm_gif", ("image/gif",), 15 * 1024 * 1024),
+]
 # Events about public tweets, likes and follows: not direct messages, kept for an admin.
 OTHER_EVENTS = (
     "tweet_create_events",
@@ -154,5 +163,28 @@ def send(account: SocialAccount, reply: SocialReply, text: str) -> str:
         f"{api_url(PROVIDER)}/dm_conversations/with/{reply.recipient}/messages",
         headers=_auth(account),
         json={"text": text},
+    )
+    return str(response.json()["data"]["dm_event_id"])
+
+
+def send_file(account: SocialAccount, reply: SocialReply, file: OutboundFile) -> str:
+    """POST /2/media/upload (multipart: media, media_category, media_type) gives a media id; a DM
+    carries it as its one attachment."""
+    category = media_kind("X", file, OUTBOUND_MEDIA)
+    uploaded = call(
+        "POST",
+        f"{api_url(PROVIDER)}/media/upload",
+        headers=_auth(account),
+        data={"media_category": category, "media_type": file.content_type},
+        files={"media": (file.filename, file.content, file.content_type)},
+    )
+    media_id = str((uploaded.json().get("data") or {}).get("id") or "")
+    if not media_id:
+        raise ProviderError("the provider gave no id for the uploaded file")
+    response = call(
+        "POST",
+        f"{api_url(PROVIDER)}/dm_conversations/with/{reply.recipient}/messages",
+        headers=_auth(account),
+        json={"attachments": [{"media_id": media_id}]},
     )
     return str(response.json()["data"]["dm_event_id"])

@@ -1,16 +1,26 @@
 """The contact form's submissions → ``Inbound`` → ``receive()``. Spam is held off without a
 third-party captcha: a hidden field people never fill, a signed stamp of when the form was opened
 (sent too fast → a program), and a few submissions an hour per network address and per email
-address. What looks like spam is held, kept whole, for an admin to release; never dropped."""
+address. What looks like spam is held, kept whole, for an admin to release; never dropped.
+
+The stamp stands in for CSRF (the form lives in other sites' frames, where Attenda's cookies are
+withheld, and acts for nobody signed in). It is signed with the secret key under this form's own
+salt, so no other signed value of Attenda passes for it and nobody can make one; it names the team
+the page asked for, so it passes only on that form; it carries a random nonce that one submission
+uses up (a database constraint, so also across web processes and at the same moment: a second use
+is held as "reused"); and it is good for WEB_FORM_MAX_AGE_SECONDS after the form opened. The view
+checks the POST's Origin (or Referer) against Attenda's own address and the sites allowed to embed
+the form (views.py)."""
 
 import hashlib
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
 from django.core.cache import caches
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from attenda.agents.models import Agent, Team
 from attenda.core import audit, clock
@@ -44,23 +54,31 @@ class ContactForm:
     team_id: int | None = None
 
 
-def opened_stamp() -> str:
+def opened_stamp(*, team_id: int | None = None) -> str:
     """Put in the form when it is shown; signed, so a program cannot claim it opened the form
-    earlier than it did."""
-    return signing.dumps(clock.now().timestamp(), salt=STAMP_SALT)
+    earlier than it did, nor for another team's form, and good for one submission."""
+    return signing.dumps(
+        {"at": clock.now().timestamp(), "nonce": secrets.token_urlsafe(18), "team": team_id},
+        salt=STAMP_SALT,
+    )
 
 
-def _stamp_problem(stamp: str) -> str:
+def _read_stamp(stamp: str, team_id: int | None) -> tuple[str, str]:
+    """What is wrong with the stamp ("" if nothing), and its nonce."""
     try:
-        opened = float(signing.loads(stamp, salt=STAMP_SALT))
-    except (signing.BadSignature, TypeError, ValueError):
-        return HoldReason.BAD_TIMESTAMP
+        signed = signing.loads(stamp, salt=STAMP_SALT)
+        opened, nonce = float(signed["at"]), str(signed["nonce"])
+        team = signed.get("team")
+    except (signing.BadSignature, TypeError, ValueError, KeyError):
+        return HoldReason.BAD_TIMESTAMP, ""
+    if team != team_id or not nonce:
+        return HoldReason.BAD_TIMESTAMP, ""
     age = clock.now().timestamp() - opened
     if age < 0 or age > settings.WEB_FORM_MAX_AGE_SECONDS:
-        return HoldReason.BAD_TIMESTAMP
+        return HoldReason.BAD_TIMESTAMP, nonce
     if age < settings.WEB_FORM_MIN_SECONDS:
-        return HoldReason.TOO_FAST
-    return ""
+        return HoldReason.TOO_FAST, nonce
+    return "", nonce
 
 
 def _count(key: str) -> int:
@@ -80,20 +98,21 @@ def _hashed(value: str) -> str:
     return hashlib.sha256(value.strip().lower().encode()).hexdigest()
 
 
-def _hold_reason(form: ContactForm) -> str:
+def _hold_reason(form: ContactForm) -> tuple[str, str]:
+    """Why the submission is held ("" if it is not), and the stamp's nonce it uses up."""
+    problem, nonce = _read_stamp(form.stamp, form.team_id)
     if form.honeypot.strip():
-        return HoldReason.HONEYPOT
-    problem = _stamp_problem(form.stamp)
+        return HoldReason.HONEYPOT, nonce
     if problem:
-        return problem
+        return problem, nonce
     if (
         form.address
         and _count(f"address:{_hashed(form.address)}") > settings.WEB_FORM_RATE_PER_ADDRESS
     ):
-        return HoldReason.RATE_ADDRESS
+        return HoldReason.RATE_ADDRESS, nonce
     if _count(f"email:{_hashed(form.email)}") > settings.WEB_FORM_RATE_PER_EMAIL:
-        return HoldReason.RATE_EMAIL
-    return ""
+        return HoldReason.RATE_EMAIL, nonce
+    return "", nonce
 
 
 def _team_id(asked: int | None) -> int | None:
@@ -117,15 +136,15 @@ def submit(form: ContactForm) -> WebSubmission:
     TooManySubmissions past the hard ceiling of one network address."""
     if form.address and _count(f"ceiling:{_hashed(form.address)}") > settings.WEB_FORM_CEILING:
         raise TooManySubmissions
-    reason = _hold_reason(form)
-    submission = WebSubmission.objects.create(
-        name=form.name[:200],
-        email=form.email.strip().lower()[:320],
-        subject=form.subject[:300],
-        message=form.message,
-        kind=form.kind,
-        language=form.language,
-        files=[
+    reason, nonce = _hold_reason(form)
+    fields = {
+        "name": form.name[:200],
+        "email": form.email.strip().lower()[:320],
+        "subject": form.subject[:300],
+        "message": form.message,
+        "kind": form.kind,
+        "language": form.language,
+        "files": [
             {
                 "blob": store_blob(file.content).pk,
                 "filename": file.filename[:255],
@@ -133,12 +152,24 @@ def submit(form: ContactForm) -> WebSubmission:
             }
             for file in form.files
         ],
-        honeypot=form.honeypot[:500],
-        address=form.address,
-        team_id=_team_id(form.team_id),
-        state=SubmissionState.HELD if reason else SubmissionState.ACCEPTED,
-        hold_reason=reason,
-    )
+        "honeypot": form.honeypot[:500],
+        "address": form.address,
+        "team_id": _team_id(form.team_id),
+    }
+    try:
+        with transaction.atomic():
+            submission = WebSubmission.objects.create(
+                **fields,
+                state=SubmissionState.HELD if reason else SubmissionState.ACCEPTED,
+                hold_reason=reason,
+                stamp_nonce=nonce,
+            )
+    except IntegrityError:
+        # The stamp made a submission already (a second click, a replay): kept, held.
+        reason = HoldReason.REUSED_STAMP
+        submission = WebSubmission.objects.create(
+            **fields, state=SubmissionState.HELD, hold_reason=reason
+        )
     if not reason:
         _open_ticket(submission)
     return submission

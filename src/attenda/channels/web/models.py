@@ -11,6 +11,7 @@ class HoldReason(models.TextChoices):
     HONEYPOT = "honeypot", _("Filled in the hidden field")
     TOO_FAST = "too_fast", _("Sent too fast after the form opened")
     BAD_TIMESTAMP = "bad_timestamp", _("Form stamp missing, forged or too old")
+    REUSED_STAMP = "reused_stamp", _("Form stamp already used by another submission")
     RATE_ADDRESS = "rate_address", _("Too many from this network address")
     RATE_EMAIL = "rate_email", _("Too many from this email address")
 
@@ -48,10 +49,17 @@ class WebSubmission(models.Model):
         "agents.Agent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(_("received"), default=clock.now)
+    # The random part of the form's signed stamp: a stamp makes one submission (web_stamp_once).
+    stamp_nonce = models.CharField(max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("web form submission")
         verbose_name_plural = _("web form submissions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["stamp_nonce"], name="web_stamp_once", condition=~models.Q(stamp_nonce="")
+            )
+        ]
         indexes = [
             # The admins' list of held submissions, newest first.
             models.Index(

@@ -1,12 +1,32 @@
 """The contact form's pages: the hosted form (also shown inside the embedding site's iframe), the
 acknowledgement with the ticket number and the expected first answer, the script a company pastes
-into its site, and the admins' list of held submissions."""
+into its site, and the admins' list of held submissions.
+
+The form's POST is not CSRF-protected, and is safe without it:
+- Inside a frame on another site the browser withholds Attenda's cookies (SameSite=Lax), so a
+  token tied to a cookie could not work there; and the form acts for nobody signed in: a forged
+  POST can only do what anyone may, send a message.
+- What a cross-site page could still do, make its visitors' browsers send messages (from their
+  addresses, past the per-address limits), is refused by the Origin check: a browser's POST names
+  the page it came from, and only Attenda's own pages (the form, also when framed) and the sites
+  allowed to embed it (WEB_FORM_ORIGINS) pass; another is answered 403 and nothing is stored.
+  A program can forge those headers, so the rest is the stamp's work (inbound.py).
+- The signed stamp is bound to this form (its own salt, and the team the page named), good once (a
+  nonce a submission uses up, unique in the database) and for WEB_FORM_MAX_AGE_SECONDS. A program
+  must fetch the form for every message, and wait WEB_FORM_MIN_SECONDS; with the honeypot and the
+  per-address and per-email hourly counts, that is what holds spam. Held submissions are kept
+  for an admin, never dropped.
+- Only the listed sites may frame the pages (frame-ancestors), so no other site can overlay them.
+"""
+
+import logging
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -22,6 +42,8 @@ from attenda.tickets.models import Ticket
 from . import inbound
 from .forms import ContactForm
 from .models import SubmissionState, WebSubmission
+
+logger = logging.getLogger(__name__)
 
 THANKS_SALT = "attenda.web-form.thanks"
 THANKS_MAX_AGE = 3600
@@ -75,17 +97,47 @@ def _render(request, template: str, context: dict, status: int = 200) -> HttpRes
     return _embeddable(response)
 
 
-# Not CSRF-protected: inside a frame on another site the browser withholds Attenda's cookies, and
-# the form acts for nobody signed in. The signed stamp it carries is what a program must obtain.
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else url
+
+
+def _sent_from_allowed_page(request: HttpRequest) -> bool:
+    """A browser's POST names its page's origin (Origin, else Referer): Attenda's own (the form,
+    framed or not, at any of Attenda's trusted addresses) or a site allowed to embed it. A request naming none is not a browser's
+    cross-site one; the stamp judges it."""
+    named = request.headers.get("Origin") or request.headers.get("Referer")
+    if not named:
+        return True
+    own = f"{'https' if request.is_secure() else 'http'}://{request.get_host()}".lower()
+    # Attenda's other addresses are those its own forms are trusted from (CSRF_TRUSTED_ORIGINS).
+    trusted = [*settings.CSRF_TRUSTED_ORIGINS, *settings.WEB_FORM_ORIGINS]
+    allowed = {own, *(_origin(origin) for origin in trusted)}
+    return _origin(named.strip()) in allowed
+
+
+# Not CSRF-protected; why that is safe is in this module's docstring.
 @csrf_exempt
 @xframe_options_exempt
 def contact(request: HttpRequest) -> HttpResponse:
     language = _language(request)
+    if request.method == "POST" and not _sent_from_allowed_page(request):
+        logger.warning("A contact form POST came from another site's page; nothing was stored")
+        with translation.override(language):
+            return _embeddable(
+                HttpResponseForbidden(
+                    _("This form can only be sent from its own page."),
+                    content_type="text/plain; charset=utf-8",
+                )
+            )
     with translation.override(language):
         form = ContactForm(
             request.POST or None,
             request.FILES or None,
-            initial={"language": language, "opened": inbound.opened_stamp()},
+            initial={
+                "language": language,
+                "opened": inbound.opened_stamp(team_id=_asked_team(request)),
+            },
         )
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
