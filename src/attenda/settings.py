@@ -297,6 +297,8 @@ SMS_FROM = os.environ.get("ATTENDA_SMS_FROM", "")
 TWILIO_ACCOUNT_SID = os.environ.get("ATTENDA_TWILIO_ACCOUNT_SID", "")
 TWILIO_AUTH_TOKEN = os.environ.get("ATTENDA_TWILIO_AUTH_TOKEN", "")
 TWILIO_API_BASE = os.environ.get("ATTENDA_TWILIO_API_BASE", "https://api.twilio.com")
+# Placetel's Web API, asked for the names of the SIP users behind the desk's phones.
+PLACETEL_API_BASE = os.environ.get("ATTENDA_PLACETEL_API_BASE", "https://api.placetel.de")
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

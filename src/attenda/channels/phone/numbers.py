@@ -7,9 +7,11 @@ from attenda.customers.identities import DEFAULT_PHONE_REGION
 from attenda.customers.models import Customer, Identity, IdentityKind
 
 
-def e164(raw: str, *, region: str = DEFAULT_PHONE_REGION) -> str | None:
+def e164(raw: str, *, region: str = "") -> str | None:
     """None for a withheld or unusable number. PBXs write international numbers without the plus
-    (Zammad's CTI convention), so digits that do not start with 0 are tried as international first."""
+    (Zammad's CTI convention), so digits that do not start with 0 are tried as international first;
+    national numbers ("030 …") are read as ``region``'s, else the customers' default country's."""
+    region = region or DEFAULT_PHONE_REGION
     text = "".join(character for character in raw if character.isdigit() or character == "+")
     if not text:
         return None

@@ -142,15 +142,17 @@ def start_call(
     to_number: str,
     line: PhoneLine | None = None,
     team: Team | None = None,
+    region: str = "",
     **fields,
 ) -> tuple[Call, bool]:
     """The call with this provider id, made once: a retried or concurrent first event finds the row
-    the other made (call_provider_id_unique). Returns the call and whether it is new."""
+    the other made (call_provider_id_unique). Returns the call and whether it is new. National
+    numbers are read as ``region``'s (the PBX's country)."""
     existing = Call.objects.filter(provider=provider, call_id=call_id).first()
     if existing is not None:
         return existing, False
     customer_side = from_number if direction == Direction.IN else to_number
-    number = numbers.e164(customer_side)
+    number = numbers.e164(customer_side, region=region)
     try:
         with transaction.atomic():
             call = Call.objects.create(
