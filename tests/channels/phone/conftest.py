@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from attenda.channels.phone import ivr
 from attenda.channels.phone.models import (
     Action,
     BlockedNumber,
@@ -29,6 +30,14 @@ CALLER = "+351912345678"
 @pytest.fixture(autouse=True)
 def twilio_token(settings):
     settings.TWILIO_AUTH_TOKEN = TOKEN
+
+
+@pytest.fixture(autouse=True)
+def lines_read_afresh():
+    """The voice menu's kept line setups belong to the test that read them."""
+    ivr.forget_lines()
+    yield
+    ivr.forget_lines()
 
 
 @pytest.fixture

@@ -36,14 +36,15 @@ def caller(number: str | None) -> Customer | None:
     was merged into."""
     if number is None:
         return None
-    identity = (
-        Identity.objects.select_related("customer__merged_into")
-        .filter(kind=IdentityKind.PHONE, value=number)
-        .first()
+    # No ordering (first() would add one): identity_unique_value finds at most one row.
+    found = list(
+        Identity.objects.select_related("customer__merged_into").filter(
+            kind=IdentityKind.PHONE, value=number
+        )[:1]
     )
-    if identity is None:
+    if not found:
         return None
-    customer = identity.customer
+    customer = found[0].customer
     while customer.merged_into_id is not None:
         customer = customer.merged_into
     return customer

@@ -89,6 +89,17 @@ def open_tickets(customer: Customer, *, limit: int = CARD_TICKETS) -> list[Ticke
     )
 
 
+def newest_open_ticket(customer_id: int) -> tuple[int, str] | None:
+    """ticket_customer_idx: the number and status of the customer's open ticket with the latest
+    activity, read as two columns (the voice menu says them to a caller)."""
+    return (
+        Ticket.objects.filter(customer_id=customer_id, status__in=OPEN_STATUSES, merged_into=None)
+        .order_by("-updated_at")
+        .values_list("pk", "status")
+        .first()
+    )
+
+
 def customer_card(call: Call) -> dict:
     """What the ringing agent's page shows: who calls, their open tickets, their agent."""
     customer = call.customer
@@ -133,6 +144,9 @@ def _stop_ringing(call: Call) -> None:
         live.publish(agent_stream(agent_id), "call.ended", {"call": call.pk})
 
 
+_UNKNOWN = object()
+
+
 def start_call(
     *,
     provider: str,
@@ -143,17 +157,20 @@ def start_call(
     line: PhoneLine | None = None,
     team: Team | None = None,
     region: str = "",
+    customer=_UNKNOWN,
     **fields,
 ) -> tuple[Call, bool]:
     """The call with this provider id, made once: a retried or concurrent first event finds the row
     the other made (call_provider_id_unique). Returns the call and whether it is new. National
-    numbers are read as ``region``'s (the PBX's country)."""
-    existing = Call.objects.filter(provider=provider, call_id=call_id).first()
-    if existing is not None:
-        return existing, False
+    numbers are read as ``region``'s (the PBX's country); ``customer``, when the caller already
+    looked them up, saves reading them again."""
     customer_side = from_number if direction == Direction.IN else to_number
     number = numbers.e164(customer_side, region=region)
+    if customer is _UNKNOWN:
+        customer = numbers.caller(number)
     try:
+        # The first event of a call is by far the most common: it is written straight away, and
+        # a repeated one (a provider's retry) finds the row through the unique constraint.
         with transaction.atomic():
             call = Call.objects.create(
                 provider=provider,
@@ -163,7 +180,7 @@ def start_call(
                 from_number=from_number,
                 to_number=to_number,
                 number=number or "",
-                customer=numbers.caller(number),
+                customer=customer,
                 line=line,
                 team=team or (line.team if line else None),
                 started_at=clock.now(),

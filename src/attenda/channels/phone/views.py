@@ -100,14 +100,15 @@ def twilio_voice(request: HttpRequest) -> HttpResponse:
     call_sid, dialled = params.get("CallSid", ""), numbers.e164(params.get("To", ""))
     if not call_sid or dialled is None:
         return _unreadable(request, "CallSid or To missing")
-    line = PhoneLine.objects.select_related("team").filter(number=dialled).first()
-    if line is None:
+    setup = ivr.line_setup(dialled)
+    if setup is None:
         return _unreadable(request, f"no phone line {dialled}")
+    line = setup.line
     caller = numbers.e164(params.get("From", ""))
     if services.is_blocked(caller):
         return _twiml(ivr.Response(line.default_language).reject())
     customer = numbers.caller(caller)
-    menu = ivr.menu_for(line, customer.language if customer else line.default_language)
+    menu = setup.menu_for(customer.language if customer else line.default_language)
     if menu is None:
         return _unreadable(request, f"no voice menu on {dialled}")
     call, _new = services.start_call(
@@ -117,9 +118,10 @@ def twilio_voice(request: HttpRequest) -> HttpResponse:
         from_number=params.get("From", ""),
         to_number=params.get("To", ""),
         line=line,
+        customer=customer,
         language=menu.language,
     )
-    return _twiml(ivr.welcome(call, menu))
+    return _twiml(ivr.welcome(call, menu, is_open=setup.is_open()))
 
 
 @twilio_webhook
