@@ -25,6 +25,9 @@ from urllib.parse import urlencode
 
 from benchmarks.database import RESULTS, configure, recreate
 
+# This repository's code, whichever checkout the interpreter was installed from.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
 URLS = {
     "sqlite": f"sqlite:///{RESULTS / 'phone.db'}",
     "postgresql": "postgres://postgres@127.0.0.1:5432/attenda_phone_bench",

@@ -380,3 +380,12 @@ def test_the_lines_setup_is_read_once_for_many_calls(twilio, line, django_assert
 
     with django_assert_max_num_queries(6):
         _start(twilio, sid="CA-second")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_providers_retry_outside_any_transaction_finds_the_call_it_made(twilio, line):
+    first = _xml(_start(twilio))
+    again = _xml(_start(twilio))
+
+    assert Call.objects.filter(call_id=SID).count() == 1
+    assert _said(first) == _said(again)

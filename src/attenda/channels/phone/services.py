@@ -3,10 +3,11 @@ answering, call-backs, voicemails, a call filed on a ticket, blocked numbers and
 bodies. Views (the voice menu, the CTI endpoint, the agent's pages) call these; a call reaches a
 ticket only through ``receive()``."""
 
+import contextlib
 from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
@@ -168,10 +169,12 @@ def start_call(
     number = numbers.e164(customer_side, region=region)
     if customer is _UNKNOWN:
         customer = numbers.caller(number)
+    # The first event of a call is by far the most common: it is written straight away, and a
+    # repeated one (a provider's retry) finds the row through the unique constraint. One INSERT
+    # is a transaction of its own; inside a caller's transaction a savepoint keeps that usable.
+    writing = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
     try:
-        # The first event of a call is by far the most common: it is written straight away, and
-        # a repeated one (a provider's retry) finds the row through the unique constraint.
-        with transaction.atomic():
+        with writing:
             call = Call.objects.create(
                 provider=provider,
                 call_id=call_id,
