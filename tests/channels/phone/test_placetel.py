@@ -15,6 +15,7 @@ from django.urls import reverse
 from attenda.channels.phone import placetel
 from attenda.channels.phone.models import Call, CtiEndpoint, Provider, UnreadWebhook
 from attenda.core import live
+from attenda.core.models import AuditEntry
 from attenda.tickets.models import EntryKind, Ticket
 from tests.channels.phone.conftest import CALLER, STEPS_FILE, zammad_desk
 from tests.channels.phone.placetel_api import API_TOKEN, FakePlacetelApi
@@ -291,6 +292,12 @@ def test_an_admin_gives_the_api_token_on_the_telephone_systems_page_and_it_is_no
     assert endpoint.region == "DE"
     assert endpoint.routing_table == []
     assert endpoint.placetel_api_token == "secret-placetel-token"
+    trail = AuditEntry.objects.filter(action="phone.telephone_system_saved")
+    assert trail.count() == 2
+    assert "secret-placetel-token" not in str(list(trail.values_list("data", flat=True)))
+    assert reverse("phone_cti_endpoint", args=[endpoint.pk]) in (
+        client.get(reverse("phone_settings")).content.decode()
+    )
 
 
 def test_only_admins_set_up_telephone_systems(client, agent):

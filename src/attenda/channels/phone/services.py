@@ -18,6 +18,7 @@ from attenda.channels.phone.models import (
     BlockedNumber,
     Call,
     CallState,
+    CtiEndpoint,
     Direction,
     PhoneLine,
     UnreadWebhook,
@@ -69,6 +70,24 @@ def block_number(*, number: str, note: str, actor: Agent) -> BlockedNumber:
     )
     audit.record(actor=actor, action="phone.number_blocked", target=blocked, number=normalised)
     return blocked
+
+
+@transaction.atomic
+def save_telephone_system(*, form, actor: Agent) -> CtiEndpoint:
+    """An admin's telephone system (CtiEndpointForm, valid): saved and on the audit trail, without
+    its tokens."""
+    if not actor.is_admin:
+        raise PermissionDenied
+    endpoint = form.save()
+    audit.record(
+        actor=actor,
+        action="phone.telephone_system_saved",
+        target=endpoint,
+        name=endpoint.name,
+        enabled=endpoint.enabled,
+        region=endpoint.region,
+    )
+    return endpoint
 
 
 @transaction.atomic

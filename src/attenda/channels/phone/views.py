@@ -435,7 +435,7 @@ def cti_endpoint_form(request: HttpRequest, endpoint_id: int | None = None) -> H
     endpoint = get_object_or_404(CtiEndpoint, pk=endpoint_id) if endpoint_id else CtiEndpoint()
     form = CtiEndpointForm(request.POST or None, instance=endpoint)
     if request.method == "POST" and form.is_valid():
-        endpoint = form.save()
+        endpoint = services.save_telephone_system(form=form, actor=request.user)
         messages.success(request, _("The telephone system was saved."))
         return redirect("phone_cti_endpoint", endpoint.pk)
     addresses = []
