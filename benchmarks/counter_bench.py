@@ -15,14 +15,19 @@ presses "Call next" (the POST leaves) to the event's arrival. The load generator
 import argparse
 import asyncio
 import json
+import os
 import re
 import statistics
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 from benchmarks import database
 from benchmarks.http_bench import PASSWORD, sign_in, start_server
+
+# This repository's code, whichever checkout the interpreter was installed from (the server's too).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 SEEN_WITHIN_SECONDS = 1.0
 INBOX_P95_MS = 20.0
@@ -217,6 +222,9 @@ def main() -> int:
     call_command("migrate", "counter", interactive=False, verbosity=0)
     desk = prepare()
     log = database.RESULTS / "counter-serve.log"
+    # One load generator plays every visitor of the office: the kiosk's limits are not measured here.
+    os.environ.setdefault("ATTENDA_KIOSK_RATE_PER_ADDRESS", "1000000")
+    os.environ.setdefault("ATTENDA_KIOSK_RATE_PER_KIOSK", "1000000")
     server = start_server(arguments.database_url, arguments.port, 1, log)
     try:
         figures = asyncio.run(
@@ -238,6 +246,17 @@ def main() -> int:
     print(json.dumps(figures, indent=2))  # noqa: T201 - the benchmark's report.
     out = Path(database.RESULTS) / f"counter-{database.label(arguments.database_url)}.json"
     out.write_text(json.dumps(figures, indent=2))
+    for name in ("display_heard", "counter_heard", "last_connection_heard"):
+        row = figures[name]
+        print(  # noqa: T201 - the benchmark's report.
+            f"{name.replace('_', ' ')}: p95 {row['p95_s']} s, max {row['max_s']} s, "
+            f"{row['within_1s']} of {row['n']} within 1 s"
+        )
+    for name in ("inbox_without_connections", "inbox_with_connections_and_a_call_a_second"):
+        print(  # noqa: T201 - the benchmark's report.
+            f"{name.replace('_', ' ')}: p95 {figures[name]['p95_ms']} ms (target {INBOX_P95_MS} ms)"
+        )
+    print(figures["uptime"])  # noqa: T201 - the benchmark's report.
     heard = figures["last_connection_heard"]["within_1s"] == figures["calls"]
     inbox_ok = figures["inbox_with_connections_and_a_call_a_second"]["p95_ms"] <= INBOX_P95_MS
     return 0 if heard and inbox_ok else 1

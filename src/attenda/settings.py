@@ -231,6 +231,9 @@ API_FAILURE_LIMIT = int(os.environ.get("ATTENDA_API_FAILURE_LIMIT", "20"))
 # Requests a chat visitor, and one address, may make to the chat widget's endpoints per minute.
 CHAT_RATE_PER_VISITOR = int(os.environ.get("ATTENDA_CHAT_RATE_PER_VISITOR", "60"))
 CHAT_RATE_PER_ADDRESS = int(os.environ.get("ATTENDA_CHAT_RATE_PER_ADDRESS", "600"))
+# Numbers taken and contacts left at an office's kiosk per minute, per network address and per kiosk.
+KIOSK_RATE_PER_ADDRESS = int(os.environ.get("ATTENDA_KIOSK_RATE_PER_ADDRESS", "30"))
+KIOSK_RATE_PER_KIOSK = int(os.environ.get("ATTENDA_KIOSK_RATE_PER_KIOSK", "120"))
 # Those counters live in Redis when there is one, shared by every process; otherwise each process
 # counts alone.
 CACHES = {
@@ -300,6 +303,8 @@ SMS_FROM = os.environ.get("ATTENDA_SMS_FROM", "")
 TWILIO_ACCOUNT_SID = os.environ.get("ATTENDA_TWILIO_ACCOUNT_SID", "")
 TWILIO_AUTH_TOKEN = os.environ.get("ATTENDA_TWILIO_AUTH_TOKEN", "")
 TWILIO_API_BASE = os.environ.get("ATTENDA_TWILIO_API_BASE", "https://api.twilio.com")
+# Placetel's Web API, asked for the names of the SIP users behind the desk's phones.
+PLACETEL_API_BASE = os.environ.get("ATTENDA_PLACETEL_API_BASE", "https://api.placetel.de")
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

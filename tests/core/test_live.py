@@ -95,3 +95,58 @@ def test_events_older_than_an_hour_are_pruned(db):
 
     assert live.prune() == 1
     assert list(LiveEvent.objects.values_list("pk", flat=True)) == [kept.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_hub_outlives_the_request_of_the_page_that_started_it(caplog):
+    """Each request runs in a thread-sensitive context of its own (asgi.RequestThreads); the hub
+    must not stop when the first page's request ends, nor wait behind that thread's requests."""
+    after = live.newest_id()
+
+    waited = asyncio.run(asyncio.wait_for(_heard_after_the_first_page_left(after), timeout=10))
+
+    assert waited < 1.0
+    assert "hub stopped" not in caplog.text
+
+
+async def _heard_after_the_first_page_left(after: int) -> float:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from asgiref.sync import ThreadSensitiveContext
+
+    loop = asyncio.get_running_loop()
+    request_thread = ThreadPoolExecutor(max_workers=1)
+    heard = asyncio.Event()
+
+    async def first_page():
+        async with ThreadSensitiveContext(executor=request_thread):
+            async for _chunk in live.follow(["counter:8"], after, wait_seconds=0.6):
+                pass
+
+    async def second_page():
+        async for chunk in live.follow(["counter:8"], after, wait_seconds=8):
+            if chunk.startswith("id: ") and chunk != f"id: {after}\n\n":
+                heard.set()
+                return
+
+    first = asyncio.create_task(first_page())
+    await asyncio.sleep(0.2)
+    second = asyncio.create_task(second_page())
+    await first  # The page that started the hub has left; the second still follows.
+    await asyncio.sleep(0.5)
+
+    def write():
+        try:
+            live.publish("counter:8", "called", {"number": "B-001"})
+        finally:
+            connections.close_all()
+
+    began = loop.time()
+    await sync_to_async(write, thread_sensitive=False)()
+    await heard.wait()
+    waited = loop.time() - began
+    await second
+    await loop.run_in_executor(request_thread, connections.close_all)
+    await sync_to_async(connections.close_all)()
+    request_thread.shutdown()
+    return waited

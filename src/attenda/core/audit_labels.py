@@ -57,6 +57,7 @@ ACTIONS = {
     "phone.callback_requested": gettext_lazy("Call-back requested"),
     "phone.number_blocked": gettext_lazy("Phone number blocked"),
     "phone.number_unblocked": gettext_lazy("Phone number unblocked"),
+    "phone.telephone_system_saved": gettext_lazy("Telephone system saved"),
     "portal.signed_in": gettext_lazy("Customer signed in to the portal"),
     "service_level.changed": gettext_lazy("Service level changed"),
     "service_level.created": gettext_lazy("Service level created"),

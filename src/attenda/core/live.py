@@ -11,17 +11,19 @@ it."""
 
 import asyncio
 import contextlib
+import contextvars
 import json
 import logging
 import weakref
 from collections import deque
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 
 from attenda.core import clock
@@ -103,6 +105,10 @@ class Hub:
     def __init__(self) -> None:
         self.waiting: dict[str, set[asyncio.Event]] = {}
         self.task: asyncio.Task | None = None
+        # The hub reads on a thread of its own: not on the request thread of the page that started
+        # it, where each look waited behind that thread's other requests and which ends with that
+        # page's request (the hub then stopped until another page came).
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="attenda-live-hub")
         self.kept: deque[LiveEvent] = deque(maxlen=HUB_KEEP)
         # ``kept`` holds every event with floor < id <= seen; None until the first look.
         self.floor: int | None = None
@@ -113,7 +119,10 @@ class Hub:
         for stream in streams:
             self.waiting.setdefault(stream, set()).add(woken)
         if self.task is None or self.task.done():
-            self.task = asyncio.get_running_loop().create_task(self._listen())
+            # A context of its own: nothing of the starting request's (its thread) is inherited.
+            self.task = asyncio.get_running_loop().create_task(
+                self._listen(), context=contextvars.Context()
+            )
         return woken
 
     def forget(self, woken: asyncio.Event, streams: Iterable[str]) -> None:
@@ -130,14 +139,33 @@ class Hub:
         if self.floor is None or after < self.floor:
             return None
         wanted = set(streams)
-        return [event for event in self.kept if event.pk > after and event.stream in wanted]
+        newer = []
+        for event in reversed(self.kept):  # From the newest: a wake-up reads only what is new.
+            if event.pk <= after:
+                break
+            if event.stream in wanted:
+                newer.append(event)
+        newer.reverse()
+        return newer
+
+    async def _read(self, read: Callable, *args):
+        """``read`` on the hub's thread, its connection kept or closed as a request's would be."""
+
+        def on_hub_thread():
+            connection.close_if_unusable_or_obsolete()
+            try:
+                return read(*args)
+            finally:
+                connection.close_if_unusable_or_obsolete()
+
+        return await asyncio.get_running_loop().run_in_executor(self.executor, on_hub_thread)
 
     async def look(self) -> None:
         """Reads what was written since the last look, keeps it and wakes its streams' pages."""
         if self.floor is None:
-            self.seen = await sync_to_async(newest_id)()
+            self.seen = await self._read(newest_id)
             self.floor = self.seen
-        events = await sync_to_async(_events_since)(self.seen)
+        events = await self._read(_events_since, self.seen)
         if not events:
             return
         self.kept.extend(events)
@@ -160,6 +188,9 @@ class Hub:
                 "The live-event hub stopped; pages fall back to their own looks", exc_info=True
             )
             self.floor = None
+        finally:
+            # No page follows any more (or the hub stopped): its thread's connection is given back.
+            await asyncio.get_running_loop().run_in_executor(self.executor, connection.close)
 
     async def _poll_database(self) -> None:
         while self.waiting:

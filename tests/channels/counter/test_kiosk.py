@@ -141,3 +141,84 @@ def test_a_malformed_phone_number_is_refused(client, take, billing):
     assert response.status_code == 422
     assert b"abc is not a phone number." in response.content
     assert Visit.objects.get(pk=visit_id).phone == ""
+
+
+def _press(client, service, *, address="192.0.2.1", language="pt"):
+    return client.post(
+        f"/kiosk/{service.office.kiosk_token}/",
+        {"service": service.pk, "lang": language},
+        REMOTE_ADDR=address,
+    )
+
+
+def test_one_network_address_taking_too_many_numbers_is_told_to_wait_in_its_language(
+    client, billing, settings
+):
+    settings.KIOSK_RATE_PER_ADDRESS = 2
+    with time_machine.travel(MONDAY_MORNING + timedelta(seconds=15), tick=False):
+        taken = [_press(client, billing).status_code for _ in range(2)]
+        refused = _press(client, billing, language="es")
+        other_address = _press(client, billing, address="192.0.2.2")
+
+    assert taken == [302, 302]
+    assert refused.status_code == 429
+    assert refused["Retry-After"] == "45"
+    assert "Demasiadas solicitudes desde este quiosco" in refused.content.decode()
+    assert "45 segundos" in refused.content.decode()
+    assert other_address.status_code == 302
+    assert Visit.objects.count() == 3
+
+
+def test_one_kiosk_taking_too_many_numbers_is_told_to_wait_whatever_the_address(
+    client, billing, settings
+):
+    settings.KIOSK_RATE_PER_KIOSK = 3
+    other_office = ServiceFactory(letter="X")
+    with time_machine.travel(MONDAY_MORNING, tick=False):
+        taken = [_press(client, billing, address=f"192.0.2.{n}").status_code for n in range(3)]
+        refused = _press(client, billing, address="192.0.2.99", language="en")
+        elsewhere = _press(client, other_office, address="192.0.2.99")
+
+    assert taken == [302, 302, 302]
+    assert refused.status_code == 429
+    assert "Too many requests from this kiosk. Please try again in 60 seconds." in (
+        refused.content.decode()
+    )
+    assert elsewhere.status_code == 302
+    assert Visit.objects.filter(service=billing).count() == 3
+
+
+def test_the_limit_counts_again_from_the_next_minute(client, billing, settings):
+    settings.KIOSK_RATE_PER_ADDRESS = 1
+    with time_machine.travel(MONDAY_MORNING, tick=False) as traveller:
+        first = _press(client, billing)
+        refused = _press(client, billing)
+        traveller.shift(timedelta(seconds=60))
+        next_minute = _press(client, billing)
+
+    assert [first.status_code, refused.status_code, next_minute.status_code] == [302, 429, 302]
+
+
+def test_leaving_contacts_beyond_the_limit_is_refused_and_nothing_is_kept(
+    client, take, billing, settings
+):
+    settings.KIOSK_RATE_PER_ADDRESS = 1
+    with time_machine.travel(MONDAY_MORNING, tick=False):
+        visit_id = take(billing)
+        response = client.post(
+            f"/kiosk/{billing.office.kiosk_token}/visits/{visit_id}/",
+            {"phone": "912 345 678", "lang": "pl"},
+        )
+
+    assert response.status_code == 429
+    assert "Zbyt wiele" in response.content.decode()
+    assert Visit.objects.get(pk=visit_id).phone == ""
+
+
+def test_looking_at_the_kiosk_is_not_counted(client, billing, settings):
+    settings.KIOSK_RATE_PER_ADDRESS = 1
+
+    pages = [client.get(f"/kiosk/{billing.office.kiosk_token}/").status_code for _ in range(3)]
+
+    assert pages == [200, 200, 200]
+    assert _press(client, billing).status_code == 302

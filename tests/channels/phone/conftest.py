@@ -1,14 +1,26 @@
 """A phone line with voice menus in English and Portuguese, a known caller, and signed posts as
 Twilio makes them."""
 
+import json
 from urllib.parse import urlencode
 
 import pytest
 
-from attenda.channels.phone.models import Action, MenuOption, PhoneLine, VoiceMenu
+from attenda.channels.phone import ivr
+from attenda.channels.phone.models import (
+    Action,
+    BlockedNumber,
+    CtiEndpoint,
+    MenuOption,
+    PhoneLine,
+    VoiceMenu,
+)
 from attenda.channels.phone.signatures import signature
 from attenda.customers.models import IdentityKind
+from tests.corpus import corpus_path
 from tests.customers.factories import CustomerFactory, IdentityFactory
+
+STEPS_FILE = ("webhooks", "zammad-cti", "zammad-cti-sipgate-placetel-spec-steps.json")
 
 TOKEN = "twilio-auth-token"
 LINE = "+351210000000"
@@ -18,6 +30,14 @@ CALLER = "+351912345678"
 @pytest.fixture(autouse=True)
 def twilio_token(settings):
     settings.TWILIO_AUTH_TOKEN = TOKEN
+
+
+@pytest.fixture(autouse=True)
+def lines_read_afresh():
+    """The voice menu's kept line setups belong to the test that read them."""
+    ivr.forget_lines()
+    yield
+    ivr.forget_lines()
 
 
 @pytest.fixture
@@ -88,3 +108,27 @@ def caller(db):
 
 def main_menu(line, language="en") -> VoiceMenu:
     return line.menus.get(language=language, is_main=True)
+
+
+def zammad_desk(token: str, *, region: str = "") -> CtiEndpoint:
+    """The configuration Zammad's CTI, sipgate and Placetel specs run with, and their seeded callers.
+    Placetel's spec also gives CallerId Customer1 the mobile "+01114100300", which Zammad reads as
+    the German 0111 4100300; national numbers are read as ``region``'s."""
+    config = json.loads(corpus_path(*STEPS_FILE).read_text())["config_used_by_all_three_specs"]
+    endpoint = CtiEndpoint.objects.create(
+        name="Asterisk",
+        token=token,
+        region=region,
+        default_caller_id=config["outbound"]["default_caller_id"],
+        routing_table=config["outbound"]["routing_table"],
+    )
+    for blocked in config["inbound"]["block_caller_ids"]:
+        BlockedNumber.objects.create(number="+" + blocked["caller_id"], note=blocked["note"])
+    first = CustomerFactory(name="CallerId Customer1")
+    IdentityFactory(customer=first, kind=IdentityKind.PHONE, value="+4912347114711")
+    IdentityFactory(customer=first, kind=IdentityKind.PHONE, value="+4999999222222")
+    IdentityFactory(customer=first, kind=IdentityKind.PHONE, value="+491114100300")
+    # Zammad lets two customers share 49999992222222; in Attenda a number is one customer's.
+    second = CustomerFactory(name="CallerId Customer2")
+    IdentityFactory(customer=second, kind=IdentityKind.PHONE, value="+49999992222222")
+    return endpoint

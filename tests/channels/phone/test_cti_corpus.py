@@ -9,12 +9,10 @@ from xml.etree import ElementTree
 import pytest
 from django.urls import reverse
 
-from attenda.channels.phone.models import BlockedNumber, Call, CtiEndpoint
-from attenda.customers.models import IdentityKind
+from attenda.channels.phone.models import Call, CtiEndpoint
+from tests.channels.phone.conftest import STEPS_FILE, zammad_desk
 from tests.corpus import CORPUS, corpus_path
-from tests.customers.factories import CustomerFactory, IdentityFactory
 
-STEPS_FILE = ("webhooks", "zammad-cti", "zammad-cti-sipgate-placetel-spec-steps.json")
 GENERIC_SPEC = "spec/requests/integration/cti_spec.rb"
 STATUSES = {"ok": 200, "unauthorized": 401, "unprocessable_entity": 422}
 LOG_FIELDS = {
@@ -46,22 +44,7 @@ GROUPS = _groups()
 @pytest.fixture
 def desk(db):
     """The configuration Zammad's specs run with, and their seeded callers."""
-    config = json.loads(corpus_path(*STEPS_FILE).read_text())["config_used_by_all_three_specs"]
-    endpoint = CtiEndpoint.objects.create(
-        name="Asterisk",
-        token=TOKEN,
-        default_caller_id=config["outbound"]["default_caller_id"],
-        routing_table=config["outbound"]["routing_table"],
-    )
-    for blocked in config["inbound"]["block_caller_ids"]:
-        BlockedNumber.objects.create(number="+" + blocked["caller_id"], note=blocked["note"])
-    first = CustomerFactory(name="CallerId Customer1")
-    IdentityFactory(customer=first, kind=IdentityKind.PHONE, value="+4912347114711")
-    IdentityFactory(customer=first, kind=IdentityKind.PHONE, value="+4999999222222")
-    # Zammad lets two customers share 49999992222222; in Attenda a number is one customer's.
-    second = CustomerFactory(name="CallerId Customer2")
-    IdentityFactory(customer=second, kind=IdentityKind.PHONE, value="+49999992222222")
-    return endpoint
+    return zammad_desk(TOKEN)
 
 
 def _encode(params: dict, as_json: bool) -> tuple[str, str]:

@@ -359,3 +359,33 @@ def test_a_call_nobody_answered_is_a_missed_call(twilio, line):
     call = Call.objects.get()
     assert call.missed
     assert call.state == "hangup"
+
+
+def test_a_change_to_the_menu_or_the_opening_hours_is_heard_at_the_next_call(twilio, line, team):
+    first = _xml(_start(twilio, sid="CA-before"))
+    menu = main_menu(line)
+    menu.greeting = "Welcome to the new Attenda Energy."
+    menu.save()
+    second = _xml(_start(twilio, sid="CA-after"))
+    TeamCalendar.objects.create(team=team, time_zone="Europe/Lisbon", week=[[] for _ in range(7)])
+    closed = _xml(_start(twilio, sid="CA-closed"))
+
+    assert "Welcome to Attenda Energy." in _said(first)
+    assert "Welcome to the new Attenda Energy." in _said(second)
+    assert "We are closed." in _said(closed)
+
+
+def test_the_lines_setup_is_read_once_for_many_calls(twilio, line, django_assert_max_num_queries):
+    _start(twilio, sid="CA-warm")
+
+    with django_assert_max_num_queries(6):
+        _start(twilio, sid="CA-second")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_providers_retry_outside_any_transaction_finds_the_call_it_made(twilio, line):
+    first = _xml(_start(twilio))
+    again = _xml(_start(twilio))
+
+    assert Call.objects.filter(call_id=SID).count() == 1
+    assert _said(first) == _said(again)

@@ -3,14 +3,17 @@ display (signed in by nobody: a secret address per office), and the counter page
 the live streams the display and counters follow. Views parse, check and call one service."""
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import caches
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from attenda.channels.counter import queries, services
@@ -24,6 +27,7 @@ from attenda.channels.counter.forms import (
 )
 from attenda.channels.counter.models import Counter, Office, Service, Visit
 from attenda.core import clock, live
+from attenda.core.middleware import ApiRateLimitMiddleware, client_ip
 from attenda.customers.models import Customer
 from attenda.customers.queries import find_customers
 from attenda.routing.waiting import describe_wait
@@ -172,12 +176,47 @@ def _kiosk_language(request: HttpRequest) -> str:
     return chosen if chosen in dict(KIOSK_LANGUAGES) else "pt"
 
 
+def _kiosk_wait(request: HttpRequest, office: Office) -> int | None:
+    """Seconds to wait when this network address, or this office's kiosk, has taken numbers or
+    left contacts beyond its limit this minute (counted in the shared "rates" cache)."""
+    rates = caches["rates"]
+    now = clock.now().timestamp()
+    minute = int(now // 60)
+    counters = [
+        (
+            f"kiosk-address:{client_ip(request) or 'unknown'}:{minute}",
+            settings.KIOSK_RATE_PER_ADDRESS,
+        ),
+        (f"kiosk-office:{office.pk}:{minute}", settings.KIOSK_RATE_PER_KIOSK),
+    ]
+    for counter, limit in counters:
+        if ApiRateLimitMiddleware._count(rates, counter, 60) > limit:
+            return max(1, int(60 - now % 60 + 0.999))
+    return None
+
+
+def _too_many(response: HttpResponse, wait: int | None) -> HttpResponse:
+    if wait is not None:
+        response.status_code = 429
+        response["Retry-After"] = str(wait)
+    return response
+
+
+def _too_many_text(wait: int) -> str:
+    return ngettext(
+        "Too many requests from this kiosk. Please try again in %(seconds)d second.",
+        "Too many requests from this kiosk. Please try again in %(seconds)d seconds.",
+        wait,
+    ) % {"seconds": wait}
+
+
 def kiosk(request: HttpRequest, token: str) -> HttpResponse:
     office = get_object_or_404(Office, kiosk_token=token)
     language = _kiosk_language(request)
+    wait = _kiosk_wait(request, office) if request.method == "POST" else None
     with translation.override(language):
-        error = ""
-        if request.method == "POST":
+        error = _too_many_text(wait) if wait is not None else ""
+        if request.method == "POST" and wait is None:
             service = get_object_or_404(Service, pk=_posted_id(request, "service"), office=office)
             try:
                 visit = services.take_number(service=service, language=language)
@@ -187,7 +226,7 @@ def kiosk(request: HttpRequest, token: str) -> HttpResponse:
                 return redirect(
                     reverse("kiosk_visit", args=[token, visit.pk]) + f"?lang={language}"
                 )
-        return render(
+        response = render(
             request,
             "counter/kiosk.html",
             {
@@ -200,16 +239,21 @@ def kiosk(request: HttpRequest, token: str) -> HttpResponse:
             },
             status=422 if error else 200,
         )
+        return _too_many(response, wait)
 
 
 def kiosk_visit(request: HttpRequest, token: str, visit_id: int) -> HttpResponse:
     office = get_object_or_404(Office, kiosk_token=token)
     visit = get_object_or_404(Visit.objects.select_related("service"), pk=visit_id, office=office)
     language = _kiosk_language(request)
+    wait = _kiosk_wait(request, office) if request.method == "POST" else None
     with translation.override(language):
         form = ContactForm(request.POST or None)
         told = False
-        if request.method == "POST" and form.is_valid():
+        if wait is not None:
+            form.is_valid()
+            form.add_error(None, _too_many_text(wait))
+        elif request.method == "POST" and form.is_valid():
             try:
                 visit = services.leave_contact(
                     visit=visit,
@@ -221,7 +265,7 @@ def kiosk_visit(request: HttpRequest, token: str, visit_id: int) -> HttpResponse
             else:
                 told = True
         estimate = services.expected_wait(visit)
-        return render(
+        response = render(
             request,
             "counter/kiosk_visit.html",
             {
@@ -236,6 +280,7 @@ def kiosk_visit(request: HttpRequest, token: str, visit_id: int) -> HttpResponse
             },
             status=422 if form.errors else 200,
         )
+        return _too_many(response, wait)
 
 
 # The waiting-room display ---------------------------------------------------------------------

@@ -34,7 +34,7 @@ def _fields(request: HttpRequest) -> dict:
     return fields
 
 
-def _text(value) -> str:
+def text(value) -> str:
     if value is None:
         return ""
     if isinstance(value, list):
@@ -70,9 +70,9 @@ def _ringing_agents(endpoint: CtiEndpoint, users: list[str]) -> list[Agent]:
     return agents
 
 
-def _keep(request: HttpRequest, reason: str) -> None:
+def _keep(request: HttpRequest, reason: str, provider: str = Provider.CTI) -> None:
     services.keep_unread(
-        provider=Provider.CTI,
+        provider=provider,
         path=request.path,
         content_type=request.content_type or "",
         body=request.body,
@@ -80,72 +80,100 @@ def _keep(request: HttpRequest, reason: str) -> None:
     )
 
 
-def handle(*, token: str, request: HttpRequest) -> tuple[int, dict]:
+def endpoint_of(token: str) -> tuple[int, dict, CtiEndpoint | None]:
+    """The endpoint of ``token``, or Zammad's refusal: 401 for an unknown token, 422 when off."""
     endpoint = CtiEndpoint.objects.select_related("team").filter(token=token).first()
     if endpoint is None:
-        return 401, {"error": INVALID_TOKEN}
+        return 401, {"error": INVALID_TOKEN}, None
     if not endpoint.enabled:
-        return 422, {"error": NOT_CONFIGURED}
+        return 422, {"error": NOT_CONFIGURED}, None
+    return 200, {}, endpoint
+
+
+def read_fields(request: HttpRequest, provider: str = Provider.CTI) -> dict | None:
+    """The event's fields, or None (the body kept for an admin) when it cannot be read."""
     try:
-        fields = _fields(request)
+        return _fields(request)
     except (ValueError, UnicodeDecodeError) as error:
-        _keep(request, f"unreadable body: {error}")
+        _keep(request, f"unreadable body: {error}", provider)
+        return None
+
+
+def handle(*, token: str, request: HttpRequest) -> tuple[int, dict]:
+    status, body, endpoint = endpoint_of(token)
+    if endpoint is None:
+        return status, body
+    fields = read_fields(request)
+    if fields is None:
         return 422, {"error": "The body could not be read."}
-    event = _text(fields.get("event"))
-    call_id = _text(fields.get("callId") or fields.get("call_id"))
+    return process(endpoint, fields, request=request, provider=Provider.CTI)
+
+
+def process(
+    endpoint: CtiEndpoint, fields: dict, *, request: HttpRequest, provider: str
+) -> tuple[int, dict]:
+    """One event in the generic CTI's terms, whichever PBX sent it: the one call log, ringing card,
+    blocked numbers and call-backs for all of them."""
+    event = text(fields.get("event"))
+    call_id = text(fields.get("callId") or fields.get("call_id"))
     if event not in EVENTS or not call_id:
-        _keep(request, f"unknown event {event!r}" if call_id else "callId missing")
+        _keep(request, f"unknown event {event!r}" if call_id else "callId missing", provider)
         return 422, {"error": "Unknown event or callId missing."}
     if event == "newCall":
-        return 200, _new_call(endpoint, fields, call_id, request)
-    call = Call.objects.filter(provider=Provider.CTI, call_id=call_id).first()
+        return 200, _new_call(endpoint, fields, call_id, request, provider)
+    call = Call.objects.filter(provider=provider, call_id=call_id).first()
     if call is None:
-        _keep(request, f"{event} of an unknown call")
+        _keep(request, f"{event} of an unknown call", provider)
         return 200, {}
     if event == "answer":
-        user = _text(fields.get("user"))
+        user = text(fields.get("user"))
         agent = Agent.objects.filter(
             is_active=True, username__in=_names(fields.get("user"))
         ).first()
         services.answered(call=call, agent=agent, by=user if call.direction == Direction.IN else "")
     else:
-        services.ended(call=call, cause=_text(fields.get("cause")))
+        services.ended(call=call, cause=text(fields.get("cause")))
     return 200, {}
 
 
-def _new_call(endpoint: CtiEndpoint, fields: dict, call_id: str, request: HttpRequest) -> dict:
-    direction = _text(fields.get("direction"))
-    from_number, to_number = _text(fields.get("from")), _text(fields.get("to"))
-    queue, user = _text(fields.get("queue")), fields.get("user")
+def _new_call(
+    endpoint: CtiEndpoint, fields: dict, call_id: str, request: HttpRequest, provider: str
+) -> dict:
+    direction = text(fields.get("direction"))
+    from_number, to_number = text(fields.get("from")), text(fields.get("to"))
+    queue, user = text(fields.get("queue")), fields.get("user")
+    region = endpoint.region
     if direction == Direction.OUT:
         caller_id = outgoing_caller_id(endpoint, to_number)
         call, _new = services.start_call(
-            provider=Provider.CTI,
+            provider=provider,
             call_id=call_id,
             direction=Direction.OUT,
             from_number=caller_id or from_number,
             to_number=to_number,
             team=endpoint.team,
-            from_comment=_text(user),
-            to_comment=_customer_names(numbers.e164(to_number)),
+            region=region,
+            from_comment=text(user),
+            to_comment=_customer_names(numbers.e164(to_number, region=region)),
             queue=queue or caller_id or from_number,
         )
         return {"action": "dial", "number": to_number, "caller_id": caller_id} if caller_id else {}
     if direction != Direction.IN:
-        _keep(request, f"unknown direction {direction!r}")
+        _keep(request, f"unknown direction {direction!r}", provider)
         return {}
-    caller = numbers.e164(from_number)
+    caller = numbers.e164(from_number, region=region)
     if services.is_blocked(caller):
         return {"action": "reject", "reason": "busy"}
     call, new = services.start_call(
-        provider=Provider.CTI,
+        provider=provider,
         call_id=call_id,
         direction=Direction.IN,
         from_number=from_number,
         to_number=to_number,
         team=endpoint.team,
+        region=region,
         from_comment=_customer_names(caller),
-        to_comment=_text(user) or queue,
+        to_comment=text(user) or queue,
         queue=queue or to_number,
     )
     if new:

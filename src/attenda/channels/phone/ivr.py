@@ -2,6 +2,11 @@
 0, or a spoken request for a person, to put the caller through to a person (Ley 10/2025); the
 step functions return TwiML and leave every write to services.py."""
 
+import threading
+import time
+from dataclasses import dataclass
+
+from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -12,10 +17,74 @@ from attenda.channels.phone import services
 from attenda.channels.phone.models import Action, Call, MenuOption, PhoneLine, VoiceMenu
 from attenda.channels.phone.twiml import Response
 from attenda.core import clock
-from attenda.tickets.models import Ticket
+from attenda.routing.calendars import BusinessCalendar
+from attenda.routing.models import TeamCalendar
+from attenda.tickets.models import Status, Ticket
 
 PERSON_KEY = "0"
 MOST_RUNG = 10
+# A line's menus, options and opening hours are read once per web process and kept this long; a
+# change saved in this process clears them at once (apps.py), other processes see it within this.
+LINE_KEPT_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class LineSetup:
+    """What answering a call on a line needs besides the caller: the line and its team, its main
+    menus by language with their options, and its team's opening hours (None: always open)."""
+
+    line: PhoneLine
+    menus: dict[str, VoiceMenu]
+    calendar: BusinessCalendar | None
+
+    def menu_for(self, language: str) -> VoiceMenu | None:
+        return (
+            self.menus.get(language)
+            or self.menus.get(self.line.default_language)
+            or next(iter(self.menus.values()), None)
+        )
+
+    def is_open(self, at=None) -> bool:
+        return self.calendar is None or self.calendar.is_open(at or clock.now())
+
+
+_kept: dict[str, tuple[float, LineSetup | None]] = {}
+_kept_lock = threading.Lock()
+
+
+def forget_lines(**_signal) -> None:
+    """Every kept line setup is read again at its next call (a menu, line or calendar changed)."""
+    with _kept_lock:
+        _kept.clear()
+
+
+def line_setup(number: str) -> LineSetup | None:
+    """The setup of the line customers dial at ``number`` (E.164), or None: three reads the first
+    time, none for LINE_KEPT_SECONDS after."""
+    now = time.monotonic()
+    kept = _kept.get(number)
+    if kept is not None and now - kept[0] < LINE_KEPT_SECONDS:
+        return kept[1]
+    setup = _read_line(number)
+    with _kept_lock:
+        _kept[number] = (now, setup)
+    return setup
+
+
+def _read_line(number: str) -> LineSetup | None:
+    line = PhoneLine.objects.select_related("team").filter(number=number).first()
+    if line is None:
+        return None
+    menus = {}
+    for menu in VoiceMenu.objects.filter(line=line, is_main=True).prefetch_related(
+        Prefetch("options", queryset=MenuOption.objects.order_by("digit"))
+    ):
+        menu.line = line
+        menus.setdefault(menu.language, menu)
+    calendar = TeamCalendar.objects.filter(team_id=line.team_id).first()
+    return LineSetup(
+        line=line, menus=menus, calendar=calendar.business_calendar() if calendar else None
+    )
 
 
 def asks_for_person(digits: str, speech: str) -> bool:
@@ -50,20 +119,22 @@ def _prompt(response: Response, menu: VoiceMenu, call: Call) -> Response:
 
 
 def _open_ticket_text(call: Call) -> str:
-    if call.customer is None:
+    if call.customer_id is None:
         return ""
-    ticket = services.open_tickets(call.customer, limit=1)
-    if not ticket:
+    newest = services.newest_open_ticket(call.customer_id)
+    if newest is None:
         return ""
+    number, status = newest
     return _("Your ticket number %(number)s is %(status)s.") % {
-        "number": ticket[0].number,
-        "status": ticket[0].get_status_display(),
+        "number": number,
+        "status": Status(status).label,
     }
 
 
-def welcome(call: Call, menu: VoiceMenu) -> Response:
+def welcome(call: Call, menu: VoiceMenu, *, is_open: bool | None = None) -> Response:
     """The first answer to a call: greeting, the caller's open ticket, then the menu, or the
-    closed message and what the line offers when closed."""
+    closed message and what the line offers when closed. ``is_open``: the line's opening hours
+    already known (LineSetup), else read."""
     with translation.override(menu.language):
         response = Response(menu.language)
         if menu.greeting_audio:
@@ -73,7 +144,7 @@ def welcome(call: Call, menu: VoiceMenu) -> Response:
         if call.customer is not None:
             response.say(_("Welcome back, %(name)s.") % {"name": call.customer.name})
             response.say(_open_ticket_text(call))
-        if not services.is_open(menu.line.team):
+        if not (services.is_open(menu.line.team) if is_open is None else is_open):
             response.say(menu.closed_message or _("We are closed now."))
             if menu.when_closed == "callback":
                 return callback(call, menu.line.team, language=menu.language, response=response)

@@ -131,6 +131,7 @@ class CallState(models.TextChoices):
 class Provider(models.TextChoices):
     TWILIO = "twilio", _("Voice menu")
     CTI = "cti", _("Desk telephone system")
+    PLACETEL = "placetel", _("Placetel")
 
 
 class Call(models.Model):
@@ -238,7 +239,8 @@ def new_token() -> str:
 
 class CtiEndpoint(models.Model):
     """The desk's PBX (Asterisk, FreePBX, Placetel, sipgate...) posts its events to
-    /api/v1/cti/<token>, as it does to Zammad's generic CTI."""
+    /api/v1/cti/<token>, /api/v1/sipgate/<token>/in|out or /api/v1/placetel/<token>, as it does to
+    Zammad's."""
 
     name = models.CharField(_("name"), max_length=100)
     token = models.CharField(_("token"), max_length=64, unique=True, default=new_token)
@@ -254,6 +256,23 @@ class CtiEndpoint(models.Model):
     default_caller_id = models.CharField(_("default caller id"), max_length=32, blank=True)
     # [{"dest": "41*", "caller_id": "41715880339000"}, ...]: the caller id shown for outgoing calls.
     routing_table = models.JSONField(_("outgoing caller ids"), default=list, blank=True)
+    # Placetel and many PBXs send national numbers ("030 …", "0111 …"): read as this country's.
+    region = models.CharField(
+        _("country of national numbers"),
+        max_length=2,
+        blank=True,
+        help_text=_(
+            "Two letters, such as DE: numbers sent without a country code are read as this "
+            "country's. Empty: the customers' default country."
+        ),
+    )
+    # Placetel's Web API token: the names of its SIP users (the agents' phones) are fetched with it.
+    placetel_api_token = models.CharField(
+        _("Placetel API token"),
+        max_length=200,
+        blank=True,
+        help_text=_("From Placetel's Web API menu; used to show the names of your SIP users."),
+    )
 
     class Meta:
         verbose_name = _("desk telephone system")

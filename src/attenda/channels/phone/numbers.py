@@ -7,9 +7,11 @@ from attenda.customers.identities import DEFAULT_PHONE_REGION
 from attenda.customers.models import Customer, Identity, IdentityKind
 
 
-def e164(raw: str, *, region: str = DEFAULT_PHONE_REGION) -> str | None:
+def e164(raw: str, *, region: str = "") -> str | None:
     """None for a withheld or unusable number. PBXs write international numbers without the plus
-    (Zammad's CTI convention), so digits that do not start with 0 are tried as international first."""
+    (Zammad's CTI convention), so digits that do not start with 0 are tried as international first;
+    national numbers ("030 …") are read as ``region``'s, else the customers' default country's."""
+    region = region or DEFAULT_PHONE_REGION
     text = "".join(character for character in raw if character.isdigit() or character == "+")
     if not text:
         return None
@@ -34,14 +36,15 @@ def caller(number: str | None) -> Customer | None:
     was merged into."""
     if number is None:
         return None
-    identity = (
-        Identity.objects.select_related("customer__merged_into")
-        .filter(kind=IdentityKind.PHONE, value=number)
-        .first()
+    # No ordering (first() would add one): identity_unique_value finds at most one row.
+    found = list(
+        Identity.objects.select_related("customer__merged_into").filter(
+            kind=IdentityKind.PHONE, value=number
+        )[:1]
     )
-    if identity is None:
+    if not found:
         return None
-    customer = identity.customer
+    customer = found[0].customer
     while customer.merged_into_id is not None:
         customer = customer.merged_into
     return customer

@@ -3,10 +3,11 @@ answering, call-backs, voicemails, a call filed on a ticket, blocked numbers and
 bodies. Views (the voice menu, the CTI endpoint, the agent's pages) call these; a call reaches a
 ticket only through ``receive()``."""
 
+import contextlib
 from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
@@ -17,6 +18,7 @@ from attenda.channels.phone.models import (
     BlockedNumber,
     Call,
     CallState,
+    CtiEndpoint,
     Direction,
     PhoneLine,
     UnreadWebhook,
@@ -71,6 +73,24 @@ def block_number(*, number: str, note: str, actor: Agent) -> BlockedNumber:
 
 
 @transaction.atomic
+def save_telephone_system(*, form, actor: Agent) -> CtiEndpoint:
+    """An admin's telephone system (CtiEndpointForm, valid): saved and on the audit trail, without
+    its tokens."""
+    if not actor.is_admin:
+        raise PermissionDenied
+    endpoint = form.save()
+    audit.record(
+        actor=actor,
+        action="phone.telephone_system_saved",
+        target=endpoint,
+        name=endpoint.name,
+        enabled=endpoint.enabled,
+        region=endpoint.region,
+    )
+    return endpoint
+
+
+@transaction.atomic
 def unblock_number(*, blocked: BlockedNumber, actor: Agent) -> None:
     if not actor.is_admin:
         raise PermissionDenied
@@ -86,6 +106,17 @@ def open_tickets(customer: Customer, *, limit: int = CARD_TICKETS) -> list[Ticke
         Ticket.objects.filter(
             customer=customer, status__in=OPEN_STATUSES, merged_into=None
         ).order_by("-updated_at")[:limit]
+    )
+
+
+def newest_open_ticket(customer_id: int) -> tuple[int, str] | None:
+    """ticket_customer_idx: the number and status of the customer's open ticket with the latest
+    activity, read as two columns (the voice menu says them to a caller)."""
+    return (
+        Ticket.objects.filter(customer_id=customer_id, status__in=OPEN_STATUSES, merged_into=None)
+        .order_by("-updated_at")
+        .values_list("pk", "status")
+        .first()
     )
 
 
@@ -133,6 +164,9 @@ def _stop_ringing(call: Call) -> None:
         live.publish(agent_stream(agent_id), "call.ended", {"call": call.pk})
 
 
+_UNKNOWN = object()
+
+
 def start_call(
     *,
     provider: str,
@@ -142,17 +176,24 @@ def start_call(
     to_number: str,
     line: PhoneLine | None = None,
     team: Team | None = None,
+    region: str = "",
+    customer=_UNKNOWN,
     **fields,
 ) -> tuple[Call, bool]:
     """The call with this provider id, made once: a retried or concurrent first event finds the row
-    the other made (call_provider_id_unique). Returns the call and whether it is new."""
-    existing = Call.objects.filter(provider=provider, call_id=call_id).first()
-    if existing is not None:
-        return existing, False
+    the other made (call_provider_id_unique). Returns the call and whether it is new. National
+    numbers are read as ``region``'s (the PBX's country); ``customer``, when the caller already
+    looked them up, saves reading them again."""
     customer_side = from_number if direction == Direction.IN else to_number
-    number = numbers.e164(customer_side)
+    number = numbers.e164(customer_side, region=region)
+    if customer is _UNKNOWN:
+        customer = numbers.caller(number)
+    # The first event of a call is by far the most common: it is written straight away, and a
+    # repeated one (a provider's retry) finds the row through the unique constraint. One INSERT
+    # is a transaction of its own; inside a caller's transaction a savepoint keeps that usable.
+    writing = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
     try:
-        with transaction.atomic():
+        with writing:
             call = Call.objects.create(
                 provider=provider,
                 call_id=call_id,
@@ -161,7 +202,7 @@ def start_call(
                 from_number=from_number,
                 to_number=to_number,
                 number=number or "",
-                customer=numbers.caller(number),
+                customer=customer,
                 line=line,
                 team=team or (line.team if line else None),
                 started_at=clock.now(),

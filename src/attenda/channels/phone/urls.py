@@ -32,6 +32,7 @@ urlpatterns = [
         views.sipgate_event,
         name="sipgate_event",
     ),
+    path("api/v1/placetel/<str:token>", views.placetel_event, name="placetel_event"),
     path("phone/ringing/", views.ringing_stream, name="phone_ringing"),
     path("phone/calls/<int:call_id>/ticket/", views.file_call, name="phone_file_call"),
     path("phone/calls/<int:call_id>/call-back/", views.call_back, name="phone_call_back"),
@@ -45,6 +46,12 @@ urlpatterns = [
         "settings/phone/lines/<int:line_id>/menus/<int:menu_id>/",
         views.menu_form,
         name="phone_menu",
+    ),
+    path("settings/phone/cti/new/", views.cti_endpoint_form, name="phone_new_cti_endpoint"),
+    path(
+        "settings/phone/cti/<int:endpoint_id>/",
+        views.cti_endpoint_form,
+        name="phone_cti_endpoint",
     ),
     path("settings/phone/webhooks/<int:webhook_id>/", views.unread_body, name="phone_unread_body"),
 ]

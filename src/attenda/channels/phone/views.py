@@ -13,19 +13,28 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from attenda.agents.models import Agent
-from attenda.channels.phone import cti, ivr, numbers, queries, services, signatures
+from attenda.channels.phone import cti, ivr, numbers, placetel, queries, services, signatures
 from attenda.channels.phone.forms import (
     BlockedNumberForm,
+    CtiEndpointForm,
     MenuOptionFormSet,
     PhoneLineForm,
     VoiceMenuForm,
 )
-from attenda.channels.phone.models import BlockedNumber, Call, PhoneLine, Provider, VoiceMenu
+from attenda.channels.phone.models import (
+    BlockedNumber,
+    Call,
+    CtiEndpoint,
+    PhoneLine,
+    Provider,
+    VoiceMenu,
+)
 from attenda.core import live
 from attenda.tickets.models import Ticket
 
@@ -91,14 +100,15 @@ def twilio_voice(request: HttpRequest) -> HttpResponse:
     call_sid, dialled = params.get("CallSid", ""), numbers.e164(params.get("To", ""))
     if not call_sid or dialled is None:
         return _unreadable(request, "CallSid or To missing")
-    line = PhoneLine.objects.select_related("team").filter(number=dialled).first()
-    if line is None:
+    setup = ivr.line_setup(dialled)
+    if setup is None:
         return _unreadable(request, f"no phone line {dialled}")
+    line = setup.line
     caller = numbers.e164(params.get("From", ""))
     if services.is_blocked(caller):
         return _twiml(ivr.Response(line.default_language).reject())
     customer = numbers.caller(caller)
-    menu = ivr.menu_for(line, customer.language if customer else line.default_language)
+    menu = setup.menu_for(customer.language if customer else line.default_language)
     if menu is None:
         return _unreadable(request, f"no voice menu on {dialled}")
     call, _new = services.start_call(
@@ -108,9 +118,10 @@ def twilio_voice(request: HttpRequest) -> HttpResponse:
         from_number=params.get("From", ""),
         to_number=params.get("To", ""),
         line=line,
+        customer=customer,
         language=menu.language,
     )
-    return _twiml(ivr.welcome(call, menu))
+    return _twiml(ivr.welcome(call, menu, is_open=setup.is_open()))
 
 
 @twilio_webhook
@@ -262,6 +273,19 @@ def sipgate_event(request: HttpRequest, token: str, direction: str) -> HttpRespo
     )
 
 
+@csrf_exempt
+def placetel_event(request: HttpRequest, token: str) -> HttpResponse:
+    """Placetel's Call Control / Notify API at Zammad's address, /api/v1/placetel/<token>: the same
+    events as the generic CTI under Placetel's names, answered in XML, errors included."""
+    if request.method != "POST":
+        status, body = 405, {"error": "Only POST is accepted."}
+    else:
+        status, body = placetel.handle(token=token, request=request)
+    return HttpResponse(
+        placetel.answer(body), status=status, content_type="application/xml; charset=utf-8"
+    )
+
+
 @login_required
 async def ringing_stream(request: HttpRequest) -> HttpResponse:
     """The signed-in agent's own stream: their phone ringing, and the ring ending."""
@@ -400,6 +424,45 @@ def menu_form(request: HttpRequest, line_id: int, menu_id: int | None = None) ->
         request,
         "phone/menu_form.html",
         {"form": form, "options": options, "line": line, "menu": menu, "nav": "phone_settings"},
+    )
+
+
+@login_required
+def cti_endpoint_form(request: HttpRequest, endpoint_id: int | None = None) -> HttpResponse:
+    """An admin sets up a desk telephone system; the page gives its three addresses (generic CTI,
+    sipgate, Placetel) to paste into the PBX."""
+    _require_admin(request)
+    endpoint = get_object_or_404(CtiEndpoint, pk=endpoint_id) if endpoint_id else CtiEndpoint()
+    form = CtiEndpointForm(request.POST or None, instance=endpoint)
+    if request.method == "POST" and form.is_valid():
+        endpoint = services.save_telephone_system(form=form, actor=request.user)
+        messages.success(request, _("The telephone system was saved."))
+        return redirect("phone_cti_endpoint", endpoint.pk)
+    addresses = []
+    if endpoint.pk:
+        base = settings.BASE_URL.rstrip("/")
+        addresses = [
+            (_("Generic CTI"), base + reverse("cti_event", args=[endpoint.token])),
+            (
+                _("sipgate.io, incoming"),
+                base + reverse("sipgate_event", args=[endpoint.token, "in"]),
+            ),
+            (
+                _("sipgate.io, outgoing"),
+                base + reverse("sipgate_event", args=[endpoint.token, "out"]),
+            ),
+            (_("Placetel"), base + reverse("placetel_event", args=[endpoint.token])),
+        ]
+    return render(
+        request,
+        "phone/cti_endpoint.html",
+        {
+            "form": form,
+            "endpoint": endpoint,
+            "addresses": addresses,
+            "has_placetel_token": bool(endpoint.placetel_api_token),
+            "nav": "phone_settings",
+        },
     )
 
 
