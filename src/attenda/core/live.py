@@ -42,12 +42,24 @@ REDIS_CHANNEL = "attenda:live"
 def publish(stream: str, kind: str, payload: dict) -> LiveEvent:
     """Records an event on ``stream``; pages following it hear it once the caller's transaction
     commits (or at once outside one)."""
-    event = LiveEvent.objects.create(
-        stream=stream, kind=kind, payload=payload, created_at=clock.now()
-    )
-    if settings.REDIS_URL:
-        transaction.on_commit(lambda: _announce(stream))
-    return event
+    return publish_many([(stream, kind, payload)])[0]
+
+
+def publish_many(events: list[tuple[str, str, dict]]) -> list[LiveEvent]:
+    """Several events (stream, kind, payload) in one statement and one announcement, as when a
+    queue moves and each waiting page hears its new place."""
+    now = clock.now()
+    made = [
+        LiveEvent(stream=stream, kind=kind, payload=payload, created_at=now)
+        for stream, kind, payload in events
+    ]
+    if len(made) == 1:
+        made[0].save()
+    elif made:
+        made = LiveEvent.objects.bulk_create(made)
+    if settings.REDIS_URL and made:
+        transaction.on_commit(lambda: _announce(made[0].stream))
+    return made
 
 
 def _announce(stream: str) -> None:
@@ -58,10 +70,18 @@ def _announce(stream: str) -> None:
         logger.warning("Could not announce a live event on %s through Redis", stream, exc_info=True)
 
 
+_clients: dict[str, object] = {}
+
+
 def _redis():
+    """One client (and its pool of connections) per process and Redis address: a new client per
+    announcement opened a new connection for each event."""
     import redis
 
-    return redis.Redis.from_url(settings.REDIS_URL)
+    client = _clients.get(settings.REDIS_URL)
+    if client is None:
+        client = _clients[settings.REDIS_URL] = redis.Redis.from_url(settings.REDIS_URL)
+    return client
 
 
 def newest_id() -> int:

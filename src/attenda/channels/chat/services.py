@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -37,6 +37,7 @@ from attenda.tickets.models import Channel, Ticket
 OFFER_SECONDS = 60
 # A visitor not heard from for this long (the widget reconnects every WAIT_SECONDS) has gone.
 VISITOR_GONE = timedelta(seconds=75)
+SEEN_EVERY = timedelta(seconds=30)
 MAX_TEXT = 5000
 OFFERED_RULES = (
     assignment.Rule.PREVIOUS_OWNER,
@@ -50,20 +51,28 @@ def team_stream(team_id: int) -> str:
     return f"chats:team:{team_id}"
 
 
+def chat_limits_of(teams_of: dict[int, list[int]]) -> dict[int, int]:
+    """Each agent's chat limit (``teams_of``: agent id → their team ids), in one query however
+    many agents: their own limit, else the highest of their teams', else DEFAULT_CHAT_LIMIT."""
+    if not teams_of:
+        return {}
+    wanted = {team_id for team_ids in teams_of.values() for team_id in team_ids}
+    own, of_team = {}, {}
+    for limit in ChatLimit.objects.filter(Q(agent__in=list(teams_of)) | Q(team__in=wanted)):
+        if limit.agent_id is not None:
+            own[limit.agent_id] = limit.limit
+        else:
+            of_team[limit.team_id] = limit.limit
+    limits = {}
+    for agent_id, team_ids in teams_of.items():
+        of_teams = [of_team[pk] for pk in team_ids if pk in of_team]
+        limits[agent_id] = own.get(agent_id, max(of_teams, default=DEFAULT_CHAT_LIMIT))
+    return limits
+
+
 def chat_limit(agent: Agent) -> int:
     """The agent's own limit, else the highest of their teams', else DEFAULT_CHAT_LIMIT."""
-    limits = ChatLimit.objects.filter(agent=agent) | ChatLimit.objects.filter(
-        team__in=agent.team_ids()
-    )
-    own, of_teams = None, []
-    for limit in limits:
-        if limit.agent_id is not None:
-            own = limit.limit
-        else:
-            of_teams.append(limit.limit)
-    if own is not None:
-        return own
-    return max(of_teams) if of_teams else DEFAULT_CHAT_LIMIT
+    return chat_limits_of({agent.pk: agent.team_ids()})[agent.pk]
 
 
 def open_chats(agent_ids: list[int]) -> dict[int, int]:
@@ -84,8 +93,13 @@ def agents_with_room(widget: ChatWidget, *, at=None) -> list[int]:
     if not present:
         return []
     held = open_chats(present)
-    agents = Agent.objects.filter(pk__in=present).prefetch_related("teams")
-    return [agent.pk for agent in agents if held.get(agent.pk, 0) < chat_limit(agent)]
+    teams_of: dict[int, list[int]] = {pk: [] for pk in present}
+    for agent_id, team_id in Agent.teams.through.objects.filter(agent_id__in=present).values_list(
+        "agent_id", "team_id"
+    ):
+        teams_of[agent_id].append(team_id)
+    limits = chat_limits_of(teams_of)
+    return [pk for pk in present if held.get(pk, 0) < limits[pk]]
 
 
 def is_open(widget: ChatWidget, *, at=None) -> bool:
@@ -125,10 +139,17 @@ def _tell_queue(team_id: int) -> None:
     if not waiting:
         return
     wait = expected_first_response(waiting[0].widget.team)
+    told: dict[str, str] = {}
+    events = []
     for position, conversation in enumerate(waiting, start=1):
-        with translation.override(conversation.ticket.language or "en"):
-            told = describe_wait(wait) if wait else ""
-        live.publish(conversation.stream, "queue", {"position": position, "wait": told})
+        language = conversation.ticket.language or "en"
+        if language not in told:
+            with translation.override(language):
+                told[language] = describe_wait(wait) if wait else ""
+        events.append(
+            (conversation.stream, "queue", {"position": position, "wait": told[language]})
+        )
+    live.publish_many(events)
 
 
 def _offer(ticket: Ticket, widget: ChatWidget) -> int | None:
@@ -219,7 +240,11 @@ def visitor_says(*, conversation: ChatConversation, text: str, message_id: str =
     """A later message threads into the chat's ticket (a closed one makes a new ticket, which the
     chat then follows). Returns the timeline entry's id."""
     text = _require_text(text)
-    conversation = ChatConversation.objects.select_for_update().get(pk=conversation.pk)
+    conversation = (
+        ChatConversation.objects.select_for_update(of=("self",))
+        .select_related("widget")
+        .get(pk=conversation.pk)
+    )
     if conversation.state == ChatState.ENDED:
         raise ValidationError(_("This chat has ended."))
     received = tickets.receive(
@@ -252,7 +277,13 @@ def typing(*, conversation: ChatConversation, by_agent: Agent | None = None) -> 
 
 
 def visitor_seen(conversation: ChatConversation) -> None:
-    ChatConversation.objects.filter(pk=conversation.pk).update(visitor_seen_at=clock.now())
+    """The visitor's stream (re)connected. Written at most every SEEN_EVERY: 500 open streams
+    reconnecting every 25 seconds would otherwise queue 20 writes a second for the database's one
+    writer, and VISITOR_GONE leaves room for the gap."""
+    now = clock.now()
+    if now - conversation.visitor_seen_at < SEEN_EVERY:
+        return
+    ChatConversation.objects.filter(pk=conversation.pk).update(visitor_seen_at=now)
 
 
 def require_takes_chats(agent: Agent, conversation: ChatConversation) -> None:
