@@ -30,6 +30,7 @@ from attenda.channels.chat.identity import (
     conversation_of_token,
     conversation_token,
     new_visitor,
+    portal_claims,
     signed_claims,
     visitor_of,
 )
@@ -56,8 +57,13 @@ def _language(request: HttpRequest) -> str:
     return "en"
 
 
-def _with_cors(response: HttpResponseBase, origin: str) -> HttpResponseBase:
+def _with_cors(
+    response: HttpResponseBase, origin: str, *, credentials: bool = False
+) -> HttpResponseBase:
     response["Access-Control-Allow-Origin"] = origin
+    if credentials:
+        # Only the first message is sent with the browser's cookies (the portal's session).
+        response["Access-Control-Allow-Credentials"] = "true"
     response["Access-Control-Allow-Methods"] = "GET, POST"
     response["Access-Control-Allow-Headers"] = "Content-Type, Last-Event-ID"
     response["Access-Control-Max-Age"] = "600"
@@ -100,7 +106,7 @@ def widget_endpoint(view):
             return _with_cors(HttpResponse(status=204), origin)
         with translation.override(_language(request)):
             response = view(request, widget, **kwargs)
-        return _with_cors(response, origin)
+        return _with_cors(response, origin, credentials=view is start_view)
 
     return endpoint
 
@@ -157,8 +163,7 @@ def widget_config(request: HttpRequest, widget: ChatWidget) -> HttpResponse:
     )
 
 
-@widget_endpoint
-def start(request: HttpRequest, widget: ChatWidget) -> HttpResponse:
+def start_view(request: HttpRequest, widget: ChatWidget) -> HttpResponse:
     posted, refused = _posted(request, widget)
     if refused:
         return refused
@@ -166,7 +171,10 @@ def start(request: HttpRequest, widget: ChatWidget) -> HttpResponse:
     signed_visitor = posted["visitor"]
     if visitor is None:
         visitor, signed_visitor = new_visitor()
-    claims = signed_claims(widget, posted["user_id"], posted["user_email"], posted["signature"])
+    # The portal's own session first: Attenda signed it in; the host site's signature vouches next.
+    claims = portal_claims(request) + signed_claims(
+        widget, posted["user_id"], posted["user_email"], posted["signature"]
+    )
     try:
         conversation = services.start_chat(
             widget=widget,
@@ -193,6 +201,9 @@ def start(request: HttpRequest, widget: ChatWidget) -> HttpResponse:
         },
         status=201,
     )
+
+
+start = widget_endpoint(start_view)
 
 
 @widget_endpoint
