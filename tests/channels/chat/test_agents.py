@@ -214,9 +214,7 @@ def portal_browser(address: str) -> Client:
     return browser
 
 
-def test_a_customer_signed_into_the_portal_is_offered_to_their_own_agent(
-    widget, agent, colleague
-):
+def test_a_customer_signed_into_the_portal_is_offered_to_their_own_agent(widget, agent, colleague):
     # given
     earlier = received_ticket(team=widget.team, email="maria@example.com")
     set_standing_agent(customer=earlier.customer, agent=colleague, actor=AgentFactory(role="admin"))

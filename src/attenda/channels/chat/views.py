@@ -36,10 +36,12 @@ from attenda.channels.chat.identity import (
 )
 from attenda.channels.chat.inbound import parse_post
 from attenda.channels.chat.models import ChatConversation, ChatState, ChatWidget
+from attenda.channels.chat.panels import open_chats_of_ticket
 from attenda.channels.chat.widget import widget_strings
 from attenda.core import live
 from attenda.core.middleware import ApiRateLimitMiddleware, client_ip
 from attenda.tickets import services as ticket_services
+from attenda.tickets.permissions import visible_tickets
 
 WIDGET_SCRIPT = Path(__file__).parent / "static" / "chat" / "widget.js"
 
@@ -399,6 +401,29 @@ def agent_ends(request: HttpRequest, chat_id: int) -> HttpResponse:
     conversation = _agent_conversation(request.user, chat_id)
     services.end_chat(conversation=conversation, agent=request.user)
     return redirect("chat_list")
+
+
+def _ticket_chat_streams(agent, number: int) -> list[str] | None:
+    """The live streams of the ticket's chats that have not ended; None when the agent may not see
+    the ticket (or it does not exist)."""
+    ticket = visible_tickets(agent).filter(pk=number).first()
+    if ticket is None:
+        return None
+    return [f"chat:{pk}" for pk in open_chats_of_ticket(ticket)]
+
+
+async def ticket_events(request: HttpRequest, number: int) -> HttpResponseBase:
+    """The ticket page of a chat hears the chat as the Chats page does: messages, typing, the end.
+    A ticket without an open chat answers 204, which tells the browser to stop asking."""
+    agent = await request.auser()
+    if not agent.is_authenticated:
+        return HttpResponse(status=401)
+    streams = await sync_to_async(_ticket_chat_streams)(agent, number)
+    if streams is None:
+        return HttpResponse(status=404)
+    if not streams:
+        return HttpResponse(status=204)
+    return await live.event_stream(request, streams)
 
 
 # Admins' settings ---------------------------------------------------------------------------------
