@@ -11,6 +11,7 @@ it."""
 
 import asyncio
 import contextlib
+import contextvars
 import json
 import logging
 import weakref
@@ -133,7 +134,12 @@ class Hub:
         for stream in streams:
             self.waiting.setdefault(stream, set()).add(woken)
         if self.task is None or self.task.done():
-            self.task = asyncio.get_running_loop().create_task(self._listen())
+            # In a context of its own: a task inherits the context of the request that starts it,
+            # and with it that request's ThreadSensitiveContext, which asgiref refuses to use once
+            # the request has ended; the hub then stopped, and every page read the database itself.
+            self.task = asyncio.get_running_loop().create_task(
+                self._listen(), context=contextvars.Context()
+            )
         return woken
 
     def forget(self, woken: asyncio.Event, streams: Iterable[str]) -> None:
