@@ -12,7 +12,7 @@ from django.db.models import Count, Q
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from attenda.agents.models import Agent
+from attenda.agents.models import Agent, Team
 from attenda.agents.queries import team_routing
 from attenda.channels.chat.identity import visitor_claim
 from attenda.channels.chat.models import (
@@ -128,27 +128,27 @@ def queue_place(conversation: ChatConversation) -> QueuePlace:
     return QueuePlace(position=ahead + 1, wait=describe_wait(wait) if wait else "")
 
 
-def _tell_queue(team_id: int) -> None:
+def _tell_queue(team: Team) -> None:
     """Each waiting visitor of the team hears their new place (bounded: the first QUEUE_TOLD), with
-    the team's expected wait: a fixed number of queries, however long the queue."""
+    the team's expected wait: a fixed number of queries, however long the queue, reading only the
+    two columns it tells from (a page of whole conversations with their tickets cost more than
+    the rest of accepting a chat)."""
     waiting = list(
-        ChatConversation.objects.filter(widget__team_id=team_id, state=ChatState.WAITING)
-        .select_related("widget__team", "ticket")
-        .order_by("started_at")[:QUEUE_TOLD]
+        ChatConversation.objects.filter(widget__team_id=team.pk, state=ChatState.WAITING)
+        .order_by("started_at")
+        .values_list("pk", "ticket__language")[:QUEUE_TOLD]
     )
     if not waiting:
         return
-    wait = expected_first_response(waiting[0].widget.team)
+    wait = expected_first_response(team)
     told: dict[str, str] = {}
     events = []
-    for position, conversation in enumerate(waiting, start=1):
-        language = conversation.ticket.language or "en"
+    for position, (pk, language) in enumerate(waiting, start=1):
+        language = language or "en"
         if language not in told:
             with translation.override(language):
                 told[language] = describe_wait(wait) if wait else ""
-        events.append(
-            (conversation.stream, "queue", {"position": position, "wait": told[language]})
-        )
+        events.append((f"chat:{pk}", "queue", {"position": position, "wait": told[language]}))
     live.publish_many(events)
 
 
@@ -259,12 +259,15 @@ def visitor_says(*, conversation: ChatConversation, text: str, message_id: str =
             entry_data={"widget": conversation.widget_id},
         )
     )
-    conversation.visitor_seen_at = clock.now()
-    fields = ["visitor_seen_at"]
+    # The visitor's last sign of life, written as on their stream's reconnection (visitor_seen).
+    now = clock.now()
+    fields = ["visitor_seen_at"] if now - conversation.visitor_seen_at >= SEEN_EVERY else []
+    conversation.visitor_seen_at = now
     if received.ticket.pk != conversation.ticket_id:
         conversation.ticket = received.ticket
         fields.append("ticket")
-    conversation.save(update_fields=fields)
+    if fields:
+        conversation.save(update_fields=fields)
     if not received.duplicate:
         _visitor_message(conversation, received.entry.pk, text)
     return received.entry.pk
@@ -298,7 +301,7 @@ def accept_chat(*, conversation: ChatConversation, agent: Agent) -> ChatConversa
     require_takes_chats(agent, conversation)
     conversation = (
         ChatConversation.objects.select_for_update(of=("self",))
-        .select_related("widget", "ticket")
+        .select_related("widget__team", "ticket")
         .get(pk=conversation.pk)
     )
     if conversation.state != ChatState.WAITING:
@@ -317,7 +320,7 @@ def accept_chat(*, conversation: ChatConversation, agent: Agent) -> ChatConversa
         tickets.assign(ticket=conversation.ticket, owner=agent, actor=agent)
     live.publish(conversation.stream, "joined", {"agent": agent.first_name or agent.display_name})
     live.publish(team_stream(conversation.widget.team_id), "taken", {"chat": conversation.pk})
-    _tell_queue(conversation.widget.team_id)
+    _tell_queue(conversation.widget.team)
     audit.record(actor=agent, action="chat.accepted", target=conversation)
     return conversation
 
@@ -327,7 +330,11 @@ def end_chat(*, conversation: ChatConversation, agent: Agent | None = None) -> C
     """The visitor closed the chat, or the agent ended it; the ticket stays as it is."""
     if agent is not None:
         require_takes_chats(agent, conversation)
-    conversation = ChatConversation.objects.select_for_update().get(pk=conversation.pk)
+    conversation = (
+        ChatConversation.objects.select_for_update(of=("self",))
+        .select_related("widget__team")
+        .get(pk=conversation.pk)
+    )
     if conversation.state == ChatState.ENDED:
         return conversation
     was_waiting = conversation.state == ChatState.WAITING
@@ -338,7 +345,7 @@ def end_chat(*, conversation: ChatConversation, agent: Agent | None = None) -> C
     team_id = conversation.widget.team_id
     live.publish(team_stream(team_id), "ended", {"chat": conversation.pk})
     if was_waiting:
-        _tell_queue(team_id)
+        _tell_queue(conversation.widget.team)
     audit.record(actor=agent, action="chat.ended", target=conversation)
     return conversation
 
