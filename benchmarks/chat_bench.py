@@ -116,19 +116,27 @@ def start_server(database_url: str, port: int, processes: int, log: Path, redis:
     return server
 
 
-def group_cpu_seconds(group: int) -> float:
-    """User and system CPU of the live processes of a process group (the server, its web processes,
-    worker, scheduler and mail fetcher), from /proc."""
+def tree_cpu_seconds(root: int) -> float:
+    """User and system CPU of a process and its live descendants (the server, its web processes,
+    worker, scheduler and mail fetcher, each in a process group of its own), from /proc."""
     ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
+    parents, used = {}, {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        # After the command: state, ppid, pgrp, ... utime (14th field of the line), stime (15th).
-        if int(fields[2]) == group:
-            total += int(fields[11]) + int(fields[12])
+        pid = int(stat.parent.name)
+        # After the command: state, ppid, ... utime (14th field of the line), stime (15th).
+        parents[pid] = int(fields[1])
+        used[pid] = int(fields[11]) + int(fields[12])
+    total = 0
+    for pid, cpu in used.items():
+        ancestor = pid
+        while ancestor not in (root, 0, 1) and ancestor in parents:
+            ancestor = parents[ancestor]
+        if ancestor == root:
+            total += cpu
     return total / ticks
 
 
@@ -346,11 +354,11 @@ async def drive(base: str, desk: dict, args, server_group: int) -> dict:  # noqa
     run.measuring = True
     load_before = os.getloadavg()
     began = time.perf_counter()
-    server_cpu_before = group_cpu_seconds(server_group)
+    server_cpu_before = tree_cpu_seconds(server_group)
     own_cpu_before = time.process_time()
     await asyncio.sleep(args.seconds)
     elapsed = time.perf_counter() - began
-    server_cpu = group_cpu_seconds(server_group) - server_cpu_before
+    server_cpu = tree_cpu_seconds(server_group) - server_cpu_before
     own_cpu = time.process_time() - own_cpu_before
     run.measuring = False
     load_after = os.getloadavg()
