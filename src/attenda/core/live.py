@@ -34,6 +34,9 @@ POLL_SECONDS = 0.25
 # A response ends after this long and the browser reconnects with Last-Event-ID, so no response
 # lives for ever behind a proxy that cuts idle connections.
 WAIT_SECONDS = 25
+# A stream held longer than WAIT_SECONDS (a chat's, where reconnections of hundreds of visitors
+# cost more than their messages) says it is still there this often, so no proxy finds it idle.
+HEARTBEAT_SECONDS = 20
 RETRY_MS = 1000
 BATCH = 100
 KEEP = timedelta(hours=1)
@@ -150,13 +153,25 @@ class Hub:
                 if not waiters:
                     del self.waiting[stream]
 
+    def listening(self) -> bool:
+        return self.task is not None and not self.task.done() and self.floor is not None
+
     def kept_after(self, streams: list[str], after: int) -> list[LiveEvent] | None:
         """The kept events of ``streams`` after ``after``; None when the hub does not hold every
         event since then (a page resuming from long ago reads the database)."""
         if self.floor is None or after < self.floor:
             return None
         wanted = set(streams)
-        return [event for event in self.kept if event.pk > after and event.stream in wanted]
+        # The kept events are in id order: read back from the newest to the first already heard,
+        # instead of comparing every kept event on every wake-up of every page.
+        found = []
+        for event in reversed(self.kept):
+            if event.id <= after:
+                break
+            if event.stream in wanted:
+                found.append(event)
+        found.reverse()
+        return found
 
     async def look(self) -> None:
         """Reads what was written since the last look, keeps it and wakes its streams' pages."""
@@ -246,7 +261,9 @@ async def follow(
     yield f"retry: {RETRY_MS}\nid: {after}\n\n"
     the_hub = hub()
     woken = the_hub.wait_for(streams)
-    deadline = asyncio.get_running_loop().time() + wait_seconds
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait_seconds
+    spoke = loop.time()
     try:
         while True:
             woken.clear()
@@ -255,14 +272,26 @@ async def follow(
                 events = await sync_to_async(events_after)(streams, after)
             for event in events:
                 after = event.pk
+                spoke = loop.time()
                 yield as_sse(event)
             if len(events) == BATCH:
                 continue
-            left = deadline - asyncio.get_running_loop().time()
+            left = deadline - loop.time()
             if left <= 0:
                 break
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(woken.wait(), timeout=min(left, 5.0))
+            # While the hub listens it wakes the page for its events, and looks at the database
+            # itself every HUB_LOOK_SECONDS: the page looks again on its own only once woken or
+            # once the hub has stopped (a thousand open pages each scanning the hub's events every
+            # few seconds cost a web process more than the events did).
+            while not woken.is_set() and left > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(woken.wait(), timeout=min(left, 5.0))
+                if not the_hub.listening():
+                    break
+                if not woken.is_set() and loop.time() - spoke >= HEARTBEAT_SECONDS:
+                    spoke = loop.time()
+                    yield ": still here\n\n"
+                left = deadline - loop.time()
         yield ": still here\n\n"
     finally:
         the_hub.forget(woken, streams)
@@ -275,7 +304,9 @@ def heard(request: HttpRequest) -> int | None:
     return int(value) if value.isdigit() else None
 
 
-async def event_stream(request: HttpRequest, streams: list[str]) -> HttpResponse:
+async def event_stream(
+    request: HttpRequest, streams: list[str], *, wait_seconds: float = WAIT_SECONDS
+) -> HttpResponse:
     """The response of a view that lets a page follow ``streams`` (the view has checked who may).
     Under WSGI a waiting response would hold a thread: it looks once and lets the browser come
     back after RETRY_MS."""
@@ -283,7 +314,9 @@ async def event_stream(request: HttpRequest, streams: list[str]) -> HttpResponse
     if after is None:
         after = await sync_to_async(newest_id)()
     if isinstance(request, ASGIRequest):
-        response = StreamingHttpResponse(follow(streams, after), content_type="text/event-stream")
+        response = StreamingHttpResponse(
+            follow(streams, after, wait_seconds=wait_seconds), content_type="text/event-stream"
+        )
     else:
         events = await sync_to_async(events_after)(streams, after)
         body = f"retry: {RETRY_MS}\nid: {after}\n\n" + "".join(as_sse(event) for event in events)

@@ -35,7 +35,8 @@ from attenda.tickets.models import Channel, Ticket
 
 # An offer to a returning customer's own agent lasts this long; then anyone in the team may take it.
 OFFER_SECONDS = 60
-# A visitor not heard from for this long (the widget reconnects every WAIT_SECONDS) has gone.
+# A visitor not heard from for this long (their stream reconnects every views.STREAM_SECONDS,
+# and says so every SEEN_EVERY at most) has gone.
 VISITOR_GONE = timedelta(seconds=75)
 SEEN_EVERY = timedelta(seconds=30)
 MAX_TEXT = 5000

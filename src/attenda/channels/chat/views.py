@@ -44,6 +44,10 @@ from attenda.tickets import services as ticket_services
 from attenda.tickets.permissions import visible_tickets
 
 WIDGET_SCRIPT = Path(__file__).parent / "static" / "chat" / "widget.js"
+# A chat's stream is held this long (saying it is still there every live.HEARTBEAT_SECONDS): with
+# hundreds of visitors and their agents, reconnecting every live.WAIT_SECONDS cost the web
+# processes more than the messages did.
+STREAM_SECONDS = 60
 
 
 # The widget's endpoints ---------------------------------------------------------------------------
@@ -118,11 +122,15 @@ def _conversation(widget: ChatWidget, token: str) -> ChatConversation | None:
     if found is None:
         return None
     conversation_id, visitor = found
-    return (
-        ChatConversation.objects.filter(pk=conversation_id, widget=widget, visitor=visitor)
-        .select_related("widget__team", "ticket")
-        .first()
-    )
+    # Only the conversation's own row: the services read what they change under their lock, and
+    # joining the widget, team and ticket cost more than the query for every message and every
+    # reconnection of a visitor's stream.
+    conversation = ChatConversation.objects.filter(
+        pk=conversation_id, widget=widget, visitor=visitor
+    ).first()
+    if conversation is not None:
+        conversation.widget = widget
+    return conversation
 
 
 def _posted(request: HttpRequest, widget: ChatWidget, *, visitor: str = ""):
@@ -287,7 +295,9 @@ async def visitor_events(request: HttpRequest, key: str) -> HttpResponseBase:
     if isinstance(found, HttpResponse):
         return found
     conversation_id, origin = found
-    response = await live.event_stream(request, [f"chat:{conversation_id}"])
+    response = await live.event_stream(
+        request, [f"chat:{conversation_id}"], wait_seconds=STREAM_SECONDS
+    )
     return _with_cors(response, origin)
 
 
@@ -361,7 +371,7 @@ async def conversation_events(request: HttpRequest, chat_id: int) -> HttpRespons
         await sync_to_async(_agent_conversation)(agent, chat_id)
     except (PermissionDenied, Http404):
         return HttpResponse(status=403)
-    return await live.event_stream(request, [f"chat:{chat_id}"])
+    return await live.event_stream(request, [f"chat:{chat_id}"], wait_seconds=STREAM_SECONDS)
 
 
 @login_required
@@ -423,7 +433,7 @@ async def ticket_events(request: HttpRequest, number: int) -> HttpResponseBase:
         return HttpResponse(status=404)
     if not streams:
         return HttpResponse(status=204)
-    return await live.event_stream(request, streams)
+    return await live.event_stream(request, streams, wait_seconds=STREAM_SECONDS)
 
 
 # Admins' settings ---------------------------------------------------------------------------------
