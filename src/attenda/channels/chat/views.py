@@ -331,7 +331,7 @@ async def chat_list_events(request: HttpRequest) -> HttpResponseBase:
 
 def _agent_conversation(agent, chat_id: int) -> ChatConversation:
     conversation = get_object_or_404(
-        ChatConversation.objects.select_related("widget", "ticket", "customer", "agent"), pk=chat_id
+        ChatConversation.objects.select_related("widget", "ticket"), pk=chat_id
     )
     services.require_takes_chats(agent, conversation)
     return conversation
