@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import (
     Http404,
@@ -89,10 +90,24 @@ def _over_limit(request: HttpRequest, visitor: str) -> int | None:
     counters = [(f"chat-address:{client_ip(request)}:{minute}", settings.CHAT_RATE_PER_ADDRESS)]
     if visitor:
         counters.append((f"chat-visitor:{visitor}:{minute}", settings.CHAT_RATE_PER_VISITOR))
-    for counter, limit in counters:
-        if ApiRateLimitMiddleware._count(rates, counter, 60) > limit:
-            return max(1, int(60 - now % 60 + 0.999))
+    counts = _counted(rates, [counter for counter, _limit in counters])
+    if any(count > limit for count, (_counter, limit) in zip(counts, counters, strict=True)):
+        return max(1, int(60 - now % 60 + 0.999))
     return None
+
+
+def _counted(rates, keys: list[str]) -> list[int]:
+    """Each of this minute's counters raised by one. In Redis all of them in one round trip, where
+    Django's add and incr take three a counter (six for every message of every visitor); in one
+    process's memory (no Redis) as the API's middleware counts."""
+    if isinstance(rates, RedisCache):
+        pipeline = rates._cache.get_client(write=True).pipeline(transaction=False)
+        for key in keys:
+            stored = rates.make_and_validate_key(key)
+            pipeline.incr(stored)
+            pipeline.expire(stored, 61)
+        return pipeline.execute()[::2]
+    return [ApiRateLimitMiddleware._count(rates, key, 60) for key in keys]
 
 
 def widget_endpoint(view):
