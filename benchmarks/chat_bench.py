@@ -116,6 +116,30 @@ def start_server(database_url: str, port: int, processes: int, log: Path, redis:
     return server
 
 
+def tree_cpu_seconds(root: int) -> float:
+    """User and system CPU of a process and its live descendants (the server, its web processes,
+    worker, scheduler and mail fetcher, each in a process group of its own), from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parents, used = {}, {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(stat.parent.name)
+        # After the command: state, ppid, ... utime (14th field of the line), stime (15th).
+        parents[pid] = int(fields[1])
+        used[pid] = int(fields[11]) + int(fields[12])
+    total = 0
+    for pid, cpu in used.items():
+        ancestor = pid
+        while ancestor not in (root, 0, 1) and ancestor in parents:
+            ancestor = parents[ancestor]
+        if ancestor == root:
+            total += cpu
+    return total / ticks
+
+
 def percentiles(times: list[float]) -> dict:
     times = sorted(times)
     count = len(times)
@@ -197,7 +221,7 @@ async def sign_in(base: str, username: str):
     return client
 
 
-async def drive(base: str, desk: dict, args) -> dict:  # noqa: C901 - one scenario, read top down
+async def drive(base: str, desk: dict, args, server_group: int) -> dict:  # noqa: C901 - one scenario, read top down
     import httpx
 
     run = Run()
@@ -330,8 +354,12 @@ async def drive(base: str, desk: dict, args) -> dict:  # noqa: C901 - one scenar
     run.measuring = True
     load_before = os.getloadavg()
     began = time.perf_counter()
+    server_cpu_before = tree_cpu_seconds(server_group)
+    own_cpu_before = time.process_time()
     await asyncio.sleep(args.seconds)
     elapsed = time.perf_counter() - began
+    server_cpu = tree_cpu_seconds(server_group) - server_cpu_before
+    own_cpu = time.process_time() - own_cpu_before
     run.measuring = False
     load_after = os.getloadavg()
     run.stop = True
@@ -349,6 +377,12 @@ async def drive(base: str, desk: dict, args) -> dict:  # noqa: C901 - one scenar
         "agent_streams": min(args.agent_streams, len(chats)),
         "open_event_streams": len(tokens) + min(args.agent_streams, len(chats)),
         "messages_per_second": round(messages / elapsed, 1),
+        "measured_seconds": round(elapsed, 1),
+        # CPU over the measured window: the server's processes, per message delivered, and the
+        # load generator's own (it shares the cores).
+        "server_cpu_seconds": round(server_cpu, 1),
+        "server_cpu_ms_per_message": round(server_cpu * 1000 / messages, 1) if messages else None,
+        "load_generator_cpu_seconds": round(own_cpu, 1),
         "delivery": delivered,
         "inbox": {**percentiles(inbox_times), "errors": len(inbox_errors)},
         "errors": run.errors,
@@ -395,7 +429,7 @@ def main(argv=None) -> None:
     log = database.RESULTS / f"chat-serve-{label}.log"
     server = start_server(args.database_url, args.port, args.processes, log, args.redis)
     try:
-        results = asyncio.run(drive(f"http://127.0.0.1:{args.port}", desk, args))
+        results = asyncio.run(drive(f"http://127.0.0.1:{args.port}", desk, args, server.pid))
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:

@@ -50,6 +50,11 @@ def test_the_document_lists_every_endpoint(document):
     assert sorted(document["paths"]) == [
         "/api/v1/agents",
         "/api/v1/agents/{agent_id}/availability",
+        "/api/v1/chats",
+        "/api/v1/chats/{chat_id}",
+        "/api/v1/chats/{chat_id}/accept",
+        "/api/v1/chats/{chat_id}/end",
+        "/api/v1/chats/{chat_id}/messages",
         "/api/v1/customers",
         "/api/v1/customers/search",
         "/api/v1/customers/{customer_id}",

@@ -159,3 +159,25 @@ def test_a_returning_customer_reaches_their_own_agent(
     conversation = ChatConversation.objects.get()
     assert conversation.customer == customer
     assert conversation.agent == colleague
+
+
+def test_the_ticket_page_shows_the_visitors_messages_and_typing_as_they_happen(
+    page, log_in, visitor_page, host_site, live_server, widget, agent, axe_violations
+):
+    log_in(agent)
+    visitor_page.goto(_host_page(host_site, live_server, widget))
+    visitor_page.get_by_role("button", name="Chat with us").click()
+    visitor_page.get_by_label("Your name").fill("Maria Santos")
+    visitor_page.get_by_label("Your message").fill("My order has not arrived.")
+    visitor_page.get_by_role("button", name="Start the chat").click()
+    expect(visitor_page.get_by_role("status")).to_contain_text("You are number 1 in the queue.")
+    page.goto(f"/tickets/{Ticket.objects.get().pk}/")
+    expect(page.locator("#timeline")).to_contain_text("My order has not arrived.")
+
+    visitor_page.get_by_label("Your message").fill("It is order 4411.")
+    expect(page.get_by_text("The visitor is writing…")).to_be_visible()
+    visitor_page.keyboard.press("Enter")
+
+    expect(page.locator("#timeline")).to_contain_text("It is order 4411.")
+    expect(page.get_by_text("The visitor wrote a new message.")).to_be_visible()
+    assert axe_violations(page) == []

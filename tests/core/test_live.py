@@ -2,11 +2,12 @@
 
 import asyncio
 import os
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
 import redis
-from asgiref.sync import sync_to_async
+from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.db import connections, transaction
 
 from attenda.core import clock, live
@@ -68,6 +69,51 @@ async def _first_event(after: int) -> float:
             await writer
             await sync_to_async(connections.close_all)()
             return waited
+    raise AssertionError("nothing was heard")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pages_are_still_woken_after_the_request_that_started_the_hub_has_ended():
+    """The hub once inherited the first page's request context (attenda.asgi runs each request in
+    a ThreadSensitiveContext with its thread), stopped when that request ended, and left every
+    other page to look at the database itself every five seconds."""
+    after = live.newest_id()
+
+    waited = asyncio.run(asyncio.wait_for(_heard_after_the_first_page_left(after), timeout=8))
+
+    assert waited < 2.0
+
+
+async def _heard_after_the_first_page_left(after: int) -> float:
+    loop = asyncio.get_running_loop()
+
+    async def first_page():
+        with ThreadPoolExecutor(max_workers=1) as thread:
+            async with ThreadSensitiveContext(executor=thread):
+                async for _chunk in live.follow(["counter:8"], after, wait_seconds=0.4):
+                    pass
+
+    def write():
+        try:
+            live.publish("counter:8", "called", {"number": "A-002"})
+        finally:
+            connections.close_all()
+
+    async def write_later():
+        await asyncio.sleep(1.0)
+        await sync_to_async(write, thread_sensitive=False)()
+        return loop.time()
+
+    first = asyncio.create_task(first_page())
+    await asyncio.sleep(0.1)
+    writer = asyncio.create_task(write_later())
+    async for chunk in live.follow(["counter:8"], after, wait_seconds=7):
+        if chunk.startswith("id: "):
+            heard = loop.time()
+            await first
+            written = await writer
+            await sync_to_async(connections.close_all)()
+            return heard - written
     raise AssertionError("nothing was heard")
 
 

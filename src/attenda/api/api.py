@@ -3,7 +3,18 @@
 from django.http import Http404, HttpRequest
 from ninja import NinjaAPI, Router, Swagger
 
-from attenda.api import customers, errors, inputs, mail, routing, social, teams, tickets, triage
+from attenda.api import (
+    chats,
+    customers,
+    errors,
+    inputs,
+    mail,
+    routing,
+    social,
+    teams,
+    tickets,
+    triage,
+)
 from attenda.api.auth import ApiTokenAuth
 from attenda.api.unprocessable_mail import router as unprocessable_mail_router
 
@@ -41,6 +52,7 @@ api.add_router("/teams", teams.teams_router)
 api.add_router("/agents", teams.agents_router)
 api.add_router("/triage", triage.router)
 api.add_router("/social", social.router)
+api.add_router("/chats", chats.router)
 
 unknown = Router(auth=None)
 

@@ -35,6 +35,9 @@ POLL_SECONDS = 0.25
 # A response ends after this long and the browser reconnects with Last-Event-ID, so no response
 # lives for ever behind a proxy that cuts idle connections.
 WAIT_SECONDS = 25
+# A stream held longer than WAIT_SECONDS (a chat's, where reconnections of hundreds of visitors
+# cost more than their messages) says it is still there this often, so no proxy finds it idle.
+HEARTBEAT_SECONDS = 20
 RETRY_MS = 1000
 BATCH = 100
 KEEP = timedelta(hours=1)
@@ -44,12 +47,24 @@ REDIS_CHANNEL = "attenda:live"
 def publish(stream: str, kind: str, payload: dict) -> LiveEvent:
     """Records an event on ``stream``; pages following it hear it once the caller's transaction
     commits (or at once outside one)."""
-    event = LiveEvent.objects.create(
-        stream=stream, kind=kind, payload=payload, created_at=clock.now()
-    )
-    if settings.REDIS_URL:
-        transaction.on_commit(lambda: _announce(stream))
-    return event
+    return publish_many([(stream, kind, payload)])[0]
+
+
+def publish_many(events: list[tuple[str, str, dict]]) -> list[LiveEvent]:
+    """Several events (stream, kind, payload) in one statement and one announcement, as when a
+    queue moves and each waiting page hears its new place."""
+    now = clock.now()
+    made = [
+        LiveEvent(stream=stream, kind=kind, payload=payload, created_at=now)
+        for stream, kind, payload in events
+    ]
+    if len(made) == 1:
+        made[0].save()
+    elif made:
+        made = LiveEvent.objects.bulk_create(made)
+    if settings.REDIS_URL and made:
+        transaction.on_commit(lambda: _announce(made[0].stream))
+    return made
 
 
 def _announce(stream: str) -> None:
@@ -60,10 +75,18 @@ def _announce(stream: str) -> None:
         logger.warning("Could not announce a live event on %s through Redis", stream, exc_info=True)
 
 
+_clients: dict[str, object] = {}
+
+
 def _redis():
+    """One client (and its pool of connections) per process and Redis address: a new client per
+    announcement opened a new connection for each event."""
     import redis
 
-    return redis.Redis.from_url(settings.REDIS_URL)
+    client = _clients.get(settings.REDIS_URL)
+    if client is None:
+        client = _clients[settings.REDIS_URL] = redis.Redis.from_url(settings.REDIS_URL)
+    return client
 
 
 def newest_id() -> int:
@@ -119,7 +142,9 @@ class Hub:
         for stream in streams:
             self.waiting.setdefault(stream, set()).add(woken)
         if self.task is None or self.task.done():
-            # A context of its own: nothing of the starting request's (its thread) is inherited.
+            # In a context of its own: a task inherits the context of the request that starts it,
+            # and with it that request's ThreadSensitiveContext, which asgiref refuses to use once
+            # the request has ended; the hub then stopped, and every page read the database itself.
             self.task = asyncio.get_running_loop().create_task(
                 self._listen(), context=contextvars.Context()
             )
@@ -132,6 +157,9 @@ class Hub:
                 waiters.discard(woken)
                 if not waiters:
                     del self.waiting[stream]
+
+    def listening(self) -> bool:
+        return self.task is not None and not self.task.done() and self.floor is not None
 
     def kept_after(self, streams: list[str], after: int) -> list[LiveEvent] | None:
         """The kept events of ``streams`` after ``after``; None when the hub does not hold every
@@ -251,7 +279,9 @@ async def follow(
     yield f"retry: {RETRY_MS}\nid: {after}\n\n"
     the_hub = hub()
     woken = the_hub.wait_for(streams)
-    deadline = asyncio.get_running_loop().time() + wait_seconds
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait_seconds
+    spoke = loop.time()
     try:
         while True:
             woken.clear()
@@ -260,14 +290,26 @@ async def follow(
                 events = await sync_to_async(events_after)(streams, after)
             for event in events:
                 after = event.pk
+                spoke = loop.time()
                 yield as_sse(event)
             if len(events) == BATCH:
                 continue
-            left = deadline - asyncio.get_running_loop().time()
+            left = deadline - loop.time()
             if left <= 0:
                 break
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(woken.wait(), timeout=min(left, 5.0))
+            # While the hub listens it wakes the page for its events, and looks at the database
+            # itself every HUB_LOOK_SECONDS: the page looks again on its own only once woken or
+            # once the hub has stopped (a thousand open pages each scanning the hub's events every
+            # few seconds cost a web process more than the events did).
+            while not woken.is_set() and left > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(woken.wait(), timeout=min(left, 5.0))
+                if not the_hub.listening():
+                    break
+                if not woken.is_set() and loop.time() - spoke >= HEARTBEAT_SECONDS:
+                    spoke = loop.time()
+                    yield ": still here\n\n"
+                left = deadline - loop.time()
         yield ": still here\n\n"
     finally:
         the_hub.forget(woken, streams)
@@ -280,7 +322,9 @@ def heard(request: HttpRequest) -> int | None:
     return int(value) if value.isdigit() else None
 
 
-async def event_stream(request: HttpRequest, streams: list[str]) -> HttpResponse:
+async def event_stream(
+    request: HttpRequest, streams: list[str], *, wait_seconds: float = WAIT_SECONDS
+) -> HttpResponse:
     """The response of a view that lets a page follow ``streams`` (the view has checked who may).
     Under WSGI a waiting response would hold a thread: it looks once and lets the browser come
     back after RETRY_MS."""
@@ -288,7 +332,9 @@ async def event_stream(request: HttpRequest, streams: list[str]) -> HttpResponse
     if after is None:
         after = await sync_to_async(newest_id)()
     if isinstance(request, ASGIRequest):
-        response = StreamingHttpResponse(follow(streams, after), content_type="text/event-stream")
+        response = StreamingHttpResponse(
+            follow(streams, after, wait_seconds=wait_seconds), content_type="text/event-stream"
+        )
     else:
         events = await sync_to_async(events_after)(streams, after)
         body = f"retry: {RETRY_MS}\nid: {after}\n\n" + "".join(as_sse(event) for event in events)

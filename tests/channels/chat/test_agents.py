@@ -3,19 +3,22 @@ returning customer offered to their own agent first, replies that reach the visi
 email offered once the visitor has gone."""
 
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
+from django.test import Client
 
 from attenda.channels.chat.identity import host_signature
 from attenda.channels.chat.models import ChatConversation, ChatLimit, ChatState
 from attenda.core import clock
 from attenda.core.models import AuditEntry
 from attenda.customers.services import set_standing_agent
+from attenda.portal.services import new_sign_in_link
 from attenda.tickets import delivery
 from attenda.tickets.models import Channel, Delivery, EntryKind, TimelineEntry
 from tests.agents.factories import AgentFactory
 from tests.channels.chat.factories import Visitor
-from tests.tickets.factories import outgoing_mailbox
+from tests.tickets.factories import outgoing_mailbox, received_ticket
 
 
 @pytest.fixture
@@ -202,6 +205,42 @@ def test_a_returning_customer_signed_by_the_host_site_is_offered_to_their_agent(
     client.post(f"/chats/{again.pk}/accept/")
     again.refresh_from_db()
     assert again.agent == colleague
+
+
+def portal_browser(address: str) -> Client:
+    """A browser signed into the customer portal by the link mailed to ``address``."""
+    browser = Client()
+    browser.post(urlsplit(new_sign_in_link(address=address)).path)
+    return browser
+
+
+def test_a_customer_signed_into_the_portal_is_offered_to_their_own_agent(widget, agent, colleague):
+    # given
+    earlier = received_ticket(team=widget.team, email="maria@example.com")
+    set_standing_agent(customer=earlier.customer, agent=colleague, actor=AgentFactory(role="admin"))
+    browser = portal_browser("maria@example.com")
+
+    # when
+    response = Visitor(widget=widget, client=browser).start("Voltei, sobre a fatura.")
+
+    # then
+    chat = ChatConversation.objects.get()
+    assert response.status_code == 201
+    assert response["Access-Control-Allow-Credentials"] == "true"
+    assert chat.customer == earlier.customer
+    assert chat.offered_to == colleague
+
+
+def test_a_browser_signed_out_of_the_portal_is_a_new_visitor(widget, agent, colleague):
+    earlier = received_ticket(team=widget.team, email="maria@example.com")
+    browser = portal_browser("maria@example.com")
+    browser.post("/portal/sign-out/")
+
+    Visitor(widget=widget, client=browser).start("Olá")
+
+    chat = ChatConversation.objects.get()
+    assert chat.customer != earlier.customer
+    assert chat.offered_to is None
 
 
 def test_a_bad_host_signature_does_not_recognise_anyone(widget, agent):

@@ -2,7 +2,12 @@
 token per conversation, in their language, rate limited, and every message on the ticket."""
 
 import gzip
+import os
 from pathlib import Path
+
+import pytest
+import redis
+from django.core.cache import caches
 
 from attenda.channels.chat.models import ChatConversation, ChatState
 from attenda.core.models import AuditEntry
@@ -169,6 +174,40 @@ def test_too_many_requests_from_one_address_are_refused_with_429(widget, agent, 
     assert answers == [201, 201, 429]
     assert visitors[2].start().has_header("Retry-After")
     assert Ticket.objects.count() == 2
+
+
+@pytest.fixture
+def rates_in_redis(settings):
+    """The rate counters in Redis, as in a deployment with several web processes."""
+    url = os.environ.get("ATTENDA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        redis.Redis.from_url(url).ping()
+    except redis.ConnectionError:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Redis does not answer at {url}.")
+        pytest.skip(f"Redis does not answer at {url}.")
+    settings.CACHES = {
+        **settings.CACHES,
+        "rates": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url},
+    }
+    caches["rates"].clear()
+    yield redis.Redis.from_url(url)
+    caches["rates"].clear()
+
+
+@pytest.mark.redis
+def test_with_the_counters_in_redis_a_visitor_over_the_limit_is_refused(
+    visitor, agent, settings, rates_in_redis
+):
+    settings.CHAT_RATE_PER_VISITOR = 3
+    visitor.start()
+
+    answers = [visitor.say(f"message {n}").status_code for n in range(4)]
+
+    assert answers[:2] == [201, 201]
+    assert answers[-1] == 429
+    assert TimelineEntry.objects.filter(body="message 3").count() == 0
+    assert 0 < rates_in_redis.ttl(next(rates_in_redis.scan_iter("*chat-visitor:*"))) <= 61
 
 
 def test_with_nobody_available_the_widget_offers_a_message_form_and_start_is_refused(

@@ -8,8 +8,11 @@ class ChatChannelConfig(AppConfig):
     verbose_name = _("Chat")
 
     def ready(self) -> None:
+        from attenda.channels.chat import panels as chat_panels
         from attenda.channels.chat.outbound import chat_route, send_reply
-        from attenda.tickets import delivery
+        from attenda.tickets import delivery, panels
         from attenda.tickets.models import Channel
 
         delivery.register(Channel.CHAT, send_reply, chat_route)
+        # The ticket page of a chat follows the chat live, as the Chats page does.
+        panels.register_page(chat_panels.page_context)

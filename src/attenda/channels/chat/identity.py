@@ -5,17 +5,24 @@ address) with an HMAC-SHA256 made with the widget's secret on its server:
 
 (email empty when not given). A visitor without one is still recognised on their next chat by the
 signed visitor id the widget keeps in the browser; both become the customer's chat identities, so
-the customer's standing agent is found as for any other channel."""
+the customer's standing agent is found as for any other channel.
+
+A customer signed into Attenda's own portal in the same browser is known by that session: the
+widget sends its first message with the browser's cookies, which reach Attenda when the page is
+Attenda's own or on the same site (the session cookie is SameSite=Lax), never from another site."""
 
 import hashlib
 import hmac
 import uuid
 
 from django.core import signing
+from django.http import HttpRequest
 
 from attenda.channels.chat.models import ChatWidget
 from attenda.customers.models import IdentityKind
 from attenda.customers.services import IdentityClaim
+from attenda.portal.services import signed_in_customer
+from attenda.portal.views import SESSION_ADDRESS, SESSION_CUSTOMER
 
 VISITOR_SALT = "attenda.chat.visitor"
 TOKEN_SALT = "attenda.chat.conversation"  # noqa: S105 - a salt, not a secret
@@ -40,6 +47,18 @@ def signed_claims(
     if email:
         claims.append(IdentityClaim(kind=IdentityKind.EMAIL, value=email))
     return claims
+
+
+def portal_claims(request: HttpRequest) -> list[IdentityClaim]:
+    """The address the browser's portal session signed in with, while it is still that
+    customer's; nothing without a portal session."""
+    customer_id = request.session.get(SESSION_CUSTOMER)
+    address = request.session.get(SESSION_ADDRESS, "")
+    if not customer_id or not address:
+        return []
+    if signed_in_customer(customer_id=customer_id, address=address) is None:
+        return []
+    return [IdentityClaim(kind=IdentityKind.EMAIL, value=address)]
 
 
 def new_visitor() -> tuple[str, str]:

@@ -8,11 +8,11 @@ from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from attenda.agents.models import Agent
+from attenda.agents.models import Agent, Team
 from attenda.agents.queries import team_routing
 from attenda.channels.chat.identity import visitor_claim
 from attenda.channels.chat.models import (
@@ -35,8 +35,10 @@ from attenda.tickets.models import Channel, Ticket
 
 # An offer to a returning customer's own agent lasts this long; then anyone in the team may take it.
 OFFER_SECONDS = 60
-# A visitor not heard from for this long (the widget reconnects every WAIT_SECONDS) has gone.
+# A visitor not heard from for this long (their stream reconnects every views.STREAM_SECONDS,
+# and says so every SEEN_EVERY at most) has gone.
 VISITOR_GONE = timedelta(seconds=75)
+SEEN_EVERY = timedelta(seconds=30)
 MAX_TEXT = 5000
 OFFERED_RULES = (
     assignment.Rule.PREVIOUS_OWNER,
@@ -50,20 +52,28 @@ def team_stream(team_id: int) -> str:
     return f"chats:team:{team_id}"
 
 
+def chat_limits_of(teams_of: dict[int, list[int]]) -> dict[int, int]:
+    """Each agent's chat limit (``teams_of``: agent id → their team ids), in one query however
+    many agents: their own limit, else the highest of their teams', else DEFAULT_CHAT_LIMIT."""
+    if not teams_of:
+        return {}
+    wanted = {team_id for team_ids in teams_of.values() for team_id in team_ids}
+    own, of_team = {}, {}
+    for limit in ChatLimit.objects.filter(Q(agent__in=list(teams_of)) | Q(team__in=wanted)):
+        if limit.agent_id is not None:
+            own[limit.agent_id] = limit.limit
+        else:
+            of_team[limit.team_id] = limit.limit
+    limits = {}
+    for agent_id, team_ids in teams_of.items():
+        of_teams = [of_team[pk] for pk in team_ids if pk in of_team]
+        limits[agent_id] = own.get(agent_id, max(of_teams, default=DEFAULT_CHAT_LIMIT))
+    return limits
+
+
 def chat_limit(agent: Agent) -> int:
     """The agent's own limit, else the highest of their teams', else DEFAULT_CHAT_LIMIT."""
-    limits = ChatLimit.objects.filter(agent=agent) | ChatLimit.objects.filter(
-        team__in=agent.team_ids()
-    )
-    own, of_teams = None, []
-    for limit in limits:
-        if limit.agent_id is not None:
-            own = limit.limit
-        else:
-            of_teams.append(limit.limit)
-    if own is not None:
-        return own
-    return max(of_teams) if of_teams else DEFAULT_CHAT_LIMIT
+    return chat_limits_of({agent.pk: agent.team_ids()})[agent.pk]
 
 
 def open_chats(agent_ids: list[int]) -> dict[int, int]:
@@ -84,8 +94,13 @@ def agents_with_room(widget: ChatWidget, *, at=None) -> list[int]:
     if not present:
         return []
     held = open_chats(present)
-    agents = Agent.objects.filter(pk__in=present).prefetch_related("teams")
-    return [agent.pk for agent in agents if held.get(agent.pk, 0) < chat_limit(agent)]
+    teams_of: dict[int, list[int]] = {pk: [] for pk in present}
+    for agent_id, team_id in Agent.teams.through.objects.filter(agent_id__in=present).values_list(
+        "agent_id", "team_id"
+    ):
+        teams_of[agent_id].append(team_id)
+    limits = chat_limits_of(teams_of)
+    return [pk for pk in present if held.get(pk, 0) < limits[pk]]
 
 
 def is_open(widget: ChatWidget, *, at=None) -> bool:
@@ -114,21 +129,28 @@ def queue_place(conversation: ChatConversation) -> QueuePlace:
     return QueuePlace(position=ahead + 1, wait=describe_wait(wait) if wait else "")
 
 
-def _tell_queue(team_id: int) -> None:
+def _tell_queue(team: Team) -> None:
     """Each waiting visitor of the team hears their new place (bounded: the first QUEUE_TOLD), with
-    the team's expected wait: a fixed number of queries, however long the queue."""
+    the team's expected wait: a fixed number of queries, however long the queue, reading only the
+    two columns it tells from (a page of whole conversations with their tickets cost more than
+    the rest of accepting a chat)."""
     waiting = list(
-        ChatConversation.objects.filter(widget__team_id=team_id, state=ChatState.WAITING)
-        .select_related("widget__team", "ticket")
-        .order_by("started_at")[:QUEUE_TOLD]
+        ChatConversation.objects.filter(widget__team_id=team.pk, state=ChatState.WAITING)
+        .order_by("started_at")
+        .values_list("pk", "ticket__language")[:QUEUE_TOLD]
     )
     if not waiting:
         return
-    wait = expected_first_response(waiting[0].widget.team)
-    for position, conversation in enumerate(waiting, start=1):
-        with translation.override(conversation.ticket.language or "en"):
-            told = describe_wait(wait) if wait else ""
-        live.publish(conversation.stream, "queue", {"position": position, "wait": told})
+    wait = expected_first_response(team)
+    told: dict[str, str] = {}
+    events = []
+    for position, (pk, language) in enumerate(waiting, start=1):
+        language = language or "en"
+        if language not in told:
+            with translation.override(language):
+                told[language] = describe_wait(wait) if wait else ""
+        events.append((f"chat:{pk}", "queue", {"position": position, "wait": told[language]}))
+    live.publish_many(events)
 
 
 def _offer(ticket: Ticket, widget: ChatWidget) -> int | None:
@@ -219,7 +241,11 @@ def visitor_says(*, conversation: ChatConversation, text: str, message_id: str =
     """A later message threads into the chat's ticket (a closed one makes a new ticket, which the
     chat then follows). Returns the timeline entry's id."""
     text = _require_text(text)
-    conversation = ChatConversation.objects.select_for_update().get(pk=conversation.pk)
+    conversation = (
+        ChatConversation.objects.select_for_update(of=("self",))
+        .select_related("widget")
+        .get(pk=conversation.pk)
+    )
     if conversation.state == ChatState.ENDED:
         raise ValidationError(_("This chat has ended."))
     received = tickets.receive(
@@ -234,12 +260,15 @@ def visitor_says(*, conversation: ChatConversation, text: str, message_id: str =
             entry_data={"widget": conversation.widget_id},
         )
     )
-    conversation.visitor_seen_at = clock.now()
-    fields = ["visitor_seen_at"]
+    # The visitor's last sign of life, written as on their stream's reconnection (visitor_seen).
+    now = clock.now()
+    fields = ["visitor_seen_at"] if now - conversation.visitor_seen_at >= SEEN_EVERY else []
+    conversation.visitor_seen_at = now
     if received.ticket.pk != conversation.ticket_id:
         conversation.ticket = received.ticket
         fields.append("ticket")
-    conversation.save(update_fields=fields)
+    if fields:
+        conversation.save(update_fields=fields)
     if not received.duplicate:
         _visitor_message(conversation, received.entry.pk, text)
     return received.entry.pk
@@ -252,7 +281,13 @@ def typing(*, conversation: ChatConversation, by_agent: Agent | None = None) -> 
 
 
 def visitor_seen(conversation: ChatConversation) -> None:
-    ChatConversation.objects.filter(pk=conversation.pk).update(visitor_seen_at=clock.now())
+    """The visitor's stream (re)connected. Written at most every SEEN_EVERY: 500 open streams
+    reconnecting every 25 seconds would otherwise queue 20 writes a second for the database's one
+    writer, and VISITOR_GONE leaves room for the gap."""
+    now = clock.now()
+    if now - conversation.visitor_seen_at < SEEN_EVERY:
+        return
+    ChatConversation.objects.filter(pk=conversation.pk).update(visitor_seen_at=now)
 
 
 def require_takes_chats(agent: Agent, conversation: ChatConversation) -> None:
@@ -267,7 +302,7 @@ def accept_chat(*, conversation: ChatConversation, agent: Agent) -> ChatConversa
     require_takes_chats(agent, conversation)
     conversation = (
         ChatConversation.objects.select_for_update(of=("self",))
-        .select_related("widget", "ticket")
+        .select_related("widget__team", "ticket")
         .get(pk=conversation.pk)
     )
     if conversation.state != ChatState.WAITING:
@@ -286,7 +321,7 @@ def accept_chat(*, conversation: ChatConversation, agent: Agent) -> ChatConversa
         tickets.assign(ticket=conversation.ticket, owner=agent, actor=agent)
     live.publish(conversation.stream, "joined", {"agent": agent.first_name or agent.display_name})
     live.publish(team_stream(conversation.widget.team_id), "taken", {"chat": conversation.pk})
-    _tell_queue(conversation.widget.team_id)
+    _tell_queue(conversation.widget.team)
     audit.record(actor=agent, action="chat.accepted", target=conversation)
     return conversation
 
@@ -296,7 +331,11 @@ def end_chat(*, conversation: ChatConversation, agent: Agent | None = None) -> C
     """The visitor closed the chat, or the agent ended it; the ticket stays as it is."""
     if agent is not None:
         require_takes_chats(agent, conversation)
-    conversation = ChatConversation.objects.select_for_update().get(pk=conversation.pk)
+    conversation = (
+        ChatConversation.objects.select_for_update(of=("self",))
+        .select_related("widget__team")
+        .get(pk=conversation.pk)
+    )
     if conversation.state == ChatState.ENDED:
         return conversation
     was_waiting = conversation.state == ChatState.WAITING
@@ -307,7 +346,7 @@ def end_chat(*, conversation: ChatConversation, agent: Agent | None = None) -> C
     team_id = conversation.widget.team_id
     live.publish(team_stream(team_id), "ended", {"chat": conversation.pk})
     if was_waiting:
-        _tell_queue(team_id)
+        _tell_queue(conversation.widget.team)
     audit.record(actor=agent, action="chat.ended", target=conversation)
     return conversation
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("chat/w/<str:key>/events/", views.visitor_events, name="chat_events"),
     path("chats/", views.chat_list, name="chat_list"),
     path("chats/live/", views.chat_list_events, name="chat_list_events"),
+    path("chats/ticket/<int:number>/events/", views.ticket_events, name="chat_ticket_events"),
     path("chats/<int:chat_id>/", views.conversation_page, name="chat_conversation"),
     path("chats/<int:chat_id>/accept/", views.accept, name="chat_accept"),
     path("chats/<int:chat_id>/events/", views.conversation_events, name="chat_conversation_events"),

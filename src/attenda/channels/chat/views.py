@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import (
     Http404,
@@ -30,17 +31,24 @@ from attenda.channels.chat.identity import (
     conversation_of_token,
     conversation_token,
     new_visitor,
+    portal_claims,
     signed_claims,
     visitor_of,
 )
 from attenda.channels.chat.inbound import parse_post
 from attenda.channels.chat.models import ChatConversation, ChatState, ChatWidget
+from attenda.channels.chat.panels import open_chats_of_ticket
 from attenda.channels.chat.widget import widget_strings
 from attenda.core import live
 from attenda.core.middleware import ApiRateLimitMiddleware, client_ip
 from attenda.tickets import services as ticket_services
+from attenda.tickets.permissions import visible_tickets
 
 WIDGET_SCRIPT = Path(__file__).parent / "static" / "chat" / "widget.js"
+# A chat's stream is held this long (saying it is still there every live.HEARTBEAT_SECONDS): with
+# hundreds of visitors and their agents, reconnecting every live.WAIT_SECONDS cost the web
+# processes more than the messages did.
+STREAM_SECONDS = 60
 
 
 # The widget's endpoints ---------------------------------------------------------------------------
@@ -56,8 +64,13 @@ def _language(request: HttpRequest) -> str:
     return "en"
 
 
-def _with_cors(response: HttpResponseBase, origin: str) -> HttpResponseBase:
+def _with_cors(
+    response: HttpResponseBase, origin: str, *, credentials: bool = False
+) -> HttpResponseBase:
     response["Access-Control-Allow-Origin"] = origin
+    if credentials:
+        # Only the first message is sent with the browser's cookies (the portal's session).
+        response["Access-Control-Allow-Credentials"] = "true"
     response["Access-Control-Allow-Methods"] = "GET, POST"
     response["Access-Control-Allow-Headers"] = "Content-Type, Last-Event-ID"
     response["Access-Control-Max-Age"] = "600"
@@ -77,10 +90,24 @@ def _over_limit(request: HttpRequest, visitor: str) -> int | None:
     counters = [(f"chat-address:{client_ip(request)}:{minute}", settings.CHAT_RATE_PER_ADDRESS)]
     if visitor:
         counters.append((f"chat-visitor:{visitor}:{minute}", settings.CHAT_RATE_PER_VISITOR))
-    for counter, limit in counters:
-        if ApiRateLimitMiddleware._count(rates, counter, 60) > limit:
-            return max(1, int(60 - now % 60 + 0.999))
+    counts = _counted(rates, [counter for counter, _limit in counters])
+    if any(count > limit for count, (_counter, limit) in zip(counts, counters, strict=True)):
+        return max(1, int(60 - now % 60 + 0.999))
     return None
+
+
+def _counted(rates, keys: list[str]) -> list[int]:
+    """Each of this minute's counters raised by one. In Redis all of them in one round trip, where
+    Django's add and incr take three a counter (six for every message of every visitor); in one
+    process's memory (no Redis) as the API's middleware counts."""
+    if isinstance(rates, RedisCache):
+        pipeline = rates._cache.get_client(write=True).pipeline(transaction=False)
+        for key in keys:
+            stored = rates.make_and_validate_key(key)
+            pipeline.incr(stored)
+            pipeline.expire(stored, 61)
+        return pipeline.execute()[::2]
+    return [ApiRateLimitMiddleware._count(rates, key, 60) for key in keys]
 
 
 def widget_endpoint(view):
@@ -100,7 +127,7 @@ def widget_endpoint(view):
             return _with_cors(HttpResponse(status=204), origin)
         with translation.override(_language(request)):
             response = view(request, widget, **kwargs)
-        return _with_cors(response, origin)
+        return _with_cors(response, origin, credentials=view is start_view)
 
     return endpoint
 
@@ -110,11 +137,15 @@ def _conversation(widget: ChatWidget, token: str) -> ChatConversation | None:
     if found is None:
         return None
     conversation_id, visitor = found
-    return (
-        ChatConversation.objects.filter(pk=conversation_id, widget=widget, visitor=visitor)
-        .select_related("widget__team", "ticket")
-        .first()
-    )
+    # Only the conversation's own row: the services read what they change under their lock, and
+    # joining the widget, team and ticket cost more than the query for every message and every
+    # reconnection of a visitor's stream.
+    conversation = ChatConversation.objects.filter(
+        pk=conversation_id, widget=widget, visitor=visitor
+    ).first()
+    if conversation is not None:
+        conversation.widget = widget
+    return conversation
 
 
 def _posted(request: HttpRequest, widget: ChatWidget, *, visitor: str = ""):
@@ -157,8 +188,7 @@ def widget_config(request: HttpRequest, widget: ChatWidget) -> HttpResponse:
     )
 
 
-@widget_endpoint
-def start(request: HttpRequest, widget: ChatWidget) -> HttpResponse:
+def start_view(request: HttpRequest, widget: ChatWidget) -> HttpResponse:
     posted, refused = _posted(request, widget)
     if refused:
         return refused
@@ -166,7 +196,10 @@ def start(request: HttpRequest, widget: ChatWidget) -> HttpResponse:
     signed_visitor = posted["visitor"]
     if visitor is None:
         visitor, signed_visitor = new_visitor()
-    claims = signed_claims(widget, posted["user_id"], posted["user_email"], posted["signature"])
+    # The portal's own session first: Attenda signed it in; the host site's signature vouches next.
+    claims = portal_claims(request) + signed_claims(
+        widget, posted["user_id"], posted["user_email"], posted["signature"]
+    )
     try:
         conversation = services.start_chat(
             widget=widget,
@@ -193,6 +226,9 @@ def start(request: HttpRequest, widget: ChatWidget) -> HttpResponse:
         },
         status=201,
     )
+
+
+start = widget_endpoint(start_view)
 
 
 @widget_endpoint
@@ -274,7 +310,9 @@ async def visitor_events(request: HttpRequest, key: str) -> HttpResponseBase:
     if isinstance(found, HttpResponse):
         return found
     conversation_id, origin = found
-    response = await live.event_stream(request, [f"chat:{conversation_id}"])
+    response = await live.event_stream(
+        request, [f"chat:{conversation_id}"], wait_seconds=STREAM_SECONDS
+    )
     return _with_cors(response, origin)
 
 
@@ -308,7 +346,7 @@ async def chat_list_events(request: HttpRequest) -> HttpResponseBase:
 
 def _agent_conversation(agent, chat_id: int) -> ChatConversation:
     conversation = get_object_or_404(
-        ChatConversation.objects.select_related("widget", "ticket", "customer", "agent"), pk=chat_id
+        ChatConversation.objects.select_related("widget", "ticket"), pk=chat_id
     )
     services.require_takes_chats(agent, conversation)
     return conversation
@@ -348,7 +386,7 @@ async def conversation_events(request: HttpRequest, chat_id: int) -> HttpRespons
         await sync_to_async(_agent_conversation)(agent, chat_id)
     except (PermissionDenied, Http404):
         return HttpResponse(status=403)
-    return await live.event_stream(request, [f"chat:{chat_id}"])
+    return await live.event_stream(request, [f"chat:{chat_id}"], wait_seconds=STREAM_SECONDS)
 
 
 @login_required
@@ -388,6 +426,29 @@ def agent_ends(request: HttpRequest, chat_id: int) -> HttpResponse:
     conversation = _agent_conversation(request.user, chat_id)
     services.end_chat(conversation=conversation, agent=request.user)
     return redirect("chat_list")
+
+
+def _ticket_chat_streams(agent, number: int) -> list[str] | None:
+    """The live streams of the ticket's chats that have not ended; None when the agent may not see
+    the ticket (or it does not exist)."""
+    ticket = visible_tickets(agent).filter(pk=number).first()
+    if ticket is None:
+        return None
+    return [f"chat:{pk}" for pk in open_chats_of_ticket(ticket)]
+
+
+async def ticket_events(request: HttpRequest, number: int) -> HttpResponseBase:
+    """The ticket page of a chat hears the chat as the Chats page does: messages, typing, the end.
+    A ticket without an open chat answers 204, which tells the browser to stop asking."""
+    agent = await request.auser()
+    if not agent.is_authenticated:
+        return HttpResponse(status=401)
+    streams = await sync_to_async(_ticket_chat_streams)(agent, number)
+    if streams is None:
+        return HttpResponse(status=404)
+    if not streams:
+        return HttpResponse(status=204)
+    return await live.event_stream(request, streams, wait_seconds=STREAM_SECONDS)
 
 
 # Admins' settings ---------------------------------------------------------------------------------

@@ -39,9 +39,10 @@
     (children || []).forEach(function (child) { if (child) node.appendChild(child); });
     return node;
   }
-  function post(path, data) {
+  function post(path, data, credentials) {
     return fetch(base + path + "?lang=" + encodeURIComponent(langs), {
-      method: "POST", body: JSON.stringify(data), headers: { "Content-Type": "text/plain;charset=UTF-8" }
+      method: "POST", body: JSON.stringify(data), headers: { "Content-Type": "text/plain;charset=UTF-8" },
+      credentials: credentials || "same-origin"
     }).then(function (response) {
       if (response.status === 204) return { ok: true, status: 204, data: {} };
       return response.json().then(function (body) { return { ok: response.ok, status: response.status, data: body }; },
@@ -104,7 +105,7 @@
       if (!text.input.value.trim()) { alertNode.textContent = T.required; text.input.focus(); return; }
       var data = { text: text.input.value, name: name.input.value, email: email.input.value, visitor: saved.visitor || "", message_id: "m" + Date.now(),
         user_id: script.getAttribute("data-user-id") || "", user_email: script.getAttribute("data-user-email") || "", signature: script.getAttribute("data-user-signature") || "" };
-      post("start/", data).then(function (result) {
+      post("start/", data, "include").then(function (result) {
         if (result.status === 409) { offlineForm(); return; }
         if (!result.ok) { failed(result); return; }
         saved = { visitor: result.data.visitor, token: result.data.token, after: result.data.after };
