@@ -4,8 +4,9 @@ and timeline entries there are. The counts include the session and the agent's o
 Inbox (7): session, agent, the agent's teams (for the team filter, and their ids for the lists), the
 page of tickets (owner joined), their tags, the bounded counts of every view, and the agents the
 bulk action can give tickets to.
-Ticket page (16): session, agent, the agent's team ids, the ticket (customer, organization, owner,
-team and pinned note joined), its tags, the customer's identities, tickets merged into it, the
+Ticket page (17): session, agent, the agent's team ids, the ticket (customer, organization, owner
+and team joined), its pinned hand-off note with its author (only when it has one: these tickets
+do), its tags, the customer's identities, tickets merged into it, the
 timeline (authors joined), the entries' attachments, the customer's other tickets, who else is on
 the ticket, every agent and every team (for the assign and transfer forms and the timeline's names),
 and triage's three: the ticket's suggestion with its open supervisor flag, whether the customer is
@@ -37,7 +38,9 @@ INBOX_QUERIES = 7
 # Three of them say how a reply would reach the customer (the mailbox two, the address one: the
 # customer's identities are the page's); the ticket has no mailbox to answer from, so chat and the
 # messaging apps are each asked, once, whether they reach the customer instead.
-TICKET_PAGE_QUERIES = 21
+TICKET_PAGE_QUERIES = 22
+# A ticket without a pinned hand-off note costs one query less.
+UNPINNED_TICKET_PAGE_QUERIES = TICKET_PAGE_QUERIES - 1
 
 
 def tickets_in_every_tab(agent, team, count: int) -> None:

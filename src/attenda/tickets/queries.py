@@ -206,12 +206,16 @@ def ticket_page(agent: Agent, number: int) -> TicketPage:
     """Raises Ticket.DoesNotExist for tickets this agent may not see, exactly as for missing ones."""
     ticket = (
         visible_tickets(agent)
-        .select_related(
-            "customer", "customer__organization", "owner", "team", "pinned_handoff__author_agent"
-        )
+        .select_related("customer", "customer__organization", "owner", "team")
         .prefetch_related(WITH_TAGS, "customer__identities")
         .get(pk=number)
     )
+    if ticket.pinned_handoff_id is not None:
+        # Its own query, for the tickets that have one: joined to every ticket's, the timeline
+        # entries and their author tripled the time PostgreSQL spent planning it (1.0 ms of 1.2).
+        ticket.pinned_handoff = TimelineEntry.objects.select_related("author_agent").get(
+            pk=ticket.pinned_handoff_id
+        )
     merged_ids = [
         ticket.pk,
         *Ticket.objects.filter(merged_into=ticket).values_list("id", flat=True),

@@ -8,7 +8,7 @@ import pytest
 
 from attenda.channels.chat.models import ChatConversation
 from tests.tickets.factories import received_ticket
-from tests.tickets.test_query_counts import TICKET_PAGE_QUERIES
+from tests.tickets.test_query_counts import UNPINNED_TICKET_PAGE_QUERIES
 
 
 @pytest.fixture
@@ -72,7 +72,7 @@ def test_an_email_tickets_page_follows_nothing_and_asks_chat_nothing(
     ticket = received_ticket(team=team)
     client.force_login(agent)
 
-    with django_assert_num_queries(TICKET_PAGE_QUERIES):
+    with django_assert_num_queries(UNPINNED_TICKET_PAGE_QUERIES):
         page = client.get(f"/tickets/{ticket.pk}/").content.decode()
 
     assert "data-ticket-live" not in page
