@@ -94,6 +94,9 @@ REQUESTS = {
     ("get", "/teams"): {"query": {"cursor": "WyJCIiwgMV0"}},
     ("get", "/agents"): {"query": {"cursor": "WyJhIiwgMV0"}},
     ("post", "/mail/{address}"): {"path": {"address": "suporte@example.com"}},
+    ("get", "/chats"): {"query": {"state": "waiting"}},
+    # The body is read before the chat is looked for: no chat needs to exist for its refusal.
+    ("post", "/chats/{chat_id}/messages"): {"path": {"chat_id": 1}, "body": {"body": "Olá!"}},
     ("put", "/agents/{agent_id}/availability"): {
         "body": {
             "status": "away",
