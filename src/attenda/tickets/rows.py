@@ -19,7 +19,8 @@ from attenda.tickets.templatetags.desk import age_html, initials
 def inbox_rows(tickets: list[Ticket]) -> list[SafeString]:
     """One ``<tr>`` per ticket, one line high: a checkbox for bulk actions, the customer, the number,
     subject (the row's link), preview of the last message and tags, status, priority, owner, time
-    left and how long it has waited. Tickets come with ``owner``, ``team`` and ``tags`` loaded."""
+    left and how long it has waited. Tickets come as ``queries.inbox_page`` reads them for the rows:
+    ``INBOX_ROW_FIELDS``, with the owner's names and the tags."""
     now = clock.now()
     statuses = {value: escape(label) for value, label in Status.choices}
     priorities = {value: escape(label) for value, label in Priority.choices}
