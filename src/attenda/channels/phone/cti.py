@@ -194,6 +194,12 @@ def sipgate_answer(body: dict, *, callback_url: str) -> str:
     """sipgate.io's XML answer to the same events: where to post the answer and the hang-up, and a
     refusal or the number to dial with its caller id."""
     response = ElementTree.Element("Response", onAnswer=callback_url, onHangup=callback_url)
+    return xml_answer(response, body)
+
+
+def xml_answer(response: ElementTree.Element, body: dict) -> str:
+    """``response`` with the answer's refusal or number to dial (sipgate's and Placetel's shape),
+    as an XML document."""
     if body.get("action") == "reject":
         ElementTree.SubElement(response, "Reject", reason=body.get("reason", "busy"))
     elif body.get("action") == "dial":

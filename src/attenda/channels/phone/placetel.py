@@ -149,11 +149,5 @@ def answer(body: dict) -> str:
     response = ElementTree.Element("Response")
     if "error" in body:
         ElementTree.SubElement(response, "Error").text = body["error"]
-    elif body.get("action") == "reject":
-        ElementTree.SubElement(response, "Reject", reason=body.get("reason", "busy"))
-    elif body.get("action") == "dial":
-        dial = ElementTree.SubElement(response, "Dial", callerId=body["caller_id"])
-        ElementTree.SubElement(dial, "Number").text = body["number"]
-    return '<?xml version="1.0" encoding="UTF-8"?>' + ElementTree.tostring(
-        response, encoding="unicode"
-    )
+        return cti.xml_answer(response, {})
+    return cti.xml_answer(response, body)
