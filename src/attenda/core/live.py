@@ -262,21 +262,25 @@ def hub() -> Hub:
     return _hubs[loop]
 
 
+def as_state(kind: str, payload: dict) -> str:
+    """An event without an id: what holds now, told to a page as it starts listening (a call
+    still ringing), which leaves the page's place in the stream where it was."""
+    data = json.dumps({"kind": kind, **payload}, separators=(",", ":"), ensure_ascii=False)
+    return f"event: {kind}\ndata: {data}\n\n"
+
+
 def as_sse(event: LiveEvent) -> str:
-    data = json.dumps(
-        {"kind": event.kind, **event.payload}, separators=(",", ":"), ensure_ascii=False
-    )
-    return f"id: {event.pk}\nevent: {event.kind}\ndata: {data}\n\n"
+    return f"id: {event.pk}\n{as_state(event.kind, event.payload)}"
 
 
 async def follow(
-    streams: list[str], after: int, *, wait_seconds: float = WAIT_SECONDS
+    streams: list[str], after: int, *, wait_seconds: float = WAIT_SECONDS, opening: str = ""
 ) -> AsyncIterator[str]:
     """Server-sent events on ``streams`` after event ``after``, for ``wait_seconds``; a safety look
     at the database every few seconds covers a wake-up lost with a Redis connection."""
     # An id before any event: a browser that reconnects before hearing one resumes from here
     # instead of from the newest event, so nothing written in between is lost.
-    yield f"retry: {RETRY_MS}\nid: {after}\n\n"
+    yield f"retry: {RETRY_MS}\nid: {after}\n\n{opening}"
     the_hub = hub()
     woken = the_hub.wait_for(streams)
     loop = asyncio.get_running_loop()
@@ -323,21 +327,34 @@ def heard(request: HttpRequest) -> int | None:
 
 
 async def event_stream(
-    request: HttpRequest, streams: list[str], *, wait_seconds: float = WAIT_SECONDS
+    request: HttpRequest,
+    streams: list[str],
+    *,
+    wait_seconds: float = WAIT_SECONDS,
+    now_holding: Callable[[], list[tuple[str, dict]]] | None = None,
 ) -> HttpResponse:
     """The response of a view that lets a page follow ``streams`` (the view has checked who may).
-    Under WSGI a waiting response would hold a thread: it looks once and lets the browser come
-    back after RETRY_MS."""
+    A page that starts listening (not one that resumes) first hears ``now_holding()``'s events:
+    what was published between the page's drawing and its listening is not in the stream after
+    the newest event. Under WSGI a waiting response would hold a thread: it looks once and lets
+    the browser come back after RETRY_MS."""
     after = heard(request)
+    opening = ""
     if after is None:
         after = await sync_to_async(newest_id)()
+        if now_holding is not None:
+            held = await sync_to_async(now_holding)()
+            opening = "".join(as_state(kind, payload) for kind, payload in held)
     if isinstance(request, ASGIRequest):
         response = StreamingHttpResponse(
-            follow(streams, after, wait_seconds=wait_seconds), content_type="text/event-stream"
+            follow(streams, after, wait_seconds=wait_seconds, opening=opening),
+            content_type="text/event-stream",
         )
     else:
         events = await sync_to_async(events_after)(streams, after)
-        body = f"retry: {RETRY_MS}\nid: {after}\n\n" + "".join(as_sse(event) for event in events)
+        body = f"retry: {RETRY_MS}\nid: {after}\n\n{opening}" + "".join(
+            as_sse(event) for event in events
+        )
         response = HttpResponse(body, content_type="text/event-stream")
     response["Cache-Control"] = "no-store"
     response["X-Accel-Buffering"] = "no"

@@ -55,6 +55,48 @@ def test_the_agent_whose_phone_rings_sees_the_caller_their_open_tickets_and_thei
     assert live.events_after([f"agent:{colleague.pk}"], 0) == []
 
 
+def _new_call(client, call_id="c-9"):
+    _cti(
+        client,
+        event="newCall",
+        direction="in",
+        **{"from": CALLER_DIGITS},
+        to="351210000000",
+        callId=call_id,
+        user="ana",
+    )
+
+
+def _ringing_stream(client, **headers):
+    return client.get(reverse("phone_ringing"), **headers).content.decode()
+
+
+def test_a_page_opened_while_the_phone_rings_shows_the_caller_at_once(client, desk, caller, agent):
+    _new_call(client)
+    client.force_login(agent)
+
+    body = _ringing_stream(client)
+
+    assert "event: call.ringing\n" in body
+    assert '"name":"Maria Santos"' in body
+    # A page that resumes has heard the ring already, and hears it only once.
+    newest = live.newest_id()
+    assert "call.ringing" not in _ringing_stream(client, HTTP_LAST_EVENT_ID=str(newest))
+
+
+def test_a_page_opened_after_the_call_was_answered_or_long_after_it_began_shows_no_caller(
+    client, desk, caller, agent
+):
+    client.force_login(agent)
+    with time_machine.travel("2026-12-07 10:00:00+00:00", tick=False) as traveller:
+        _new_call(client, "c-answered")
+        _cti(client, event="answer", direction="in", callId="c-answered", user="ana")
+        _new_call(client, "c-lost-hangup")
+        traveller.shift(services.RINGS_AT_MOST + timedelta(seconds=1))
+
+        assert "call.ringing" not in _ringing_stream(client)
+
+
 def test_an_answered_call_goes_on_the_ticket_the_agent_picked_with_its_duration(
     client, desk, caller, agent
 ):

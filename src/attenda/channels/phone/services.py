@@ -159,6 +159,23 @@ def ring(*, call: Call, agents: list[Agent]) -> None:
             live.publish(agent_stream(agent.pk), "call.ringing", customer_card(call))
 
 
+# A call rings for a minute or two at most; one older than this whose end was never reported is
+# not shown to a page opened now.
+RINGS_AT_MOST = timedelta(minutes=3)
+
+
+def still_ringing(agent: Agent) -> list[dict]:
+    """The cards of the calls ringing for ``agent`` now: a page opened (or reloaded) while the
+    phone rings shows the caller too, not only the pages open when it began."""
+    calls = Call.objects.filter(
+        ringing_agents=agent,
+        state=CallState.NEW,
+        started_at__gte=clock.now() - RINGS_AT_MOST,
+    ).select_related("customer")
+    with translation.override(agent.language):
+        return [customer_card(call) for call in calls]
+
+
 def _stop_ringing(call: Call) -> None:
     for agent_id in call.ringing_agents.values_list("pk", flat=True):
         live.publish(agent_stream(agent_id), "call.ended", {"call": call.pk})

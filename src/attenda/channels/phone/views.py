@@ -292,7 +292,11 @@ async def ringing_stream(request: HttpRequest) -> HttpResponse:
     user = await request.auser()
     if not user.is_authenticated:
         raise PermissionDenied
-    return await live.event_stream(request, [services.agent_stream(user.pk)])
+    return await live.event_stream(
+        request,
+        [services.agent_stream(user.pk)],
+        now_holding=lambda: [("call.ringing", card) for card in services.still_ringing(user)],
+    )
 
 
 @login_required
