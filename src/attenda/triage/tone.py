@@ -35,8 +35,8 @@ ANGRY = 0.5
 # Platt scaling of the anger into a negative-tone score that is a probability: fitted by
 # tone_calibration.fit on the 200 labelled messages the evaluation set teaches from, checked per
 # bin on the 455 it holds out (tests/triage/test_tone_calibration.py).
-NEGATIVE_TONE_SLOPE = 10.923
-NEGATIVE_TONE_INTERCEPT = -4.191
+NEGATIVE_TONE_SLOPE = 14.75
+NEGATIVE_TONE_INTERCEPT = -4.861
 
 
 def negative_tone(anger: float) -> float:

@@ -283,7 +283,7 @@ INSULTS: dict[str, tuple[str, ...]] = {
         "duceti va in pula",
         "du te naibii",
         "sa mi bag",
-        "muie",
+        "muie ",
         "futu ti",
         "fute te",
         "idiot ",
