@@ -38,3 +38,17 @@ def test_the_customer_list_is_four_queries(api, tickets, django_assert_num_queri
         response = api.get("/customers")
 
     assert len(response.json()["items"]) == len(tickets)
+
+
+def test_a_customer_search_reads_each_customers_identities_once(
+    api, tickets, django_assert_num_queries
+):
+    # The token and its first use, the agent's teams, the lookup's terms (the exact and prefix
+    # reads, the words' counts, every word), the customers with their organisations, their
+    # identities once, and the tickets the search page would list beside them.
+    with django_assert_num_queries(10):
+        response = api.get("/customers/search?q=example.com")
+
+    assert {item["identities"][0]["value"] for item in response.json()["items"]} == {
+        ticket.customer.identities.get().value for ticket in tickets
+    }

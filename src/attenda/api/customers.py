@@ -89,16 +89,13 @@ def list_customers(request: HttpRequest, lookup: Query[CustomerLookup]) -> Page:
 def search_customers(request: HttpRequest, query: Query[SearchQuery]) -> dict:
     """By any text, exactly as the search page finds them: a name, an email address, a phone
     number. Every agent may read every customer, as on the customer pages."""
-    found = search.find(request.auth, query.q, limit=query.limit).customers
-    with_identities = Customer.objects.select_related("organization").prefetch_related("identities")
-    by_id = with_identities.in_bulk([customer.pk for customer in found])
-    return {"items": [by_id[customer.pk] for customer in found]}
+    return {"items": search.find(request.auth, query.q, limit=query.limit).customers}
 
 
 @router.get("/{customer_id}", response={200: CustomerOut, **ERRORS}, summary="Read a customer")
 def read_customer(request: HttpRequest, customer_id: PathId) -> Customer:
     return get_object_or_404(
-        Customer.objects.select_related("organization").prefetch_related("identities"),
+        Customer.objects.select_related("organization").prefetch_related(queries.LISTED_IDENTITIES),
         pk=customer_id,
     )
 

@@ -198,7 +198,9 @@ class CustomerOut(Schema):
 
     @staticmethod
     def resolve_identities(customer) -> list:
-        return list(customer.identities.all())
+        # Customers read for a list or a lookup carry theirs (customers.queries.LISTED_IDENTITIES).
+        listed = getattr(customer, "listed_identities", None)
+        return listed if listed is not None else list(customer.identities.all())
 
     @staticmethod
     def resolve_merged_into(customer) -> int | None:

@@ -2,6 +2,7 @@
 
 import phonenumbers
 from django.db import connection
+from django.db.models import Prefetch
 
 from attenda.agents.models import Agent
 from attenda.core.pagination import Page, keyset_page
@@ -36,6 +37,9 @@ _PREFIX_RANK = {
     TermKind.ADDRESS_PART: 6,
 }
 _EVERY_WORD_RANK = 7
+# The identities of each customer listed, as a list on the customer: Django's own prefetch cache
+# builds a query set per customer, which cost a lookup of 20 customers more than its reads.
+LISTED_IDENTITIES = Prefetch("identities", to_attr="listed_identities")
 
 
 def customer_page(*, cursor: str | None, size: int = PAGE_SIZE) -> Page:
@@ -44,7 +48,7 @@ def customer_page(*, cursor: str | None, size: int = PAGE_SIZE) -> Page:
     customers = (
         Customer.objects.filter(merged_into=None)
         .select_related("organization")
-        .prefetch_related("identities")
+        .prefetch_related(LISTED_IDENTITIES)
     )
     return keyset_page(customers, order=("name", "id"), cursor=cursor, size=size)
 
@@ -101,7 +105,7 @@ def find_customers(
     customers = (
         Customer.objects.filter(pk__in=list(ranks), merged_into=None)
         .select_related("organization")
-        .prefetch_related("identities")
+        .prefetch_related(LISTED_IDENTITIES)
     )
     return sorted(customers, key=lambda customer: (ranks[customer.pk], customer.name, customer.pk))[
         :limit
