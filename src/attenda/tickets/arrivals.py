@@ -5,6 +5,8 @@ they act on the ticket through the tickets' own services."""
 
 from collections.abc import Callable
 
+from django.db import transaction
+
 from attenda.tickets.models import Ticket, TimelineEntry
 
 Reader = Callable[..., object]
@@ -31,6 +33,23 @@ def prepare() -> None:
         preparer()
 
 
-def arrived(*, entry: TimelineEntry, ticket: Ticket, opened: bool) -> None:
+def arrived(*, entry: TimelineEntry, ticket: Ticket, opened: bool, later: bool = False) -> None:
+    """``later``: the readers read the message on the worker once it is committed (a line of a
+    chat under way, which the agent is waiting for), instead of in receive()'s transaction."""
+    if later:
+        from attenda.tickets.tasks import read_arrival  # tasks.py imports this module.
+
+        read_arrival.enqueue_on_commit(entry.pk)
+        return
     for reader in _READERS:
         reader(entry=entry, ticket=ticket, opened=opened)
+
+
+@transaction.atomic
+def read_now(entry_id: int) -> None:
+    """The readers on a message received earlier, its ticket locked as receive() held it."""
+    entry = TimelineEntry.objects.select_related("author_customer").get(pk=entry_id)
+    ticket = Ticket.objects.select_for_update(of=("self",)).get(pk=entry.ticket_id)
+    entry.ticket = ticket
+    for reader in _READERS:
+        reader(entry=entry, ticket=ticket, opened=False)

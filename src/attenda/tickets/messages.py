@@ -42,3 +42,6 @@ class Inbound:
     customer_id: int | None = None
     # What the channel wants kept with the timeline entry (its headers, the folded quote...).
     entry_data: dict = field(default_factory=dict)
+    # A line of a conversation under way on its open ticket (a chat): read (triage) on the worker
+    # after it is committed, so that the other side hears it without waiting for the reading.
+    read_later: bool = False

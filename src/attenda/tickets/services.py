@@ -201,7 +201,9 @@ def receive(
     )
     # The new ticket's subject and the message wait for the search index in one statement.
     search.queue_texts(ticket=ticket if opened else None, entries=[entry])
-    arrivals.arrived(entry=entry, ticket=ticket, opened=opened)
+    arrivals.arrived(
+        entry=entry, ticket=ticket, opened=opened, later=inbound.read_later and not opened
+    )
     refused = _attach(entry, inbound.files)
     if refused:
         _append(

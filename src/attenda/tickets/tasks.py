@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy
 
 from attenda.agents.models import Agent, Role
 from attenda.core.tasks import background
-from attenda.tickets import search
+from attenda.tickets import arrivals, search
 from attenda.tickets.models import TimelineEntry
 from attenda.tickets.permissions import can_view
 
@@ -54,6 +54,11 @@ def notify_handoff(entry_id: int) -> None:
                 from_email=None,
                 recipient_list=[receiver.email],
             )
+
+
+@background(label=gettext_lazy("Reading a chat message"))
+def read_arrival(entry_id: int) -> None:
+    arrivals.read_now(entry_id)
 
 
 @background(label=gettext_lazy("Indexing new text for search"))

@@ -13,6 +13,7 @@ from attenda.channels.chat.models import ChatConversation, ChatState
 from attenda.core.models import AuditEntry
 from attenda.routing.models import TeamCalendar
 from attenda.tickets.models import Channel, EntryKind, Ticket, TimelineEntry
+from attenda.triage.models import EntryReading
 from tests.channels.chat.factories import Visitor
 
 WIDGET_JS = Path(__file__).parents[3] / "src/attenda/channels/chat/static/chat/widget.js"
@@ -280,3 +281,37 @@ def test_a_first_message_sent_again_continues_the_same_chat(visitor, agent):
     assert again.status_code == 201
     assert ChatConversation.objects.count() == 1
     assert TimelineEntry.objects.filter(body="Olá").count() == 1
+
+
+def test_a_later_line_reaches_the_agent_at_once_and_is_read_on_the_worker(
+    visitor, agent, run_tasks, django_capture_on_commit_callbacks
+):
+    visitor.start()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = visitor.say("Obrigada, fico à espera da encomenda.")
+    line = TimelineEntry.objects.get(pk=response.json()["id"])
+    said = [event["text"] for event in visitor.events() if event["kind"] == "message"]
+    read_at_once = EntryReading.objects.filter(entry=line).exists()
+
+    run_tasks()
+
+    assert said[-1] == "Obrigada, fico à espera da encomenda."
+    assert read_at_once is False
+    assert EntryReading.objects.get(entry=line).language == "pt"
+
+
+def test_the_first_message_of_a_chat_is_read_as_it_arrives(visitor, agent):
+    visitor.start()
+
+    first = TimelineEntry.objects.get(kind=EntryKind.MESSAGE)
+    assert EntryReading.objects.get(entry=first).language == "pt"
+
+
+def test_a_later_line_costs_a_fixed_number_of_statements(visitor, agent, django_assert_num_queries):
+    visitor.start()
+    visitor.say("Olá?")
+
+    with django_assert_num_queries(14):
+        response = visitor.say("A encomenda é a 4411.")
+
+    assert response.status_code == 201

@@ -236,15 +236,22 @@ def send(request: HttpRequest, widget: ChatWidget) -> HttpResponse:
     posted, refused = _posted(request, widget)
     if refused:
         return refused
-    conversation = _conversation(widget, posted["token"])
-    if conversation is None:
-        return _refused(403, _("This chat is not yours or has expired."))
+    # The token's chat is read once, under the service's lock, and not first here as well.
+    found = conversation_of_token(posted["token"])
+    entry_id = None
     try:
-        entry_id = services.visitor_says(
-            conversation=conversation, text=posted["text"], message_id=posted["message_id"][:64]
-        )
+        if found is not None:
+            entry_id = services.visitor_says(
+                widget=widget,
+                conversation_id=found[0],
+                visitor=found[1],
+                text=posted["text"],
+                message_id=posted["message_id"][:64],
+            )
     except ValidationError as error:
         return _errors(error)
+    if entry_id is None:
+        return _refused(403, _("This chat is not yours or has expired."))
     return JsonResponse({"id": entry_id}, status=201)
 
 
