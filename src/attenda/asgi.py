@@ -2,6 +2,7 @@
 run on a fixed set of long-lived threads per process (see RequestThreads)."""
 
 import os
+import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 
@@ -74,3 +75,15 @@ class OneHopHandler(ASGIHandler):
 
 get_asgi_application()  # sets Django up
 application = RequestThreads(OneHopHandler(), settings.WEB_THREADS)
+
+
+def _prepare_arrivals() -> None:
+    from attenda.tickets import arrivals
+
+    arrivals.prepare()
+
+
+# A web process takes messages in as well (a chat's lines, the web form, the portal): triage's
+# models load beside its first requests as it starts, not inside the first message's receive(),
+# where everything waiting for the database's write lock waited for them too.
+threading.Thread(target=_prepare_arrivals, name="attenda-prepare", daemon=True).start()

@@ -26,8 +26,8 @@ def register(reader: Reader, *, prepare: Callable[[], object] | None = None) -> 
 
 
 def prepare() -> None:
-    """Called by the processes that take messages in (the mail fetcher, the mail receiver) as they
-    start: loading the language models took the first message 6-19 s on a busy machine, and the
+    """Called by the processes that take messages in (web processes, the worker, the mail fetcher,
+    the mail receiver) as they start: loading the language models took the first message 6-19 s on a busy machine, and the
     messages queued behind it waited as long."""
     for preparer in _PREPARERS:
         preparer()
