@@ -166,6 +166,13 @@ def processes_using(data_dir: Path) -> list[int]:
     return found
 
 
+def _command_line(pid: int) -> list[str]:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")[:-1]
+    except OSError:
+        return []
+
+
 def test_attenda_serve_starts_on_a_fresh_data_directory_answers_and_stops_cleanly(
     tmp_path, fresh_database_url
 ):
@@ -197,6 +204,23 @@ def test_attenda_serve_starts_on_a_fresh_data_directory_answers_and_stops_cleanl
         login = fetch(f"http://127.0.0.1:{port}/login/")
         htmx = fetch(f"http://127.0.0.1:{port}/static/attenda/htmx.min.js")
         running = processes_using(tmp_path)
+
+        # A worker that stops (killed, or fenced off when it could not renew its lease) is
+        # started again; Attenda goes on.
+        [worker] = [pid for pid in running if _command_line(pid)[-2:] == ["attenda.cli", "worker"]]
+        os.kill(worker, signal.SIGKILL)
+        while "The worker stopped unexpectedly (exit code -9); starting it again." not in (
+            log.read_text()
+        ):
+            assert server.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.25)
+        workers_after = [
+            pid
+            for pid in processes_using(tmp_path)
+            if _command_line(pid)[-2:] == ["attenda.cli", "worker"]
+        ]
+        health_after = fetch(f"http://127.0.0.1:{port}/healthz")
         server.send_signal(signal.SIGTERM)
         exit_code = server.wait(timeout=60)
     finally:
@@ -213,6 +237,8 @@ def test_attenda_serve_starts_on_a_fresh_data_directory_answers_and_stops_cleanl
         == (Path(__file__).parents[1] / "src/attenda/core/static/attenda/htmx.min.js").read_bytes()
     )
     assert len(running) >= 3
+    assert len(workers_after) == 1 and workers_after != [worker]
+    assert health_after == health
     assert exit_code == 0
     assert f"Attenda is running at http://127.0.0.1:{port}/" in printed
     assert "Sign in as admin with the password " in printed

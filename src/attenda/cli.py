@@ -20,6 +20,10 @@ from typing import Any
 
 # How long the web server and the worker get to finish what they are doing after Ctrl-C or SIGTERM.
 STOP_GRACE_SECONDS = 20
+# A background process that stops is started again, unless it stopped this often lately.
+RESTARTS_AT_MOST = 5
+RESTART_WINDOW_SECONDS = 600
+WEB_SERVER = "web server"
 # How long the web server may take to start listening before `serve` gives up (several processes
 # starting at once on a busy machine can take minutes).
 START_TIMEOUT_SECONDS = 180
@@ -397,16 +401,36 @@ def _collect_static() -> None:
 @dataclass
 class Child:
     name: str
+    command: list[str]
+    environment: dict[str, str]
     process: subprocess.Popen
+    started: list[float]
 
     def running(self) -> bool:
         return self.process.poll() is None
 
+    def may_start_again(self) -> bool:
+        """A background process that stopped (a worker that could not renew its lease stops on
+        purpose, so that its task goes to another) is started again, up to RESTARTS_AT_MOST times
+        within RESTART_WINDOW_SECONDS; one that keeps stopping, and the web server, stop Attenda."""
+        if self.name == WEB_SERVER:
+            return False
+        recent = [at for at in self.started if time.monotonic() - at < RESTART_WINDOW_SECONDS]
+        return len(recent) <= RESTARTS_AT_MOST
 
-def _start(name: str, command: list[str], environment: dict[str, str]) -> Child:
+    def start_again(self) -> None:
+        self.process = _popen(self.command, self.environment)
+        self.started.append(time.monotonic())
+
+
+def _popen(command: list[str], environment: dict[str, str]) -> subprocess.Popen:
     # A process group of its own, so a terminal's Ctrl-C reaches only `serve`, which then stops
     # each child once, in order, instead of every process receiving it at the same time.
-    return Child(name, subprocess.Popen(command, env=environment, process_group=0))
+    return subprocess.Popen(command, env=environment, process_group=0)
+
+
+def _start(name: str, command: list[str], environment: dict[str, str]) -> Child:
+    return Child(name, command, environment, _popen(command, environment), [time.monotonic()])
 
 
 def _stop(children: list[Child]) -> bool:
@@ -513,7 +537,7 @@ def _serve(arguments: argparse.Namespace, stop_requests: list[int]) -> int:
     }
     children = [
         _start(
-            "web server",
+            WEB_SERVER,
             [
                 sys.executable,
                 "-m",
@@ -559,7 +583,14 @@ def _serve(arguments: argparse.Namespace, stop_requests: list[int]) -> int:
     announced = False
     while not stop_requests:
         ended = next((child for child in children if not child.running()), None)
-        if ended is not None:
+        if ended is not None and ended.may_start_again():
+            print(
+                f"The {ended.name} stopped unexpectedly (exit code {ended.process.returncode});"
+                " starting it again.",
+                file=sys.stderr,
+            )
+            ended.start_again()
+        elif ended is not None:
             print(
                 f"The {ended.name} stopped unexpectedly (exit code {ended.process.returncode});"
                 " stopping Attenda.",
