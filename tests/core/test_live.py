@@ -64,56 +64,11 @@ async def _first_event(after: int) -> float:
 
     writer = asyncio.create_task(write_later())
     async for chunk in live.follow(["counter:7"], after, wait_seconds=4):
-        if chunk.startswith("id: "):
+        if chunk.startswith(b"id: "):
             waited = loop.time() - began
             await writer
             await sync_to_async(connections.close_all)()
             return waited
-    raise AssertionError("nothing was heard")
-
-
-@pytest.mark.django_db(transaction=True)
-def test_pages_are_still_woken_after_the_request_that_started_the_hub_has_ended():
-    """The hub once inherited the first page's request context (attenda.asgi runs each request in
-    a ThreadSensitiveContext with its thread), stopped when that request ended, and left every
-    other page to look at the database itself every five seconds."""
-    after = live.newest_id()
-
-    waited = asyncio.run(asyncio.wait_for(_heard_after_the_first_page_left(after), timeout=8))
-
-    assert waited < 2.0
-
-
-async def _heard_after_the_first_page_left(after: int) -> float:
-    loop = asyncio.get_running_loop()
-
-    async def first_page():
-        with ThreadPoolExecutor(max_workers=1) as thread:
-            async with ThreadSensitiveContext(executor=thread):
-                async for _chunk in live.follow(["counter:8"], after, wait_seconds=0.4):
-                    pass
-
-    def write():
-        try:
-            live.publish("counter:8", "called", {"number": "A-002"})
-        finally:
-            connections.close_all()
-
-    async def write_later():
-        await asyncio.sleep(1.0)
-        await sync_to_async(write, thread_sensitive=False)()
-        return loop.time()
-
-    first = asyncio.create_task(first_page())
-    await asyncio.sleep(0.1)
-    writer = asyncio.create_task(write_later())
-    async for chunk in live.follow(["counter:8"], after, wait_seconds=7):
-        if chunk.startswith("id: "):
-            heard = loop.time()
-            await first
-            written = await writer
-            await sync_to_async(connections.close_all)()
-            return heard - written
     raise AssertionError("nothing was heard")
 
 
@@ -146,7 +101,9 @@ def test_events_older_than_an_hour_are_pruned(db):
 @pytest.mark.django_db(transaction=True)
 def test_the_hub_outlives_the_request_of_the_page_that_started_it(caplog):
     """Each request runs in a thread-sensitive context of its own (asgi.RequestThreads); the hub
-    must not stop when the first page's request ends, nor wait behind that thread's requests."""
+    once inherited the first page's, stopped when that request ended, and left every other page
+    to look at the database itself every five seconds. Nor may it wait behind that thread's
+    requests."""
     after = live.newest_id()
 
     waited = asyncio.run(asyncio.wait_for(_heard_after_the_first_page_left(after), timeout=10))
@@ -156,10 +113,6 @@ def test_the_hub_outlives_the_request_of_the_page_that_started_it(caplog):
 
 
 async def _heard_after_the_first_page_left(after: int) -> float:
-    from concurrent.futures import ThreadPoolExecutor
-
-    from asgiref.sync import ThreadSensitiveContext
-
     loop = asyncio.get_running_loop()
     request_thread = ThreadPoolExecutor(max_workers=1)
     heard = asyncio.Event()
@@ -171,7 +124,7 @@ async def _heard_after_the_first_page_left(after: int) -> float:
 
     async def second_page():
         async for chunk in live.follow(["counter:8"], after, wait_seconds=8):
-            if chunk.startswith("id: ") and chunk != f"id: {after}\n\n":
+            if chunk.startswith(b"id: "):
                 heard.set()
                 return
 
@@ -196,3 +149,66 @@ async def _heard_after_the_first_page_left(after: int) -> float:
     await sync_to_async(connections.close_all)()
     request_thread.shutdown()
     return waited
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_page_with_nothing_to_hear_says_it_is_still_there_until_its_time_is_up(monkeypatch):
+    monkeypatch.setattr(live, "HEARTBEAT_SECONDS", 0.3)
+
+    chunks, lasted = asyncio.run(asyncio.wait_for(_everything_said(1.0), timeout=5))
+
+    assert chunks[0] == f"retry: {live.RETRY_MS}\nid: {live.newest_id()}\n\n".encode()
+    assert chunks[1:] == [live.HEARTBEAT] * len(chunks[1:])
+    assert len(chunks[1:]) >= 3
+    assert 1.0 <= lasted < 1.5
+
+
+async def _everything_said(wait_seconds: float) -> tuple[list[bytes], float]:
+    loop = asyncio.get_running_loop()
+    after = await sync_to_async(live.newest_id)()
+    began = loop.time()
+    chunks = [chunk async for chunk in live.follow(["office:9"], after, wait_seconds=wait_seconds)]
+    lasted = loop.time() - began
+    await sync_to_async(connections.close_all)()
+    return chunks, lasted
+
+
+@pytest.mark.django_db(transaction=True)
+def test_events_written_together_are_heard_in_order_in_one_piece():
+    after = live.newest_id()
+    first, second = live.publish_many(
+        [
+            ("office:3:queue", "queued", {"number": "B-007"}),
+            ("office:3", "called", {"number": "B-006"}),
+        ]
+    )
+
+    chunks = asyncio.run(asyncio.wait_for(_first_chunks(["office:3", "office:3:queue"], after), 5))
+
+    assert chunks[1] == (live.as_sse(first) + live.as_sse(second)).encode()
+
+
+async def _first_chunks(streams: list[str], after: int) -> list[bytes]:
+    chunks = []
+    async for chunk in live.follow(streams, after, wait_seconds=2):
+        chunks.append(chunk)
+        if len(chunks) == 2:
+            break
+    await sync_to_async(connections.close_all)()
+    return chunks
+
+
+@pytest.mark.django_db(transaction=True)
+def test_while_the_hub_cannot_listen_pages_look_at_the_database_themselves(
+    settings, monkeypatch, caplog
+):
+    """Redis is configured but does not answer: the hub stops, and the pages it would have woken
+    hear their events from their own looks."""
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    monkeypatch.setattr(live, "FALLBACK_LOOK_SECONDS", 0.3)
+    after = live.newest_id()
+
+    waited = asyncio.run(asyncio.wait_for(_first_event(after), timeout=5))
+
+    assert waited < 1.2
+    assert "hub stopped" in caplog.text

@@ -32,12 +32,16 @@ from attenda.core.models import LiveEvent
 logger = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.25
-# A response ends after this long and the browser reconnects with Last-Event-ID, so no response
-# lives for ever behind a proxy that cuts idle connections.
-WAIT_SECONDS = 25
-# A stream held longer than WAIT_SECONDS (a chat's, where reconnections of hundreds of visitors
-# cost more than their messages) says it is still there this often, so no proxy finds it idle.
+# A response ends after this long and the browser reconnects with Last-Event-ID: a page whose
+# agent has lost the right to hear a stream (or signed out elsewhere) stops hearing it by then. A
+# reconnection costs the web process a request (middleware, session, the view's checks): held 25 s,
+# 200 waiting-room displays and counter pages cost it 7 % of a core doing nothing else.
+WAIT_SECONDS = 300
+# A held stream says it is still there this often, so no proxy finds it idle and cuts it.
 HEARTBEAT_SECONDS = 20
+HEARTBEAT = b": still here\n\n"
+# While its process's hub has stopped, a page looks at the database itself this often.
+FALLBACK_LOOK_SECONDS = 5.0
 RETRY_MS = 1000
 BATCH = 100
 KEEP = timedelta(hours=1)
@@ -122,8 +126,9 @@ HUB_LOOK_SECONDS = 5.0
 
 
 class Hub:
-    """One per event loop (a web process): the pages waiting on each stream, the newest events,
-    and the one task that reads them and wakes the pages."""
+    """One per event loop (a web process): the pages waiting on each stream, the newest events
+    (each as the bytes a page is sent, made once for all the pages that hear it), and the one task
+    that reads them and wakes the pages."""
 
     def __init__(self) -> None:
         self.waiting: dict[str, set[asyncio.Event]] = {}
@@ -132,7 +137,7 @@ class Hub:
         # it, where each look waited behind that thread's other requests and which ends with that
         # page's request (the hub then stopped until another page came).
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="attenda-live-hub")
-        self.kept: deque[LiveEvent] = deque(maxlen=HUB_KEEP)
+        self.kept: deque[tuple[int, str, bytes]] = deque(maxlen=HUB_KEEP)
         # ``kept`` holds every event with floor < id <= seen; None until the first look.
         self.floor: int | None = None
         self.seen = 0
@@ -161,20 +166,24 @@ class Hub:
     def listening(self) -> bool:
         return self.task is not None and not self.task.done() and self.floor is not None
 
-    def kept_after(self, streams: list[str], after: int) -> list[LiveEvent] | None:
-        """The kept events of ``streams`` after ``after``; None when the hub does not hold every
-        event since then (a page resuming from long ago reads the database)."""
+    def kept_after(self, streams: frozenset[str], after: int) -> list[tuple[int, bytes]] | None:
+        """The kept events of ``streams`` after ``after`` (id and text); None when the hub does not
+        hold every event since then (a page resuming from long ago reads the database)."""
         if self.floor is None or after < self.floor:
             return None
-        wanted = set(streams)
         newer = []
-        for event in reversed(self.kept):  # From the newest: a wake-up reads only what is new.
-            if event.pk <= after:
+        for pk, stream, text in reversed(self.kept):  # From the newest: only what is new is read.
+            if pk <= after:
                 break
-            if event.stream in wanted:
-                newer.append(event)
+            if stream in streams:
+                newer.append((pk, text))
         newer.reverse()
         return newer
+
+    def wake_all(self) -> None:
+        for waiters in self.waiting.values():
+            for woken in waiters:
+                woken.set()
 
     async def _read(self, read: Callable, *args):
         """``read`` on the hub's thread, its connection kept or closed as a request's would be."""
@@ -196,9 +205,9 @@ class Hub:
         events = await self._read(_events_since, self.seen)
         if not events:
             return
-        self.kept.extend(events)
+        self.kept.extend((event.pk, event.stream, as_sse(event).encode()) for event in events)
         self.seen = events[-1].pk
-        self.floor = max(self.floor, self.kept[0].pk - 1)
+        self.floor = max(self.floor, self.kept[0][0] - 1)
         for stream in {event.stream for event in events}:
             for woken in self.waiting.get(stream, ()):
                 woken.set()
@@ -217,6 +226,8 @@ class Hub:
             )
             self.floor = None
         finally:
+            # The pages it served no longer wait for it: each looks at the database itself.
+            self.wake_all()
             # No page follows any more (or the hub stopped): its thread's connection is given back.
             await asyncio.get_running_loop().run_in_executor(self.executor, connection.close)
 
@@ -275,48 +286,50 @@ def as_sse(event: LiveEvent) -> str:
 
 async def follow(
     streams: list[str], after: int, *, wait_seconds: float = WAIT_SECONDS, opening: str = ""
-) -> AsyncIterator[str]:
-    """Server-sent events on ``streams`` after event ``after``, for ``wait_seconds``; a safety look
-    at the database every few seconds covers a wake-up lost with a Redis connection."""
+) -> AsyncIterator[bytes]:
+    """Server-sent events on ``streams`` after event ``after``, for ``wait_seconds``. The hub wakes
+    the page for its events (and when it stops); on its own the page wakes only to say it is still
+    there, to end, or, while the hub has stopped, to look at the database itself. The events of one
+    wake-up go out as one piece."""
     # An id before any event: a browser that reconnects before hearing one resumes from here
     # instead of from the newest event, so nothing written in between is lost.
-    yield f"retry: {RETRY_MS}\nid: {after}\n\n{opening}"
+    yield f"retry: {RETRY_MS}\nid: {after}\n\n{opening}".encode()
     the_hub = hub()
-    woken = the_hub.wait_for(streams)
+    wanted = frozenset(streams)
+    woken = the_hub.wait_for(wanted)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait_seconds
     spoke = loop.time()
     try:
         while True:
             woken.clear()
-            events = the_hub.kept_after(streams, after)
+            events = the_hub.kept_after(wanted, after) if the_hub.listening() else None
+            more = False
             if events is None:
-                events = await sync_to_async(events_after)(streams, after)
-            for event in events:
-                after = event.pk
+                read = await sync_to_async(events_after)(streams, after)
+                events = [(event.pk, as_sse(event).encode()) for event in read]
+                more = len(read) == BATCH
+            if events:
+                after = events[-1][0]
                 spoke = loop.time()
-                yield as_sse(event)
-            if len(events) == BATCH:
-                continue
-            left = deadline - loop.time()
-            if left <= 0:
+                yield b"".join(text for _pk, text in events)
+                if more:
+                    continue
+            now = loop.time()
+            if now >= deadline:
                 break
-            # While the hub listens it wakes the page for its events, and looks at the database
-            # itself every HUB_LOOK_SECONDS: the page looks again on its own only once woken or
-            # once the hub has stopped (a thousand open pages each scanning the hub's events every
-            # few seconds cost a web process more than the events did).
-            while not woken.is_set() and left > 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(woken.wait(), timeout=min(left, 5.0))
-                if not the_hub.listening():
-                    break
-                if not woken.is_set() and loop.time() - spoke >= HEARTBEAT_SECONDS:
-                    spoke = loop.time()
-                    yield ": still here\n\n"
-                left = deadline - loop.time()
-        yield ": still here\n\n"
+            if now - spoke >= HEARTBEAT_SECONDS:
+                spoke = now
+                yield HEARTBEAT
+            wake_at = min(deadline, spoke + HEARTBEAT_SECONDS)
+            if not the_hub.listening():
+                wake_at = min(wake_at, now + FALLBACK_LOOK_SECONDS)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout_at(wake_at):
+                    await woken.wait()
+        yield HEARTBEAT
     finally:
-        the_hub.forget(woken, streams)
+        the_hub.forget(woken, wanted)
 
 
 def heard(request: HttpRequest) -> int | None:
