@@ -35,8 +35,8 @@ POLL_SECONDS = 0.25
 # A response ends after this long and the browser reconnects with Last-Event-ID: a page whose
 # agent has lost the right to hear a stream (or signed out elsewhere) stops hearing it by then. A
 # reconnection costs the web process a request (middleware, session, the view's checks): held 25 s,
-# 200 waiting-room displays and counter pages cost it 7 % of a core doing nothing else.
-WAIT_SECONDS = 300
+# 200 waiting-room displays and counter pages cost it 4% of a core doing nothing else.
+WAIT_SECONDS = 120
 # A held stream says it is still there this often, so no proxy finds it idle and cuts it.
 HEARTBEAT_SECONDS = 20
 HEARTBEAT = b": still here\n\n"

@@ -45,9 +45,9 @@ from attenda.tickets import services as ticket_services
 from attenda.tickets.permissions import visible_tickets
 
 WIDGET_SCRIPT = Path(__file__).parent / "static" / "chat" / "widget.js"
-# A chat's stream is held this long (saying it is still there every live.HEARTBEAT_SECONDS): with
-# hundreds of visitors and their agents, reconnecting every live.WAIT_SECONDS cost the web
-# processes more than the messages did.
+# A chat's stream is held this long (saying it is still there every live.HEARTBEAT_SECONDS), less
+# than live.WAIT_SECONDS: each reconnection of the visitor's stream tells that they are still
+# there (services.VISITOR_GONE).
 STREAM_SECONDS = 60
 
 
