@@ -17,6 +17,7 @@ from attenda.customers.services import (
 )
 from attenda.tickets.search import find
 from tests.customers.factories import CustomerFactory
+from tests.plans import plans
 from tests.tickets.factories import received_ticket
 
 pytestmark = pytest.mark.django_db
@@ -240,23 +241,6 @@ def test_a_customer_who_writes_in_is_found_by_name_at_once(team, agent):
     assert find_customers(agent, "ionescu") == [ticket.customer]
 
 
-def _plans(queries) -> list[str]:
-    """The database's plan of each statement, with sequential scans off on PostgreSQL so that a scan
-    shows only where no index can answer (as on a table with many rows)."""
-    lines = []
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SET LOCAL enable_seqscan = off")
-        for query in queries:
-            if connection.vendor == "sqlite":
-                cursor.execute(f"EXPLAIN QUERY PLAN {query['sql']}")
-                lines += [row[3] for row in cursor.fetchall()]
-            else:
-                cursor.execute(f"EXPLAIN {query['sql']}")
-                lines += [row[0] for row in cursor.fetchall()]
-    return lines
-
-
 def _scans_of_customers(lines: list[str]) -> list[str]:
     tables = ("customers_customer", "customers_identity", "customers_search_term")
     return [
@@ -277,10 +261,10 @@ def test_no_lookup_reads_every_customer(desk, agent, typed):
     with CaptureQueriesContext(connection) as captured:
         find_customers(agent, typed)
 
-    plans = _plans(captured.captured_queries)
+    lines = plans(captured.captured_queries)
 
-    assert any("customer_term_idx" in line for line in plans)
-    assert _scans_of_customers(plans) == []
+    assert any("customer_term_idx" in line for line in lines)
+    assert _scans_of_customers(lines) == []
 
 
 def test_a_keyword_search_reads_no_customer_it_does_not_find(desk, team, agent):
@@ -289,4 +273,4 @@ def test_a_keyword_search_reads_no_customer_it_does_not_find(desk, team, agent):
     with CaptureQueriesContext(connection) as captured:
         find(agent, "fatura")
 
-    assert _scans_of_customers(_plans(captured.captured_queries)) == []
+    assert _scans_of_customers(plans(captured.captured_queries)) == []

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from attenda.channels.phone import services
@@ -14,6 +15,7 @@ from attenda.channels.phone.models import BlockedNumber, Call, CtiEndpoint, Unre
 from attenda.core import live
 from attenda.tickets.models import EntryKind, Ticket
 from tests.channels.phone.conftest import CALLER
+from tests.plans import plans
 from tests.tickets.factories import received_ticket
 
 TOKEN = "desk-token"
@@ -95,6 +97,13 @@ def test_a_page_opened_after_the_call_was_answered_or_long_after_it_began_shows_
         traveller.shift(services.RINGS_AT_MOST + timedelta(seconds=1))
 
         assert "call.ringing" not in _ringing_stream(client)
+
+
+def test_the_calls_ringing_now_are_read_from_their_own_index(agent):
+    with CaptureQueriesContext(connection) as captured:
+        services.still_ringing(agent)
+
+    assert any("call_ringing_idx" in line for line in plans(captured.captured_queries))
 
 
 def test_an_answered_call_goes_on_the_ticket_the_agent_picked_with_its_duration(

@@ -201,6 +201,12 @@ class Call(models.Model):
                 name="call_missed_idx",
                 condition=Q(missed=True, done=False),
             ),
+            # Calls ringing now, newest first (a page opened while the phone rings shows them).
+            models.Index(
+                fields=["-started_at"],
+                name="call_ringing_idx",
+                condition=Q(state=CallState.NEW),
+            ),
             # Calls where a person was asked for (the Ley 10/2025 measure).
             models.Index(
                 fields=["person_requested_at"],
