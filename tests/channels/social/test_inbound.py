@@ -332,3 +332,20 @@ def test_on_sqlite_a_busy_writer_is_waited_for_in_short_steps(whatsapp, monkeypa
     with pytest.raises(OperationalError):
         inbound._store(whatsapp, event, retry=False)  # not on SQLite, or inside a transaction
     assert len(tries) == 1
+
+
+def test_a_webhook_is_served_without_the_agents_session_or_sign_in(
+    webhook, client, whatsapp, admin_agent
+):
+    """An agent's browser session on the same site is neither read nor written by a webhook."""
+    client.force_login(admin_agent)
+
+    response = webhook(whatsapp, payloads.whatsapp_text("Olá", message_id="wamid.bare"))
+
+    assert response.status_code == 200
+    assert not hasattr(response.wsgi_request, "session")
+    assert not hasattr(response.wsgi_request, "user")
+    assert "sessionid" not in response.cookies
+    assert "Vary" not in response
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert SocialEvent.objects.get().event_id == "wamid.bare"

@@ -7,7 +7,7 @@ import logging
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -24,10 +24,11 @@ logger = logging.getLogger(__name__)
 @csrf_exempt
 def webhook(request: HttpRequest, key: str) -> HttpResponse:
     """Answers the provider's handshake (GET), or checks a POST's signature, stores its events and
-    answers at once: reading them is the queue's work. A bad or missing signature stores nothing."""
+    answers at once: reading them is the queue's work. A bad or missing signature stores nothing.
+    Served past the agents' middleware (core.middleware.WebhookMiddleware)."""
     account = SocialAccount.objects.filter(webhook_key=key, is_active=True).first()
     if account is None:
-        raise Http404
+        return HttpResponseNotFound()
     provider = PROVIDERS[account.provider]
     if request.method == "GET":
         answer = provider.handshake(account, request.GET)
