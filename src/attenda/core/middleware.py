@@ -71,8 +71,8 @@ class WebhookMiddleware:
     which serves agents and customers in a browser: sessions, language, CSRF, sign-in, the second
     factor, messages, framing and content policies, lockouts. A provider has none of them, and they
     were a quarter of each webhook's CPU. Placed after SecurityMiddleware, whose headers (nosniff,
-    HSTS, referrer policy) the answers keep. A webhook view returns its answer (an unknown address
-    included) rather than raising for Django's error pages, which are made for browsers."""
+    HSTS, referrer policy) the answers keep. A webhook view is synchronous, and returns its answer
+    (an unknown address included) rather than raising for Django's error pages, made for browsers."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
