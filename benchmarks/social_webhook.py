@@ -1,9 +1,11 @@
 """Messaging webhooks over HTTP: `attenda serve` (web processes, worker and scheduler, as in
-production) takes signed webhooks of the four providers (WhatsApp, Telegram, Messenger, X) from
-clients posting at once; each answer is timed at the client, from sending the request to the last
-byte of the 200. The target is p95 ≤ 50 ms for each provider: the webhook only checks the signature
-and stores the event with its task, and the worker turns it into a ticket after the answer. Then
-every event must have become a message, and repeated events none.
+production) takes signed webhooks of the four providers (WhatsApp, Telegram, Messenger, X); each
+answer is timed at the client, from sending the request to the last byte of the 200. The target is
+p95 ≤ 50 ms for each provider at a provider's pace: webhooks arriving at --rate a second (50), each
+sent when it comes. Before them the same number is posted by --concurrency clients back to back (a
+closed loop, whose time is concurrency ÷ throughput), reported beside it but not judged. The
+webhook only checks the signature and stores the event with its task, and the worker turns it into
+a ticket after the answer. Then every event must have become a message, and repeated events none.
 
     python -m benchmarks.social_webhook --database-url sqlite:///$PWD/benchmarks/results/social.db
     python -m benchmarks.social_webhook --database-url postgres://postgres@127.0.0.1:5432/attenda_bench_social
@@ -33,6 +35,10 @@ from benchmarks.http_bench import free, server_cpu_seconds, start_server
 
 SECRET = "benchmark-app-secret"  # noqa: S105 - the benchmark's own accounts.
 TARGET_P95_MS = 50
+# The judged pace: 50 webhooks a second, 180,000 an hour over the four apps, is a large company's busy
+# hour (a telecom's outage evening), several times an ordinary one; providers send each event as it
+# happens, whether or not earlier ones were answered.
+DEFAULT_RATE = 50.0
 PROVIDERS = ("whatsapp", "telegram", "messenger", "x")
 EXTERNAL_IDS = {
     "whatsapp": "1122334455667",
@@ -301,6 +307,17 @@ def taken_counts() -> tuple[int, int, int]:
     )
 
 
+def wait_taken(expected: int) -> tuple[int, int, int]:
+    """taken_counts() once ``expected`` events are taken, or after 10 minutes."""
+    from django.db import connections
+
+    deadline = time.monotonic() + 600
+    while (counts := taken_counts())[1] < expected and time.monotonic() < deadline:
+        connections.close_all()
+        time.sleep(1)
+    return counts
+
+
 def summary(values: list[float]) -> dict:
     return {
         "requests": len(values),
@@ -369,13 +386,14 @@ def main(argv=None) -> None:
         "--concurrency",
         type=int,
         default=8,
-        help="clients posting back to back (closed loop: the time is concurrency ÷ throughput)",
+        help="clients posting back to back (closed loop: the time is concurrency ÷ throughput); "
+        "reported, not judged; 0: none",
     )
     parser.add_argument(
         "--rate",
         type=float,
-        default=0,
-        help="instead, webhooks arriving at this many a second (open loop, Poisson)",
+        default=DEFAULT_RATE,
+        help="webhooks arriving at this many a second (open loop, Poisson): the judged p95",
     )
     parser.add_argument("--duplicates", type=int, default=100)
     parser.add_argument(
@@ -390,6 +408,8 @@ def main(argv=None) -> None:
         help="the view alone in this process, without HTTP: queries and CPU a request",
     )
     args = parser.parse_args(argv)
+    if args.rate <= 0:
+        parser.error("--rate must be above 0")
     if not args.in_process and args.port == 0:
         args.port = free_port()
     elif not args.in_process and not free(args.port):
@@ -419,84 +439,104 @@ def main(argv=None) -> None:
     log = database.RESULTS / f"social-serve-{label}.log"
     server = serve(args, log)
     base = f"http://127.0.0.1:{args.port}"
+    phases = {}
     try:
-        asyncio.run(post_all(base, keys, list(range(args.warmup)), args.concurrency))
+        asyncio.run(post_all(base, keys, list(range(args.warmup)), max(args.concurrency, 1)))
         first = args.warmup
+        # Each phase starts with the worker idle, so the one before leaves it no backlog to write.
+        wait_taken(0 if args.no_worker else first)
         numbers = list(range(first, first + args.requests))
-        load_before = os.getloadavg()
-        web_before = server_cpu_seconds(server.pid, only="uvicorn")
-        all_before = server_cpu_seconds(server.pid)
-        own_before = resource.getrusage(resource.RUSAGE_SELF)
-        started = time.perf_counter()
-        if args.rate:
-            timings = asyncio.run(post_at_rate(base, keys, numbers, args.rate))
-        else:
-            timings = asyncio.run(post_all(base, keys, numbers, args.concurrency))
-        elapsed = time.perf_counter() - started
-        own_after = resource.getrusage(resource.RUSAGE_SELF)
-        web_cpu = server_cpu_seconds(server.pid, only="uvicorn") - web_before
-        all_cpu = server_cpu_seconds(server.pid) - all_before
-        load_after = os.getloadavg()
+        phases["at_rate"] = measure(server, post_at_rate(base, keys, numbers, args.rate))
+        first += args.requests
+        if args.concurrency:
+            wait_taken(0 if args.no_worker else first)
+            numbers = list(range(first, first + args.requests))
+            phases["closed_loop"] = measure(server, post_all(base, keys, numbers, args.concurrency))
+            first += args.requests
         # The same events again, as a provider's retries: answered, and no new message.
-        repeated = list(range(first, first + args.duplicates))
-        repeat_timings = asyncio.run(post_all(base, keys, repeated, args.concurrency))
-        expected = args.warmup + args.requests
+        repeated = list(range(args.warmup, args.warmup + args.duplicates))
+        repeat_timings = asyncio.run(post_all(base, keys, repeated, max(args.concurrency, 1)))
+        expected = first
         if args.no_worker:
             drain(args)
-        deadline = time.monotonic() + 600
-        while (counts := taken_counts())[1] < expected and time.monotonic() < deadline:
-            connections.close_all()
-            time.sleep(1)
+        counts = wait_taken(expected)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:
             server.wait(timeout=60)
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
-    everything = [value for values in timings.values() for value in values]
-    client_cpu = own_after.ru_utime + own_after.ru_stime - own_before.ru_utime - own_before.ru_stime
     report = {
         "engine": engine,
         "processes": args.processes,
         "worker_beside": not args.no_worker,
-        "concurrency": None if args.rate else args.concurrency,
-        "arrival_rate": args.rate or None,
-        **summary(everything),
-        "providers": {provider: summary(values) for provider, values in timings.items()},
+        "concurrency": args.concurrency or None,
+        "arrival_rate": args.rate,
+        **phases,
         "repeated_p95_ms": round(
             percentile([value for values in repeat_timings.values() for value in values], 0.95),
             2,
         ),
-        "requests_per_second": round(len(everything) / elapsed, 1),
-        # CPU a request: the web processes alone, and everything `attenda serve` started (with
-        # the worker's receive() of each event when it runs beside).
-        "web_cpu_ms": round(web_cpu * 1000 / len(everything), 2),
-        "server_cpu_ms": round(all_cpu * 1000 / len(everything), 2),
-        "client_cpu_share": round(client_cpu / elapsed, 2),
-        "load_average_before": [round(value, 2) for value in load_before],
-        "load_average_after": [round(value, 2) for value in load_after],
         "events_stored": counts[0],
         "events_taken": counts[1],
         "messages": counts[2],
         "expected_messages": expected,
         "target_p95_ms": TARGET_P95_MS,
     }
-    name = f"social-webhook-{label}{'-alone' if args.no_worker else ''}"
-    name += f"-rate{args.rate:g}.json" if args.rate else ".json"
+    name = f"social-webhook-{label}{'-alone' if args.no_worker else ''}.json"
     (database.RESULTS / name).write_text(json.dumps(report, indent=2))
     print(json.dumps(report, indent=2))  # noqa: T201 - the benchmark's report.
-    print(  # noqa: T201 - the benchmark's report, in one line.
-        f"{engine}: p95 "
-        + ", ".join(f"{name} {values['p95_ms']} ms" for name, values in report["providers"].items())
-        + f" (target {TARGET_P95_MS} ms); web CPU {report['web_cpu_ms']} ms a request;"
-        f" load average {report['load_average_before'][0]}–{report['load_average_after'][0]};"
-        f" {counts[2]} messages of {expected} events",
-        file=sys.stderr,
-    )
+    for phase, what in (
+        ("at_rate", f"at {args.rate:g} a second (judged)"),
+        ("closed_loop", f"{args.concurrency} clients back to back (not judged)"),
+    ):
+        if phase in phases:
+            measured = phases[phase]
+            print(  # noqa: T201 - the benchmark's report, one line a phase.
+                f"{engine}, {what}: p95 "
+                + ", ".join(
+                    f"{provider} {values['p95_ms']} ms"
+                    for provider, values in measured["providers"].items()
+                )
+                + f" (target {TARGET_P95_MS} ms); {measured['requests_per_second']} answered a second;"
+                f" web CPU {measured['web_cpu_ms']} ms a request; load average"
+                f" {measured['load_average_before'][0]}–{measured['load_average_after'][0]}",
+                file=sys.stderr,
+            )
+    print(f"{counts[2]} messages of {expected} events", file=sys.stderr)  # noqa: T201
     missed = any(
-        values["p95_ms"] > TARGET_P95_MS for values in report["providers"].values()
+        values["p95_ms"] > TARGET_P95_MS for values in phases["at_rate"]["providers"].values()
     ) or not (counts[0] == counts[2] == expected)
     sys.exit(1 if missed else 0)
+
+
+def measure(server: subprocess.Popen, posting) -> dict:
+    """Runs one phase of posting: its answer times, pace, and the CPU the server spent a request
+    (the web processes alone, and everything `attenda serve` started, with the worker's receive()
+    of each event when it runs beside)."""
+    load_before = os.getloadavg()
+    web_before = server_cpu_seconds(server.pid, only="uvicorn")
+    all_before = server_cpu_seconds(server.pid)
+    own_before = resource.getrusage(resource.RUSAGE_SELF)
+    started = time.perf_counter()
+    timings = asyncio.run(posting)
+    elapsed = time.perf_counter() - started
+    own_after = resource.getrusage(resource.RUSAGE_SELF)
+    web_cpu = server_cpu_seconds(server.pid, only="uvicorn") - web_before
+    all_cpu = server_cpu_seconds(server.pid) - all_before
+    load_after = os.getloadavg()
+    everything = [value for values in timings.values() for value in values]
+    client_cpu = own_after.ru_utime + own_after.ru_stime - own_before.ru_utime - own_before.ru_stime
+    return {
+        **summary(everything),
+        "providers": {provider: summary(values) for provider, values in timings.items()},
+        "requests_per_second": round(len(everything) / elapsed, 1),
+        "web_cpu_ms": round(web_cpu * 1000 / len(everything), 2),
+        "server_cpu_ms": round(all_cpu * 1000 / len(everything), 2),
+        "client_cpu_share": round(client_cpu / elapsed, 2),
+        "load_average_before": [round(value, 2) for value in load_before],
+        "load_average_after": [round(value, 2) for value in load_after],
+    }
 
 
 if __name__ == "__main__":

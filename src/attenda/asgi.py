@@ -13,6 +13,8 @@ from django.core.handlers.asgi import ASGIHandler
 from django.core.handlers.base import BaseHandler
 from django.urls import Resolver404, get_resolver
 
+from attenda.core.middleware import WEBHOOK_PREFIXES
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "attenda.settings")
 # WhiteNoise streams static files from a synchronous file iterator, which Django under ASGI serves
 # correctly but warns about on every file; the warning says nothing an operator can act on.
@@ -67,6 +69,9 @@ class OneHopHandler(ASGIHandler):
         return await sync_to_async(self.synchronous.get_response, thread_sensitive=True)(request)
 
     def asynchronous_view(self, path: str) -> bool:
+        # Webhook views are synchronous (WebhookMiddleware calls them): no need to resolve twice.
+        if path.startswith(WEBHOOK_PREFIXES):
+            return False
         try:
             return iscoroutinefunction(self.resolver.resolve(path).func)
         except Resolver404:

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.urls import reverse
 
 from attenda.core import middleware
 
@@ -13,3 +14,44 @@ def test_each_request_starts_on_fresh_interpreter_stack(client, db):
     response = client.get("/healthz")
 
     assert response.status_code == 200
+
+
+def test_an_agents_page_passes_every_middleware(client, agent):
+    """Only webhook addresses are served past the browser's middleware (WebhookMiddleware)."""
+    client.force_login(agent)
+
+    response = client.get(reverse("inbox"))
+
+    request = response.wsgi_request
+    assert response.status_code == 200
+    assert request.session.session_key
+    assert request.user == agent
+    assert request.user.is_verified() is False
+    assert request.csrf_processing_done
+    assert request.LANGUAGE_CODE == response["Content-Language"] == "en"
+    assert hasattr(request, "_messages")
+    assert not request.htmx
+    assert response["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_webhook_address_is_served_past_the_browsers_middleware(client, db):
+    """A provider's request gets the security headers, and nothing that reads a session or a
+    sign-in; an address there that leads nowhere is a plain 404, not the agents' error page."""
+    assert settings.MIDDLEWARE.index("attenda.core.middleware.WebhookMiddleware") == (
+        settings.MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1
+    )
+
+    response = client.post(
+        f"{middleware.WEBHOOK_PREFIXES[0]}nowhere/more/", b"{}", content_type="application/json"
+    )
+
+    request = response.wsgi_request
+    assert response.status_code == 404
+    assert response.content == b""
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "Content-Security-Policy" not in response
+    assert not hasattr(request, "session")
+    assert not hasattr(request, "user")
+    assert not hasattr(request, "csrf_processing_done")

@@ -9,9 +9,11 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from attenda.channels.social.inbound import record
-from attenda.channels.social.models import EventState, SocialEvent
+from attenda.channels.social.models import EventState, SocialAccount, SocialEvent
+from attenda.channels.social.services import save_account
 from attenda.channels.social.tasks import take_forgotten_events
 from attenda.customers.models import Customer, Identity, IdentityKind
 from attenda.customers.services import merge_customers
@@ -332,3 +334,65 @@ def test_on_sqlite_a_busy_writer_is_waited_for_in_short_steps(whatsapp, monkeypa
     with pytest.raises(OperationalError):
         inbound._store(whatsapp, event, retry=False)  # not on SQLite, or inside a transaction
     assert len(tries) == 1
+
+
+def test_a_webhook_is_served_without_the_agents_session_or_sign_in(
+    webhook, client, whatsapp, admin_agent
+):
+    """An agent's browser session on the same site is neither read nor written by a webhook."""
+    client.force_login(admin_agent)
+
+    response = webhook(whatsapp, payloads.whatsapp_text("Olá", message_id="wamid.bare"))
+
+    assert response.status_code == 200
+    assert not hasattr(response.wsgi_request, "session")
+    assert not hasattr(response.wsgi_request, "user")
+    assert "sessionid" not in response.cookies
+    assert "Vary" not in response
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert SocialEvent.objects.get().event_id == "wamid.bare"
+
+
+def test_the_next_webhook_of_an_account_does_not_read_the_account(webhook, whatsapp):
+    webhook(whatsapp, payloads.whatsapp_text("Olá", message_id="wamid.first"))
+
+    with CaptureQueriesContext(connection) as statements:
+        webhook(whatsapp, payloads.whatsapp_text("Olá outra vez", message_id="wamid.second"))
+
+    assert not [sql for sql in statements.captured_queries if "social_socialaccount" in sql["sql"]]
+    assert SocialEvent.objects.filter(event_id="wamid.second").exists()
+
+
+def test_a_secret_changed_in_another_process_is_accepted_at_once(webhook, telegram):
+    webhook(telegram, payloads.telegram_text("Olá", update_id=1))
+    # Another web process saves the new secret: this one is not told.
+    SocialAccount.objects.filter(pk=telegram.pk).update(app_secret="the-new-secret")
+    telegram.app_secret = "the-new-secret"
+
+    response = webhook(telegram, payloads.telegram_text("Olá", update_id=2))
+
+    assert response.status_code == 200
+    assert SocialEvent.objects.count() == 2
+
+
+def test_a_secret_changed_in_this_process_refuses_the_old_one_at_once(
+    webhook, admin_agent, telegram
+):
+    webhook(telegram, payloads.telegram_text("Olá", update_id=1))
+    old = {"X-Telegram-Bot-Api-Secret-Token": telegram.app_secret}
+    save_account(account=telegram, actor=admin_agent, app_secret="the-new-secret")
+
+    response = webhook(telegram, payloads.telegram_text("Olá", update_id=2), headers=old)
+
+    assert response.status_code == 401
+    assert SocialEvent.objects.count() == 1
+
+
+def test_a_deactivated_account_is_not_found_at_once_in_this_process(webhook, admin_agent, telegram):
+    webhook(telegram, payloads.telegram_text("Olá", update_id=1))
+    save_account(account=telegram, actor=admin_agent, is_active=False)
+
+    response = webhook(telegram, payloads.telegram_text("Olá", update_id=2))
+
+    assert response.status_code == 404
+    assert SocialEvent.objects.count() == 1
