@@ -98,15 +98,10 @@ def _ids(column: str | None) -> frozenset[int]:
 
 def ticket_panel(agent: Agent, ticket: Ticket, entries: list[TimelineEntry]) -> TicketPanel:
     """One query, from the ticket's row: its suggestion (the primary key) with its team, the
-    ticket's open flag (flag_one_open), whether the customer is flagged (customer_flag_idx), and
-    the abusive entries shown, with those this agent has not chosen to read (the readings' primary
-    key, reveal_unique)."""
-    readings = EntryReading.objects.filter(
-        entry_id__in=[entry.pk for entry in entries], abusive=True
-    ).order_by()
-    hidden = readings.exclude(
-        Exists(Reveal.objects.filter(entry_id=OuterRef("entry_id"), agent=agent))
-    )
+    ticket's open flag (flag_one_open), whether the customer is flagged (customer_flag_idx), the
+    abusive entries shown (the readings' primary key) and those of them this agent chose to read
+    (reveal_unique)."""
+    shown = [entry.pk for entry in entries]
     found = (
         Ticket.objects.filter(pk=ticket.pk)
         .select_related("triage__team")
@@ -122,8 +117,14 @@ def ticket_panel(agent: Agent, ticket: Ticket, entries: list[TimelineEntry]) -> 
             customer_flagged=Exists(
                 CustomerFlag.objects.filter(customer_id=ticket.customer_id, lifted_at__isnull=True)
             ),
-            abusive_ids=readings.annotate(ids=_IdList("entry_id")).values("ids"),
-            hidden_ids=hidden.annotate(ids=_IdList("entry_id")).values("ids"),
+            abusive_ids=EntryReading.objects.filter(entry_id__in=shown, abusive=True)
+            .order_by()
+            .annotate(ids=_IdList("entry_id"))
+            .values("ids"),
+            revealed_ids=Reveal.objects.filter(entry_id__in=shown, agent=agent)
+            .order_by()
+            .annotate(ids=_IdList("entry_id"))
+            .values("ids"),
         )
         .get()
     )
@@ -132,12 +133,13 @@ def ticket_panel(agent: Agent, ticket: Ticket, entries: list[TimelineEntry]) -> 
         suggestion.ticket = ticket
         if found.open_flag is not None:
             flag = SupervisorFlag(pk=found.open_flag, ticket=ticket)
+    abusive = _ids(found.abusive_ids)
     return TicketPanel(
         suggestion=suggestion,
         flag=flag,
         customer_flagged=found.customer_flagged,
-        hidden_entries=_ids(found.hidden_ids),
-        abusive_entries=_ids(found.abusive_ids),
+        hidden_entries=abusive - _ids(found.revealed_ids),
+        abusive_entries=abusive,
     )
 
 
