@@ -4,9 +4,9 @@ and timeline entries there are. The counts include the session and the agent's o
 Inbox (7): session, agent, the agent's teams (for the team filter, and their ids for the lists), the
 page of tickets (owner joined), their tags, the bounded counts of every view, and the agents the
 bulk action can give tickets to.
-Ticket page (16): session, agent, the agent's team ids, the ticket (customer, organization, owner
-and team joined), its tags, the customer's identities, the timeline with the entries of tickets
-merged into it (authors joined; the pinned hand-off note is among them), the entries' attachments,
+Ticket page (17): session, agent, the agent's team ids, the ticket (customer, organization, owner
+and team joined), its tags, the customer's identities, tickets merged into it, the timeline (authors
+joined; the pinned hand-off note is among its entries), the entries' attachments,
 the customer's other tickets, who else is on the ticket, every agent and every team (for the assign
 and transfer forms and the timeline's names), triage's one (the ticket's suggestion with its open
 supervisor flag, whether the customer is flagged for abuse, and which of the shown messages are
@@ -38,7 +38,7 @@ INBOX_QUERIES = 7
 # Three of them say how a reply would reach the customer: the email route (the mailbox with the
 # customer's last address in one; their identities are the page's), and as the ticket has no mailbox
 # to answer from, chat and the messaging apps, each asked once whether they reach the customer.
-TICKET_PAGE_QUERIES = 16
+TICKET_PAGE_QUERIES = 17
 # The pinned hand-off note is read from the entries shown, so a ticket without one costs the same.
 UNPINNED_TICKET_PAGE_QUERIES = TICKET_PAGE_QUERIES
 
