@@ -1,10 +1,11 @@
 """What a signed-in customer may read: their own tickets, and of each only what was said to or by
 them. Internal notes, assignments, transfers and system events never leave this module."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from attenda.customers.models import Customer
 from attenda.tickets.models import Attachment, Delivery, EntryKind, Ticket, TimelineEntry
+from attenda.tickets.queries import entries_of
 
 CUSTOMER_VISIBLE = [
     EntryKind.MESSAGE,
@@ -41,10 +42,9 @@ def _visible(entries: QuerySet[TimelineEntry]) -> QuerySet[TimelineEntry]:
 
 def customer_timeline(ticket: Ticket) -> QuerySet[TimelineEntry]:
     """The ticket's customer-facing history, with that of the tickets merged into it
-    (entry_ticket_idx per ticket)."""
-    merged = Ticket.objects.filter(merged_into=ticket).values("id")
+    (entry_ticket_idx per ticket, as on the agent's ticket page)."""
     return (
-        _visible(TimelineEntry.objects.filter(Q(ticket=ticket) | Q(ticket_id__in=merged)))
+        _visible(entries_of(ticket))
         .select_related("author_agent")
         .prefetch_related("attachments__blob")
         .order_by("created_at", "id")

@@ -10,6 +10,7 @@ from django.core.validators import validate_unicode_slug
 from django.db.models import Exists, OuterRef
 from django.forms import BoundField
 from django.template.defaultfilters import filesizeformat
+from django.utils.choices import BaseChoiceIterator
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -22,6 +23,18 @@ from attenda.tickets.delivery import Route
 from attenda.tickets.messages import InboundFile
 from attenda.tickets.models import Channel, Kind, Priority, Status, Ticket
 from attenda.tickets.queries import INBOX_VIEWS, SORTS, InboxFilters
+
+
+class Pairs(BaseChoiceIterator):
+    """Choices that are already (value, label) pairs, as Django keeps them: given a plain list, a
+    field checks and copies every pair, and its widget again, which for the lists of every agent
+    cost more than writing them out."""
+
+    def __init__(self, pairs: list[tuple]) -> None:
+        self.pairs = pairs
+
+    def __iter__(self):
+        return iter(self.pairs)
 
 
 class PlainSelect(forms.Select):
@@ -389,7 +402,7 @@ class AssignForm(ChoosesColleagues):
         owners = [(owner.pk, owner.display_name) for owner in self.colleagues.assignable()]
         if self.agent.is_active and (self.agent.pk, self.agent.display_name) not in owners:
             owners.append((self.agent.pk, self.agent.display_name))  # "Take it" is for anyone here.
-        self.fields["owner"].choices = _blank(_("Nobody")) + owners
+        self.fields["owner"].choices = Pairs(_blank(_("Nobody")) + owners)
 
     def clean_owner(self) -> Agent | None:
         return self._agent(self.cleaned_data["owner"])
@@ -410,12 +423,14 @@ class TransferForm(ChoosesColleagues):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["to_agent"].choices = _blank(_("Nobody in particular")) + [
-            (agent.pk, agent.display_name) for agent in self.colleagues.active_agents()
-        ]
-        self.fields["to_team"].choices = _blank(_("The same team")) + [
-            (team.pk, team.name) for team in self.colleagues.teams.values()
-        ]
+        self.fields["to_agent"].choices = Pairs(
+            _blank(_("Nobody in particular"))
+            + [(agent.pk, agent.display_name) for agent in self.colleagues.active_agents()]
+        )
+        self.fields["to_team"].choices = Pairs(
+            _blank(_("The same team"))
+            + [(team.pk, team.name) for team in self.colleagues.teams.values()]
+        )
 
     def clean_to_agent(self) -> Agent | None:
         return self._agent(self.cleaned_data["to_agent"])
@@ -536,7 +551,7 @@ class PropertiesForm(ChoosesColleagues):
             owners.append((ticket.owner_id, ticket.owner.display_name))
         if self.agent.is_active and self.agent.pk not in {pk for pk, _name in owners}:
             owners.append((self.agent.pk, self.agent.display_name))
-        self.fields["owner"].choices = _blank(_("Nobody")) + owners
+        self.fields["owner"].choices = Pairs(_blank(_("Nobody")) + owners)
 
     def clean_owner(self) -> Agent | None:
         return self._agent(self.cleaned_data["owner"])

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Func, OuterRef, Q, QuerySet, TextField
 
 from attenda.agents.models import Agent
 from attenda.core.pagination import Page, keyset_page
@@ -74,34 +74,72 @@ def abusive_entries(agent: Agent, entries: list[TimelineEntry]) -> tuple[set[int
     return abusive, hidden
 
 
+class _IdList(Func):
+    """The ids of a subquery's rows as one comma-separated text, so that one column of one query
+    carries them: GROUP_CONCAT on SQLite, STRING_AGG on PostgreSQL. A plain function to Django, so
+    it adds no GROUP BY: the database aggregates every row the subquery finds."""
+
+    function = "GROUP_CONCAT"
+    output_field = TextField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler,
+            connection,
+            function="STRING_AGG",
+            template="%(function)s(%(expressions)s::text, ',')",
+            **extra_context,
+        )
+
+
+def _ids(column: str | None) -> frozenset[int]:
+    return frozenset(int(found) for found in column.split(",")) if column else frozenset()
+
+
 def ticket_panel(agent: Agent, ticket: Ticket, entries: list[TimelineEntry]) -> TicketPanel:
-    """Three queries: the suggestion with the ticket's open flag (flag_one_open), whether the
-    customer is flagged (customer_flag_idx), and the abusive entries shown."""
-    suggestion = (
-        TicketTriage.objects.filter(ticket=ticket)
-        .select_related("team")
+    """One query, from the ticket's row: its suggestion (the primary key) with its team, the
+    ticket's open flag (flag_one_open), whether the customer is flagged (customer_flag_idx), the
+    abusive entries shown (the readings' primary key) and those of them this agent chose to read
+    (reveal_unique)."""
+    shown = [entry.pk for entry in entries]
+    found = (
+        Ticket.objects.filter(pk=ticket.pk)
+        .select_related("triage__team")
+        .only(
+            "customer_id",
+            *(f"triage__{field.name}" for field in TicketTriage._meta.concrete_fields),
+            "triage__team__name",
+        )
         .annotate(
             open_flag=SupervisorFlag.objects.filter(
-                ticket=OuterRef("ticket"), cleared_at__isnull=True
-            ).values("pk")[:1]
+                ticket=OuterRef("pk"), cleared_at__isnull=True
+            ).values("pk")[:1],
+            customer_flagged=Exists(
+                CustomerFlag.objects.filter(customer_id=ticket.customer_id, lifted_at__isnull=True)
+            ),
+            abusive_ids=EntryReading.objects.filter(entry_id__in=shown, abusive=True)
+            .order_by()
+            .annotate(ids=_IdList("entry_id"))
+            .values("ids"),
+            revealed_ids=Reveal.objects.filter(entry_id__in=shown, agent=agent)
+            .order_by()
+            .annotate(ids=_IdList("entry_id"))
+            .values("ids"),
         )
-        .first()
+        .get()
     )
-    flag = None
+    suggestion, flag = getattr(found, "triage", None), None
     if suggestion is not None:
         suggestion.ticket = ticket
-        if suggestion.open_flag is not None:
-            flag = SupervisorFlag(pk=suggestion.open_flag, ticket=ticket)
-    customer_flagged = CustomerFlag.objects.filter(
-        customer_id=ticket.customer_id, lifted_at__isnull=True
-    ).exists()
-    abusive, hidden = abusive_entries(agent, entries)
+        if found.open_flag is not None:
+            flag = SupervisorFlag(pk=found.open_flag, ticket=ticket)
+    abusive = _ids(found.abusive_ids)
     return TicketPanel(
         suggestion=suggestion,
         flag=flag,
-        customer_flagged=customer_flagged,
-        hidden_entries=frozenset(hidden),
-        abusive_entries=frozenset(abusive),
+        customer_flagged=found.customer_flagged,
+        hidden_entries=abusive - _ids(found.revealed_ids),
+        abusive_entries=abusive,
     )
 
 

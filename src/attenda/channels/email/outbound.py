@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from attenda.channels.email.addresses import reply_address
 from attenda.channels.email.html import text_to_html
-from attenda.channels.email.models import InboundMail, Mailbox, OutboundMail, Security
+from attenda.channels.email.models import Mailbox, OutboundMail, Security
 from attenda.core import clock
 from attenda.core.tasks import background
 from attenda.customers.models import Identity, IdentityKind
@@ -38,17 +38,59 @@ ACKNOWLEDGEMENT_WINDOW = timedelta(hours=24)
 
 def mailbox_for(ticket: Ticket) -> Mailbox | None:
     """The mailbox the customer wrote to, else one of the ticket's team, else any active one."""
-    first = (
-        # The ticket's entries as a list to look up, not a join: their ids come in order from
-        # entry_ticket_idx, so the earliest mail is found without sorting.
-        InboundMail.objects.filter(entry_id__in=ticket.timeline.values("id"))
-        .select_related("mailbox")
-        .order_by("entry_id")
-        .first()
+    return _reach(ticket)[0]
+
+
+# ``_reach``'s query, written out: composing its nested subqueries and ranking cost Django several
+# times the query's own time, on every ticket page. The ticket's entries are looked up as a list, not
+# joined: their ids come in order from entry_ticket_idx, so the earliest mail and the latest sender
+# are found without sorting.
+_REACH_SQL = """
+WITH first_mail AS (
+    SELECT mail.mailbox_id FROM email_inboundmail mail
+    WHERE mail.entry_id IN (SELECT id FROM tickets_timelineentry WHERE ticket_id = %s)
+    ORDER BY mail.entry_id LIMIT 1
+)
+SELECT mailbox.*, (
+    SELECT mail.sender FROM email_inboundmail mail
+    WHERE mail.entry_id IN (
+        SELECT id FROM tickets_timelineentry WHERE ticket_id = %s AND author_customer_id = %s
+    ) AND mail.sender <> ''
+    ORDER BY mail.entry_id DESC LIMIT 1
+) AS last_sender
+FROM email_mailbox mailbox
+WHERE mailbox.id = (SELECT mailbox_id FROM first_mail) OR mailbox.is_active
+ORDER BY CASE
+    WHEN mailbox.id = (SELECT mailbox_id FROM first_mail) THEN 0
+    WHEN mailbox.team_id {team} THEN 1
+    ELSE 2
+END, mailbox.id
+LIMIT 1
+"""
+
+
+def _reach(ticket: Ticket) -> tuple[Mailbox | None, str | None]:
+    """The mailbox a reply leaves from (``mailbox_for``) and where it goes (where the customer last
+    wrote from, else their first email address), in one query: the mailbox of the ticket's first
+    mail ranks first, then the team's active mailbox, then any other active one, and the customer's
+    last sender comes with it."""
+    params = [ticket.pk, ticket.pk, ticket.customer_id]
+    if ticket.team_id is None:
+        sql = _REACH_SQL.format(team="IS NULL")
+    else:
+        sql, params = _REACH_SQL.format(team="= %s"), [*params, ticket.team_id]
+    mailbox = next(iter(Mailbox.objects.raw(sql, params)), None)
+    if mailbox is None:
+        return None, None
+    if mailbox.last_sender:
+        return mailbox, mailbox.last_sender
+    # All of the customer's few identities, so that the ticket page's, loaded with the customer,
+    # serve without a query of their own.
+    identities = sorted(ticket.customer.identities.all(), key=attrgetter("pk"))
+    first_address = next(
+        (found.value for found in identities if found.kind == IdentityKind.EMAIL), None
     )
-    if first is not None:
-        return first.mailbox
-    return _team_mailbox(ticket.team_id)
+    return mailbox, first_address
 
 
 def _team_mailbox(team_id: int | None) -> Mailbox | None:
@@ -58,25 +100,6 @@ def _team_mailbox(team_id: int | None) -> Mailbox | None:
         .order_by(Case(When(team_id=team_id, then=0), default=1), "pk")
         .first()
     )
-
-
-def _customer_address(ticket: Ticket) -> str | None:
-    """Where the customer last wrote from, else their first email address."""
-    last = (
-        InboundMail.objects.filter(
-            entry_id__in=ticket.timeline.filter(author_customer=ticket.customer_id).values("id")
-        )
-        .exclude(sender="")
-        .order_by("-entry_id")
-        .values_list("sender", flat=True)
-        .first()
-    )
-    if last:
-        return last
-    # All of the customer's few identities, so that the ticket page's, loaded with the customer,
-    # serve without a query of their own.
-    identities = sorted(ticket.customer.identities.all(), key=attrgetter("pk"))
-    return next((found.value for found in identities if found.kind == IdentityKind.EMAIL), None)
 
 
 def route_without_mail(*, customer_id: int, team_id: int | None) -> Route:
@@ -94,7 +117,7 @@ def route_without_mail(*, customer_id: int, team_id: int | None) -> Route:
 def reply_route(ticket: Ticket) -> Route:
     """Where a reply by email would go: the customer's address and the mailbox it leaves from. The
     composer shows it; on a ticket that came another way it is the way that works, if any."""
-    return _route(mailbox_for(ticket), _customer_address(ticket))
+    return _route(*_reach(ticket))
 
 
 def _route(mailbox: Mailbox | None, to: str | None) -> Route:
@@ -111,8 +134,7 @@ def queue_reply(entry: TimelineEntry) -> None:
     """Sends an agent's reply by email to the customer, copying the ticket's participants and the
     addresses the agent added."""
     ticket = entry.ticket
-    to = _customer_address(ticket)
-    mailbox = mailbox_for(ticket)
+    mailbox, to = _reach(ticket)
     if mailbox is None or to is None:
         _not_sent(
             entry,
