@@ -223,7 +223,7 @@ def run(args, engine: str, label: str) -> dict:
 
     from attenda.agents.models import Agent, Role, Team
     from attenda.tickets.models import Ticket, TimelineEntry
-    from attenda.tickets.queries import InboxFilters, inbox_page, ticket_page
+    from attenda.tickets.queries import InboxFilters, inbox_rows_page, ticket_page
     from benchmarks import plans
 
     load_before = os.getloadavg()
@@ -252,7 +252,7 @@ def run(args, engine: str, label: str) -> dict:
     size = 50
 
     def inbox(view: str = "open", cursor: str | None = None):
-        return inbox_page(
+        return inbox_rows_page(
             agent, view=view, filters=filters, sort="waiting", cursor=cursor, size=size
         )
 
@@ -353,8 +353,8 @@ def run(args, engine: str, label: str) -> dict:
     else:
         failures += follow_page_links(client, first_url, depth, deep_cursor)
         deep_first = inbox(cursor=deep_cursor).items[0]
-        if reverse("ticket", args=[deep_first.pk]) not in client.get(deep_url).content.decode():
-            failures.append(f"the deep page does not list ticket {deep_first.pk}")
+        if reverse("ticket", args=[deep_first.number]) not in client.get(deep_url).content.decode():
+            failures.append(f"the deep page does not list ticket {deep_first.number}")
 
         def get(url: str) -> object:
             response = client.get(url)
@@ -452,8 +452,10 @@ def pages_not_ready(client, url: str, expected: list) -> str:
     response = client.get(url)
     if response.status_code != 200:
         return f"GET {url} answered {response.status_code}"
-    if expected and reverse("ticket", args=[expected[0].pk]) not in response.content.decode():
-        return f"the inbox page does not link ticket {expected[0].pk}, the first the query returns"
+    if expected and reverse("ticket", args=[expected[0].number]) not in response.content.decode():
+        return (
+            f"the inbox page does not link ticket {expected[0].number}, the first the query returns"
+        )
     return ""
 
 

@@ -6,13 +6,17 @@ from datetime import UTC, datetime
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from attenda.customers.models import Customer, IdentityKind
 from attenda.customers.services import IdentityClaim
 from attenda.tickets.messages import Inbound, InboundFile
 from attenda.tickets.models import Attachment, Channel, EntryKind, Priority, Status, Ticket
+from attenda.tickets.queries import inbox_counts
 from attenda.tickets.services import add_note, assign, receive, set_status, set_tags, transfer
 from tests.customers.factories import IdentityFactory
+from tests.plans import plans
 from tests.tickets.factories import outgoing_mailbox, received_ticket
 
 pytestmark = pytest.mark.django_db
@@ -148,6 +152,48 @@ def test_every_view_in_the_sidebar_has_its_count(client, team, agent):
         ("Solved", "0"),
     ]
     assert '<span class="visually-hidden">Number of tickets: 3</span>' in page
+
+
+def sidebar_counts(page: str) -> list[str]:
+    return re.findall(r'<span class="visually-hidden">Number of tickets: (.*?)</span>', page)
+
+
+def test_an_admin_counts_every_team_and_an_agent_only_theirs(
+    client, team, other_team, agent, outsider, admin_agent
+):
+    received_ticket(team=team, email="a@example.com")
+    elsewhere = received_ticket(team=other_team, email="b@example.com")
+    set_status(ticket=elsewhere, status=Status.SOLVED, actor=outsider)
+    mine = received_ticket(team=team, email="c@example.com")
+    assign(ticket=mine, owner=agent, actor=agent)
+
+    client.force_login(admin_agent)
+    assert sidebar_counts(text(client.get("/"))) == ["0", "1", "2", "0", "1"]
+    client.force_login(agent)
+    assert sidebar_counts(text(client.get("/"))) == ["1", "1", "2", "0", "0"]
+
+
+def test_an_agent_in_no_team_counts_only_their_own_tickets(client, team, agent):
+    ticket = received_ticket(team=team)
+    assign(ticket=ticket, owner=agent, actor=agent)
+    agent.teams.clear()
+    client.force_login(agent)
+
+    assert sidebar_counts(text(client.get("/inbox/counts/", **HTMX))) == ["1", "0", "0", "0", "0"]
+
+
+def test_the_counts_read_the_indexes_of_their_views(team, agent):
+    received_ticket(team=team)
+    agent.team_ids()  # Read before capturing: only the counts' statement is planned below.
+
+    with CaptureQueriesContext(connection) as captured:
+        inbox_counts(agent)
+
+    plan = plans(captured.captured_queries)
+    # Each view's count is one range of an index of the tickets, never the whole table.
+    assert not [line for line in plan if line.startswith("SCAN tickets_ticket")]
+    assert sum("tickets_ticket USING" in line or "on tickets_ticket" in line for line in plan) >= 5
+    assert not [line for line in plan if "Seq Scan" in line]
 
 
 def test_the_counts_stop_at_999_plus(client, team, agent, monkeypatch):

@@ -27,11 +27,12 @@ def _field_name(order: str) -> tuple[str, bool]:
     return order.lstrip("-"), order.startswith("-")
 
 
-def encode_cursor(row: Model, order: Sequence[str]) -> str:
+def encode_cursor(row: Model | tuple, order: Sequence[str]) -> str:
     values = []
     for item in order:
         name, _descending = _field_name(item)
-        value = getattr(row, "pk" if name == "id" else name)
+        # "id" is a model's primary key, whatever its name; a row read as a tuple has only its id.
+        value = getattr(row, "pk" if name == "id" and isinstance(row, Model) else name)
         values.append(value.isoformat() if hasattr(value, "isoformat") else value)
     return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
 

@@ -5,11 +5,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet, Value
 
-from attenda.agents.models import Agent
+from attenda.agents.models import Agent, display_name
 from attenda.core import clock
 from attenda.core.pagination import Page, keyset_page
 from attenda.customers.models import Customer
@@ -93,9 +92,54 @@ def inbox_tickets(agent: Agent, view: str, filters: InboxFilters) -> QuerySet[Ti
     return tickets
 
 
-# What the inbox's rows (tickets/rows.py) and its keyset read of each ticket: a third of the page's
-# query time went to converting and building the columns nobody shows.
-INBOX_ROW_FIELDS = (
+def inbox_page(
+    agent: Agent,
+    *,
+    view: str,
+    filters: InboxFilters,
+    sort: str,
+    cursor: str | None,
+    size: int = PAGE_SIZE,
+) -> Page:
+    """Tickets with their owner, team and tags: one query, and one for the tags. Raises
+    InvalidCursor for a cursor that was not made here."""
+    tickets = (
+        inbox_tickets(agent, view, filters)
+        .select_related("owner", "team")
+        .prefetch_related(WITH_TAGS)
+    )
+    if sort == "deadline":
+        tickets = tickets.filter(due_at__isnull=False)
+    return keyset_page(tickets, order=SORTS[sort], cursor=cursor, size=size)
+
+
+@dataclass(slots=True)
+class InboxRow:
+    """What a row of the inbox shows of a ticket (tickets/rows.py)."""
+
+    id: int
+    customer_name: str
+    subject: str
+    preview: str
+    status: str
+    priority: int
+    waiting_since: datetime
+    updated_at: datetime
+    due_at: datetime | None
+    legal_deadline: datetime | None
+    legal_missed_at: datetime | None
+    legal_consequence: str
+    service_clock: dict
+    owner_name: str
+    tag_names: list[str]
+
+    @property
+    def number(self) -> int:
+        return self.id
+
+
+# The columns of InboxRow, the owner's names in place of its owner_name.
+INBOX_ROW_COLUMNS = (
     "id",
     "customer_name",
     "subject",
@@ -115,7 +159,7 @@ INBOX_ROW_FIELDS = (
 )
 
 
-def inbox_page(
+def inbox_rows_page(
     agent: Agent,
     *,
     view: str,
@@ -123,52 +167,82 @@ def inbox_page(
     sort: str,
     cursor: str | None,
     size: int = PAGE_SIZE,
-    fields: tuple[str, ...] | None = None,
 ) -> Page:
-    """One query, and one more for the rows' tags; ``fields`` are the only columns read, with the
-    owner's (``INBOX_ROW_FIELDS`` for the inbox's rows), all of the ticket, owner and team when
-    None. Raises InvalidCursor for a cursor that was not made here."""
-    if fields is None:
-        tickets = inbox_tickets(agent, view, filters).select_related("owner", "team")
-    else:
-        tickets = inbox_tickets(agent, view, filters).select_related("owner").only(*fields)
-    tickets = tickets.prefetch_related(WITH_TAGS)
+    """The inbox page's tickets as ``InboxRow``s: the columns its rows show and no more, as tuples,
+    then the tags of those tickets by name. Two queries, as ``inbox_page``, for less than half its
+    time: building fifty tickets, their owners and their tags' objects cost more than reading them."""
+    tickets = inbox_tickets(agent, view, filters)
     if sort == "deadline":
         tickets = tickets.filter(due_at__isnull=False)
-    return keyset_page(tickets, order=SORTS[sort], cursor=cursor, size=size)
+    page = keyset_page(
+        tickets.values_list(*INBOX_ROW_COLUMNS, named=True),
+        order=SORTS[sort],
+        cursor=cursor,
+        size=size,
+    )
+    tags: dict[int, list[str]] = {}
+    if page.items:
+        for ticket_id, name in (
+            Ticket.tags.through.objects.filter(ticket_id__in=[row.id for row in page.items])
+            .order_by("tag__name")
+            .values_list("ticket_id", "tag__name")
+        ):
+            tags.setdefault(ticket_id, []).append(name)
+    rows = [
+        InboxRow(
+            *row[:13],
+            owner_name=display_name(*row[13:]) if row.owner__username else "",
+            tag_names=tags.get(row.id, []),
+        )
+        for row in page.items
+    ]
+    return Page(items=rows, next_cursor=page.next_cursor)
 
 
 COUNT_LIMIT = 1000
 
 
-def counted_tickets(agent: Agent, view: str) -> QuerySet[Ticket]:
-    """What a view's count reads. The views of statuses (waiting, solved) are counted by status
-    alone, which implies open or not, on ticket_team_status_idx (ticket_status_idx for admins): the
-    list's index would find their few rows among every open or closed ticket. The others read the
-    same index range as their list."""
-    statuses = {"waiting": WAITING_STATUSES, "solved": [Status.SOLVED]}.get(view)
-    if statuses is None:
-        return inbox_tickets(agent, view, InboxFilters())
-    tickets = Ticket.objects.filter(status__in=statuses)
-    return tickets if agent.is_admin else tickets.filter(team_id__in=agent.team_ids())
+# What each view's count reads, as SQL on the tickets table: the same index range as the view's
+# list, but for the views of statuses (waiting, solved), which are counted by status alone — that
+# implies open or not — on ticket_team_status_idx (ticket_status_idx for admins): the list's index
+# would find their few rows among every open or closed ticket. "{teams}" is the agent's teams,
+# left out for admins. Written out: Django built these five queries in 3 ms of each inbox page,
+# twenty times what the database took to count.
+COUNTED = {
+    "mine": ("is_open = %s AND owner_id = %s", "owner"),
+    "unassigned": ("is_open = %s AND owner_id IS NULL{teams}", "teams"),
+    "open": ("is_open = %s{teams}", "teams"),
+    "waiting": ("status IN (%s, %s){teams}", "teams"),
+    "solved": ("status = %s{teams}", "teams"),
+}
 
 
 def inbox_counts(agent: Agent) -> dict[str, str]:
     """Bounded counts for every inbox view, exact up to 999, then "999+", so a view never counts a
     million. One round trip: each view's count reads at most COUNT_LIMIT ids of one index range
-    (see counted_tickets)."""
+    (``COUNTED``)."""
+    team_ids = [] if agent.is_admin else agent.team_ids()
+    teams = f" AND team_id IN ({', '.join(['%s'] * len(team_ids))})" if team_ids else ""
+    values = {
+        "mine": [True, agent.pk],
+        "unassigned": [True],
+        "open": [True],
+        "waiting": list(WAITING_STATUSES),
+        "solved": [Status.SOLVED],
+    }
     selects, params = [], []
     for view in INBOX_VIEWS:
-        bounded = counted_tickets(agent, view).order_by().values("id")[:COUNT_LIMIT]
-        try:
-            sql, view_params = bounded.query.sql_with_params()
-        except EmptyResultSet:
-            selects.append("0")  # An agent in no team.
+        condition, scope = COUNTED[view]
+        if scope == "teams" and not agent.is_admin and not team_ids:
+            selects.append("0")  # An agent in no team sees only their own tickets.
             continue
-        selects.append(f"(SELECT COUNT(*) FROM ({sql}) bounded_{view})")  # noqa: S608
-        params.extend(view_params)
+        selects.append(
+            f"(SELECT COUNT(*) FROM (SELECT id FROM tickets_ticket"  # noqa: S608
+            f" WHERE {condition.format(teams=teams)} LIMIT {COUNT_LIMIT}) bounded_{view})"
+        )
+        params += values[view] + (team_ids if scope == "teams" else [])
     with connection.cursor() as cursor:
-        # Safe: the SQL is Django's own compilation of the querysets above, values go as parameters.
+        # Safe: the SQL is the constant conditions above and placeholders; values go as parameters.
         cursor.execute(f"SELECT {', '.join(selects)}", params)  # noqa: S608
         found = cursor.fetchone()
     return {

@@ -12,15 +12,15 @@ from attenda.core import clock
 from attenda.core.escaping import escape
 from attenda.routing.clocks import ServiceClock
 from attenda.routing.deadlines import CONSEQUENCE_LABELS
-from attenda.tickets.models import Priority, Status, Ticket
+from attenda.tickets.models import Priority, Status
+from attenda.tickets.queries import InboxRow
 from attenda.tickets.templatetags.desk import age_html, initials
 
 
-def inbox_rows(tickets: list[Ticket]) -> list[SafeString]:
+def inbox_rows(tickets: list[InboxRow]) -> list[SafeString]:
     """One ``<tr>`` per ticket, one line high: a checkbox for bulk actions, the customer, the number,
     subject (the row's link), preview of the last message and tags, status, priority, owner, time
-    left and how long it has waited. Tickets come as ``queries.inbox_page`` reads them for the rows:
-    ``INBOX_ROW_FIELDS``, with the owner's names and the tags."""
+    left and how long it has waited, from what ``queries.inbox_rows_page`` reads."""
     now = clock.now()
     statuses = {value: escape(label) for value, label in Status.choices}
     priorities = {value: escape(label) for value, label in Priority.choices}
@@ -34,12 +34,11 @@ def inbox_rows(tickets: list[Ticket]) -> list[SafeString]:
         priority = int(ticket.priority)
         tags = "".join(f'<span class="tag">{escape(name)}</span>' for name in ticket.tag_names)
         customer = escape(ticket.customer_name)
-        if ticket.owner:
-            owner_name = escape(ticket.owner.display_name)
+        if ticket.owner_name:
             owner = (
                 f'<span class="avatar small" aria-hidden="true">'
-                f"{escape(initials(ticket.owner.display_name))}</span>"
-                f'<span class="owner-name">{owner_name}</span>'
+                f"{escape(initials(ticket.owner_name))}</span>"
+                f'<span class="owner-name">{escape(ticket.owner_name)}</span>'
             )
         else:
             owner = f'<span class="muted owner-name">{nobody}</span>'
@@ -76,7 +75,7 @@ def inbox_rows(tickets: list[Ticket]) -> list[SafeString]:
     return [mark_safe(row) for row in rows]  # noqa: S308
 
 
-def time_left(ticket: Ticket, now) -> tuple[str, str]:
+def time_left(ticket: InboxRow, now) -> tuple[str, str]:
     """What the nearest deadline (service level or legal) says now, and its state: "missed" once
     the legal deadline passed unanswered, "overdue", "legal" for a legal deadline still ahead,
     "paused" while waiting on the customer, "due" for a service level ahead, "" for none. The
@@ -101,7 +100,7 @@ def describe_due(due, now, *, legal: bool = False) -> tuple[str, str]:
     return _("%(time)s left") % {"time": timeuntil(due, now, depth=2)}, "due"
 
 
-def time_left_html(ticket: Ticket, now) -> str:
+def time_left_html(ticket: InboxRow, now) -> str:
     text, state = time_left(ticket, now)
     if not state:
         return '<span class="muted">—</span>'

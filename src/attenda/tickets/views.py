@@ -123,12 +123,12 @@ def inbox(request: HttpRequest) -> HttpResponse:
     if form.errors:
         notices.append(_("Some filters were not understood and were left out."))
     view, sort, filters = form.view_sort_and_filters()
-    listed = {"view": view, "filters": filters, "sort": sort, "fields": queries.INBOX_ROW_FIELDS}
+    listed = {"view": view, "filters": filters, "sort": sort}
     try:
-        page = queries.inbox_page(agent, cursor=request.GET.get("cursor") or None, **listed)
+        page = queries.inbox_rows_page(agent, cursor=request.GET.get("cursor") or None, **listed)
     except InvalidCursor:
         notices.append(_("That page link is no longer valid, so the first page is shown."))
-        page = queries.inbox_page(agent, cursor=None, **listed)
+        page = queries.inbox_rows_page(agent, cursor=None, **listed)
     live_query = request.GET.copy()
     live_query.pop("cursor", None)
     live_query["view"] = view
