@@ -3,9 +3,10 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Exists, Func, OuterRef, Q, QuerySet, TextField
+from django.db import connection
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
-from attenda.agents.models import Agent
+from attenda.agents.models import Agent, Team
 from attenda.core.pagination import Page, keyset_page
 from attenda.customers.models import Customer
 from attenda.tickets.models import Status, Ticket, TimelineEntry
@@ -74,73 +75,71 @@ def abusive_entries(agent: Agent, entries: list[TimelineEntry]) -> tuple[set[int
     return abusive, hidden
 
 
-class _IdList(Func):
-    """The ids of a subquery's rows as one comma-separated text, so that one column of one query
-    carries them: GROUP_CONCAT on SQLite, STRING_AGG on PostgreSQL. A plain function to Django, so
-    it adds no GROUP BY: the database aggregates every row the subquery finds."""
+# What ticket_panel reads of the suggestion; the other columns are loaded if asked for.
+SUGGESTION_COLUMNS = (
+    "ticket_id",
+    "entry_id",
+    "kind",
+    "kind_confidence",
+    "team_id",
+    "team_confidence",
+    "state",
+)
 
-    function = "GROUP_CONCAT"
-    output_field = TextField()
 
-    def as_postgresql(self, compiler, connection, **extra_context):
-        return self.as_sql(
-            compiler,
-            connection,
-            function="STRING_AGG",
-            template="%(function)s(%(expressions)s::text, ',')",
-            **extra_context,
-        )
+def ticket_panel(agent: Agent, ticket: Ticket, entries: list[TimelineEntry]) -> TicketPanel:
+    """One query: the ticket's suggestion (its primary key) with its team's name, the ticket's open
+    flag (flag_one_open), whether the customer is flagged (customer_flag_idx), the abusive entries
+    shown (the readings' primary key) and those of them this agent chose to read (reveal_unique).
+    Written out: Django built it in about 3 ms of each ticket page, ten times the database's time."""
+    shown = [entry.pk for entry in entries] or [0]
+    in_shown = ", ".join(["%s"] * len(shown))
+    id_list = (
+        "STRING_AGG(entry_id::text, ',')"
+        if connection.vendor == "postgresql"
+        else "GROUP_CONCAT(entry_id)"
+    )
+    suggestion_columns = ", ".join(f"suggestion.{column}" for column in SUGGESTION_COLUMNS)
+    sql = (
+        f"SELECT {suggestion_columns}, team.name,"  # noqa: S608
+        f" (SELECT id FROM {SupervisorFlag._meta.db_table}"
+        "   WHERE ticket_id = %s AND cleared_at IS NULL LIMIT 1),"
+        f" EXISTS (SELECT 1 FROM {CustomerFlag._meta.db_table}"
+        "   WHERE customer_id = %s AND lifted_at IS NULL),"
+        f" (SELECT {id_list} FROM {EntryReading._meta.db_table}"
+        f"   WHERE entry_id IN ({in_shown}) AND abusive = %s),"
+        f" (SELECT {id_list} FROM {Reveal._meta.db_table}"
+        f"   WHERE entry_id IN ({in_shown}) AND agent_id = %s)"
+        f" FROM (SELECT 1) AS this_ticket"
+        f" LEFT JOIN {TicketTriage._meta.db_table} suggestion ON suggestion.ticket_id = %s"
+        f" LEFT JOIN {Team._meta.db_table} team ON team.id = suggestion.team_id"
+    )
+    params = [ticket.pk, ticket.customer_id, *shown, True, *shown, agent.pk, ticket.pk]
+    with connection.cursor() as cursor:
+        # Safe: table names from the models, every value a parameter.
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    *suggested, team_name, open_flag, customer_flagged, abusive_ids, revealed_ids = row
+    suggestion, flag = None, None
+    if suggested[0] is not None:
+        suggestion = TicketTriage.from_db(connection.alias, SUGGESTION_COLUMNS, suggested)
+        suggestion.ticket = ticket
+        if suggestion.team_id is not None:
+            suggestion.team = Team(pk=suggestion.team_id, name=team_name)
+        if open_flag is not None:
+            flag = SupervisorFlag(pk=open_flag, ticket=ticket)
+    abusive = _ids(abusive_ids)
+    return TicketPanel(
+        suggestion=suggestion,
+        flag=flag,
+        customer_flagged=bool(customer_flagged),
+        hidden_entries=abusive - _ids(revealed_ids),
+        abusive_entries=abusive,
+    )
 
 
 def _ids(column: str | None) -> frozenset[int]:
     return frozenset(int(found) for found in column.split(",")) if column else frozenset()
-
-
-def ticket_panel(agent: Agent, ticket: Ticket, entries: list[TimelineEntry]) -> TicketPanel:
-    """One query, from the ticket's row: its suggestion (the primary key) with its team, the
-    ticket's open flag (flag_one_open), whether the customer is flagged (customer_flag_idx), the
-    abusive entries shown (the readings' primary key) and those of them this agent chose to read
-    (reveal_unique)."""
-    shown = [entry.pk for entry in entries]
-    found = (
-        Ticket.objects.filter(pk=ticket.pk)
-        .select_related("triage__team")
-        .only(
-            "customer_id",
-            *(f"triage__{field.name}" for field in TicketTriage._meta.concrete_fields),
-            "triage__team__name",
-        )
-        .annotate(
-            open_flag=SupervisorFlag.objects.filter(
-                ticket=OuterRef("pk"), cleared_at__isnull=True
-            ).values("pk")[:1],
-            customer_flagged=Exists(
-                CustomerFlag.objects.filter(customer_id=ticket.customer_id, lifted_at__isnull=True)
-            ),
-            abusive_ids=EntryReading.objects.filter(entry_id__in=shown, abusive=True)
-            .order_by()
-            .annotate(ids=_IdList("entry_id"))
-            .values("ids"),
-            revealed_ids=Reveal.objects.filter(entry_id__in=shown, agent=agent)
-            .order_by()
-            .annotate(ids=_IdList("entry_id"))
-            .values("ids"),
-        )
-        .get()
-    )
-    suggestion, flag = getattr(found, "triage", None), None
-    if suggestion is not None:
-        suggestion.ticket = ticket
-        if found.open_flag is not None:
-            flag = SupervisorFlag(pk=found.open_flag, ticket=ticket)
-    abusive = _ids(found.abusive_ids)
-    return TicketPanel(
-        suggestion=suggestion,
-        flag=flag,
-        customer_flagged=found.customer_flagged,
-        hidden_entries=abusive - _ids(found.revealed_ids),
-        abusive_entries=abusive,
-    )
 
 
 def flagged_page(supervisor: Agent, *, cursor: str | None, size: int = PAGE_SIZE) -> Page:
