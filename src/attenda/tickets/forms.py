@@ -7,7 +7,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_unicode_slug
-from django.db.models import Exists, OuterRef
+from django.db import connection
 from django.forms import BoundField
 from django.template.defaultfilters import filesizeformat
 from django.utils.choices import BaseChoiceIterator
@@ -347,25 +347,30 @@ class Colleagues:
 
     @classmethod
     def around(cls, ticket: Ticket) -> "Colleagues":
-        """Two queries. Agents are read as plain values: there may be hundreds, and building an Agent
-        for each cost more than the rest of the forms together."""
-        membership = Agent.teams.through.objects.filter(
-            agent_id=OuterRef("pk"), team_id=ticket.team_id
-        )
-        agents = (
-            Agent.objects.annotate(in_ticket_team=Exists(membership))
-            .order_by("first_name", "last_name", "username")
-            .values_list("pk", "first_name", "last_name", "username", "is_active", "in_ticket_team")
-        )
+        """Two queries. Agents are read as plain values by a written-out query: there may be
+        hundreds, and building an Agent for each cost more than the rest of the forms together;
+        Django building the query cost more than the database reading it."""
+        agents = Agent._meta.db_table
+        members = Agent.teams.through._meta.db_table
+        with connection.cursor() as cursor:
+            # Safe: table names from the models, the team as a parameter.
+            cursor.execute(
+                f"SELECT agent.id, agent.first_name, agent.last_name, agent.username,"  # noqa: S608
+                f" agent.is_active, EXISTS (SELECT 1 FROM {members} member"
+                "   WHERE member.agent_id = agent.id AND member.team_id = %s)"
+                f" FROM {agents} agent ORDER BY agent.first_name, agent.last_name, agent.username",
+                [ticket.team_id],
+            )
+            rows = cursor.fetchall()
         return cls(
             agents={
                 pk: Colleague(
                     pk=pk,
                     display_name=display_name(first_name, last_name, username),
-                    is_active=is_active,
-                    in_ticket_team=in_ticket_team,
+                    is_active=bool(is_active),
+                    in_ticket_team=bool(in_ticket_team),
                 )
-                for pk, first_name, last_name, username, is_active, in_ticket_team in agents
+                for pk, first_name, last_name, username, is_active, in_ticket_team in rows
             },
             teams={team.pk: team for team in Team.objects.order_by("name")},
             ticket_team_id=ticket.team_id,
