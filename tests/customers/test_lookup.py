@@ -205,6 +205,28 @@ def test_a_whole_address_outranks_one_that_only_starts_so(agent):
     assert find_customers(agent, "Mar@Quintas.pt") == [exact, longer]
 
 
+def test_a_found_customer_comes_with_its_organisation_and_identities_in_two_statements(
+    desk, agent, django_assert_num_queries
+):
+    with django_assert_num_queries(2):
+        (joao,) = find_customers(agent, "padaria")
+        listed = [(identity.kind, identity.value) for identity in joao.listed_identities]
+        organization = joao.organization.name
+        owners = {identity.customer for identity in joao.listed_identities}
+
+    assert listed == [("email", "joao.silva@sapo.pt"), ("phone", "+351912345678")]
+    assert organization == "Padaria Aurora, Lda."
+    assert owners == {joao}
+    assert joao.created_at == desk["pt"].created_at
+    (lukasz,) = find_customers(agent, "lukasz")
+    with django_assert_num_queries(0):
+        assert lukasz.organization is None
+        assert [identity.value for identity in lukasz.listed_identities] == [
+            "lukasz.wojcik@wp.pl",
+            "+48506938128",
+        ]
+
+
 def test_nothing_typed_and_nothing_known_find_nobody(desk, agent):
     assert find_customers(agent, "") == []
     assert find_customers(agent, "xylofone") == []
