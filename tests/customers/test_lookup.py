@@ -231,6 +231,9 @@ def test_nothing_typed_and_nothing_known_find_nobody(desk, agent):
     assert find_customers(agent, "") == []
     assert find_customers(agent, "xylofone") == []
     assert find_customers(agent, "999 999 999") == []
+    # A word no name, organisation or address starts with finds nobody, however common the others.
+    assert find_customers(agent, "silva xylofone") == []
+    assert find_customers(agent, "joao.silva2746") == []
 
 
 def test_the_lookup_follows_what_the_services_change(desk, agent, supervisor):

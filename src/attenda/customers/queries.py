@@ -1,7 +1,7 @@
 """Reads for customer lists and lookups, each naming the index it relies on."""
 
 import phonenumbers
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.models import Prefetch
 
 from attenda.agents.models import Agent
@@ -173,6 +173,9 @@ _COUNT_SQL = (
     f"SELECT COUNT(*) FROM (SELECT 1 FROM {_TERMS}"  # noqa: S608
     " WHERE term >= %s AND term < %s ORDER BY term LIMIT %s) count_{n}"
 )
+# A word that no term starts with finds nobody: the counts are taken only when every word has one,
+# so that "joao.silva2746" (read as the words "joao" and "silva2746") does not count 2,000 "joao".
+_ANY_SQL = f"EXISTS (SELECT 1 FROM {_TERMS} WHERE term >= %s AND term < %s)"  # noqa: S608
 _EVERY_WORD_SQL = (
     f"SELECT first.customer_id, customer.name FROM {_TERMS} first"  # noqa: S608
     f" JOIN {_CUSTOMERS} customer ON customer.id = first.customer_id"
@@ -211,11 +214,17 @@ def _with_every_word(query_words: list[str], limit: int) -> list[tuple[int, str]
     ranges = [(word, _after(word)) for word in query_words]
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT " + ", ".join(f"({_COUNT_SQL.format(n=n)})" for n in range(len(ranges))),
-            [value for low, high in ranges for value in (low, high, WORD_COUNT_CAP)],
+            "SELECT "
+            + ", ".join(f"({_COUNT_SQL.format(n=n)})" for n in range(len(ranges)))
+            + " WHERE "
+            + " AND ".join([_ANY_SQL] * len(ranges)),
+            [
+                *[value for low, high in ranges for value in (low, high, WORD_COUNT_CAP)],
+                *[value for bounds in ranges for value in bounds],
+            ],
         )
         counts = cursor.fetchone()
-        if not min(counts):
+        if counts is None:
             return []
         first = min(range(len(ranges)), key=lambda n: (counts[n], -len(ranges[n][0])))
         others = [bounds for n, bounds in enumerate(ranges) if n != first]
@@ -252,13 +261,15 @@ def _listed(ids: list[int]) -> list[Customer]:
     identities: what select_related("organization") and LISTED_IDENTITIES give."""
     if not ids:
         return []
+    # The connection itself rather than the proxy, which looks it up again on every use.
+    database = connections[DEFAULT_DB_ALIAS]
     read_customer, read_organization, read_identity = (
-        _reader(model) for model in (Customer, Organization, Identity)
+        _reader(model, database) for model in (Customer, Organization, Identity)
     )
     organization_at = len(Customer._meta.concrete_fields)
     identity_at = organization_at + len(Organization._meta.concrete_fields)
     customers: dict[int, Customer] = {}
-    with connection.cursor() as cursor:
+    with database.cursor() as cursor:
         cursor.execute(_LISTED_SQL.format(marks=", ".join(["%s"] * len(ids))), ids)
         rows = cursor.fetchall()
     for row in rows:
@@ -279,7 +290,7 @@ def _listed(ids: list[int]) -> list[Customer]:
     return [customers[customer_id] for customer_id in ids if customer_id in customers]
 
 
-def _reader(model):
+def _reader(model, database):
     """Makes a model instance of a row of its concrete fields' columns, converted as the ORM
     converts them (SQLite's datetimes made aware)."""
     fields = model._meta.concrete_fields
@@ -288,8 +299,8 @@ def _reader(model):
     for position, field in enumerate(fields):
         column = field.get_col(model._meta.db_table)
         converters = [
-            *connection.ops.get_db_converters(column),
-            *column.get_db_converters(connection),
+            *database.ops.get_db_converters(column),
+            *column.get_db_converters(database),
         ]
         if converters:
             conversions.append((position, column, converters))
@@ -299,7 +310,7 @@ def _reader(model):
             values = list(values)
             for position, column, converters in conversions:
                 for converter in converters:
-                    values[position] = converter(values[position], column, connection)
-        return model.from_db(connection.alias, names, values)
+                    values[position] = converter(values[position], column, database)
+        return model.from_db(database.alias, names, values)
 
     return read
