@@ -193,6 +193,14 @@ def test_the_likeliest_customers_come_first(agent):
     assert names(found) == ["Silva", "Rui Silva", "Silva Moreira", "Silvana Costa", "Ana Silvano"]
 
 
+def test_of_many_with_every_word_the_first_in_the_index_are_found(agent):
+    made = [CustomerFactory(name=f"Ana Costa {letter}") for letter in "edcba"]
+
+    # "costa ana" is no name's beginning: every customer has both words, and the limit takes the
+    # first by the term's kind and the customer's number, then lists them by name.
+    assert find_customers(agent, "costa ana", limit=3) == [made[2], made[1], made[0]]
+
+
 def test_a_whole_address_outranks_one_that_only_starts_so(agent):
     def customer(name, email):
         return create_customer(

@@ -176,11 +176,13 @@ _COUNT_SQL = (
 # A word that no term starts with finds nobody: the counts are taken only when every word has one,
 # so that "joao.silva2746" (read as the words "joao" and "silva2746") does not count 2,000 "joao".
 _ANY_SQL = f"EXISTS (SELECT 1 FROM {_TERMS} WHERE term >= %s AND term < %s)"  # noqa: S608
+# In customer_term_idx's whole order, so that which customers fill the limit, among many with the
+# same term, is the index's choice and not the plan's (a hash join returns them in any order).
 _EVERY_WORD_SQL = (
     f"SELECT first.customer_id, customer.name FROM {_TERMS} first"  # noqa: S608
     f" JOIN {_CUSTOMERS} customer ON customer.id = first.customer_id"
     " WHERE first.term >= %s AND first.term < %s{others} AND customer.merged_into_id IS NULL"
-    " ORDER BY first.term LIMIT %s"
+    " ORDER BY first.term, first.kind, first.customer_id LIMIT %s"
 )
 _OTHER_WORD_SQL = (
     f" AND EXISTS (SELECT 1 FROM {_TERMS} other"  # noqa: S608
