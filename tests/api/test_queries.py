@@ -44,9 +44,9 @@ def test_a_customer_search_reads_each_customers_identities_once(
     api, tickets, django_assert_num_queries
 ):
     # The token and its first use, the agent's teams, the lookup's terms (the exact and prefix
-    # reads, the words' counts, every word), the customers with their organisations, their
-    # identities once, and the tickets the search page would list beside them.
-    with django_assert_num_queries(10):
+    # reads, the words' counts, every word), the customers with their organisations and identities
+    # in one, and the tickets the search page would list beside them.
+    with django_assert_num_queries(9):
         response = api.get("/customers/search?q=example.com")
 
     assert {item["identities"][0]["value"] for item in response.json()["items"]} == {

@@ -193,6 +193,14 @@ def test_the_likeliest_customers_come_first(agent):
     assert names(found) == ["Silva", "Rui Silva", "Silva Moreira", "Silvana Costa", "Ana Silvano"]
 
 
+def test_of_many_with_every_word_the_first_in_the_index_are_found(agent):
+    made = [CustomerFactory(name=f"Ana Costa {letter}") for letter in "edcba"]
+
+    # "costa ana" is no name's beginning: every customer has both words, and the limit takes the
+    # first by the term's kind and the customer's number, then lists them by name.
+    assert find_customers(agent, "costa ana", limit=3) == [made[2], made[1], made[0]]
+
+
 def test_a_whole_address_outranks_one_that_only_starts_so(agent):
     def customer(name, email):
         return create_customer(
@@ -205,10 +213,35 @@ def test_a_whole_address_outranks_one_that_only_starts_so(agent):
     assert find_customers(agent, "Mar@Quintas.pt") == [exact, longer]
 
 
+def test_a_found_customer_comes_with_its_organisation_and_identities_in_two_statements(
+    desk, agent, django_assert_num_queries
+):
+    with django_assert_num_queries(2):
+        (joao,) = find_customers(agent, "padaria")
+        listed = [(identity.kind, identity.value) for identity in joao.listed_identities]
+        organization = joao.organization.name
+        owners = {identity.customer for identity in joao.listed_identities}
+
+    assert listed == [("email", "joao.silva@sapo.pt"), ("phone", "+351912345678")]
+    assert organization == "Padaria Aurora, Lda."
+    assert owners == {joao}
+    assert joao.created_at == desk["pt"].created_at
+    (lukasz,) = find_customers(agent, "lukasz")
+    with django_assert_num_queries(0):
+        assert lukasz.organization is None
+        assert [identity.value for identity in lukasz.listed_identities] == [
+            "lukasz.wojcik@wp.pl",
+            "+48506938128",
+        ]
+
+
 def test_nothing_typed_and_nothing_known_find_nobody(desk, agent):
     assert find_customers(agent, "") == []
     assert find_customers(agent, "xylofone") == []
     assert find_customers(agent, "999 999 999") == []
+    # A word no name, organisation or address starts with finds nobody, however common the others.
+    assert find_customers(agent, "silva xylofone") == []
+    assert find_customers(agent, "joao.silva2746") == []
 
 
 def test_the_lookup_follows_what_the_services_change(desk, agent, supervisor):

@@ -1,13 +1,13 @@
 """Reads for customer lists and lookups, each naming the index it relies on."""
 
 import phonenumbers
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.models import Prefetch
 
 from attenda.agents.models import Agent
 from attenda.core.pagination import Page, keyset_page
 from attenda.customers.identities import DEFAULT_PHONE_REGION, normalise
-from attenda.customers.models import Customer, CustomerSearchTerm, Identity
+from attenda.customers.models import Customer, CustomerSearchTerm, Identity, Organization
 from attenda.customers.search_terms import TERM_LENGTH, TermKind, fold, words
 from attenda.customers.services import survivor
 
@@ -76,16 +76,17 @@ def find_customers(
     surnames, then prefixes. Each read is a seek on customer_term_idx (or the ticket's primary
     key), taking at most ``limit`` rows, so a common surname costs what a rare one does."""
     text = text.strip()[:200]
-    ranks: dict[int, int] = {}
+    # Each live customer found: its best rank, and its name to order those of one rank by.
+    ranks: dict[int, tuple[int, str]] = {}
 
-    def found(customer_id: int, rank: int) -> None:
-        if rank < ranks.get(customer_id, _EVERY_WORD_RANK + 1):
-            ranks[customer_id] = rank
+    def found(customer_id: int, rank: int, name: str) -> None:
+        if customer_id not in ranks or rank < ranks[customer_id][0]:
+            ranks[customer_id] = (rank, name)
 
     number = text.removeprefix("#").strip()
     if number.isascii() and number.isdigit() and len(number) <= 18:
-        for customer_id in _ticket_customers(agent, int(number)):
-            found(customer_id, 0)
+        for customer_id, name in _ticket_customers(agent, int(number)):
+            found(customer_id, 0, name)
     dialled = _dialled(text, region)
     # A phone number, or text with an @ (part of an address), is not words of a name.
     phrase = (
@@ -96,30 +97,28 @@ def find_customers(
     # Addresses are matched as typed (folded), dots and @ kept; "@gmail.com" is a domain.
     address = fold(text).lstrip("@")[:TERM_LENGTH] if len(text.split()) == 1 else ""
     terms = list(dict.fromkeys(term for term in (*dialled, address, phrase) if term))
-    for customer_id, kind, prefixed in _matching_terms(terms, limit):
-        found(customer_id, (_PREFIX_RANK if prefixed else _EXACT_RANK)[kind])
+    for customer_id, kind, prefixed, name in _matching_terms(terms, limit):
+        found(customer_id, (_PREFIX_RANK if prefixed else _EXACT_RANK)[kind], name)
     query_words = list(dict.fromkeys(phrase.split()))[:QUERY_WORD_LIMIT]
     if len(ranks) < limit and len(query_words) > 1:
-        for customer_id in _with_every_word(query_words, limit):
-            found(customer_id, _EVERY_WORD_RANK)
-    customers = (
-        Customer.objects.filter(pk__in=list(ranks), merged_into=None)
-        .select_related("organization")
-        .prefetch_related(LISTED_IDENTITIES)
-    )
-    return sorted(customers, key=lambda customer: (ranks[customer.pk], customer.name, customer.pk))[
-        :limit
-    ]
+        for customer_id, name in _with_every_word(query_words, limit):
+            found(customer_id, _EVERY_WORD_RANK, name)
+    best = sorted(ranks, key=lambda customer_id: (*ranks[customer_id], customer_id))[:limit]
+    return _listed(best)
 
 
-def _ticket_customers(agent: Agent, number: int) -> list[int]:
-    """The primary key. A ticket the agent may not see names nobody."""
+def _ticket_customers(agent: Agent, number: int) -> list[tuple[int, str]]:
+    """The primary key. A ticket the agent may not see names nobody, nor one of a merged record."""
     # Imported here: tickets build on customers, not the other way round.
     from attenda.tickets.permissions import visible_tickets
 
     if number > 2**63 - 1:
         return []
-    return list(visible_tickets(agent).filter(pk=number).values_list("customer_id", flat=True))
+    return list(
+        visible_tickets(agent)
+        .filter(pk=number, customer__merged_into=None)
+        .values_list("customer_id", "customer__name")
+    )
 
 
 def _dialled(text: str, region: str) -> list[str]:
@@ -151,15 +150,22 @@ def _after(prefix: str) -> str:
 # Prefixes are ranges rather than LIKE or istartswith, which PostgreSQL cannot answer from a btree
 # index under a language's collation; the column compares bytes (migration 0004). Each part reads
 # customer_term_idx in its own order and stops at the limit: exact terms best kind first, prefixes
-# shortest term first. One statement for all the forms a search is tried in.
+# shortest term first. One statement for all the forms a search is tried in, which also reads each
+# customer's name by primary key (to order those of one rank) and leaves merged records out.
 _TERMS = CustomerSearchTerm._meta.db_table
+_CUSTOMERS = Customer._meta.db_table
 _EXACT_SQL = (
-    f"SELECT customer_id, kind, 0 FROM (SELECT customer_id, kind FROM {_TERMS}"  # noqa: S608
+    f"SELECT customer_id, kind, 0 AS prefixed FROM (SELECT customer_id, kind FROM {_TERMS}"  # noqa: S608
     " WHERE term = %s ORDER BY kind, customer_id LIMIT %s) exact_{n}"
 )
 _PREFIX_SQL = (
     f"SELECT customer_id, kind, 1 FROM (SELECT customer_id, kind FROM {_TERMS}"  # noqa: S608
     " WHERE term > %s AND term < %s ORDER BY term, kind, customer_id LIMIT %s) prefix_{n}"
+)
+_MATCHING_SQL = (
+    "SELECT found.customer_id, found.kind, found.prefixed, customer.name"  # noqa: S608
+    f" FROM ({{parts}}) found JOIN {_CUSTOMERS} customer ON customer.id = found.customer_id"
+    " WHERE customer.merged_into_id IS NULL"
 )
 # "ORDER BY term" keeps PostgreSQL on the index for a common word: without it, a limit on many
 # matching rows looks cheaper to it as a table scan that stops early.
@@ -167,9 +173,16 @@ _COUNT_SQL = (
     f"SELECT COUNT(*) FROM (SELECT 1 FROM {_TERMS}"  # noqa: S608
     " WHERE term >= %s AND term < %s ORDER BY term LIMIT %s) count_{n}"
 )
+# A word that no term starts with finds nobody: the counts are taken only when every word has one,
+# so that "joao.silva2746" (read as the words "joao" and "silva2746") does not count 2,000 "joao".
+_ANY_SQL = f"EXISTS (SELECT 1 FROM {_TERMS} WHERE term >= %s AND term < %s)"  # noqa: S608
+# In customer_term_idx's whole order, so that which customers fill the limit, among many with the
+# same term, is the index's choice and not the plan's (a hash join returns them in any order).
 _EVERY_WORD_SQL = (
-    f"SELECT first.customer_id FROM {_TERMS} first"  # noqa: S608
-    " WHERE first.term >= %s AND first.term < %s{others} ORDER BY first.term LIMIT %s"
+    f"SELECT first.customer_id, customer.name FROM {_TERMS} first"  # noqa: S608
+    f" JOIN {_CUSTOMERS} customer ON customer.id = first.customer_id"
+    " WHERE first.term >= %s AND first.term < %s{others} AND customer.merged_into_id IS NULL"
+    " ORDER BY first.term, first.kind, first.customer_id LIMIT %s"
 )
 _OTHER_WORD_SQL = (
     f" AND EXISTS (SELECT 1 FROM {_TERMS} other"  # noqa: S608
@@ -177,8 +190,8 @@ _OTHER_WORD_SQL = (
 )
 
 
-def _matching_terms(terms: list[str], limit: int) -> list[tuple[int, int, bool]]:
-    """(customer, kind of term, whether only a prefix matched) for each form of the search."""
+def _matching_terms(terms: list[str], limit: int) -> list[tuple[int, int, bool, str]]:
+    """(customer, kind of term, whether only a prefix matched, name) for each form of the search."""
     if not terms:
         return []
     parts, params = [], []
@@ -188,22 +201,32 @@ def _matching_terms(terms: list[str], limit: int) -> list[tuple[int, int, bool]]
         parts.append(_PREFIX_SQL.format(n=n))
         params += [term, _after(term), limit]
     with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(parts), params)
-        return [(customer_id, kind, bool(prefixed)) for customer_id, kind, prefixed in cursor]
+        cursor.execute(_MATCHING_SQL.format(parts=" UNION ALL ".join(parts)), params)
+        return [
+            (customer_id, kind, bool(prefixed), name)
+            for customer_id, kind, prefixed, name in cursor
+        ]
 
 
-def _with_every_word(query_words: list[str], limit: int) -> list[int]:
-    """Customers with a term starting with each word, in any order ("silva joao" finds João Pedro
-    Silva): read from customer_term_idx for the word with the fewest customers (counted up to
-    WORD_COUNT_CAP), each other word checked on customer_term_owner_idx of the customer found."""
+def _with_every_word(query_words: list[str], limit: int) -> list[tuple[int, str]]:
+    """(customer, name) of customers with a term starting with each word, in any order ("silva
+    joao" finds João Pedro Silva): read from customer_term_idx for the word with the fewest
+    customers (counted up to WORD_COUNT_CAP), each other word checked on customer_term_owner_idx of
+    the customer found."""
     ranges = [(word, _after(word)) for word in query_words]
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT " + ", ".join(f"({_COUNT_SQL.format(n=n)})" for n in range(len(ranges))),
-            [value for low, high in ranges for value in (low, high, WORD_COUNT_CAP)],
+            "SELECT "
+            + ", ".join(f"({_COUNT_SQL.format(n=n)})" for n in range(len(ranges)))
+            + " WHERE "
+            + " AND ".join([_ANY_SQL] * len(ranges)),
+            [
+                *[value for low, high in ranges for value in (low, high, WORD_COUNT_CAP)],
+                *[value for bounds in ranges for value in bounds],
+            ],
         )
         counts = cursor.fetchone()
-        if not min(counts):
+        if counts is None:
             return []
         first = min(range(len(ranges)), key=lambda n: (counts[n], -len(ranges[n][0])))
         others = [bounds for n, bounds in enumerate(ranges) if n != first]
@@ -212,4 +235,84 @@ def _with_every_word(query_words: list[str], limit: int) -> list[int]:
             _EVERY_WORD_SQL.format(others=_OTHER_WORD_SQL * len(others)),
             [*ranges[first], *[value for bounds in others for value in bounds], limit * 3],
         )
-        return list(dict.fromkeys(customer_id for (customer_id,) in cursor))[:limit]
+        return list(dict.fromkeys(cursor))[:limit]
+
+
+# The customers listed, their organisation and identities in one statement written out: Django's
+# query building, select_related and prefetching cost a lookup several times its reads.
+_ORGANIZATIONS = Organization._meta.db_table
+_IDENTITIES = Identity._meta.db_table
+
+
+def _columns(model, alias: str) -> str:
+    return ", ".join(f"{alias}.{field.column}" for field in model._meta.concrete_fields)
+
+
+_LISTED_SQL = (
+    f"SELECT {_columns(Customer, 'customer')}, {_columns(Organization, 'organization')},"  # noqa: S608
+    f" {_columns(Identity, 'identity')} FROM {_CUSTOMERS} customer"
+    f" LEFT JOIN {_ORGANIZATIONS} organization ON organization.id = customer.organization_id"
+    f" LEFT JOIN {_IDENTITIES} identity ON identity.customer_id = customer.id"
+    " WHERE customer.id IN ({marks}) AND customer.merged_into_id IS NULL"
+    " ORDER BY customer.id, identity.id"
+)
+
+
+def _listed(ids: list[int]) -> list[Customer]:
+    """These customers in this order, each with its organisation and, as listed_identities, its
+    identities: what select_related("organization") and LISTED_IDENTITIES give."""
+    if not ids:
+        return []
+    # The connection itself rather than the proxy, which looks it up again on every use.
+    database = connections[DEFAULT_DB_ALIAS]
+    read_customer, read_organization, read_identity = (
+        _reader(model, database) for model in (Customer, Organization, Identity)
+    )
+    organization_at = len(Customer._meta.concrete_fields)
+    identity_at = organization_at + len(Organization._meta.concrete_fields)
+    customers: dict[int, Customer] = {}
+    with database.cursor() as cursor:
+        cursor.execute(_LISTED_SQL.format(marks=", ".join(["%s"] * len(ids))), ids)
+        rows = cursor.fetchall()
+    for row in rows:
+        customer = customers.get(row[0])
+        if customer is None:
+            customer = customers[row[0]] = read_customer(row[:organization_at])
+            organization = row[organization_at]
+            customer.organization = (
+                None
+                if organization is None
+                else read_organization(row[organization_at:identity_at])
+            )
+            customer.listed_identities = []
+        if row[identity_at] is not None:
+            identity = read_identity(row[identity_at:])
+            identity.customer = customer
+            customer.listed_identities.append(identity)
+    return [customers[customer_id] for customer_id in ids if customer_id in customers]
+
+
+def _reader(model, database):
+    """Makes a model instance of a row of its concrete fields' columns, converted as the ORM
+    converts them (SQLite's datetimes made aware)."""
+    fields = model._meta.concrete_fields
+    names = [field.attname for field in fields]
+    conversions = []
+    for position, field in enumerate(fields):
+        column = field.get_col(model._meta.db_table)
+        converters = [
+            *database.ops.get_db_converters(column),
+            *column.get_db_converters(database),
+        ]
+        if converters:
+            conversions.append((position, column, converters))
+
+    def read(values: tuple) -> models.Model:
+        if conversions:
+            values = list(values)
+            for position, column, converters in conversions:
+                for converter in converters:
+                    values[position] = converter(values[position], column, database)
+        return model.from_db(database.alias, names, values)
+
+    return read
