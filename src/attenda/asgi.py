@@ -1,6 +1,7 @@
 """The ASGI entry point that `attenda serve` runs under uvicorn: Django, with its synchronous views
 run on a fixed set of long-lived threads per process (see RequestThreads)."""
 
+import gc
 import os
 import threading
 import warnings
@@ -86,6 +87,11 @@ def _prepare_arrivals() -> None:
     from attenda.tickets import arrivals
 
     arrivals.prepare()
+    # What is loaded by now (Django, the URL resolver, templates, triage's models) lives as long as
+    # the process: set aside from the garbage collector, whose full collections otherwise walk it
+    # all again in the middle of some request.
+    gc.collect()
+    gc.freeze()
 
 
 # A web process takes messages in as well (a chat's lines, the web form, the portal): triage's
