@@ -373,9 +373,9 @@ def ticket_entry(
     mail.save(update_fields=["entry"])
     _keep_participants(received.ticket, parsed, own, sender, opened=received.opened, check=check)
     if received.opened and not automatic and sender is not None and may_acknowledge:
-        from attenda.channels.email.outbound import acknowledge
+        from attenda.channels.email.outbound import acknowledge_later
 
-        acknowledge(ticket=received.ticket, mailbox=mailbox, to=sender.address)
+        acknowledge_later.enqueue_on_commit(received.ticket.pk, mailbox.pk, sender.address)
 
 
 def _own_addresses() -> set[str]:
