@@ -187,8 +187,8 @@ def acknowledge(*, ticket: Ticket, mailbox: Mailbox, to: str) -> TimelineEntry |
 
 @background(label=gettext_lazy("Acknowledging a new ticket"))
 def acknowledge_later(ticket_id: int, mailbox_id: int, to: str) -> None:
-    """``acknowledge()`` on the worker, once the mail that opened the ticket is committed: the
-    intake's transaction, which every other message waits for on SQLite, writes only this task.
+    """``acknowledge()`` on the worker, queued once the mail that opened the ticket is committed:
+    the intake's transaction, which every other message waits for on SQLite, no longer writes it.
     Run again after a failure, it acknowledges the ticket once."""
     with transaction.atomic():
         ticket = (
