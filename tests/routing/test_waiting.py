@@ -84,21 +84,29 @@ def test_customers_read_a_rounded_wait_in_their_language(wait, language, said):
         assert describe_wait(wait) == said
 
 
-def test_the_acknowledgement_mail_tells_the_expected_wait(mailbox, team, agent):
+def test_the_acknowledgement_mail_tells_the_expected_wait(
+    mailbox, team, agent, run_tasks, django_capture_on_commit_callbacks
+):
     answered_earlier(team, agent, 4, at=NOW - timedelta(hours=2))
 
     with time_machine.travel(NOW, tick=False):
-        take_mail(mailbox, raw_mail(), source="api")
+        with django_capture_on_commit_callbacks(execute=True):
+            take_mail(mailbox, raw_mail(), source="api")
+        run_tasks()
 
     ticket = Ticket.objects.latest("pk")
     acknowledgement = ticket.timeline.get(kind=EntryKind.ACKNOWLEDGEMENT)
     assert "Contamos responder-lhe dentro de cerca de 1 hora." in acknowledgement.body
 
 
-def test_without_a_basis_the_acknowledgement_promises_no_time(mailbox, team):
+def test_without_a_basis_the_acknowledgement_promises_no_time(
+    mailbox, team, run_tasks, django_capture_on_commit_callbacks
+):
     AgentFactory(username="only", teams=[team])
 
-    take_mail(mailbox, raw_mail(), source="api")
+    with django_capture_on_commit_callbacks(execute=True):
+        take_mail(mailbox, raw_mail(), source="api")
+    run_tasks()
 
     acknowledgement = Ticket.objects.get().timeline.get(kind=EntryKind.ACKNOWLEDGEMENT)
     assert "Responderemos assim que possível." in acknowledgement.body

@@ -87,7 +87,7 @@ def test_a_message_too_short_to_tell_falls_back_to_the_customers_language(team):
 
 
 def test_the_acknowledgement_speaks_the_language_the_customer_wrote_in(
-    mailbox, django_capture_on_commit_callbacks
+    mailbox, run_tasks, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         take_mail(
@@ -95,6 +95,7 @@ def test_the_acknowledgement_speaks_the_language_the_customer_wrote_in(
             raw_mail(subject="Factura de octubre", body=QUESTION_ES),
             source="api",
         )
+    run_tasks()
 
     ticket = Ticket.objects.get()
     assert mailbox.language == "pt"

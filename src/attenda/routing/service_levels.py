@@ -12,6 +12,8 @@ The legal deadline never pauses (routing.deadlines)."""
 
 from datetime import datetime, timedelta
 
+from django.db import connection
+
 from attenda.routing.clocks import (
     ALWAYS_OPEN,
     FIRST_RESPONSE,
@@ -21,7 +23,7 @@ from attenda.routing.clocks import (
     ServiceClock,
     Timing,
 )
-from attenda.routing.models import CustomerTier, ServiceLevelPolicy, TeamCalendar, Tier
+from attenda.routing.models import ServiceLevelPolicy, TeamCalendar, Tier
 
 PAUSING_STATUSES = ("waiting_on_customer",)
 ENDING_STATUSES = ("solved", "closed")
@@ -42,14 +44,20 @@ SERVICE_FIELDS = [
 
 
 def choose_policy(ticket) -> ServiceLevelPolicy | None:
-    """The first active policy, in the admins' order, whose every condition fits the ticket."""
-    tier = (
-        CustomerTier.objects.filter(customer_id=ticket.customer_id)
-        .values_list("tier", flat=True)
-        .first()
-        or Tier.STANDARD
+    """The first active policy, in the admins' order, whose every condition fits the ticket. Asked
+    for every new ticket, so both queries are written out: Django's building them cost more than
+    their running."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tier FROM routing_customertier WHERE customer_id = %s", [ticket.customer_id]
+        )
+        found = cursor.fetchone()
+    tier = found[0] if found is not None else Tier.STANDARD
+    policies = ServiceLevelPolicy.objects.raw(
+        "SELECT * FROM routing_servicelevelpolicy WHERE is_active = %s ORDER BY position, id",
+        [True],
     )
-    for policy in ServiceLevelPolicy.objects.filter(is_active=True).order_by("position", "id"):
+    for policy in policies:
         if policy.matches(
             kind=ticket.kind,
             priority=ticket.priority,

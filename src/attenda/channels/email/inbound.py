@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
 from attenda.channels.email import budget
@@ -319,7 +319,7 @@ def ticket_entry(
     """Puts a kept message on its ticket: threads it, keeps its Cc'd people, acknowledges a new
     ticket unless the mail is automatic. Also used to let held mail through."""
     mailbox = mail.mailbox
-    own = {address.lower() for address in Mailbox.objects.values_list("address", flat=True)}
+    own = _own_addresses()
     automatic = automatic_reason(parsed.headers, own_addresses=own)
     sender = parsed.sender if parsed.sender and parsed.sender.address else None
     split = split_reply(parsed.text, sender=_display(sender) if sender else "")
@@ -373,9 +373,17 @@ def ticket_entry(
     mail.save(update_fields=["entry"])
     _keep_participants(received.ticket, parsed, own, sender, opened=received.opened, check=check)
     if received.opened and not automatic and sender is not None and may_acknowledge:
-        from attenda.channels.email.outbound import acknowledge
+        from attenda.channels.email.outbound import acknowledge_later
 
-        acknowledge(ticket=received.ticket, mailbox=mailbox, to=sender.address)
+        acknowledge_later.enqueue_on_commit(received.ticket.pk, mailbox.pk, sender.address)
+
+
+def _own_addresses() -> set[str]:
+    """Every mailbox's address, lower-cased; written out, as Django's building of the query cost
+    several times its running on each message."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT address FROM email_mailbox")
+        return {address.lower() for (address,) in cursor.fetchall()}
 
 
 def _display(address: Address) -> str:
@@ -393,6 +401,11 @@ def _quoted_number(
             return number
     found = SUBJECT_NUMBER.search(parsed.subject)
     return int(found[1]) if found else None
+
+
+# Asked of each mail that copies someone (most mail from lists and forwards), so written out.
+_KNOWN_SQL = "SELECT value FROM customers_identity WHERE customer_id = %s AND value IN ({marks})"
+_TAKING_PART_SQL = " UNION ALL SELECT address FROM tickets_participant WHERE ticket_id = %s AND address IN ({marks})"
 
 
 def _keep_participants(
@@ -418,13 +431,15 @@ def _keep_participants(
     if not addresses:
         return  # the usual mail: to the mailbox alone
     # Neither the customer's own addresses nor people already taking part.
-    known = set(
-        Identity.objects.filter(
-            customer_id=ticket.customer_id, value__in=list(addresses)
-        ).values_list("value", flat=True)
-    ) | set(
-        ticket.participants.filter(address__in=list(addresses)).values_list("address", flat=True)
-    )
+    marks = ", ".join(["%s"] * len(addresses))
+    sql = _KNOWN_SQL.format(marks=marks)
+    params = [ticket.customer_id, *addresses]
+    if not opened:  # a ticket opened by this mail has nobody taking part yet
+        sql += _TAKING_PART_SQL.format(marks=marks)
+        params += [ticket.pk, *addresses]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        known = {value for (value,) in cursor.fetchall()}
     new = {value: name for value, name in addresses.items() if value not in known}
     if not new:
         return
@@ -464,32 +479,59 @@ def _may_be_report(parsed: ParsedMail) -> bool:
     )
 
 
+# Asked of every message with a sender, so written out (inbound_sender_idx).
+_FLOODING_SQL = f"""
+SELECT COUNT(*) FROM (
+    SELECT 1 FROM email_inboundmail
+    WHERE mailbox_id = %s AND sender = %s AND received_at >= %s LIMIT {FLOOD_LIMIT}
+) recent
+"""  # noqa: S608 - a constant, values as parameters
+
+
 def _flooding(mailbox: Mailbox, sender: str) -> bool:
-    """inbound_sender_idx."""
-    since = clock.now() - FLOOD_WINDOW
-    recent = InboundMail.objects.filter(mailbox=mailbox, sender=sender, received_at__gte=since)
-    return recent.values("id")[:FLOOD_LIMIT].count() >= FLOOD_LIMIT
+    since = connection.ops.adapt_datetimefield_value(clock.now() - FLOOD_WINDOW)
+    with connection.cursor() as cursor:
+        cursor.execute(_FLOODING_SQL, [mailbox.pk, sender, since])
+        return cursor.fetchone()[0] >= FLOOD_LIMIT
+
+
+_BOUNCE_TARGETS_SQL = """
+SELECT id, 0, '' FROM email_outboundmail WHERE message_id = %s
+UNION ALL SELECT id, customer_id, value FROM customers_identity WHERE kind = %s AND value IN ({marks})
+"""  # noqa: S608 - placeholders only
+
+
+def _bounce_targets(
+    message_id: str, addresses: list[str]
+) -> tuple[int | None, dict[str, tuple[int, int]]]:
+    """The outbound mail with ``message_id``, if any, and the email identities among ``addresses``
+    (value → identity id, customer id)."""
+    marks = ", ".join(["%s"] * len(addresses)) or "NULL"
+    sql = _BOUNCE_TARGETS_SQL.format(marks=marks)
+    outbound_id, identities = None, {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [message_id, IdentityKind.EMAIL.value, *addresses])
+        for row_id, customer_id, value in cursor.fetchall():
+            if value:
+                identities[value] = (row_id, customer_id)
+            elif message_id:
+                outbound_id = row_id
+    return outbound_id, identities
 
 
 def _record_bounce(mail: InboundMail, bounce) -> None:
     """Ties a delivery report to the mail it is about; a hard bounce marks the address undeliverable
     and says so on the ticket."""
-    outbound = None
-    if bounce.original_message_id:
-        outbound = unique_or_none(
-            OutboundMail.objects.filter(message_id=bounce.original_message_id)
-        )
     addresses = [recipient.address.strip().lower() for recipient in bounce.recipients]
-    # One read for every address the report names: most reports name addresses nobody here has.
-    identities = {
-        identity.value: identity
-        for identity in Identity.objects.filter(kind=IdentityKind.EMAIL, value__in=addresses)
-    }
+    # Most reports are about mail and addresses nobody here has: what they name is looked up in
+    # one written-out statement, and the mail they are about read whole only when it is found.
+    outbound_id, identities = _bounce_targets(bounce.original_message_id or "", addresses)
+    outbound = OutboundMail.objects.get(pk=outbound_id) if outbound_id is not None else None
     if outbound is None and addresses and addresses[0] in identities:
         # No Message-ID in the report: the latest mail from this mailbox to that customer.
         outbound = (
             OutboundMail.objects.filter(
-                mailbox=mail.mailbox, ticket__customer_id=identities[addresses[0]].customer_id
+                mailbox=mail.mailbox, ticket__customer_id=identities[addresses[0]][1]
             )
             .order_by("-created_at")
             .first()
@@ -497,7 +539,7 @@ def _record_bounce(mail: InboundMail, bounce) -> None:
     now = clock.now()
     for address, recipient in zip(addresses, bounce.recipients, strict=True):
         if recipient.bounce_class == BounceClass.HARD and address in identities:
-            Identity.objects.filter(pk=identities[address].pk).update(
+            Identity.objects.filter(pk=identities[address][0]).update(
                 undeliverable_since=now,
                 undeliverable_reason=f"{recipient.status} {recipient.reason}".strip()[:300],
             )

@@ -11,6 +11,7 @@ from operator import attrgetter
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.smtp import EmailBackend
+from django.db import transaction
 from django.db.models import Case, When
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -182,6 +183,20 @@ def acknowledge(*, ticket: Ticket, mailbox: Mailbox, to: str) -> TimelineEntry |
     entry = services.add_acknowledgement(ticket=ticket, body=body, channel=Channel.EMAIL)
     _queue(entry, mailbox, to=[to], cc=[])
     return entry
+
+
+@background(label=gettext_lazy("Acknowledging a new ticket"))
+def acknowledge_later(ticket_id: int, mailbox_id: int, to: str) -> None:
+    """``acknowledge()`` on the worker, queued once the mail that opened the ticket is committed:
+    the intake's transaction, which every other message waits for on SQLite, no longer writes it.
+    Run again after a failure, it acknowledges the ticket once."""
+    with transaction.atomic():
+        ticket = (
+            Ticket.objects.select_for_update(of=("self",)).select_related("team").get(pk=ticket_id)
+        )
+        if ticket.timeline.filter(kind=EntryKind.ACKNOWLEDGEMENT).exists():
+            return
+        acknowledge(ticket=ticket, mailbox=Mailbox.objects.get(pk=mailbox_id), to=to)
 
 
 def _acknowledged_lately(customer_id: int, address: str) -> int:
