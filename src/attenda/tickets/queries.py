@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet, Value
+from django.db.models.expressions import RawSQL
 
 from attenda.agents.models import Agent, display_name
 from attenda.core import clock
@@ -168,35 +169,45 @@ def inbox_rows_page(
     cursor: str | None,
     size: int = PAGE_SIZE,
 ) -> Page:
-    """The inbox page's tickets as ``InboxRow``s: the columns its rows show and no more, as tuples,
-    then the tags of those tickets by name. Two queries, as ``inbox_page``, for less than half its
-    time: building fifty tickets, their owners and their tags' objects cost more than reading them."""
+    """The inbox page's tickets as ``InboxRow``s, in one query: the columns its rows show and no
+    more, as tuples, with the names of each ticket's tags (``TAG_NAMES``). Building fifty tickets,
+    their owners and their tags' objects, as ``inbox_page`` does, cost more than reading them."""
     tickets = inbox_tickets(agent, view, filters)
     if sort == "deadline":
         tickets = tickets.filter(due_at__isnull=False)
+    # Safe: TAG_NAMES are constant statements without parameters.
+    tag_list = RawSQL(TAG_NAMES[connection.vendor], ())  # noqa: S611
     page = keyset_page(
-        tickets.values_list(*INBOX_ROW_COLUMNS, named=True),
+        tickets.annotate(tag_list=tag_list).values_list(*INBOX_ROW_COLUMNS, "tag_list", named=True),
         order=SORTS[sort],
         cursor=cursor,
         size=size,
     )
-    tags: dict[int, list[str]] = {}
-    if page.items:
-        for ticket_id, name in (
-            Ticket.tags.through.objects.filter(ticket_id__in=[row.id for row in page.items])
-            .order_by("tag__name")
-            .values_list("ticket_id", "tag__name")
-        ):
-            tags.setdefault(ticket_id, []).append(name)
     rows = [
         InboxRow(
             *row[:13],
-            owner_name=display_name(*row[13:]) if row.owner__username else "",
-            tag_names=tags.get(row.id, []),
+            owner_name=display_name(*row[13:16]) if row.owner__username else "",
+            tag_names=sorted(row.tag_list.split(",")) if row.tag_list else [],
         )
         for row in page.items
     ]
     return Page(items=rows, next_cursor=page.next_cursor)
+
+
+# A listed ticket's tags, their names joined by commas (a tag's name is a slug: it has none),
+# read from ticket_tags' (ticket, tag) index for each row.
+TAG_NAMES = {
+    "sqlite": (
+        "SELECT GROUP_CONCAT(tag.name) FROM tickets_ticket_tags ticket_tag"
+        " JOIN tickets_tag tag ON tag.id = ticket_tag.tag_id"
+        " WHERE ticket_tag.ticket_id = tickets_ticket.id"
+    ),
+    "postgresql": (
+        "SELECT STRING_AGG(tag.name, ',') FROM tickets_ticket_tags ticket_tag"
+        " JOIN tickets_tag tag ON tag.id = ticket_tag.tag_id"
+        " WHERE ticket_tag.ticket_id = tickets_ticket.id"
+    ),
+}
 
 
 COUNT_LIMIT = 1000
