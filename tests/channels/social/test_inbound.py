@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.db import connection
+from django.db import OperationalError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from attenda.channels.social.inbound import record
@@ -396,3 +396,120 @@ def test_a_deactivated_account_is_not_found_at_once_in_this_process(webhook, adm
 
     assert response.status_code == 404
     assert SocialEvent.objects.count() == 1
+
+
+def _write_from_elsewhere() -> str:
+    """Another request's write, from a thread of its own, that does not wait for the lock."""
+    outcome = []
+
+    def write() -> None:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA busy_timeout = 0")
+            with transaction.atomic():
+                Customer.objects.create(name="Elsewhere")
+            outcome.append("written")
+        except OperationalError as error:
+            outcome.append(str(error))
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    thread.join()
+    return outcome[0]
+
+
+def test_a_worker_stopped_inside_receive_leaves_the_event_for_its_next_attempt(
+    whatsapp, monkeypatch
+):
+    """The customer and the raw body are written before receive()'s transaction: an attempt that
+    stops inside it leaves the event waiting, and the next one finds them instead of copying them."""
+    from attenda.channels.social import inbound
+
+    [event] = record(account=whatsapp, body=json.dumps(payloads.whatsapp_text("Olá")).encode())
+
+    def stopped(message):
+        raise RuntimeError("the worker stopped")
+
+    monkeypatch.setattr(inbound, "receive", stopped)
+    with pytest.raises(RuntimeError):
+        inbound.take_event(event.pk)
+    event.refresh_from_db()
+    assert (event.state, event.entry) == (EventState.PENDING, None)
+    assert not TimelineEntry.objects.exists()
+
+    monkeypatch.undo()
+    inbound.take_event(event.pk)
+
+    event.refresh_from_db()
+    entry = TimelineEntry.objects.get(kind="message")
+    assert (event.state, event.entry) == (EventState.TAKEN, entry)
+    assert Customer.objects.get() == entry.author_customer
+    assert json.loads(entry.raw.content.read()) == event.payload
+
+
+def test_an_event_another_worker_took_meanwhile_makes_no_second_message(whatsapp, monkeypatch):
+    from attenda.channels.social import inbound
+
+    [event] = record(account=whatsapp, body=json.dumps(payloads.whatsapp_text("Olá")).encode())
+    real_identify = inbound.identify
+
+    def taken_meanwhile(**claims):
+        # Another worker takes the event after this one read it, before its transaction.
+        SocialEvent.objects.filter(pk=event.pk).update(state=EventState.TAKEN)
+        return real_identify(**claims)
+
+    monkeypatch.setattr(inbound, "identify", taken_meanwhile)
+    inbound.take_event(event.pk)
+
+    assert not TimelineEntry.objects.exists()
+
+
+def _write_from_elsewhere() -> str:
+    """A webhook's write from another connection, not waiting for the lock: what became of it."""
+    outcome = []
+
+    def write() -> None:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA busy_timeout = 0")
+            with transaction.atomic():
+                Customer.objects.create(name="Elsewhere")
+            outcome.append("written")
+        except OperationalError as error:
+            outcome.append("locked" if "locked" in str(error) else str(error))
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    thread.join()
+    return outcome[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_sqlite_the_worker_leaves_the_lock_free_after_each_of_its_writes(
+    whatsapp, run_tasks, monkeypatch
+):
+    """A webhook waiting for the worker's transaction writes before the worker's next one."""
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL's writers do not wait for each other")
+    from attenda.channels.social import inbound
+
+    record(account=whatsapp, body=json.dumps(payloads.whatsapp_text("Olá")).encode())
+    writes = []
+    real_receive = inbound.receive
+
+    def receive(message):
+        writes.append(("in receive()", _write_from_elsewhere()))
+        return real_receive(message)
+
+    monkeypatch.setattr(inbound, "receive", receive)
+    monkeypatch.setattr(
+        inbound.time, "sleep", lambda seconds: writes.append(("pause", _write_from_elsewhere()))
+    )
+    run_tasks()
+
+    assert writes == [("pause", "written"), ("in receive()", "locked"), ("pause", "written")]
+    assert TimelineEntry.objects.filter(kind="message").count() == 1
