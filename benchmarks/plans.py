@@ -99,11 +99,12 @@ def require_index(plan: Plan, vendor: str, index: str) -> None:
 
 
 def list_query(queries: list[dict], order_column: str = "waiting_since") -> str:
-    """The inbox's ticket list among a request's queries: the one that pages tickets in order."""
+    """The inbox's ticket list among a request's queries: the one that pages tickets in order. A
+    list read as tuples (the inbox's rows) is ordered by the column's place in them."""
     for query in queries:
         sql = query["sql"]
         if re.search(r'FROM "tickets_ticket"', sql) and re.search(
-            rf'ORDER BY "tickets_ticket"\."{order_column}"', sql
+            rf'ORDER BY ("tickets_ticket"\."{order_column}"|\d+ (ASC|DESC))', sql
         ):
             return sql
     raise LookupError("No ticket list query was run.")
