@@ -308,3 +308,19 @@ def test_redis_channels_are_named_after_the_database_so_installations_do_not_hea
         "attenda:4:live:passing",
         "attenda:5:live:passing",
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_hub_gives_its_thread_s_connection_back_when_no_page_follows_any_more():
+    """Its connection is closed on the hub's own thread: closing it from the event loop's thread
+    failed (DatabaseWrapper objects created in a thread can only be used in that same thread)."""
+    after = live.newest_id()
+
+    asyncio.run(asyncio.wait_for(_hub_after_its_page_left(after), timeout=5))
+
+
+async def _hub_after_its_page_left(after: int) -> None:
+    async for _chunk in live.follow(["office:12"], after, wait_seconds=0.3):
+        pass
+    await live.hub().task  # Raises what ended it.
+    await sync_to_async(connections.close_all)()

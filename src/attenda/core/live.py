@@ -278,8 +278,9 @@ class Hub:
         finally:
             # The pages it served no longer wait for it: each looks at the database itself.
             self.wake_all()
-            # No page follows any more (or the hub stopped): its thread's connection is given back.
-            await asyncio.get_running_loop().run_in_executor(self.executor, connection.close)
+            # No page follows any more (or the hub stopped): its thread's connection is given back,
+            # found on that thread (``connection.close`` named here is the event loop thread's).
+            await asyncio.get_running_loop().run_in_executor(self.executor, _close_connection)
 
     async def _poll_database(self) -> None:
         while self.waiting:
@@ -317,6 +318,10 @@ class Hub:
         finally:
             await subscription.aclose()
             await connection.aclose()
+
+
+def _close_connection() -> None:
+    connection.close()
 
 
 _hubs: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub]" = weakref.WeakKeyDictionary()
