@@ -1,6 +1,10 @@
-"""Shared fixtures: a file store per test run, task running on demand, and the people of a small team."""
+"""Shared fixtures: a file store per test run, task running on demand, live events through Redis,
+and the people of a small team."""
+
+import os
 
 import pytest
+import redis
 from django.core.cache import caches
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
@@ -53,6 +57,20 @@ def run_tasks(db):
         return ran
 
     return run
+
+
+@pytest.fixture
+def live_redis(settings) -> str:
+    """Live events through Redis, as with several web processes."""
+    url = os.environ.get("ATTENDA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        redis.Redis.from_url(url).ping()
+    except redis.ConnectionError:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Redis does not answer at {url}.")
+        pytest.skip(f"Redis does not answer at {url}.")
+    settings.REDIS_URL = url
+    return url
 
 
 @pytest.fixture

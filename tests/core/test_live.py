@@ -212,3 +212,115 @@ def test_while_the_hub_cannot_listen_pages_look_at_the_database_themselves(
 
     assert waited < 1.2
     assert "hub stopped" in caplog.text
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_with_redis_a_passing_event_reaches_every_process_following_and_is_never_a_row(live_redis):
+    """Two event loops stand for two web processes, each with its hub: a typing signal sent from
+    neither reaches both pages, without an id (their place in the stream stays), and writes
+    nothing to the database."""
+    after = live.newest_id()
+
+    heard = asyncio.run(asyncio.wait_for(_passing_heard_in_two_hubs(after), timeout=10))
+
+    typing = live.as_state("typing", {"from": "visitor"}).encode()
+    assert heard == [typing, typing]
+    assert not LiveEvent.objects.exists()
+
+
+async def _passing_heard_in_two_hubs(after: int) -> list[bytes]:
+    ready = ThreadPoolExecutor(max_workers=2)
+    loop = asyncio.get_running_loop()
+
+    def other_process_page() -> bytes:
+        return asyncio.run(_first_after_opening(["chat:5"], after))
+
+    other = loop.run_in_executor(ready, other_process_page)
+    this = asyncio.create_task(_first_after_opening(["chat:5"], after))
+    await asyncio.sleep(1.0)  # Both hubs have subscribed.
+    await sync_to_async(live.signal, thread_sensitive=False)(
+        "chat:5", "typing", {"from": "visitor"}
+    )
+    heard = [await this, await other]
+    ready.shutdown()
+    await sync_to_async(connections.close_all)()
+    return heard
+
+
+async def _first_after_opening(streams: list[str], after: int) -> bytes:
+    try:
+        async for chunk in live.follow(streams, after, wait_seconds=4):
+            if not chunk.startswith(b"retry: ") and chunk != live.HEARTBEAT:
+                return chunk
+        return b""
+    finally:
+        await sync_to_async(connections.close_all)()
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_with_redis_a_page_that_starts_later_does_not_hear_an_earlier_passing_event(live_redis):
+    after = live.newest_id()
+
+    heard = asyncio.run(asyncio.wait_for(_passing_then_a_new_page(after), timeout=10))
+
+    assert heard == [b"", live.as_sse(LiveEvent.objects.get()).encode()]
+
+
+async def _passing_then_a_new_page(after: int) -> list[bytes]:
+    first = asyncio.create_task(_first_after_opening(["chat:6"], after))
+    await asyncio.sleep(1.0)
+    await sync_to_async(live.signal, thread_sensitive=False)("chat:7", "typing", {"from": "agent"})
+    await asyncio.sleep(0.5)
+    second = asyncio.create_task(_first_after_opening(["chat:7"], after))
+    await asyncio.sleep(0.5)
+
+    def write():
+        try:
+            live.publish("chat:7", "message", {"text": "Olá"})
+        finally:
+            connections.close_all()
+
+    await sync_to_async(write, thread_sensitive=False)()
+    return [await first, await second]
+
+
+def test_without_redis_a_passing_event_is_written_as_any_event(db, settings):
+    """The database is all the web processes share then: a page in any of them hears it."""
+    settings.REDIS_URL = ""
+
+    live.signal("chat:8", "typing", {"from": "agent"})
+
+    assert [(e.stream, e.kind, e.payload) for e in live.events_after(["chat:8"], 0)] == [
+        ("chat:8", "typing", {"from": "agent"})
+    ]
+
+
+def test_redis_channels_are_named_after_the_database_so_installations_do_not_hear_each_other(
+    settings,
+):
+    settings.REDIS_URL = "redis://127.0.0.1:6379/4"
+    fourth = live._channel(live.PASSING)
+    settings.REDIS_URL = "redis://127.0.0.1:6379/5"
+
+    assert (fourth, live._channel(live.PASSING)) == (
+        "attenda:4:live:passing",
+        "attenda:5:live:passing",
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_hub_gives_its_thread_s_connection_back_when_no_page_follows_any_more():
+    """Its connection is closed on the hub's own thread: closing it from the event loop's thread
+    failed (DatabaseWrapper objects created in a thread can only be used in that same thread)."""
+    after = live.newest_id()
+
+    asyncio.run(asyncio.wait_for(_hub_after_its_page_left(after), timeout=5))
+
+
+async def _hub_after_its_page_left(after: int) -> None:
+    async for _chunk in live.follow(["office:12"], after, wait_seconds=0.3):
+        pass
+    await live.hub().task  # Raises what ended it.
+    await sync_to_async(connections.close_all)()

@@ -7,7 +7,9 @@ query per open page.
 
 Writers call ``publish(stream, kind, payload)``; views answer with ``event_stream(request,
 streams)``. A stream is a name such as ``chat:42`` or ``office:3``; the view decides who may hear
-it."""
+it. A passing event (someone is typing) is of no use to a page that reconnects later: with Redis,
+``signal(stream, kind, payload)`` sends it to every web process's hub through Redis alone, with no
+id, no row and no wait for the database's one writer."""
 
 import asyncio
 import contextlib
@@ -45,7 +47,6 @@ FALLBACK_LOOK_SECONDS = 5.0
 RETRY_MS = 1000
 BATCH = 100
 KEEP = timedelta(hours=1)
-REDIS_CHANNEL = "attenda:live"
 
 
 def publish(stream: str, kind: str, payload: dict) -> LiveEvent:
@@ -71,12 +72,39 @@ def publish_many(events: list[tuple[str, str, dict]]) -> list[LiveEvent]:
     return made
 
 
+def signal(stream: str, kind: str, payload: dict) -> None:
+    """A passing event, heard by the pages following ``stream`` now and by no page that starts or
+    reconnects later: with Redis it goes at once (outside any transaction) to every web process's
+    hub, and is never a row. Without Redis the database is all the web processes share: it is
+    written as any event is."""
+    if not settings.REDIS_URL:
+        publish(stream, kind, payload)
+        return
+    message = json.dumps([stream, as_state(kind, payload)], separators=(",", ":"))
+    try:
+        _redis().publish(_channel(PASSING), message)
+    except Exception:
+        # Nobody hears it; the next one (the widget and the agents' page repeat them) may be.
+        logger.warning("Could not send a passing event on %s through Redis", stream, exc_info=True)
+
+
 def _announce(stream: str) -> None:
     try:
-        _redis().publish(REDIS_CHANNEL, stream)
+        _redis().publish(_channel(ANNOUNCED), stream)
     except Exception:
         # The pages still hear it at their next look at the database (the hub's fallback poll).
         logger.warning("Could not announce a live event on %s through Redis", stream, exc_info=True)
+
+
+# Redis's channels are the server's, not one database's: each is named after the database number
+# of ATTENDA_REDIS_URL, so that Attendas sharing a Redis server in databases of their own do not
+# hear each other's events.
+ANNOUNCED = "live"
+PASSING = "live:passing"
+
+
+def _channel(name: str) -> str:
+    return f"attenda:{_redis().connection_pool.connection_kwargs.get('db', 0)}:{name}"
 
 
 _clients: dict[str, object] = {}
@@ -141,6 +169,9 @@ class Hub:
         # ``kept`` holds every event with floor < id <= seen; None until the first look.
         self.floor: int | None = None
         self.seen = 0
+        # The newest passing events heard through Redis, numbered by this hub as they came.
+        self.passing: deque[tuple[int, str, bytes]] = deque(maxlen=HUB_KEEP)
+        self.passed = 0
 
     def wait_for(self, streams: Iterable[str]) -> asyncio.Event:
         woken = asyncio.Event()
@@ -179,6 +210,25 @@ class Hub:
                 newer.append((pk, text))
         newer.reverse()
         return newer
+
+    def passing_after(self, streams: frozenset[str], after: int) -> tuple[int, list[bytes]]:
+        """The number of the newest passing event heard, and the texts of those of ``streams``
+        after the page's ``after`` (a page more than HUB_KEEP behind misses the older ones)."""
+        newer = []
+        for number, stream, text in reversed(self.passing):
+            if number <= after:
+                break
+            if stream in streams:
+                newer.append(text)
+        newer.reverse()
+        return self.passed, newer
+
+    def hear_passing(self, message: bytes) -> None:
+        stream, text = json.loads(message)
+        self.passed += 1
+        self.passing.append((self.passed, stream, text.encode()))
+        for woken in self.waiting.get(stream, ()):
+            woken.set()
 
     def wake_all(self) -> None:
         for waiters in self.waiting.values():
@@ -228,8 +278,9 @@ class Hub:
         finally:
             # The pages it served no longer wait for it: each looks at the database itself.
             self.wake_all()
-            # No page follows any more (or the hub stopped): its thread's connection is given back.
-            await asyncio.get_running_loop().run_in_executor(self.executor, connection.close)
+            # No page follows any more (or the hub stopped): its thread's connection is given back,
+            # found on that thread (``connection.close`` named here is the event loop thread's).
+            await asyncio.get_running_loop().run_in_executor(self.executor, _close_connection)
 
     async def _poll_database(self) -> None:
         while self.waiting:
@@ -241,7 +292,8 @@ class Hub:
 
         connection = redis.asyncio.Redis.from_url(settings.REDIS_URL)
         subscription = connection.pubsub()
-        await subscription.subscribe(REDIS_CHANNEL)
+        passing = _channel(PASSING).encode()
+        await subscription.subscribe(_channel(ANNOUNCED), passing)
         loop = asyncio.get_running_loop()
         try:
             await self.look()
@@ -250,17 +302,26 @@ class Hub:
                 message = await subscription.get_message(
                     ignore_subscribe_messages=True, timeout=1.0
                 )
-                if message is not None or loop.time() - looked >= HUB_LOOK_SECONDS:
+                announced = False
+                while message is not None:
+                    if message["channel"] == passing:
+                        self.hear_passing(message["data"])
+                    else:
+                        announced = True
+                    message = await subscription.get_message(
+                        ignore_subscribe_messages=True, timeout=0
+                    )
+                if announced or loop.time() - looked >= HUB_LOOK_SECONDS:
                     # Announcements that came meanwhile are all answered by this one look.
-                    while message is not None:
-                        message = await subscription.get_message(
-                            ignore_subscribe_messages=True, timeout=0
-                        )
                     await self.look()
                     looked = loop.time()
         finally:
             await subscription.aclose()
             await connection.aclose()
+
+
+def _close_connection() -> None:
+    connection.close()
 
 
 _hubs: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub]" = weakref.WeakKeyDictionary()
@@ -297,22 +358,25 @@ async def follow(
     the_hub = hub()
     wanted = frozenset(streams)
     woken = the_hub.wait_for(wanted)
+    passed = the_hub.passed
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait_seconds
     spoke = loop.time()
     try:
         while True:
             woken.clear()
+            passed, passing = the_hub.passing_after(wanted, passed)
             events = the_hub.kept_after(wanted, after) if the_hub.listening() else None
             more = False
             if events is None:
                 read = await sync_to_async(events_after)(streams, after)
                 events = [(event.pk, as_sse(event).encode()) for event in read]
                 more = len(read) == BATCH
-            if events:
-                after = events[-1][0]
+            if events or passing:
+                if events:
+                    after = events[-1][0]
                 spoke = loop.time()
-                yield b"".join(text for _pk, text in events)
+                yield b"".join([*passing, *(text for _pk, text in events)])
                 if more:
                     continue
             now = loop.time()

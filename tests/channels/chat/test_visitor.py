@@ -1,16 +1,21 @@
 """A visitor on a host site chats through the widget's endpoints: only from allowed origins, with a
 token per conversation, in their language, rate limited, and every message on the ticket."""
 
+import asyncio
 import gzip
 import os
 from pathlib import Path
 
 import pytest
 import redis
+from asgiref.sync import sync_to_async
 from django.core.cache import caches
+from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
 
 from attenda.channels.chat.models import ChatConversation, ChatState
-from attenda.core.models import AuditEntry
+from attenda.core import live
+from attenda.core.models import AuditEntry, LiveEvent
 from attenda.routing.models import TeamCalendar
 from attenda.tickets.models import Channel, EntryKind, Ticket, TimelineEntry
 from attenda.triage.models import EntryReading
@@ -154,6 +159,48 @@ def test_typing_is_heard_on_the_chat(visitor, agent):
 
     assert response.status_code == 204
     assert {"kind": "typing", "from": "visitor"} in visitor.events()
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_with_redis_typing_reaches_the_agents_page_and_writes_nothing(visitor, agent, live_redis):
+    """A typing indicator is of no use to a page that reconnects later: it goes to the pages
+    following the chat through Redis, not into the database behind its one writer."""
+    visitor.start()
+    stream = ChatConversation.objects.get().stream
+    after = live.newest_id()
+
+    heard, answer, statements = asyncio.run(
+        asyncio.wait_for(_typing_heard(visitor, stream, after), 10)
+    )
+
+    assert heard == live.as_state("typing", {"from": "visitor"}).encode()
+    assert answer == 204
+    assert [sql for sql in statements if not sql.startswith("SELECT")] == []
+    assert not LiveEvent.objects.filter(kind="typing").exists()
+
+
+async def _typing_heard(visitor: Visitor, stream: str, after: int) -> tuple[bytes, int, list[str]]:
+    def typing() -> tuple[int, list[str]]:
+        try:
+            with CaptureQueriesContext(connection) as queries:
+                answer = visitor.post("typing", {"token": visitor.token})
+            return answer.status_code, [q["sql"].lstrip().upper() for q in queries.captured_queries]
+        finally:
+            connections.close_all()
+
+    async def agents_page() -> bytes:
+        async for chunk in live.follow([stream], after, wait_seconds=4):
+            if not chunk.startswith(b"retry: ") and chunk != live.HEARTBEAT:
+                return chunk
+        return b""
+
+    page = asyncio.create_task(agents_page())
+    await asyncio.sleep(1.0)  # The hub has subscribed.
+    answer, statements = await sync_to_async(typing, thread_sensitive=False)()
+    heard = await page
+    await sync_to_async(connections.close_all)()
+    return heard, answer, statements
 
 
 def test_too_many_messages_from_one_visitor_are_refused_with_429(visitor, agent, settings):

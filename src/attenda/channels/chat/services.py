@@ -284,9 +284,10 @@ def visitor_says(
 
 
 def typing(*, conversation: ChatConversation, by_agent: Agent | None = None) -> None:
-    """Someone is writing: the other side shows it for a few seconds."""
+    """Someone is writing: the other side shows it for a few seconds. A passing event, of no use
+    to a page that reconnects later: with Redis it is no write for the database's one writer."""
     payload = {"from": "agent" if by_agent else "visitor"}
-    live.publish(conversation.stream, "typing", payload)
+    live.signal(conversation.stream, "typing", payload)
 
 
 def visitor_seen(conversation: ChatConversation) -> None:
