@@ -1,9 +1,9 @@
 """The inbox and the ticket page cost the same number of queries however many tickets, rows, tags
 and timeline entries there are. The counts include the session and the agent's own row.
 
-Inbox (7): session, agent, the agent's teams (for the team filter, and their ids for the lists), the
-page of tickets (owner joined), their tags, the bounded counts of every view, and the agents the
-bulk action can give tickets to.
+Inbox (6): session, agent, the agent's teams (for the team filter, and their ids for the lists), the
+page of tickets (owner joined, their tags' names with each), the bounded counts of every view, and
+the agents the bulk action can give tickets to.
 Ticket page (17): session, agent, the agent's team ids, the ticket (customer, organization, owner
 and team joined), its tags, the customer's identities, tickets merged into it, the timeline (authors
 joined; the pinned hand-off note is among its entries), the entries' attachments,
@@ -34,7 +34,7 @@ from tests.tickets.factories import received_ticket
 
 pytestmark = pytest.mark.django_db
 
-INBOX_QUERIES = 7
+INBOX_QUERIES = 6
 # Three of them say how a reply would reach the customer: the email route (the mailbox with the
 # customer's last address in one; their identities are the page's), and as the ticket has no mailbox
 # to answer from, chat and the messaging apps, each asked once whether they reach the customer.
