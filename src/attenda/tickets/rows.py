@@ -47,8 +47,13 @@ def inbox_rows(tickets: list[InboxRow]) -> list[SafeString]:
         )
         if tags:
             tags = f'<span class="tags">{tags}</span>'
-        due_text = time_left(ticket, now)[0]
+        due_text, due_state = time_left(ticket, now)
         due_title = f' title="{escape(due_text)}"' if due_text else ""
+        due = (
+            f'<span class="time-left time-left-{due_state}">{escape(due_text)}</span>'
+            if due_state
+            else '<span class="muted">—</span>'
+        )
         rows.append(
             f'<tr data-ticket="{ticket.number}">'
             f'<td class="select"><input type="checkbox" name="tickets" value="{ticket.number}"'
@@ -67,7 +72,7 @@ def inbox_rows(tickets: list[InboxRow]) -> list[SafeString]:
             f'<td><span class="badge priority-{priority}">'
             f"{priorities.get(ticket.priority, priority)}</span></td>"
             f'<td class="owner">{owner}</td>'
-            f'<td class="due"{due_title}>{time_left_html(ticket, now)}</td>'
+            f'<td class="due"{due_title}>{due}</td>'
             f'<td class="age">{age_html(ticket.waiting_since, now)}</td>'
             "</tr>"
         )
@@ -98,13 +103,6 @@ def describe_due(due, now, *, legal: bool = False) -> tuple[str, str]:
     if legal:
         return _("Legal deadline in %(time)s") % {"time": timeuntil(due, now, depth=2)}, "legal"
     return _("%(time)s left") % {"time": timeuntil(due, now, depth=2)}, "due"
-
-
-def time_left_html(ticket: InboxRow, now) -> str:
-    text, state = time_left(ticket, now)
-    if not state:
-        return '<span class="muted">—</span>'
-    return f'<span class="time-left time-left-{state}">{escape(text)}</span>'
 
 
 def _truncated(subject: str) -> str:
