@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Prefetch, Q, QuerySet, Value
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Value
 from django.db.models.expressions import RawSQL
 
 from attenda.agents.models import Agent, display_name
@@ -29,6 +29,9 @@ PAGE_SIZE = 50
 # A list's tickets with their tags, read by Ticket.tag_names. Loaded into a plain list: reading them
 # back through each ticket's ``tags`` manager cost more than the query did.
 WITH_TAGS = Prefetch("tags", to_attr="loaded_tags")
+# Whether any ticket was merged into this one, asked with the ticket's own read (merged_into's
+# index): nearly none have, and their merged ids then cost no statement of their own.
+HAS_MERGED = Exists(Ticket.objects.filter(merged_into=OuterRef("pk")))
 
 INBOX_VIEWS = ("mine", "unassigned", "open", "waiting", "solved")
 
@@ -292,8 +295,12 @@ def entries_of(ticket: Ticket) -> QuerySet[TimelineEntry]:
     read first (merged_into's index): a ticket with none is then one range of entry_ticket_idx, read
     in order, so the ticket page's latest entries come without sorting the others. As a subquery, or
     an OR, the database sorted every entry of the ticket; with OR, PostgreSQL read every entry of
-    every ticket."""
-    merged = Ticket.objects.filter(merged_into=ticket).values_list("id", flat=True)
+    every ticket. A ticket read with ``HAS_MERGED`` false has none to read."""
+    merged = (
+        Ticket.objects.filter(merged_into=ticket).values_list("id", flat=True)
+        if getattr(ticket, "has_merged", True)
+        else ()
+    )
     return TimelineEntry.objects.filter(ticket_id__in=[ticket.pk, *merged])
 
 
@@ -303,6 +310,7 @@ def ticket_page(agent: Agent, number: int) -> TicketPage:
         visible_tickets(agent)
         .select_related("customer", "customer__organization", "owner", "team")
         .prefetch_related(WITH_TAGS, "customer__identities")
+        .annotate(has_merged=HAS_MERGED)
         .get(pk=number)
     )
     timeline = list(
