@@ -4,13 +4,14 @@ and timeline entries there are. The counts include the session and the agent's o
 Inbox (6): session, agent, the agent's teams (for the team filter, and their ids for the lists), the
 page of tickets (owner joined, their tags' names with each), the bounded counts of every view, and
 the agents the bulk action can give tickets to.
-Ticket page (17): session, agent, the agent's team ids, the ticket (customer, organization, owner
-and team joined), its tags, the customer's identities, tickets merged into it, the timeline (authors
-joined; the pinned hand-off note is among its entries), the entries' attachments,
-the customer's other tickets, who else is on the ticket, every agent and every team (for the assign
-and transfer forms and the timeline's names), triage's one (the ticket's suggestion with its open
-supervisor flag, whether the customer is flagged for abuse, and which of the shown messages are
-abusive and not yet revealed to the agent), and how a reply would reach the customer.
+Ticket page (15): session, agent, the agent's team ids, the ticket (customer, organization, owner
+and team joined, its tags' names and whether any ticket was merged into it), the customer's
+identities, the timeline (authors joined; the pinned hand-off note is among its entries), the
+entries' attachments, the customer's other tickets, who else is on the ticket, every agent and
+every team (for the assign and transfer forms and the timeline's names), triage's one (the ticket's
+suggestion with its open supervisor flag, whether the customer is flagged for abuse, and which of
+the shown messages are abusive and not yet revealed to the agent), and how a reply would reach the
+customer.
 """
 
 import pytest
@@ -22,6 +23,7 @@ from attenda.tickets.services import (
     add_note,
     assign,
     mark_presence,
+    merge_tickets,
     receive,
     reply,
     set_status,
@@ -38,7 +40,9 @@ INBOX_QUERIES = 6
 # Three of them say how a reply would reach the customer: the email route (the mailbox with the
 # customer's last address in one; their identities are the page's), and as the ticket has no mailbox
 # to answer from, chat and the messaging apps, each asked once whether they reach the customer.
-TICKET_PAGE_QUERIES = 17
+TICKET_PAGE_QUERIES = 15
+# A ticket others were merged into reads their ids before its timeline.
+MERGED_TICKET_PAGE_QUERIES = TICKET_PAGE_QUERIES + 1
 # The pinned hand-off note is read from the entries shown, so a ticket without one costs the same.
 UNPINNED_TICKET_PAGE_QUERIES = TICKET_PAGE_QUERIES
 
@@ -150,6 +154,23 @@ def test_the_ticket_page_runs_a_fixed_number_of_queries(
 
     assert response.status_code == 200
     assert response.content.decode().count('<li class="entry ') == ticket.timeline.count()
+
+
+def test_a_ticket_with_merged_tickets_reads_their_ids_once(
+    client, team, agent, colleague, django_assert_num_queries
+):
+    ticket = busy_ticket(team, agent, colleague, others=0, entries=2)
+    duplicates = [received_ticket(team=team, subject=f"Duplicado {number}") for number in range(2)]
+    for duplicate in duplicates:
+        merge_tickets(target=ticket, absorbed=duplicate, actor=agent)
+    client.force_login(colleague)
+
+    with django_assert_num_queries(MERGED_TICKET_PAGE_QUERIES):
+        response = client.get(f"/tickets/{ticket.pk}/")
+
+    assert response.status_code == 200
+    for duplicate in duplicates:
+        assert f"(from ticket #{duplicate.pk})" in response.content.decode()
 
 
 # A new message from a known customer (twelve, and the savepoints of receive(), identify() and

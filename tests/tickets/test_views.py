@@ -1104,6 +1104,20 @@ def test_the_properties_panel_saves_every_change_at_once(client, team, agent):
     assert "The ticket was saved." in text(client.get(response["Location"]))
 
 
+def test_the_ticket_page_shows_its_tags_by_name_and_a_dash_without_any(client, team, agent):
+    tagged, untagged = received_ticket(team=team), received_ticket(team=team, email="b@example.com")
+    set_tags(ticket=tagged, names=["urgente", "ação", "fatura"], actor=agent)
+    client.force_login(agent)
+
+    page = text(client.get(f"/tickets/{tagged.pk}/"))
+    bare = text(client.get(f"/tickets/{untagged.pk}/"))
+
+    shown = re.search(r"<dt>Tags</dt><dd>(.*?)</dd>", page).group(1)
+    assert re.findall(r'<span class="tag">([^<]*)</span>', shown) == ["ação", "fatura", "urgente"]
+    assert 'value="ação, fatura, urgente"' in page
+    assert "<dt>Tags</dt><dd>—</dd>" in bare
+
+
 def test_a_properties_change_that_is_refused_changes_nothing(client, team, agent, colleague):
     """Only a supervisor gives a ticket to someone else; the other changes are not kept either."""
     ticket = received_ticket(team=team)
