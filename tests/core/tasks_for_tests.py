@@ -1,5 +1,8 @@
-"""A background task that fails on purpose, for the tests of retries. It runs in the test process
-(the database queue's worker loop and RQ's SimpleWorker both do), so it can count its attempts."""
+"""Background tasks for the tests: one that fails on purpose, for retries, and one that notes the
+language it runs in. They run in the test process (the database queue's worker loop and RQ's
+SimpleWorker both do), so they can count their attempts."""
+
+from django.utils import translation
 
 from attenda.core.tasks import background
 
@@ -12,3 +15,11 @@ def call_partner(name: str, failures: int) -> None:
     attempts.append(name)
     if attempts.count(name) <= failures:
         raise ConnectionError(f"{name} did not answer")
+
+
+@background
+def note_language(leave: str = "") -> None:
+    """Notes the language it runs in, then activates ``leave`` (if given) and leaves it active."""
+    attempts.append(translation.get_language())
+    if leave:
+        translation.activate(leave)

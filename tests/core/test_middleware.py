@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.urls import reverse
+from django.utils import translation
 
 from attenda.core import middleware
 
@@ -34,6 +35,24 @@ def test_an_agents_page_passes_every_middleware(client, agent):
     assert response["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_page_speaks_its_readers_language_and_the_thread_the_sites_once_it_is_answered(
+    client, agent
+):
+    """What runs on the thread after the page (a service, a task) is not in the last reader's
+    language: neither an agent's nor the one a customer chose on the portal."""
+    agent.language = "pl"
+    agent.save()
+    client.force_login(agent)
+
+    inbox = client.get(reverse("inbox"))
+    after_inbox = translation.get_language()
+    portal = client.get("/portal/sign-in/?lang=ro")
+    after_portal = translation.get_language()
+
+    assert (inbox["Content-Language"], after_inbox) == ("pl", "en")
+    assert (portal["Content-Language"], after_portal) == ("ro", "en")
 
 
 def test_a_webhook_address_is_served_past_the_browsers_middleware(client, db):

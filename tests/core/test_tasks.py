@@ -11,6 +11,7 @@ import pytest
 import redis
 import time_machine
 from django.urls import reverse
+from django.utils import translation
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 from django_tasks_rq import Job
@@ -22,7 +23,7 @@ from attenda.core.models import FailedTask
 from attenda.core.periodic import enqueue_due
 from attenda.core.tasks import run_with_retries
 from tests.core import tasks_for_tests
-from tests.core.tasks_for_tests import call_partner
+from tests.core.tasks_for_tests import call_partner, note_language
 from tests.routing.factories import ServiceLevelPolicyFactory
 from tests.tickets.factories import received_ticket
 
@@ -98,6 +99,21 @@ def test_a_task_that_fails_every_attempt_waits_for_an_admin_to_run_it_again(
     failed.refresh_from_db()
     assert failed.retried_at == START + dt.timedelta(seconds=150)
     assert TASK_PATH not in page_after.content.decode()
+
+
+def test_each_task_runs_in_the_sites_language_whatever_was_active_on_the_thread(
+    run_tasks, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        note_language.enqueue_on_commit(leave="ro")
+    with django_capture_on_commit_callbacks(execute=True):
+        note_language.enqueue_on_commit()
+
+    with translation.override("pl"):
+        ran = run_tasks()
+        after = translation.get_language()
+
+    assert (ran, tasks_for_tests.attempts, after) == (2, ["en", "en"], "pl")
 
 
 def test_a_task_whose_code_cannot_be_found_is_kept_for_an_admin(three_attempts, run_tasks):

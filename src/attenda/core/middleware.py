@@ -1,6 +1,6 @@
 """Every request starts on fresh interpreter stack; other companies' webhooks go straight to their
-view; agents' pages speak the agent's language and show times in the agent's time zone; the JSON
-API is rate-limited, and agents are held to the second factor."""
+view; agents' pages speak the agent's language (until the response is closed) and show times in the
+agent's time zone; the JSON API is rate-limited, and agents are held to the second factor."""
 
 import hashlib
 import ipaddress
@@ -104,6 +104,14 @@ class AgentPreferencesMiddleware:
         response = self.get_response(request)
         timezone.deactivate()
         return response
+
+
+def end_the_pages_language(**kwargs) -> None:
+    """A page speaks its reader's language (the locale middleware's, an agent's, the one a customer
+    chose on the portal) until its response is closed, a streamed one included. Then the thread goes
+    back to the site's language, so what runs on it next outside a request does not speak the last
+    reader's. Connected to request_finished."""
+    translation.deactivate()
 
 
 def client_ip(request: HttpRequest) -> str | None:

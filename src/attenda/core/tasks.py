@@ -9,6 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy
 from django_tasks import task
@@ -70,6 +71,14 @@ def retry_delay(attempt: int) -> timedelta:
 
 @task()
 def run_with_retries(task_path: str, args: list, kwargs: dict, attempt: int) -> None:
+    """Each task starts in the site's language, whatever the one before it on this thread (or, with
+    the immediate backend, the request that queued it) left active, and leaves none behind: work
+    that writes to people chooses their language with ``translation.override``."""
+    with translation.override(settings.LANGUAGE_CODE):
+        _run(task_path, args, kwargs, attempt)
+
+
+def _run(task_path: str, args: list, kwargs: dict, attempt: int) -> None:
     background_task: BackgroundTask | None = None
     try:
         # Inside the try: a task whose code moved or broke is kept for an admin like any other failure.
