@@ -25,7 +25,7 @@ EVALUATION = Path(__file__).parent / "evaluation" / "messages.jsonl"
 # where no threshold reaches that (Portuguese), the best F1. Portuguese stays far from 0.75: see
 # the test of the ToLD-Br labels below.
 BARS = {
-    "pt": {"precision": 0.55, "f1": 0.55},
+    "pt": {"precision": 0.55, "recall": 0.53, "f1": 0.55},
     "ro": {"precision": 0.86, "recall": 0.7, "f1": 0.78},
     "en": {"precision": 0.98, "recall": 0.9, "f1": 0.94},
 }
@@ -53,6 +53,42 @@ def test_abuse_is_found_on_the_held_out_part_of_each_language(language):
         BARS[language], True
     )
     assert false_alarms <= MOST_FALSE_ALARMS[language]
+
+
+# ToLD-Br's types of offence aimed at a person or a group; "obscene" is the one type that is not.
+AIMED_TYPES = ("homophobia", "insult", "racism", "misogyny", "xenophobia")
+
+
+def test_portuguese_abuse_by_the_other_reading_of_the_labels():
+    """The Portuguese model learns ToLD-Br's published "toxic" (two of three annotators flagged the
+    tweet, obscenity included), because its "obscene" type also holds insults said to someone
+    ("vai tomar no cu", "vai se foder"). Read the other way, abusive only when two annotators named
+    one type aimed at a person or a group, the held-out part has 200 abusive tweets of 2,078 (22
+    have no per-type votes) and the lists and model, taught the published reading, find them with
+    a lower F1 (a model taught this reading instead reaches about 0.50 on it)."""
+    rows = [
+        json.loads(line)
+        for line in corpus_path("triage", "told-br.validation.jsonl").read_text().splitlines()
+    ]
+    voted = [row for row in rows if row["labels"]["obscene"] is not None]
+    truth = np.array([any(row["labels"][kind] >= 2 for kind in AIMED_TYPES) for row in voted])
+    found = np.array([detect(fold(row["text"]), "pt").kind != "" for row in voted])
+    precision, recall, f1, _ = precision_recall_fscore_support(
+        truth, found, average="binary", zero_division=0
+    )
+    obscene_only = (
+        np.array([row["abusive"] and row["labels"]["obscene"] >= 2 for row in voted]) & ~truth
+    )
+
+    print(
+        f"\npt abuse aimed at people on {len(voted)} held out ({truth.sum()} abusive): "
+        f"P {precision:.3f} R {recall:.3f} F1 {f1:.3f}; of {obscene_only.sum()} toxic for "
+        f"obscenity alone, {(found & obscene_only).sum()} flagged"
+    )
+    assert (len(voted), truth.sum()) == (2078, 200)
+    assert precision >= 0.3
+    assert recall >= 0.6
+    assert f1 >= 0.4
 
 
 def test_the_portuguese_labels_cap_what_any_reader_can_reach():
@@ -205,6 +241,9 @@ HOLDING_AN_INSULT = {
         "Please send the invoice to our office in Sussex.",
         "The Twitch app freezes on your set-top box.",
         "The shipment to Nigeria is late.",
+        "I have an itch",
+        "I have an itch.",
+        "I have an itch on my arm since the new cream.",
         "Could you reassess the damage to my car?",
     ],
     "pt": [

@@ -19,6 +19,10 @@ from attenda.triage.learnt_abuse import LanguageModel, features
 
 SUPPORT_NEGATIVES = Path(__file__).parent / "training" / "support_negatives.jsonl"
 # The files of corpus/triage each language learns from; a language with none keeps the lists only.
+# Each learns its set's `abusive` flag (corpus/triage/SOURCES.md). For ToLD-Br that is the published
+# "toxic", obscenity included: its "obscene" type also holds insults said to someone ("vai tomar no
+# cu", "vai se foder"), so a majority on the person-aimed types alone would teach that those are not
+# abuse. Swearing at a situation is taught as not abusive by the support messages instead.
 SETS = {
     "pt": ("told-br.train.jsonl",),
     "ro": ("ro-offense.train.jsonl",),
