@@ -169,6 +169,24 @@ def test_the_command_teaches_the_same_weights_twice(tmp_path):
     )
 
 
+def test_a_support_message_too_short_for_the_model_leaves_its_threshold_alone():
+    """The model does not read a text of one or two words, so such a support message ("itch")
+    must not raise the threshold that every longer message is read against."""
+    insults = ["you stupid idiot", "you are an idiot", "what an idiot you are", "idiot of a man"]
+    calm = ["the bill is late", "my parcel never came", "the router is off", "a refund please"]
+    learn = [
+        *(abuse_training.Labelled(text, True) for text in insults * 5),
+        *(abuse_training.Labelled(text, False) for text in calm * 5),
+    ]
+    short = abuse_training.Labelled("you idiot", False, from_desk=True)
+
+    alone = abuse_training.train_language(learn, learn[::5], "en")
+    beside_it = abuse_training.train_language(learn, [*learn[::5], short], "en")
+
+    assert alone.probability(fold(short.text), "en") + 0.01 > alone.threshold
+    assert beside_it.threshold == alone.threshold
+
+
 def test_the_n_grams_are_hashed_into_the_columns_scikit_learn_gives():
     """The weights were learnt over scikit-learn's HashingVectorizer columns; reading a message
     hashes its n-grams without it (a tenth of the time), into the same columns and values."""

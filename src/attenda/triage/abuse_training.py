@@ -132,7 +132,12 @@ def train_language(
     truth = np.array([m.abusive for m in calibrate])
     threshold = _threshold(probabilities, truth)
     # No support message among those calibrating may be flagged: they are the desk's own words.
-    support = [p for p, m in zip(probabilities, calibrate, strict=True) if m.from_desk]
+    # Those too short for the model ("itch", "class") are left to the lists, as in reading.
+    support = [
+        p
+        for p, m in zip(probabilities, calibrate, strict=True)
+        if m.from_desk and len(fold(m.text).split()) >= learnt_abuse.FEWEST_WORDS
+    ]
     if support:
         threshold = max(threshold, min(0.99, max(support) + 0.01))
     return LanguageModel(weights=weights, intercept=model.intercept, threshold=threshold)
