@@ -25,7 +25,7 @@ EVALUATION = Path(__file__).parent / "evaluation" / "messages.jsonl"
 # where no threshold reaches that (Portuguese), the best F1. Portuguese stays far from 0.75: see
 # the test of the ToLD-Br labels below.
 BARS = {
-    "pt": {"precision": 0.55, "recall": 0.53, "f1": 0.55},
+    "pt": {"precision": 0.56, "recall": 0.53, "f1": 0.55},
     "ro": {"precision": 0.86, "recall": 0.7, "f1": 0.78},
     "en": {"precision": 0.98, "recall": 0.9, "f1": 0.94},
 }
