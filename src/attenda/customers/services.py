@@ -70,7 +70,9 @@ def survivor(customer: Customer) -> Customer:
     return customer
 
 
-@transaction.atomic
+# Inside receive() on every message: without a savepoint of its own (two statements), as nothing
+# that calls it goes on after it fails.
+@transaction.atomic(savepoint=False)
 def identify(
     *,
     claims: Sequence[IdentityClaim],
