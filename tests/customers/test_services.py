@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 
 from attenda.core.models import AuditEntry
 from attenda.customers.models import Customer, Identity
+from attenda.customers.search_terms import TermKind
 from attenda.customers.services import (
     IdentityClaim,
     create_customer,
@@ -10,6 +11,7 @@ from attenda.customers.services import (
     merge_customers,
     survivor,
     update_customer,
+    write_search_terms,
 )
 from attenda.tickets.models import Channel
 from tests.tickets.factories import received_ticket
@@ -32,6 +34,19 @@ def test_an_email_address_is_found_regardless_of_case():
     )
 
     assert identify(claims=[IdentityClaim("email", "ana.popescu@example.ro")]) == customer
+
+
+def test_a_customer_first_met_in_a_message_is_found_by_the_terms_a_rewrite_gives_them():
+    customer = identify(
+        claims=[IdentityClaim("email", "Joao.Silva@Example.PT")], name="João da Silva"
+    )
+    written = sorted(customer.search_terms.values_list("term", "kind"))
+
+    write_search_terms(customers=[customer])
+
+    assert written == sorted(customer.search_terms.values_list("term", "kind"))
+    assert ("joao da silva", TermKind.FULL_NAME) in written
+    assert ("joao.silva@example.pt", TermKind.ADDRESS) in written
 
 
 def test_a_new_address_seen_with_a_known_one_is_added_to_the_customer():

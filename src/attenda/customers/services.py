@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from attenda.agents.models import Agent
@@ -70,7 +70,9 @@ def survivor(customer: Customer) -> Customer:
     return customer
 
 
-@transaction.atomic
+# Inside receive() on every message: without a savepoint of its own (two statements), as nothing
+# that calls it goes on after it fails.
+@transaction.atomic(savepoint=False)
 def identify(
     *,
     claims: Sequence[IdentityClaim],
@@ -95,11 +97,7 @@ def identify(
             customer = survivor(known[key].customer)
             break
     if customer is None:
-        customer = Customer.objects.create(
-            name=name.strip()[:200] or (normalised[0][1] if normalised else _("Unknown customer")),
-            language=language,
-        )
-        audit.record(actor=actor, action="customer.created", target=customer)
+        return _new_customer(normalised, name=name, language=language, actor=actor)
     new = [(kind, value) for kind, value in normalised if (kind, value) not in known]
     if new and known and not may_change_identities(actor, customer):
         # An agent logging a contact cannot attach an address to another team's customer this way.
@@ -122,9 +120,37 @@ def identify(
     if language and not customer.language:
         customer.language = language
         customer.save(update_fields=["language"])
-    if any(key not in known for key in normalised) or not normalised:
+    if new:
         write_search_terms(customers=[customer])
     return customer
+
+
+def _new_customer(
+    identities: list[tuple[str, str]], *, name: str, language: str, actor: Agent | None
+) -> Customer:
+    """A customer none of the addresses belonged to, with them. Most mail from a new address
+    comes here, so the search terms are made from what is written rather than read back
+    (``write_search_terms``): a new customer has no terms to replace and no organisation."""
+    customer = Customer.objects.create(
+        name=name.strip()[:200] or (identities[0][1] if identities else _("Unknown customer")),
+        language=language,
+    )
+    audit.record(actor=actor, action="customer.created", target=customer)
+    Identity.objects.bulk_create(
+        Identity(customer=customer, kind=kind, value=value) for kind, value in identities
+    )
+    terms = customer_terms(name=customer.name, organization="", identities=identities)
+    if terms:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _ADD_TERMS_SQL + ", ".join(["(%s, %s, %s)"] * len(terms)),
+                [value for term, kind in terms for value in (customer.pk, term, int(kind))],
+            )
+    return customer
+
+
+# Every new customer's terms, so written out.
+_ADD_TERMS_SQL = "INSERT INTO customers_search_term (customer_id, term, kind) VALUES "
 
 
 @transaction.atomic

@@ -126,6 +126,8 @@ def _thread(inbound: Inbound, customer: Customer) -> Ticket | None:
     """The open matter this message continues, if any. Only tickets of this customer, or on which
     the sender takes part, qualify, so a quoted number or a forged reference cannot drop a message
     into a stranger's ticket."""
+    if inbound.ticket_number is None and not inbound.references:
+        return None  # most new mail: nothing to thread by, and the queries need not be built
     addresses = [claim.value.strip().lower() for claim in inbound.claims if claim.kind == "email"]
     taking_part = Participant.objects.filter(address__in=addresses).values("ticket_id")
     candidates = Ticket.objects.select_for_update(of=("self",)).filter(
@@ -184,13 +186,26 @@ def receive(
     ticket = _thread(inbound, customer)
     opened = ticket is None
     reopened = not opened and ticket.status == Status.SOLVED
+    later = inbound.read_later and not opened
+    subject = inbound.subject.strip() or _first_line(inbound.body) or _("(no subject)")
+    # Read before anything is written, so the language found goes into the INSERTs.
+    ahead = None
+    if not later:
+        ahead = arrivals.read_ahead(
+            kind=inbound.entry_kind,
+            text=inbound.body,
+            subject=subject if opened else "",
+            customer=customer,
+            language=inbound.language,
+        )
+    language = (ahead.language if ahead else "") or inbound.language
     if ticket is None:
         ticket = Ticket(
             customer=customer,
             customer_name=customer.name,
-            subject=inbound.subject.strip() or _first_line(inbound.body) or _("(no subject)"),
+            subject=subject,
             channel=inbound.channel,
-            language=inbound.language or customer.language,
+            language=language or customer.language,
             team_id=inbound.team_id,
             created_at=now,
             waiting_since=now,
@@ -229,16 +244,14 @@ def receive(
         author_agent=logged_by,
         channel=inbound.channel,
         body=inbound.body,
-        language=inbound.language,
+        language=language,
         external_id=inbound.external_id,
         raw_id=_raw_blob_id(inbound),
         data=inbound.entry_data,
     )
     # The new ticket's subject and the message wait for the search index in one statement.
     search.queue_texts(ticket=ticket if opened else None, entries=[entry])
-    arrivals.arrived(
-        entry=entry, ticket=ticket, opened=opened, later=inbound.read_later and not opened
-    )
+    arrivals.arrived(entry=entry, ticket=ticket, opened=opened, later=later, ahead=ahead)
     refused = _attach(entry, inbound.files)
     if refused:
         _append(

@@ -14,9 +14,9 @@ class TriageConfig(AppConfig):
         from attenda.triage import panels as triage_panels
         from attenda.triage.headlines import triage_headline
         from attenda.triage.language import detector
-        from attenda.triage.services import triage_entry
+        from attenda.triage.services import read_ahead, triage_entry
 
-        arrivals.register(triage_entry, prepare=detector)
+        arrivals.register(triage_entry, prepare=detector, read_ahead=read_ahead)
         # The ticket page asks; triage answers with its panel, marks, draft and sentences.
         panels.register_page(triage_panels.page_context)
         panels.register_timeline(triage_panels.timeline_context)

@@ -137,33 +137,76 @@ def read_text(
 # Reading what arrives
 
 
-def triage_entry(*, entry: TimelineEntry, ticket: Ticket, opened: bool) -> EntryReading | None:
+@dataclass(frozen=True)
+class ReadAhead:
+    """A message read before ``receive()`` writes it, and the rules and model it was read with."""
+
+    reading: "engine.Reading"
+    config: Configuration
+
+    @property
+    def language(self) -> str:
+        return self.reading.language
+
+
+def read_ahead(
+    *, kind: str, text: str, subject: str, customer: Customer, language: str
+) -> ReadAhead | None:
+    """The reading of a customer's message before ``receive()`` writes it (``arrivals``): the
+    language found goes into the ticket and the entry as they are written, instead of two UPDATEs
+    after, and ``triage_entry`` acts on it without reading again. ``subject`` is the new ticket's,
+    "" on an existing one. None for what triage does not read, and when the reading failed: the
+    message is then read, or not, as ``triage_entry`` decides."""
+    if kind != EntryKind.MESSAGE or not text.strip():
+        return None
+    try:
+        config = configuration()
+        reading = read_text(
+            text,
+            subject=_own_subject(subject, text),
+            fallback_language=customer.language or language,
+            config=config,
+        )
+    except Exception:  # noqa: BLE001 - whatever went wrong, the message itself must be kept.
+        logger.exception("Triage could not read a message before it was written")
+        return None
+    return ReadAhead(reading=reading, config=config)
+
+
+def triage_entry(
+    *, entry: TimelineEntry, ticket: Ticket, opened: bool, ahead: ReadAhead | None = None
+) -> EntryReading | None:
     """Reads a message from a customer as ``receive()`` puts it on the timeline, and acts on it in
     the same transaction. Only what customers wrote themselves is read: a call or a visit on the
     timeline is an agent's account of it. A failure of triage is logged and leaves the message
-    received as if triage were not there: a message is never lost to it."""
+    received as if triage were not there: a message is never lost to it. ``ahead``: the message
+    as ``read_ahead`` read it."""
     if entry.kind != EntryKind.MESSAGE or entry.author_customer_id is None:
         return None
     if not entry.body.strip():
         return None
     try:
         with transaction.atomic():
-            return _read_and_act(entry, ticket, opened=opened)
+            return _read_and_act(entry, ticket, opened=opened, ahead=ahead)
     except Exception:  # noqa: BLE001 - whatever went wrong, the message itself must be kept.
         logger.exception("Triage of timeline entry %s failed", entry.pk)
         return None
 
 
-def _read_and_act(entry: TimelineEntry, ticket: Ticket, *, opened: bool) -> EntryReading:
+def _read_and_act(
+    entry: TimelineEntry, ticket: Ticket, *, opened: bool, ahead: ReadAhead | None
+) -> EntryReading:
     customer = entry.author_customer
-    config = configuration()
-    subject = _own_subject(ticket.subject, entry.body) if opened else ""
-    found = read_text(
-        entry.body,
-        subject=subject,
-        fallback_language=customer.language or entry.language,
-        config=config,
-    )
+    if ahead is not None:
+        config, found = ahead.config, ahead.reading
+    else:
+        config = configuration()
+        found = read_text(
+            entry.body,
+            subject=_own_subject(ticket.subject, entry.body) if opened else "",
+            fallback_language=customer.language or entry.language,
+            config=config,
+        )
     # Too short to tell and nothing to fall back on: the channel's guess, if any, stays.
     if found.language and found.language != entry.language:
         entry.language = found.language
