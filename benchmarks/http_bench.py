@@ -27,7 +27,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from benchmarks import database
 
@@ -78,7 +78,16 @@ def end_sessions(desk: dict) -> None:
         store(session_key=key).delete()
 
 
+# What the server's PostgreSQL connections call themselves, so that their backends' CPU is told
+# apart from other clients' of the same database.
+APPLICATION_NAME = "attenda-http-bench"
+
+
 def start_server(database_url: str, port: int, processes: int, log: Path) -> subprocess.Popen:
+    if database.engine_name(database_url) == "postgresql":
+        parts = urlsplit(database_url)
+        query = "&".join(filter(None, [parts.query, f"application_name={APPLICATION_NAME}"]))
+        database_url = parts._replace(query=query).geturl()
     environment = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -151,8 +160,8 @@ def server_cpu_seconds(root: int, *, only: str = "") -> float:
 
 
 def database_cpu(database_url: str) -> dict[int, float]:
-    """CPU time used so far by each PostgreSQL backend serving the benchmark's database, when the
-    server runs on this machine; nothing on SQLite, whose work is the web processes' own."""
+    """CPU time used so far by each PostgreSQL backend serving the benchmark's server, when
+    PostgreSQL runs on this machine; nothing on SQLite, whose work is the web processes' own."""
     if database.engine_name(database_url) != "postgresql":
         return {}
     import psycopg
@@ -160,7 +169,8 @@ def database_cpu(database_url: str) -> dict[int, float]:
     parts = urlsplit(database_url)
     with psycopg.connect(f"postgresql://{parts.netloc}/postgres", autocommit=True) as connection:
         rows = connection.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = %s", [parts.path.lstrip("/")]
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND application_name = %s",
+            [parts.path.lstrip("/"), APPLICATION_NAME],
         ).fetchall()
     tick = os.sysconf("SC_CLK_TCK")
     used = {}
@@ -233,7 +243,7 @@ def pages(desk: dict, rng: random.Random) -> dict:
     return {
         "inbox": [f"/?view=open&team={desk['team']}&sort=waiting"],
         "ticket": [f"/tickets/{pk}/" for pk in rng.sample(desk["tickets"], len(desk["tickets"]))],
-        "search": [f"/search/?q={word}" for word in words],
+        "search": [f"/search/?q={quote(word)}" for word in words],
         "api": [f"/api/v1/tickets?team={desk['team']}"],
     }
 
@@ -389,6 +399,7 @@ def main(argv=None) -> None:
     parser.add_argument(
         "--pages", nargs="*", default=[], help="some of: inbox ticket search api (default all)"
     )
+    parser.add_argument("--report", help="where to write the JSON report")
     args = parser.parse_args(argv)
     if not database.exists(args.database_url):
         sys.exit(f"Load {args.database_url} first (make bench-load-sqlite / bench-load-postgres).")
@@ -435,7 +446,7 @@ def main(argv=None) -> None:
         "users": args.users,
         "pages": results,
     }
-    out = database.RESULTS / f"http-{label}.json"
+    out = Path(args.report) if args.report else database.RESULTS / f"http-{label}.json"
     out.write_text(json.dumps(report, indent=2) + "\n")
     print(f"Written to {out}")
     failures = [
