@@ -1,9 +1,15 @@
 """The million-ticket loader writes rows column by column beside the models; a small load into a fresh
 database keeps it in step with every migration."""
 
+import json
+import shutil
+import socket
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 
 def test_the_benchmark_loader_fills_a_fresh_database(tmp_path):
@@ -106,3 +112,44 @@ def test_the_phone_benchmark_answers_every_signed_call_and_finds_every_caller(tm
     assert measured.returncode in (0, 1), measured.stderr[-3000:]
     assert '"customers": 2000' in measured.stdout
     assert measured.stdout.count('"n": 20') == 2
+
+
+def test_the_http_benchmark_drives_signed_in_pages_and_ends_its_sessions(tmp_path):
+    """`attenda serve` on a small loaded desk, driven by wrk with the benchmark's sessions: every
+    answer a 200 (a session that did not sign the agent in would be sent to the sign-in page), and
+    the sessions deleted afterwards. The rate targets are for the million on a quiet machine, so
+    only the run is checked."""
+    if shutil.which("wrk") is None:
+        pytest.skip("wrk is not installed (apt-get install wrk).")
+    url = f"sqlite:///{tmp_path / 'http.db'}"
+    root = Path(__file__).resolve().parents[1]
+    subprocess.run(
+        [sys.executable, "-m", "benchmarks.load", "--database-url", url, "--tickets", "300"]
+        + ["--report", str(tmp_path / "load.json")],
+        cwd=root,
+        capture_output=True,
+        check=True,
+        timeout=300,
+    )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+
+    ran = subprocess.run(
+        [sys.executable, "-m", "benchmarks.http_bench", "--database-url", url, "--port", str(port)]
+        + ["--users", "4", "--seconds", "2", "--warmup", "1"]
+        + ["--pages", "inbox", "ticket", "search", "api"]
+        + ["--report", str(tmp_path / "http.json")],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    assert "Traceback" not in ran.stderr, ran.stderr[-3000:]
+    report = json.loads((tmp_path / "http.json").read_text())
+    for page in ("inbox", "ticket", "search", "api"):
+        assert report["pages"][page]["requests"] > 0
+        assert report["pages"][page]["errors"] == 0, report["pages"][page]
+    with sqlite3.connect(tmp_path / "http.db") as database:
+        assert database.execute("SELECT count(*) FROM django_session").fetchone() == (0,)
