@@ -1,6 +1,7 @@
 """The million-ticket loader writes rows column by column beside the models; a small load into a fresh
 database keeps it in step with every migration."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -106,3 +107,36 @@ def test_the_phone_benchmark_answers_every_signed_call_and_finds_every_caller(tm
     assert measured.returncode in (0, 1), measured.stderr[-3000:]
     assert '"customers": 2000' in measured.stdout
     assert measured.stdout.count('"n": 20') == 2
+
+
+def test_the_search_benchmark_times_a_loaded_desk_with_words_of_its_own(tmp_path):
+    url = f"sqlite:///{tmp_path / 'desk.db'}"
+    root = Path(__file__).resolve().parents[1]
+    subprocess.run(
+        [sys.executable, "-m", "benchmarks.load", "--database-url", url, "--tickets", "300"],
+        cwd=root,
+        capture_output=True,
+        check=True,
+        timeout=300,
+    )
+
+    measured = subprocess.run(
+        [
+            *(sys.executable, "-m", "benchmarks.search_bench", "--database-url", url),
+            *("--repeat", "3", "--out", str(tmp_path / "search.json")),
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    assert measured.returncode == 0, measured.stderr[-3000:]
+    report = json.loads((tmp_path / "search.json").read_text())
+    words = {word["search"]: word for word in report["words"]}
+    assert 0.1 < words["common word"]["share"] < 0.3
+    assert 0 < words["rare word"]["tickets"] < words["common word"]["tickets"]
+    assert 0 < words["three words"]["tickets"] <= words["two words"]["tickets"]
+    assert words["no match"]["tickets"] == 0
+    assert [row["search"] for row in report["pages"]] == list(words)
+    assert len(report["searches"]) == 2 * len(words)
