@@ -465,7 +465,8 @@ def desk_words(rng: random.Random, tickets: int, sample: int) -> list[dict]:
         taken.append(
             next(
                 other
-                for other, _count in beside.most_common()
+                # Most common first, ties in alphabetical order: the same words on every run.
+                for other, _count in sorted(beside.items(), key=lambda item: (-item[1], item[0]))
                 if all(counts[other] != counts[chosen] for chosen in taken)
             )
         )
