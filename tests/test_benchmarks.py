@@ -115,6 +115,39 @@ def test_the_phone_benchmark_answers_every_signed_call_and_finds_every_caller(tm
     assert measured.stdout.count('"n": 20') == 2
 
 
+def test_the_search_benchmark_times_a_loaded_desk_with_words_of_its_own(tmp_path):
+    url = f"sqlite:///{tmp_path / 'desk.db'}"
+    root = Path(__file__).resolve().parents[1]
+    subprocess.run(
+        [sys.executable, "-m", "benchmarks.load", "--database-url", url, "--tickets", "300"],
+        cwd=root,
+        capture_output=True,
+        check=True,
+        timeout=300,
+    )
+
+    measured = subprocess.run(
+        [
+            *(sys.executable, "-m", "benchmarks.search_bench", "--database-url", url),
+            *("--repeat", "3", "--out", str(tmp_path / "search.json")),
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    assert measured.returncode == 0, measured.stderr[-3000:]
+    report = json.loads((tmp_path / "search.json").read_text())
+    words = {word["search"]: word for word in report["words"]}
+    assert 0.1 < words["common word"]["share"] < 0.3
+    assert 0 < words["rare word"]["tickets"] < words["common word"]["tickets"]
+    assert 0 < words["three words"]["tickets"] <= words["two words"]["tickets"]
+    assert words["no match"]["tickets"] == 0
+    assert [row["search"] for row in report["pages"]] == list(words)
+    assert len(report["searches"]) == 2 * len(words)
+
+
 def test_the_http_benchmark_drives_signed_in_pages_and_ends_its_sessions(tmp_path):
     """`attenda serve` on a small loaded desk, driven by wrk with the benchmark's sessions: every
     answer a 200 (a session that did not sign the agent in would be sent to the sign-in page), and

@@ -1,4 +1,6 @@
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from attenda.customers.services import IdentityClaim
 from attenda.tickets import search
@@ -13,6 +15,7 @@ from attenda.tickets.services import (
     set_status,
     transfer,
 )
+from tests.plans import plans
 from tests.tickets.factories import received_ticket
 
 pytestmark = pytest.mark.django_db
@@ -291,6 +294,34 @@ def test_the_matches_page_by_keyset_from_the_newest_without_repeating_or_missing
     assert len(found) == len(set(found))
     # Each window of newest matches is shown before older ones.
     assert set(pages[0] + pages[1][:1]) == {ticket.pk for ticket in tickets[-4:]}
+
+
+def test_a_wider_stretch_is_read_from_the_words_matches_not_ticket_by_ticket(
+    team, admin_agent, monkeypatch
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("FTS5 reads a stretch of its own index, its rowid")
+    monkeypatch.setattr(search, "FIRST_SPAN", 3)
+    for n in range(8):
+        received_ticket(team=team, subject=f"Fatura {n}", email=f"cliente{n}@example.com")
+    search.index_all_pending()
+
+    with CaptureQueriesContext(connection) as captured:
+        results = search.find(admin_agent, "xylofone")
+
+    stretches = [
+        query for query in captured.captured_queries if "tickets_search_document" in query["sql"]
+    ]
+    assert results.tickets == []
+    assert len(stretches) > 1
+    # Along a primary key (the tickets' or their documents'), newest first, every ticket of the
+    # stretch would be checked for the words: a million for a word on none of them. PostgreSQL took that read at a million, having
+    # no count of a word's tickets; here, with sorting made as dear as it can be, it would take it
+    # if the statement let it.
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_sort = off")
+    wider = plans(stretches[1:])
+    assert not any("Index Scan Backward" in line for line in wider)
 
 
 def test_a_page_link_that_was_not_made_by_the_search_is_refused(team, agent):
