@@ -6,15 +6,16 @@ from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.utils.timesince import timesince, timeuntil
+from django.utils.timezone import template_localtime
 from django.utils.translation import gettext as _
 
 from attenda.core import clock
 from attenda.core.escaping import escape
 from attenda.routing.clocks import ServiceClock
 from attenda.routing.deadlines import CONSEQUENCE_LABELS
-from attenda.tickets.models import Priority, Status
+from attenda.tickets.models import Priority, Status, Ticket
 from attenda.tickets.queries import InboxRow
-from attenda.tickets.templatetags.desk import age_html, initials
+from attenda.tickets.templatetags.desk import age_html, initials, local_format
 
 
 def inbox_rows(tickets: list[InboxRow]) -> list[SafeString]:
@@ -78,6 +79,36 @@ def inbox_rows(tickets: list[InboxRow]) -> list[SafeString]:
         )
     # Safe: every value from the database or a translation went through escape above.
     return [mark_safe(row) for row in rows]  # noqa: S308
+
+
+def ticket_table_rows(
+    tickets: list[Ticket], *, show_customer: bool = False, show_handoffs: bool = False
+) -> SafeString:
+    """The rows of ``tickets/ticket_table.html`` (search, a customer's tickets, passed around): number,
+    subject, customer, status, team, owner, hand-offs and last activity. Tickets come with their
+    team and owner (``select_related``)."""
+    statuses = {value: escape(label) for value, label in Status.choices}
+    nobody = f'<span class="muted">{escape(_("Nobody"))}</span>'
+    link = reverse("ticket", args=[0]).removesuffix("0/")
+    rows = []
+    for ticket in tickets:
+        status = escape(ticket.status)
+        customer = f"<td>{escape(ticket.customer_name)}</td>" if show_customer else ""
+        handoffs = f'<td class="number">{ticket.handoff_count}</td>' if show_handoffs else ""
+        team = escape(ticket.team.name) if ticket.team_id and ticket.team.name else "—"
+        owner = escape(ticket.owner.display_name) if ticket.owner_id else nobody
+        updated = template_localtime(ticket.updated_at)
+        rows.append(
+            f'<tr><td class="number">#{ticket.number}</td>'
+            f'<td class="subject"><a href="{link}{ticket.number}/" data-row-link>'
+            f"{escape(_truncated(ticket.subject))}</a></td>{customer}"
+            f'<td><span class="badge status-{status}">{statuses.get(ticket.status, status)}'
+            f"</span></td><td>{team}</td><td>{owner}</td>{handoffs}"
+            f'<td><time datetime="{updated.isoformat()}">'
+            f"{escape(local_format(updated, 'SHORT_DATETIME_FORMAT'))}</time></td></tr>"
+        )
+    # Safe: every value from the database or a translation went through escape above.
+    return mark_safe("\n".join(rows))  # noqa: S308
 
 
 def time_left(ticket: InboxRow, now) -> tuple[str, str]:
