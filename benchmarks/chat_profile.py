@@ -2,7 +2,7 @@
 side's typing indicator and a visitor's stream reconnecting, through Django's test client on a
 fresh SQLite database (tasks queued to the database, as under `attenda serve`). For each: the
 statements (and how many of them write), the CPU (thread time), and the CPU spent holding
-SQLite's one write lock, per request. Not a benchmark of the whole server (no uvicorn, no open streams); a
+SQLite's one write lock and how many times it takes it, per request. Not a benchmark of the whole server (no uvicorn, no open streams); a
 map of where a chat's cost is.
 
     python -m benchmarks.chat_profile                       # live events through the database
@@ -61,7 +61,7 @@ def _measured(step, count: int, *, profile: bool) -> dict:
     from django.test.utils import CaptureQueriesContext
 
     profiler = cProfile.Profile()
-    cpu, statements, writes, locked = [], [], [], []
+    cpu, statements, writes, locked, turns = [], [], [], [], []
     for _ in range(count):
         with CaptureQueriesContext(connection) as queries, _WriteLock() as lock:
             began = time.thread_time()
@@ -72,6 +72,7 @@ def _measured(step, count: int, *, profile: bool) -> dict:
                 profiler.disable()
             cpu.append((time.thread_time() - began) * 1000)
         locked.append(lock.held * 1000)
+        turns.append(lock.turns)
         sql = [query["sql"].lstrip().upper() for query in queries.captured_queries]
         statements.append(len(sql))
         writes.append(sum(statement.startswith(WRITES) for statement in sql))
@@ -85,6 +86,7 @@ def _measured(step, count: int, *, profile: bool) -> dict:
         "cpu_ms_p50": round(statistics.median(cpu), 2),
         "cpu_ms_mean": round(statistics.mean(cpu), 2),
         "write_lock_cpu_ms_p50": round(statistics.median(locked), 2),
+        "write_lock_turns_mean": round(statistics.mean(turns), 2),
     }
 
 
@@ -100,12 +102,15 @@ class _WriteLock:
         self.connection = connections["default"]
         self.held = 0.0
         self.since: float | None = None
+        # Each time the request takes the lock: a transaction, or a write outside one.
+        self.turns = 0
 
     def __enter__(self):
         begin, end = self.connection._start_transaction_under_autocommit, self.connection._commit
         rollback = self.connection._rollback
 
         def begun():
+            self.turns += 1
             self.since = time.thread_time()
             return begin()
 
@@ -134,6 +139,7 @@ class _WriteLock:
     def _alone(self, execute, sql, params, many, context):
         if self.connection.in_atomic_block or sql.lstrip()[:6].upper() not in WRITES:
             return execute(sql, params, many, context)
+        self.turns += 1
         began = time.thread_time()
         try:
             return execute(sql, params, many, context)

@@ -81,7 +81,7 @@ def arrived(
     if later:
         from attenda.tickets.tasks import read_arrival  # tasks.py imports this module.
 
-        read_arrival.enqueue_on_commit(entry.pk)
+        read_arrival.enqueue_with_commit(entry.pk)
         return
     found = ahead.found if ahead is not None else {}
     for reader in _READERS:

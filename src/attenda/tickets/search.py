@@ -27,7 +27,7 @@ from snowballstemmer.spanish_stemmer import SpanishStemmer
 
 from attenda.agents.models import Agent
 from attenda.core import clock
-from attenda.core.tasks import run_with_retries
+from attenda.core.tasks import run_with_retries, with_commit
 from attenda.customers.identities import guess_kind
 from attenda.customers.models import Customer
 from attenda.customers.queries import find_customers
@@ -323,7 +323,7 @@ _indexer_lock = threading.Lock()
 def queue_ticket(ticket: Ticket) -> None:
     """Puts the new ticket's subject in the queue for the index, in the caller's transaction."""
     PendingIndex.objects.create(ticket=ticket)
-    transaction.on_commit(_index_soon, robust=True)
+    with_commit(_index_soon, robust=True)
 
 
 def queue_entry(entry: TimelineEntry) -> None:
@@ -331,7 +331,7 @@ def queue_entry(entry: TimelineEntry) -> None:
     if entry.kind not in INDEXED_ENTRY_KINDS or not entry.body.strip():
         return
     PendingIndex.objects.create(ticket_id=entry.ticket_id, entry=entry)
-    transaction.on_commit(_index_soon, robust=True)
+    with_commit(_index_soon, robust=True)
 
 
 def queue_texts(*, ticket: Ticket | None = None, entries: Iterable[TimelineEntry] = ()) -> None:
@@ -344,7 +344,7 @@ def queue_texts(*, ticket: Ticket | None = None, entries: Iterable[TimelineEntry
     ]
     if pending:
         PendingIndex.objects.bulk_create(pending)
-        transaction.on_commit(_index_soon, robust=True)
+        with_commit(_index_soon, robust=True)
 
 
 def _index_soon() -> None:

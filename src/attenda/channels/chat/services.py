@@ -36,7 +36,7 @@ from attenda.tickets.models import Channel, Ticket
 # An offer to a returning customer's own agent lasts this long; then anyone in the team may take it.
 OFFER_SECONDS = 60
 # A visitor not heard from for this long (their stream reconnects every views.STREAM_SECONDS,
-# and says so every SEEN_EVERY at most) has gone.
+# and says so every SEEN_EVERY at most, within presence.SEEN_BATCH_SECONDS) has gone.
 VISITOR_GONE = timedelta(seconds=75)
 SEEN_EVERY = timedelta(seconds=30)
 MAX_TEXT = 5000
@@ -269,7 +269,7 @@ def visitor_says(
             read_later=True,
         )
     )
-    # The visitor's last sign of life, written as on their stream's reconnection (visitor_seen).
+    # The visitor's last sign of life, as their stream's reconnection writes it (presence.py).
     now = clock.now()
     fields = ["visitor_seen_at"] if now - conversation.visitor_seen_at >= SEEN_EVERY else []
     conversation.visitor_seen_at = now
@@ -290,14 +290,11 @@ def typing(*, conversation: ChatConversation, by_agent: Agent | None = None) -> 
     live.signal(conversation.stream, "typing", payload)
 
 
-def visitor_seen(conversation: ChatConversation) -> None:
-    """The visitor's stream (re)connected. Written at most every SEEN_EVERY: 500 open streams
-    reconnecting every 25 seconds would otherwise queue 20 writes a second for the database's one
-    writer, and VISITOR_GONE leaves room for the gap."""
-    now = clock.now()
-    if now - conversation.visitor_seen_at < SEEN_EVERY:
-        return
-    ChatConversation.objects.filter(pk=conversation.pk).update(visitor_seen_at=now)
+def visitors_seen(conversation_ids: list[int]) -> None:
+    """The visitors of these chats are still there (their streams reconnected): one statement for
+    all of them (presence.py gathers them)."""
+    if conversation_ids:
+        ChatConversation.objects.filter(pk__in=conversation_ids).update(visitor_seen_at=clock.now())
 
 
 def require_takes_chats(agent: Agent, conversation: ChatConversation) -> None:

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from attenda.channels.chat import queries, services
+from attenda.channels.chat import presence, queries, services
 from attenda.channels.chat.forms import ChatLimitForm, ChatWidgetForm, ChatWidgetSettings
 from attenda.channels.chat.identity import (
     conversation_of_token,
@@ -297,7 +297,7 @@ def offline(request: HttpRequest, widget: ChatWidget) -> HttpResponse:
     return JsonResponse({"ticket": ticket.pk}, status=201)
 
 
-def _visitor_stream(request: HttpRequest, key: str) -> tuple[int, str] | HttpResponse:
+def _visitor_stream(request: HttpRequest, key: str) -> tuple[ChatConversation, str] | HttpResponse:
     widget = ChatWidget.objects.filter(key=key, is_active=True).first()
     if widget is None:
         return _refused(404, "")
@@ -307,8 +307,7 @@ def _visitor_stream(request: HttpRequest, key: str) -> tuple[int, str] | HttpRes
     conversation = _conversation(widget, request.GET.get("token", ""))
     if conversation is None:
         return _with_cors(_refused(403, ""), origin)
-    services.visitor_seen(conversation)
-    return conversation.pk, origin
+    return conversation, origin
 
 
 async def visitor_events(request: HttpRequest, key: str) -> HttpResponseBase:
@@ -316,10 +315,9 @@ async def visitor_events(request: HttpRequest, key: str) -> HttpResponseBase:
     found = await sync_to_async(_visitor_stream)(request, key)
     if isinstance(found, HttpResponse):
         return found
-    conversation_id, origin = found
-    response = await live.event_stream(
-        request, [f"chat:{conversation_id}"], wait_seconds=STREAM_SECONDS
-    )
+    conversation, origin = found
+    presence.visitor_heard(conversation)
+    response = await live.event_stream(request, [conversation.stream], wait_seconds=STREAM_SECONDS)
     return _with_cors(response, origin)
 
 
