@@ -7,6 +7,7 @@ machine and fail in CI (CI=true), where a missing browser means a broken install
 import os
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -47,37 +48,79 @@ CALL_FAILED = pytest.StashKey[bool]()
 
 # On SQLite the test database lives in memory and the server's threads share the test's one
 # connection, transaction state included. The ticket page polls every few seconds, so a poll could
-# land inside another request's transaction: such requests take turns, and the test waits for the
-# last one before the database is emptied. PostgreSQL gives every thread its own connection and
-# keeps serving requests side by side.
+# land inside another request's transaction: such requests take turns. PostgreSQL gives every
+# thread its own connection and keeps serving requests side by side. On both, the test waits for
+# the requests still being served (a poll sent as the test ended) before the database is emptied:
+# on PostgreSQL emptying it while one of them wrote was a deadlock.
 ONE_REQUEST_AT_A_TIME = threading.Lock()
 
 
-class TakingTurnsWSGIServer(ThreadedWSGIServer):
-    def set_app(self, application):
-        def taking_turns(environ, start_response):
-            with ONE_REQUEST_AT_A_TIME:
-                return application(environ, start_response)
+class RequestsInFlight:
+    def __init__(self) -> None:
+        self.count = 0
+        self.changed = threading.Condition()
 
-        super().set_app(taking_turns)
+    @contextmanager
+    def serving(self) -> Iterator[None]:
+        with self.changed:
+            self.count += 1
+        try:
+            yield
+        finally:
+            with self.changed:
+                self.count -= 1
+                self.changed.notify_all()
+
+    def wait_for_none(self, seconds: float) -> None:
+        with self.changed:
+            self.changed.wait_for(lambda: self.count == 0, timeout=seconds)
+
+
+IN_FLIGHT = RequestsInFlight()
+
+
+class TakingTurnsWSGIServer(ThreadedWSGIServer):
+    take_turns = True
+
+    def set_app(self, application):
+        def served(environ, start_response):
+            with IN_FLIGHT.serving():
+                if not self.take_turns:
+                    return application(environ, start_response)
+                with ONE_REQUEST_AT_A_TIME:
+                    return application(environ, start_response)
+
+        super().set_app(served)
+
+
+class SideBySideWSGIServer(TakingTurnsWSGIServer):
+    take_turns = False
 
 
 class TakingTurnsLiveServerThread(LiveServerThread):
     server_class = TakingTurnsWSGIServer
 
 
+class SideBySideLiveServerThread(LiveServerThread):
+    server_class = SideBySideWSGIServer
+
+
 class TakingTurnsLiveServer(LiveServer):
     def __init__(self, addr: str) -> None:
         super().__init__(addr, start=False)
         plain = self.thread
-        if plain.connections_override:
-            self.thread = TakingTurnsLiveServerThread(
-                plain.host,
-                plain.static_handler,
-                connections_override=plain.connections_override,
-                port=plain.port,
-            )
-            self.thread.daemon = True
+        thread_class = (
+            TakingTurnsLiveServerThread
+            if plain.connections_override
+            else SideBySideLiveServerThread
+        )
+        self.thread = thread_class(
+            plain.host,
+            plain.static_handler,
+            connections_override=plain.connections_override,
+            port=plain.port,
+        )
+        self.thread.daemon = True
         self.start()
 
 
@@ -138,8 +181,7 @@ def context(browser: Browser, transactional_db, live_server) -> Iterator[Browser
     expect.set_options(timeout=TIMEOUT_MS)
     yield context
     context.close()
-    with ONE_REQUEST_AT_A_TIME:
-        pass
+    IN_FLIGHT.wait_for_none(seconds=TIMEOUT_MS / 1000)
 
 
 @pytest.fixture
