@@ -50,7 +50,8 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 
 def prepare(agents: int, smtp_port: int) -> list[dict]:
     """Every active agent gets the benchmark's password; each team a mailbox that sends through the
-    local SMTP server, so replies on its tickets leave by mail."""
+    local SMTP server, and the desk's own mailboxes (a reply leaves by the one its ticket came in
+    to) send through it too, so replies on its tickets leave by mail."""
     from django.contrib.auth.hashers import make_password
 
     from attenda.agents.models import Agent, Team
@@ -68,6 +69,9 @@ def prepare(agents: int, smtp_port: int) -> list[dict]:
                 "is_active": True,
             },
         )
+    Mailbox.objects.update(
+        smtp_host="127.0.0.1", smtp_port=smtp_port, smtp_security=Security.NONE, is_active=True
+    )
     largest = Team.objects.order_by("-pk").first()
     chosen = list(Agent.objects.filter(is_active=True).order_by("pk")[:agents])
     Agent.objects.filter(pk__in=[agent.pk for agent in chosen]).update(
@@ -426,7 +430,7 @@ def outbound_state() -> dict:
     from attenda.channels.email.models import OutboundMail
 
     connections.close_all()
-    mails = OutboundMail.objects.filter(mailbox__address__endswith="@scale.attenda.test")
+    mails = OutboundMail.objects.all()
     return {
         "queued": mails.count(),
         "sent": mails.filter(sent_at__isnull=False).count(),
