@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from attenda.agents.models import Agent
 from attenda.core import audit, clock
+from attenda.core.inserts import insert
 from attenda.customers.identities import normalise
 from attenda.customers.models import Customer, CustomerSearchTerm, Identity, Organization
 from attenda.customers.search_terms import customer_terms
@@ -131,9 +132,11 @@ def _new_customer(
     """A customer none of the addresses belonged to, with them. Most mail from a new address
     comes here, so the search terms are made from what is written rather than read back
     (``write_search_terms``): a new customer has no terms to replace and no organisation."""
-    customer = Customer.objects.create(
-        name=name.strip()[:200] or (identities[0][1] if identities else _("Unknown customer")),
-        language=language,
+    customer = insert(
+        Customer(
+            name=name.strip()[:200] or (identities[0][1] if identities else _("Unknown customer")),
+            language=language,
+        )
     )
     audit.record(actor=actor, action="customer.created", target=customer)
     Identity.objects.bulk_create(
