@@ -14,7 +14,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from sklearn.metrics import accuracy_score, f1_score
 
-from attenda.agents.models import Agent, Team
+from attenda.agents.models import Agent
 from attenda.core import audit, clock
 from attenda.core.inserts import insert
 from attenda.customers.models import Customer
@@ -259,8 +259,13 @@ def _read_and_act(
 
 
 def _team_exists(team_id: int | None) -> bool:
-    """A model learnt before a team was deleted may still suggest it."""
-    return team_id is not None and Team.objects.filter(pk=team_id).exists()
+    """A model learnt before a team was deleted may still suggest it. Asked of most messages, so
+    written out."""
+    if team_id is None:
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM agents_team WHERE id = %s", [team_id])
+        return cursor.fetchone() is not None
 
 
 def _suggest(ticket: Ticket, reading: EntryReading, *, threshold: float) -> TicketTriage:
