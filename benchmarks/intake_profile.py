@@ -1,6 +1,8 @@
 """Where a message's time goes on the way in: the corpus mix through `take_mail()` under cProfile,
 with the SQL statements of each message counted and grouped (CaptureQueriesContext), into a fresh
-database or a loaded desk. Not a benchmark (the profiler slows everything); a map of the cost.
+database or a loaded desk: each stage's own-thread CPU, and the CPU by what became of the message
+(a delivery report, put on a ticket...). Not a benchmark (the profiler slows everything); a map of
+the cost. `--no-cprofile` gives the stages' CPU alone, `--no-stages` cProfile alone.
 
     python -m benchmarks.intake_profile                               # fresh SQLite database
     python -m benchmarks.intake_profile --database-url sqlite:///$PWD/benchmarks/results/bench.db
@@ -41,6 +43,11 @@ def main(argv=None) -> None:
     parser.add_argument(
         "--no-cprofile", action="store_true", help="count queries only (to run under py-spy)"
     )
+    parser.add_argument(
+        "--no-stages",
+        action="store_true",
+        help="cProfile alone, without the per-stage CPU timers (whose clock calls it would count)",
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("ATTENDA_TASK_BACKEND", "database")
     if "profile.db" in args.database_url:
@@ -51,11 +58,12 @@ def main(argv=None) -> None:
     from django.test.utils import CaptureQueriesContext
 
     call_command("migrate", verbosity=0)
-    stages = _time_stages()
+    stages = {} if args.no_stages else _time_stages()
     step = _api_create() if args.api else _take_mail()
     for number in range(args.warmup):
         step(-1 - number)
     counts, shapes, cpu = [], collections.Counter(), []
+    kinds: dict[str, list[float]] = collections.defaultdict(list)
     profiler = cProfile.Profile()
     if args.no_cprofile:
         profiler.enable = profiler.disable = lambda: None
@@ -66,9 +74,10 @@ def main(argv=None) -> None:
         with CaptureQueriesContext(connection) as queries:
             began = time.thread_time()
             profiler.enable()
-            step(number)
+            kind = step(number)
             profiler.disable()
             cpu.append((time.thread_time() - began) * 1000)
+        kinds[kind].append(cpu[-1])
         counts.append(len(queries.captured_queries))
         shapes.update(shape(query["sql"]) for query in queries.captured_queries)
     print(
@@ -82,6 +91,9 @@ def main(argv=None) -> None:
             }
         )
     )
+    print("\nCPU per message by what became of it (ms, mean; share of the messages):")
+    for kind, times in sorted(kinds.items(), key=lambda item: -len(item[1])):
+        print(f"{statistics.mean(times):7.3f}  {len(times) / args.messages:5.0%}  {kind}")
     print("\nCPU per message (inclusive, ms, mean over all messages) and calls per message:")
     for name, (calls, seconds) in sorted(stages.items(), key=lambda item: -item[1][1]):
         print(f"{seconds * 1000 / args.messages:7.3f}  {calls / args.messages:5.2f}  {name}")
@@ -129,6 +141,12 @@ STAGES = [
     "attenda.core.audit:record",
     "attenda.tickets.search:queue_ticket",
     "attenda.tickets.search:queue_entry",
+    "attenda.tickets.search:queue_texts",
+    "attenda.customers.services:_new_customer",
+    "attenda.channels.email.inbound:_write",
+    "attenda.channels.email.bounces:_parse",
+    "attenda.triage.services:triage_entry",
+    "django_tasks_db.backend:DatabaseBackend.enqueue",
     "attenda.tickets.services:_raw_blob_id",
     "attenda.channels.email.outbound:_acknowledged_lately",
     "attenda.customers.services:write_search_terms",
@@ -185,9 +203,10 @@ def _take_mail():
     messages = corpus_messages()
     run = time.time_ns()
 
-    def step(number: int) -> None:
+    def step(number: int) -> str:
         raw = messages[number % len(messages)]
-        take_mail(mailbox, renamed(raw, f"profile-{run}-{number}@attenda"), source="api")
+        taken = take_mail(mailbox, renamed(raw, f"profile-{run}-{number}@attenda"), source="api")
+        return str(taken.mail.state)
 
     return step
 
@@ -206,7 +225,7 @@ def _api_create():
     client = Client(HTTP_AUTHORIZATION=f"Bearer {key}")
     run = time.time_ns()
 
-    def step(number: int) -> None:
+    def step(number: int) -> str:
         payload = {
             "subject": f"Pedido {number}",
             "body": BODIES[number % len(BODIES)],
@@ -217,6 +236,7 @@ def _api_create():
             "/api/v1/tickets", json.dumps(payload), content_type="application/json"
         )
         assert answer.status_code == 201, answer.content[:300]
+        return "created"
 
     return step
 

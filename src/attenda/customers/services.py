@@ -1,5 +1,6 @@
 """Every write to customers: finding them by identity, creating, updating and merging them."""
 
+import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from attenda.agents.models import Agent
 from attenda.core import audit, clock
+from attenda.core.inserts import insert
 from attenda.customers.identities import normalise
 from attenda.customers.models import Customer, CustomerSearchTerm, Identity, Organization
 from attenda.customers.search_terms import customer_terms
@@ -84,17 +86,11 @@ def identify(
     """The customer these addresses belong to, created when none matches. Addresses not yet known are
     added to the customer found, so the next contact on that channel finds them too."""
     normalised = _normalised(claims, region)
-    known = {
-        (identity.kind, identity.value): identity
-        for identity in Identity.objects.select_related("customer").filter(
-            value__in=[value for _kind, value in normalised]
-        )
-        if (identity.kind, identity.value) in normalised
-    }
+    known = _owners(normalised)
     customer = None
     for key in normalised:
         if key in known:
-            customer = survivor(known[key].customer)
+            customer = survivor(known[key])
             break
     if customer is None:
         return _new_customer(normalised, name=name, language=language, actor=actor)
@@ -125,20 +121,55 @@ def identify(
     return customer
 
 
+def _owners(identities: list[tuple[str, str]]) -> dict[tuple[str, str], Customer]:
+    """The customer of each of ``identities`` (kind, value) that is known. Asked of every message,
+    so written out: Django's building of the join cost more than running it."""
+    if not identities:
+        return {}
+    columns, sql = _owners_statement()
+    values = [value for _kind, value in identities]
+    with connection.cursor() as cursor:
+        cursor.execute(sql.format(marks=", ".join(["%s"] * len(values))), values)
+        rows = cursor.fetchall()
+    return {
+        (kind, value): Customer.from_db(connection.alias, columns, customer)
+        for kind, value, *customer in rows
+        if (kind, value) in identities
+    }
+
+
+@functools.cache
+def _owners_statement() -> tuple[list[str], str]:
+    fields = Customer._meta.concrete_fields
+    selected = ", ".join(f"c.{connection.ops.quote_name(field.column)}" for field in fields)
+    sql = (
+        f"SELECT i.kind, i.value, {selected} "  # noqa: S608 - the model's own names
+        "FROM customers_identity i JOIN customers_customer c ON c.id = i.customer_id "
+        "WHERE i.value IN ({marks})"
+    )
+    return [field.attname for field in fields], sql
+
+
 def _new_customer(
     identities: list[tuple[str, str]], *, name: str, language: str, actor: Agent | None
 ) -> Customer:
     """A customer none of the addresses belonged to, with them. Most mail from a new address
     comes here, so the search terms are made from what is written rather than read back
     (``write_search_terms``): a new customer has no terms to replace and no organisation."""
-    customer = Customer.objects.create(
-        name=name.strip()[:200] or (identities[0][1] if identities else _("Unknown customer")),
-        language=language,
+    customer = insert(
+        Customer(
+            name=name.strip()[:200] or (identities[0][1] if identities else _("Unknown customer")),
+            language=language,
+        )
     )
     audit.record(actor=actor, action="customer.created", target=customer)
-    Identity.objects.bulk_create(
-        Identity(customer=customer, kind=kind, value=value) for kind, value in identities
-    )
+    if identities:
+        created = connection.ops.adapt_datetimefield_value(clock.now())
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _ADD_IDENTITIES_SQL + ", ".join(["(%s, %s, %s, %s, NULL, '')"] * len(identities)),
+                [v for kind, value in identities for v in (customer.pk, kind, value, created)],
+            )
     terms = customer_terms(name=customer.name, organization="", identities=identities)
     if terms:
         with connection.cursor() as cursor:
@@ -149,7 +180,11 @@ def _new_customer(
     return customer
 
 
-# Every new customer's terms, so written out.
+# Every new customer's identities and terms, so written out.
+_ADD_IDENTITIES_SQL = (
+    "INSERT INTO customers_identity "
+    "(customer_id, kind, value, created_at, undeliverable_since, undeliverable_reason) VALUES "
+)
 _ADD_TERMS_SQL = "INSERT INTO customers_search_term (customer_id, term, kind) VALUES "
 
 

@@ -2,6 +2,8 @@
 each checks permission, writes the timeline entry and the audit record itself, in one transaction,
 and starts side effects only once it commits."""
 
+import os
+import posixpath
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -9,6 +11,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
+from django.core.files.storage import FileSystemStorage
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
@@ -17,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from attenda.agents.models import Agent, Team
 from attenda.core import audit, clock
+from attenda.core.inserts import insert
 from attenda.core.lookups import unique_or_none
 from attenda.customers.models import Customer
 from attenda.customers.services import identify, survivor
@@ -59,15 +63,23 @@ class Received:
 
 
 def store_blob(content: bytes) -> Blob:
-    """The content's Blob, stored once. Every message that comes in keeps its bytes here, so the
-    statements are written out (building them cost Django more than running them). Two writers of
-    the same new content at once keep one row; the other's file is left unused."""
+    """The content's Blob, stored once. Every message that comes in keeps its bytes here, almost
+    always new ones, so its file is written first under the content's digest and its row inserted
+    in one written-out statement (building them cost Django more than running them); content kept
+    already is found when its file is. Two writers of the same new content at once keep one row;
+    the other's file is left unused."""
     digest = Blob.digest(content)
-    blob = _stored_blob(digest)
-    if blob is not None:
-        return blob
     blob = Blob(sha256=digest, size=len(content))
-    blob.content.save(digest, ContentFile(content), save=False)
+    name = _write_blob_file(digest, content)
+    if name is None:
+        blob_found = _stored_blob(digest)
+        if blob_found is not None:
+            return blob_found
+        # A file left by a write that was rolled back, or another writer's at this moment: the
+        # storage chooses another name.
+        blob.content.save(digest, ContentFile(content), save=False)
+    else:
+        blob.content.name = name
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO tickets_blob (sha256, size, content, created_at) VALUES (%s, %s, %s, %s) "
@@ -85,6 +97,35 @@ def store_blob(content: bytes) -> Blob:
     blob.pk = inserted[0]
     blob._state.adding = False
     return blob
+
+
+def _write_blob_file(digest: str, content: bytes) -> str | None:
+    """Writes the content to its file named by ``digest`` when files are kept on the local disk,
+    as the storage would (its folder and permissions) without its search for a free name; returns
+    the name, or None when a file has that name already (the content kept before, or a file to
+    leave alone) or the storage is another."""
+    field = Blob._meta.get_field("content")
+    storage = field.storage
+    if not isinstance(storage, FileSystemStorage):
+        return None
+    name = posixpath.join(field.upload_to, digest)
+    path = storage.path(name)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    try:
+        descriptor = os.open(path, flags, 0o666)
+    except FileExistsError:
+        return None
+    except FileNotFoundError:  # the first file: the storage makes its folder
+        return storage.save(name, ContentFile(content))
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(content)
+        if storage.file_permissions_mode is not None:
+            os.chmod(path, storage.file_permissions_mode)
+    except BaseException:
+        os.unlink(path)
+        raise
+    return name
 
 
 def _stored_blob(digest: str) -> Blob | None:
@@ -106,17 +147,19 @@ def _attach(entry: TimelineEntry, files: Iterable[InboundFile]) -> list[str]:
         if len(inbound_file.content) > settings.ATTACHMENT_MAX_BYTES:
             refused.append(inbound_file.filename)
             continue
-        Attachment.objects.create(
-            entry=entry,
-            blob=store_blob(inbound_file.content),
-            filename=inbound_file.filename[:255],
-            content_type=inbound_file.content_type[:255],
+        insert(
+            Attachment(
+                entry=entry,
+                blob=store_blob(inbound_file.content),
+                filename=inbound_file.filename[:255],
+                content_type=inbound_file.content_type[:255],
+            )
         )
     return refused
 
 
 def _append(ticket: Ticket, **fields) -> TimelineEntry:
-    entry = TimelineEntry.objects.create(ticket=ticket, **fields)
+    entry = insert(TimelineEntry(ticket=ticket, **fields))
     if entry.body:
         search.queue_entry(entry)
     return entry
@@ -219,7 +262,7 @@ def receive(
         hold_legal_deadline(ticket, customer)
         service_levels.start_clocks(ticket, now=now)
         ticket.full_clean(exclude=NOT_CLEANED)
-        ticket.save()
+        insert(ticket)
     else:
         previous = ticket.status
         if ticket.status not in (Status.NEW, Status.OPEN):
@@ -236,18 +279,20 @@ def receive(
         ticket.save(
             update_fields=["status", "waiting_since", "updated_at", "preview", *SERVICE_FIELDS]
         )
-    entry = TimelineEntry.objects.create(
-        ticket=ticket,
-        kind=inbound.entry_kind,
-        created_at=now,
-        author_customer=customer,
-        author_agent=logged_by,
-        channel=inbound.channel,
-        body=inbound.body,
-        language=language,
-        external_id=inbound.external_id,
-        raw_id=_raw_blob_id(inbound),
-        data=inbound.entry_data,
+    entry = insert(
+        TimelineEntry(
+            ticket=ticket,
+            kind=inbound.entry_kind,
+            created_at=now,
+            author_customer=customer,
+            author_agent=logged_by,
+            channel=inbound.channel,
+            body=inbound.body,
+            language=language,
+            external_id=inbound.external_id,
+            raw_id=_raw_blob_id(inbound),
+            data=inbound.entry_data,
+        )
     )
     # The new ticket's subject and the message wait for the search index in one statement.
     search.queue_texts(ticket=ticket if opened else None, entries=[entry])

@@ -14,8 +14,9 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from sklearn.metrics import accuracy_score, f1_score
 
-from attenda.agents.models import Agent, Team
+from attenda.agents.models import Agent
 from attenda.core import audit, clock
+from attenda.core.inserts import insert
 from attenda.customers.models import Customer
 from attenda.tickets import services as tickets
 from attenda.tickets.models import EntryKind, Kind, Priority, Ticket, TimelineEntry
@@ -223,23 +224,25 @@ def _read_and_act(
     if found.language and not customer.language:
         # What the customer writes in is the best guess of their language until someone sets it.
         Customer.objects.filter(pk=customer.pk, language="").update(language=found.language)
-    reading = EntryReading.objects.create(
-        entry=entry,
-        ticket=ticket,
-        owner_id=ticket.owner_id,
-        created_at=entry.created_at,
-        language=found.language or entry.language,
-        language_confidence=found.language_confidence,
-        kind=found.kind,
-        kind_confidence=found.kind_confidence,
-        team_id=found.team_id if _team_exists(found.team_id) else None,
-        team_confidence=found.team_confidence,
-        anger=found.anger,
-        urgent=found.urgent,
-        leaving=found.leaving,
-        abusive=found.abusive,
-        abuse=found.abuse,
-        cues=list(found.cues),
+    reading = insert(
+        EntryReading(
+            entry=entry,
+            ticket=ticket,
+            owner_id=ticket.owner_id,
+            created_at=entry.created_at,
+            language=found.language or entry.language,
+            language_confidence=found.language_confidence,
+            kind=found.kind,
+            kind_confidence=found.kind_confidence,
+            team_id=found.team_id if _team_exists(found.team_id) else None,
+            team_confidence=found.team_confidence,
+            anger=found.anger,
+            urgent=found.urgent,
+            leaving=found.leaving,
+            abusive=found.abusive,
+            abuse=found.abuse,
+            cues=list(found.cues),
+        )
     )
     suggestion = None
     if not opened:
@@ -256,18 +259,25 @@ def _read_and_act(
 
 
 def _team_exists(team_id: int | None) -> bool:
-    """A model learnt before a team was deleted may still suggest it."""
-    return team_id is not None and Team.objects.filter(pk=team_id).exists()
+    """A model learnt before a team was deleted may still suggest it. Asked of most messages, so
+    written out."""
+    if team_id is None:
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM agents_team WHERE id = %s", [team_id])
+        return cursor.fetchone() is not None
 
 
 def _suggest(ticket: Ticket, reading: EntryReading, *, threshold: float) -> TicketTriage:
-    suggestion = TicketTriage.objects.create(
-        ticket=ticket,
-        entry=reading.entry,
-        kind=reading.kind,
-        kind_confidence=reading.kind_confidence,
-        team_id=reading.team_id,
-        team_confidence=reading.team_confidence,
+    suggestion = insert(
+        TicketTriage(
+            ticket=ticket,
+            entry=reading.entry,
+            kind=reading.kind,
+            kind_confidence=reading.kind_confidence,
+            team_id=reading.team_id,
+            team_confidence=reading.team_confidence,
+        )
     )
     changed = {}
     if (

@@ -78,6 +78,7 @@ def test_a_reply_refused_for_good_shows_not_sent_at_once_with_the_servers_reason
     mailbox, agent, smtp_server, run_tasks, django_capture_on_commit_callbacks
 ):
     ticket = take_mail(mailbox, raw_mail(), source="api").mail.entry.ticket
+    run_tasks()  # the acknowledgement, queued with the mail
     smtp_server.inbox.recipient_answer = "550 5.1.1 <maria@example.com>: Recipient address rejected"
     with django_capture_on_commit_callbacks(execute=True):
         entry = reply(ticket=ticket, agent=agent, body="A fatura foi corrigida.")

@@ -30,6 +30,7 @@ from attenda.channels.email.models import (
 from attenda.channels.email.parsing import Address, ParsedMail, parse_message
 from attenda.channels.email.quoting import split_reply
 from attenda.core import audit, clock
+from attenda.core.inserts import insert
 from attenda.core.lookups import unique_or_none
 from attenda.customers.models import Identity, IdentityKind
 from attenda.customers.services import IdentityClaim
@@ -218,7 +219,7 @@ def _take(
     budget.check("reading a delivery report")
     if bounce is not None and bounce.recipients and bounce.recipients[0].reason != "vacation":
         mail.state = MailState.BOUNCE
-        mail.save()
+        _write(mail)
         _record_bounce(mail, bounce)
         return
     if parsed.sender_doubt:
@@ -226,18 +227,18 @@ def _take(
         mail.state = MailState.UNPROCESSABLE
         mail.set_aside_reason = SetAsideReason.UNCLEAR_SENDER
         mail.problems.append(parsed.sender_doubt)
-        mail.save()
+        _write(mail)
         audit.record(actor=None, action="mail.set_aside", target=mail, reason=parsed.sender_doubt)
         return
     if sender and _flooding(mail.mailbox, sender):
         mail.state = MailState.HELD
-        mail.save()
+        _write(mail)
         audit.record(actor=None, action="mail.held", target=mail, sender=sender)
         return
     mail.state = MailState.TAKEN
     if reusing is not None:
         mail.problems.append(f"its Message-ID was taken already by another message (#{reusing.pk})")
-    mail.save()
+    _write(mail)
     ticket_entry(mail, parsed, raw, envelope_recipients, may_acknowledge=sender_chosen is None)
     if reusing is not None:
         services.add_event(
@@ -250,6 +251,15 @@ def _take(
             data={"mail": mail.pk, "reused_by": reusing.pk},
         )
     budget.check("putting it on its ticket")
+
+
+def _write(mail: InboundMail) -> None:
+    """A new mail's row in one written-out INSERT (every message writes one); a mail of the
+    unprocessable store taken again is updated."""
+    if mail._state.adding:
+        insert(mail)
+    else:
+        mail.save()
 
 
 def _set_aside(
@@ -370,12 +380,15 @@ def ticket_entry(
     )
     received = services.receive(inbound)
     mail.entry = received.entry
-    mail.save(update_fields=["entry"])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE email_inboundmail SET entry_id = %s WHERE id = %s", [mail.entry_id, mail.pk]
+        )
     _keep_participants(received.ticket, parsed, own, sender, opened=received.opened, check=check)
     if received.opened and not automatic and sender is not None and may_acknowledge:
         from attenda.channels.email.outbound import acknowledge_later
 
-        acknowledge_later.enqueue_on_commit(received.ticket.pk, mailbox.pk, sender.address)
+        acknowledge_later.enqueue_with_commit(received.ticket.pk, mailbox.pk, sender.address)
 
 
 def _own_addresses() -> set[str]:

@@ -187,9 +187,10 @@ def acknowledge(*, ticket: Ticket, mailbox: Mailbox, to: str) -> TimelineEntry |
 
 @background(label=gettext_lazy("Acknowledging a new ticket"))
 def acknowledge_later(ticket_id: int, mailbox_id: int, to: str) -> None:
-    """``acknowledge()`` on the worker, queued once the mail that opened the ticket is committed:
-    the intake's transaction, which every other message waits for on SQLite, no longer writes it.
-    Run again after a failure, it acknowledges the ticket once."""
+    """``acknowledge()`` on the worker, queued with the mail that opened the ticket (in its
+    transaction when the queue is the database's: one commit, and no acknowledgement lost between
+    two): the intake's transaction, which every other message waits for on SQLite, no longer
+    writes it. Run again after a failure, it acknowledges the ticket once."""
     with transaction.atomic():
         ticket = (
             Ticket.objects.select_for_update(of=("self",)).select_related("team").get(pk=ticket_id)
