@@ -41,8 +41,17 @@ def timeline_entries(context: Context, items: list) -> SafeString:
     pending = context.get("pending_copies") or ()
     attachment = _address("attachment")
     source = _address("entry_source")
-    internal_badge = f'<span class="badge internal">{escape(_("Internal"))}</span>'
-    abusive_badge = f'<span class="badge warning">{escape(_("Abusive"))}</span>'
+    # Translated outside the f-strings, where makemessages finds them.
+    internal_label = escape(_("Internal"))
+    abusive_mark = escape(_("Abusive"))
+    show_folded = escape(_("Show the quoted text and signature"))
+    show_as_sent = escape(_("Show as sent"))
+    show_with_images = escape(
+        _("Show as sent, with remote images (the sender may learn you opened it)")
+    )
+    show_original = escape(_("Show the original"))
+    internal_badge = f'<span class="badge internal">{internal_label}</span>'
+    abusive_badge = f'<span class="badge warning">{abusive_mark}</span>'
     parts = []
     for item in items:
         entry = item.entry
@@ -73,10 +82,7 @@ def timeline_entries(context: Context, items: list) -> SafeString:
             if entry.delivery:
                 body.append(_delivery(entry, data))
             if data.get("quoted") or data.get("signature"):
-                folded = [
-                    '<details class="folded"><summary>'
-                    f"{escape(_('Show the quoted text and signature'))}</summary>"
-                ]
+                folded = [f'<details class="folded"><summary>{show_folded}</summary>']
                 if data.get("signature"):
                     folded.append(f'<div class="text">{escape(data["signature"])}</div>')
                 if data.get("quoted"):
@@ -100,14 +106,11 @@ def timeline_entries(context: Context, items: list) -> SafeString:
                 sent = escape(reverse("mail_as_sent", args=[data["mail"]]))
                 links.append(
                     f'<a href="{sent}" target="_blank" rel="noopener">'
-                    f"{escape(_('Show as sent'))}</a> · "
+                    f"{show_as_sent}</a> · "
                     f'<a href="{sent}?images=remote" target="_blank" rel="noopener">'
-                    + escape(
-                        _("Show as sent, with remote images (the sender may learn you opened it)")
-                    )
-                    + "</a> · "
+                    f"{show_with_images}</a> · "
                 )
-            links.append(f'<a href="{source.format(id=pk)}">{escape(_("Show the original"))}</a>')
+            links.append(f'<a href="{source.format(id=pk)}">{show_original}</a>')
             body.append(f'<p class="entry-source">{"".join(links)}</p>')
         attachments = entry.attachments.all()
         if attachments:
