@@ -31,6 +31,9 @@ class Pairs(BaseChoiceIterator):
     field checks and copies every pair, and its widget again, which for the lists of every agent
     cost more than writing them out."""
 
+    # The options written for this many selections at most: nearly every page selects none.
+    WRITTEN_LIMIT = 8
+
     def __init__(self, pairs: list[tuple]) -> None:
         self.pairs = pairs
         # The options PlainSelect wrote of them, by the values selected.
@@ -57,9 +60,12 @@ class PlainSelect(forms.Select):
             # Choices kept from page to page (Colleagues.kept_choices) are written once for
             # each value selected.
             key = tuple(wanted)
-            options = self.choices.written.get(key)
+            written = self.choices.written
+            options = written.get(key)
             if options is None:
-                options = self.choices.written[key] = self._options(wanted)
+                if len(written) >= Pairs.WRITTEN_LIMIT:
+                    written.clear()
+                options = written[key] = self._options(wanted)
             return mark_safe(f"{select}{options}\n</select>")  # noqa: S308
         return mark_safe(f"{select}{self._options(wanted)}\n</select>")  # noqa: S308
 
