@@ -35,7 +35,7 @@ TARGETS = {"inbox first page": 20.0, "inbox deep page": 20.0, "ticket page": 30.
 # reply's route by its channel: other channels are asked when its own cannot reply), never on its
 # size: at most the count tests/tickets/test_query_counts.py pins, one more on a chat ticket, whose
 # panel looks for the chat still open, and one more on a ticket others were merged into.
-TICKET_PAGE_MOST_QUERIES = 17
+TICKET_PAGE_MOST_QUERIES = 16
 INTENDED_INDEXES = {"open": "ticket_team_wait_idx", "unassigned": "ticket_unassigned_wait_idx"}
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 

@@ -4,11 +4,11 @@ and timeline entries there are. The counts include the session and the agent's o
 Inbox (6): session, agent, the agent's teams (for the team filter, and their ids for the lists), the
 page of tickets (owner joined, their tags' names with each), the bounded counts of every view, and
 the agents the bulk action can give tickets to.
-Ticket page (15): session, agent, the agent's team ids, the ticket (customer, organization, owner
+Ticket page (14): session, agent, the agent's team ids, the ticket (customer, organization, owner
 and team joined, its tags' names and whether any ticket was merged into it), the customer's
 identities, the timeline (authors joined; the pinned hand-off note is among its entries), the
 entries' attachments, the customer's other tickets, who else is on the ticket, every agent and
-every team (for the assign and transfer forms and the timeline's names), triage's one (the ticket's
+every team in one (for the assign and transfer forms and the timeline's names), triage's one (the ticket's
 suggestion with its open supervisor flag, whether the customer is flagged for abuse, and which of
 the shown messages are abusive and not yet revealed to the agent), and how a reply would reach the
 customer.
@@ -40,7 +40,7 @@ INBOX_QUERIES = 6
 # Three of them say how a reply would reach the customer: the email route (the mailbox with the
 # customer's last address in one; their identities are the page's), and as the ticket has no mailbox
 # to answer from, chat and the messaging apps, each asked once whether they reach the customer.
-TICKET_PAGE_QUERIES = 15
+TICKET_PAGE_QUERIES = 14
 # A ticket others were merged into reads their ids before its timeline.
 MERGED_TICKET_PAGE_QUERIES = TICKET_PAGE_QUERIES + 1
 # The pinned hand-off note is read from the entries shown, so a ticket without one costs the same.

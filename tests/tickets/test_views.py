@@ -15,6 +15,7 @@ from attenda.tickets.messages import Inbound, InboundFile
 from attenda.tickets.models import Attachment, Channel, EntryKind, Priority, Status, Ticket
 from attenda.tickets.queries import inbox_counts
 from attenda.tickets.services import add_note, assign, receive, set_status, set_tags, transfer
+from tests.agents.factories import AgentFactory, TeamFactory
 from tests.customers.factories import IdentityFactory
 from tests.plans import plans
 from tests.tickets.factories import outgoing_mailbox, received_ticket
@@ -394,6 +395,35 @@ def test_the_ticket_page_shows_the_timeline_in_order_and_notes_as_internal(clien
         r'<span class="badge internal">Internal</span>',
         page,
     )
+
+
+def test_the_ticket_page_lists_the_colleagues_as_they_are_now(client, team, agent, colleague):
+    """The lists a page kept from the one before are read again: a renamed agent, a new one and a new
+    team show on the next page, and the lists speak the agent's language."""
+    ticket = received_ticket(team=team)
+    client.force_login(agent)
+    client.get(f"/tickets/{ticket.pk}/")
+    colleague.first_name = "Bruna"
+    colleague.save()
+    AgentFactory(username="carla", first_name="Carla", last_name="Reis", teams=[team])
+    TeamFactory(name="Vendas")
+
+    page = client.get(f"/tickets/{ticket.pk}/").content.decode()
+    agent.language = "pt"
+    agent.save()
+    in_portuguese = client.get(f"/tickets/{ticket.pk}/").content.decode()
+
+    transfer_to = page[
+        page.index('id="id_transfer-to_agent"') : page.index(
+            "</select>", page.index('id="id_transfer-to_agent"')
+        )
+    ]
+    assert ">Bruna Costa</option>" in transfer_to
+    assert ">Carla Reis</option>" in transfer_to
+    assert "Bruno Costa" not in page
+    assert ">Vendas</option>" in page
+    assert ">Nobody in particular</option>" in page
+    assert ">Ninguém em particular</option>" in in_portuguese
 
 
 def test_the_ticket_page_labels_its_fields_for_people_and_browser_tests(client, team, agent):

@@ -1,7 +1,8 @@
 """Forms of the agent's ticket pages. They parse and label input; the services decide what is allowed,
 and their ValidationErrors come back here to be shown next to the fields they concern."""
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from django import forms
 from django.conf import settings
@@ -12,8 +13,8 @@ from django.forms import BoundField
 from django.template.defaultfilters import filesizeformat
 from django.utils.choices import BaseChoiceIterator
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from attenda.agents.models import Agent, Team, display_name
 from attenda.core.escaping import escape
@@ -30,8 +31,13 @@ class Pairs(BaseChoiceIterator):
     field checks and copies every pair, and its widget again, which for the lists of every agent
     cost more than writing them out."""
 
+    # The options written for this many selections at most: nearly every page selects none.
+    WRITTEN_LIMIT = 8
+
     def __init__(self, pairs: list[tuple]) -> None:
         self.pairs = pairs
+        # The options PlainSelect wrote of them, by the values selected.
+        self.written: dict[tuple, str] = {}
 
     def __iter__(self):
         return iter(self.pairs)
@@ -47,8 +53,25 @@ class PlainSelect(forms.Select):
         if self.allow_multiple_selected:
             attrs["multiple"] = True
         wanted = set(self.format_value(value))
+        # Safe: every name, value and label went through escape, exactly as the template's
+        # autoescaping would have; format_html per option was twice as slow.
+        select = f'<select name="{escape(name)}"{attributes(attrs)}>'
+        if isinstance(self.choices, Pairs) and not self.allow_multiple_selected:
+            # Choices kept from page to page (Colleagues.kept_choices) are written once for
+            # each value selected.
+            key = tuple(wanted)
+            written = self.choices.written
+            options = written.get(key)
+            if options is None:
+                if len(written) >= Pairs.WRITTEN_LIMIT:
+                    written.clear()
+                options = written[key] = self._options(wanted)
+            return mark_safe(f"{select}{options}\n</select>")  # noqa: S308
+        return mark_safe(f"{select}{self._options(wanted)}\n</select>")  # noqa: S308
+
+    def _options(self, wanted: set[str]) -> str:
         has_selected = False
-        parts = [f'<select name="{escape(name)}"{attributes(attrs)}>']
+        parts = []
         for group_value, group_label in self.choices:
             grouped = isinstance(group_label, (list, tuple))
             if grouped:
@@ -68,10 +91,12 @@ class PlainSelect(forms.Select):
                 )
             if grouped:
                 parts.append("\n  </optgroup>")
-        parts.append("\n</select>")
-        # Safe: every name, value and label above went through escape, exactly as the
-        # template's autoescaping would have; format_html per option was twice as slow.
-        return mark_safe("".join(parts))  # noqa: S308
+        return "".join(parts)
+
+
+# Field groups of unbound forms written before (AgentPageForm.kept_fields), by all they depend on.
+_WRITTEN: dict[tuple, SafeString] = {}
+_WRITTEN_LIMIT = 2000
 
 
 class PlainBoundField(BoundField):
@@ -80,6 +105,25 @@ class PlainBoundField(BoundField):
     Fields in a fieldset (radio and checkbox groups) and labels with a suffix keep Django's way."""
 
     def as_field_group(self) -> SafeString:
+        if self.form.is_bound or self.name not in self.form.kept_fields:
+            return self._field_group()
+        key = (
+            type(self.form),
+            self.form.prefix,
+            self.name,
+            get_language(),
+            str(self.value()),
+            str(self.help_text),
+            type(self.field.widget),
+        )
+        written = _WRITTEN.get(key)
+        if written is None:
+            if len(_WRITTEN) >= _WRITTEN_LIMIT:
+                _WRITTEN.clear()
+            written = _WRITTEN[key] = self._field_group()
+        return written
+
+    def _field_group(self) -> SafeString:
         if self.use_fieldset or self._label_suffix():
             return super().as_field_group()
         parts = []
@@ -115,6 +159,10 @@ class AgentPageForm(forms.Form):
 
     use_required_attribute = False
     bound_field_class = PlainBoundField
+    # Fields whose group (label, help text, widget) depends only on the form's class and prefix,
+    # the language, the value and the help text, never on choices given per page: an unbound form
+    # writes each once per process, as every ticket page writes them alike.
+    kept_fields: tuple[str, ...] = ()
 
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("label_suffix", "")
@@ -292,6 +340,8 @@ class ReplyForm(AgentPageForm):
         widget=PlainSelect,
     )
 
+    kept_fields = ("body", "cc", "files", "status")
+
     def __init__(self, *args, routes: list[Route] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         _say_file_limit(self)
@@ -321,6 +371,8 @@ class NoteForm(AgentPageForm):
     )
     files = FilesField(label=_("Attach files to the note"), required=False)
 
+    kept_fields = ("body", "files")
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         _say_file_limit(self)
@@ -337,32 +389,55 @@ class Colleague:
 
 
 @dataclass(frozen=True)
+class TeamName:
+    """What the ticket page shows of a team: the transfer list and the timeline's names."""
+
+    pk: int
+    name: str
+
+
+# What Colleagues.around last read for each ticket team in this process, and what was built of it.
+_AROUND: dict[int | None, "Colleagues"] = {}
+
+
+@dataclass(frozen=True)
 class Colleagues:
     """Every agent and team, read once per ticket page: the assign and transfer forms offer them, and
     the timeline names the people and teams its entries mention by id."""
 
     agents: dict[int, Colleague]
-    teams: dict[int, Team]
+    teams: dict[int, TeamName]
     ticket_team_id: int | None
+    # The rows they were built from, and the choices built of them (by form field and language).
+    rows: list = field(default_factory=list, repr=False, compare=False)
+    choices: dict = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def around(cls, ticket: Ticket) -> "Colleagues":
-        """Two queries. Agents are read as plain values by a written-out query: there may be
-        hundreds, and building an Agent for each cost more than the rest of the forms together;
-        Django building the query cost more than the database reading it."""
+        """One written-out query for the agents and the teams. When it reads what it read last time
+        for a ticket of this team, the colleagues built then are kept, with the choices built of them:
+        building them again from hundreds of agents, and writing the transfer form's list of every
+        agent, cost more than the rest of the forms together. Nothing is kept that the query did not
+        read again, so a renamed agent or a new team shows on the next page."""
         agents = Agent._meta.db_table
         members = Agent.teams.through._meta.db_table
+        teams = Team._meta.db_table
         with connection.cursor() as cursor:
             # Safe: table names from the models, the team as a parameter.
             cursor.execute(
-                f"SELECT agent.id, agent.first_name, agent.last_name, agent.username,"  # noqa: S608
+                "SELECT 0, agent.id, agent.first_name, agent.last_name, agent.username,"  # noqa: S608
                 f" agent.is_active, EXISTS (SELECT 1 FROM {members} member"
                 "   WHERE member.agent_id = agent.id AND member.team_id = %s)"
-                f" FROM {agents} agent ORDER BY agent.first_name, agent.last_name, agent.username",
+                f" FROM {agents} agent"
+                " UNION ALL SELECT 1, team.id, team.name, NULL, NULL, NULL, NULL"
+                f" FROM {teams} team ORDER BY 1, 3, 4, 5",
                 [ticket.team_id],
             )
             rows = cursor.fetchall()
-        return cls(
+        kept = _AROUND.get(ticket.team_id)
+        if kept is not None and kept.rows == rows:
+            return kept
+        colleagues = cls(
             agents={
                 pk: Colleague(
                     pk=pk,
@@ -370,11 +445,15 @@ class Colleagues:
                     is_active=bool(is_active),
                     in_ticket_team=bool(in_ticket_team),
                 )
-                for pk, first_name, last_name, username, is_active, in_ticket_team in rows
+                for kind, pk, first_name, last_name, username, is_active, in_ticket_team in rows
+                if kind == 0
             },
-            teams={team.pk: team for team in Team.objects.order_by("name")},
+            teams={pk: TeamName(pk, name) for kind, pk, name, *_rest in rows if kind == 1},
             ticket_team_id=ticket.team_id,
+            rows=rows,
         )
+        _AROUND[ticket.team_id] = colleagues
+        return colleagues
 
     def active_agents(self) -> list[Colleague]:
         return [agent for agent in self.agents.values() if agent.is_active]
@@ -384,6 +463,25 @@ class Colleagues:
         if self.ticket_team_id is None:
             return self.active_agents()
         return [agent for agent in self.active_agents() if agent.in_ticket_team]
+
+    def assignable_choices(self) -> Pairs:
+        """Nobody, then every agent who may own the ticket: the assign and properties forms'."""
+        return self.kept_choices(
+            "owner",
+            lambda: (
+                _blank(_("Nobody"))
+                + [(owner.pk, owner.display_name) for owner in self.assignable()]
+            ),
+        )
+
+    def kept_choices(self, name: str, build: Callable[[], list[tuple]]) -> Pairs:
+        """The choices ``build`` gives, built once per language for these colleagues: their labels
+        are translated, and the widget keeps what it wrote of them (``PlainSelect``)."""
+        key = (name, get_language())
+        pairs = self.choices.get(key)
+        if pairs is None:
+            pairs = self.choices[key] = Pairs(build())
+        return pairs
 
 
 class ChoosesColleagues(AgentPageForm):
@@ -404,10 +502,11 @@ class AssignForm(ChoosesColleagues):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        owners = [(owner.pk, owner.display_name) for owner in self.colleagues.assignable()]
-        if self.agent.is_active and (self.agent.pk, self.agent.display_name) not in owners:
-            owners.append((self.agent.pk, self.agent.display_name))  # "Take it" is for anyone here.
-        self.fields["owner"].choices = Pairs(_blank(_("Nobody")) + owners)
+        owners = self.colleagues.assignable_choices()
+        if self.agent.is_active and (self.agent.pk, self.agent.display_name) not in owners.pairs:
+            # "Take it" is for anyone here.
+            owners = Pairs([*owners.pairs, (self.agent.pk, self.agent.display_name)])
+        self.fields["owner"].choices = owners
 
     def clean_owner(self) -> Agent | None:
         return self._agent(self.cleaned_data["owner"])
@@ -428,21 +527,32 @@ class TransferForm(ChoosesColleagues):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["to_agent"].choices = Pairs(
-            _blank(_("Nobody in particular"))
-            + [(agent.pk, agent.display_name) for agent in self.colleagues.active_agents()]
+        self.fields["to_agent"].choices = self.colleagues.kept_choices(
+            "to_agent",
+            lambda: (
+                _blank(_("Nobody in particular"))
+                + [(agent.pk, agent.display_name) for agent in self.colleagues.active_agents()]
+            ),
         )
-        self.fields["to_team"].choices = Pairs(
-            _blank(_("The same team"))
-            + [(team.pk, team.name) for team in self.colleagues.teams.values()]
+        self.fields["to_team"].choices = self.colleagues.kept_choices(
+            "to_team",
+            lambda: (
+                _blank(_("The same team"))
+                + [(team.pk, team.name) for team in self.colleagues.teams.values()]
+            ),
         )
+
+    kept_fields = ("note",)
 
     def clean_to_agent(self) -> Agent | None:
         return self._agent(self.cleaned_data["to_agent"])
 
     def clean_to_team(self) -> Team | None:
         value = self.cleaned_data["to_team"]
-        return self.colleagues.teams[int(value)] if value else None
+        if not value:
+            return None
+        team = self.colleagues.teams[int(value)]
+        return Team(pk=team.pk, name=team.name)
 
 
 class MergeForm(AgentPageForm):
@@ -453,6 +563,8 @@ class MergeForm(AgentPageForm):
             "Another ticket of the same customer; this one closes and its timeline joins that one."
         ),
     )
+
+    kept_fields = ("into",)
 
 
 class ProposedAddresses(forms.MultipleChoiceField):
@@ -535,6 +647,8 @@ class PropertiesForm(ChoosesColleagues):
         help_text=_("Separate tags with commas."),
     )
 
+    kept_fields = ("status", "priority", "kind")
+
     def __init__(self, *args, ticket: Ticket, can_pick_owner: bool, **kwargs) -> None:
         kwargs.setdefault(
             "initial",
@@ -548,15 +662,17 @@ class PropertiesForm(ChoosesColleagues):
         )
         super().__init__(*args, **kwargs)
         if can_pick_owner:
-            owners = [(owner.pk, owner.display_name) for owner in self.colleagues.assignable()]
+            owners = self.colleagues.assignable_choices()
         else:
             # Agents take a ticket or let it go; supervisors give it to someone else.
-            owners = [(self.agent.pk, self.agent.display_name)]
-        if ticket.owner_id and ticket.owner_id not in {pk for pk, _name in owners}:
-            owners.append((ticket.owner_id, ticket.owner.display_name))
-        if self.agent.is_active and self.agent.pk not in {pk for pk, _name in owners}:
-            owners.append((self.agent.pk, self.agent.display_name))
-        self.fields["owner"].choices = Pairs(_blank(_("Nobody")) + owners)
+            owners = Pairs(_blank(_("Nobody")) + [(self.agent.pk, self.agent.display_name)])
+        offered = {pk for pk, _name in owners.pairs}
+        more = []
+        if ticket.owner_id and ticket.owner_id not in offered:
+            more.append((ticket.owner_id, ticket.owner.display_name))
+        if self.agent.is_active and self.agent.pk not in offered:
+            more.append((self.agent.pk, self.agent.display_name))
+        self.fields["owner"].choices = Pairs([*owners.pairs, *more]) if more else owners
 
     def clean_owner(self) -> Agent | None:
         return self._agent(self.cleaned_data["owner"])

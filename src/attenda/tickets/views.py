@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from pathlib import PurePosixPath
 
 from asgiref.sync import sync_to_async
@@ -25,7 +26,7 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -390,8 +391,12 @@ def _ticket_context(
         **(bound or {}),
     }
     languages = dict(settings.LANGUAGES)
+    ticket_link = _url_templates(get_script_prefix())["ticket"]
+    for other in page.other_tickets:
+        other.url = ticket_link.format(number=other.pk)
     return {
         "nav": "inbox",
+        "urls": ticket_urls(ticket.pk, page.customer.pk),
         # What other apps show beside the ticket (triage: its panel and the hand-off note).
         **panels.page_context(agent, ticket, page.timeline),
         "ticket": ticket,
@@ -443,6 +448,46 @@ def _service_level_facts(ticket: Ticket) -> list[dict]:
             text, kind = describe_due(due, now)
         facts.append({"label": label, "due": due, "text": text, "state": kind})
     return facts
+
+
+# The ticket page's forms and links, each the address of its view for the ticket's number.
+TICKET_URLS = (
+    "ticket",
+    "ticket_handoff_read",
+    "ticket_presence",
+    "ticket_timeline",
+    "ticket_reply",
+    "ticket_note",
+    "ticket_assign",
+    "ticket_assign_automatically",
+    "ticket_properties",
+    "ticket_transfer",
+    "ticket_merge",
+)
+URL_MARK = 987654321
+
+
+@lru_cache(maxsize=8)
+def _url_templates(script_prefix: str) -> dict[str, str]:
+    """Each of TICKET_URLS as a ``str.format`` template of the number, for this script prefix."""
+    return {
+        name: reverse(name, args=[URL_MARK])
+        .replace("{", "{{")
+        .replace("}", "}}")
+        .replace(str(URL_MARK), "{number}")
+        for name in (*TICKET_URLS, "customer")
+    }
+
+
+def ticket_urls(number: int, customer_id: int) -> dict[str, str]:
+    """The addresses the ticket page links to, by name without "ticket_": some fifteen ``{% url %}``
+    a page, each resolving the view's pattern again, cost more than filling these in."""
+    templates = _url_templates(get_script_prefix())
+    urls = {
+        name.removeprefix("ticket_"): templates[name].format(number=number) for name in TICKET_URLS
+    }
+    urls["customer"] = templates["customer"].format(number=customer_id)
+    return urls
 
 
 def _ticket_page_or_404(agent: Agent, number: int) -> queries.TicketPage:
