@@ -629,7 +629,15 @@ def worker(arguments: argparse.Namespace) -> int:
     if settings.TASK_BACKEND == "redis":
         queues = settings.TASKS["default"]["QUEUES"]
         # The scheduler moves retries whose wait is over back onto the queue.
-        call_command("rqworker", *queues, "--with-scheduler", "--job-class", "django_tasks_rq.Job")
+        call_command(
+            "rqworker",
+            *queues,
+            "--with-scheduler",
+            "--job-class",
+            "django_tasks_rq.Job",
+            "--worker-class",
+            "attenda.core.workers.RQWorker",
+        )
     elif settings.TASK_BACKEND == "database":
         from attenda.core.workers import Heartbeat, new_worker_id
 

@@ -208,6 +208,9 @@ TASK_RETRY_BASE_SECONDS = int(os.environ.get("ATTENDA_TASK_RETRY_BASE_SECONDS", 
 WORKER_LEASE_SECONDS = int(os.environ.get("ATTENDA_WORKER_LEASE_SECONDS", "30"))
 WORKER_BEAT_SECONDS = max(1, WORKER_LEASE_SECONDS // 6)
 WORKER_FENCE_SECONDS = WORKER_LEASE_SECONDS * 2 // 3
+# On Redis, how often each worker looks after the queue's registries and takes over RQ's scheduler if
+# the worker running it died (its lock lasts 61 s after its last beat): see core/workers.py.
+RQ_MAINTENANCE_SECONDS = 15
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

@@ -305,3 +305,88 @@ def test_the_lease_is_longer_than_the_fence_and_the_beat():
         < django_settings.WORKER_FENCE_SECONDS
         < django_settings.WORKER_LEASE_SECONDS
     )
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_on_redis_a_worker_takes_the_scheduler_over_from_one_killed_with_sigkill(
+    tmp_path,
+    rq_queue,  # noqa: F811
+    settings,
+    fresh_database_url,  # noqa: F811
+):
+    """One worker runs RQ's scheduler, which queues the work that waits (a reply's retry, the
+    search indexer after a commit). Killed, it leaves its lock for 61 s; RQ's other workers looked
+    for a free one every ten minutes, and a desk's retries waited that long."""
+    from rq.job import JobStatus
+    from rq.scheduler import RQScheduler
+
+    from tests.core.test_tasks import REDIS_URL
+
+    settings.TASK_BACKEND = "redis"
+    environment = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("ATTENDA_")},
+        "ATTENDA_DATA_DIR": str(tmp_path / "data"),
+        "ATTENDA_SECRET_KEY": "a-test-key-not-a-secret-0123456789",
+        "ATTENDA_TASK_BACKEND": "redis",
+        "ATTENDA_REDIS_URL": REDIS_URL,
+        "DJANGO_SETTINGS_MODULE": "attenda.settings",
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src"),
+    }
+    if fresh_database_url:
+        environment["DATABASE_URL"] = fresh_database_url
+    else:
+        environment.pop("DATABASE_URL", None)
+    (tmp_path / "data" / "static").mkdir(parents=True)
+    subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "attenda.cli", "manage", "migrate", "-v", "0"],
+        env=environment,
+        check=True,
+    )
+    lock = RQScheduler.get_locking_key("default")
+
+    def worker() -> subprocess.Popen:
+        return subprocess.Popen(  # noqa: S603 - this interpreter, our arguments.
+            [sys.executable, "-m", "attenda.cli", "worker"],
+            env=environment,
+            process_group=0,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def until(condition, seconds: float) -> float:
+        started = time.monotonic()
+        while not condition():
+            assert time.monotonic() - started < seconds, "waited too long"
+            time.sleep(0.2)
+        return time.monotonic() - started
+
+    first = worker()
+    running = [first]
+    try:
+        until(lambda: rq_queue.connection.exists(lock), 120)
+        second = worker()
+        running.append(second)
+        until(lambda: len(rq_queue.connection.smembers("rq:workers")) == 2, 120)
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait(10)
+        running.remove(first)
+
+        waiting = run_with_retries.using(
+            run_after=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
+        ).enqueue("attenda.core.workers.requeue_abandoned", [], {}, 1)
+        job = rq_queue.fetch_job(waiting.id)
+        # The dead scheduler's lock lasts 61 s; the other worker looks every RQ_MAINTENANCE_SECONDS.
+        took = until(
+            lambda: job.get_status(refresh=True) == JobStatus.FINISHED,
+            61 + django_settings.RQ_MAINTENANCE_SECONDS + 30,
+        )
+    finally:
+        for process in running:
+            os.killpg(process.pid, signal.SIGTERM)
+        for process in running:
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+    assert took < 61 + django_settings.RQ_MAINTENANCE_SECONDS + 30

@@ -9,7 +9,9 @@ lease) stops itself, so a task is never run by two workers at once.
 
 Redis queue: RQ notices itself that a worker died (its job's heartbeat runs out) and files the job
 as failed ("abandoned"); when its work horse is killed the worker files it the same way.
-``requeue_abandoned`` moves such jobs back onto their queue.
+``requeue_abandoned`` moves such jobs back onto their queue. One worker also runs RQ's scheduler,
+which queues the work that waits for a moment (a retry, the search indexer a second after a
+commit); when that worker dies another takes the scheduler over (RQWorker).
 
 Either way a task is put back at most TASK_MAX_ATTEMPTS times; one that kills its worker every
 time is then kept as a FailedTask for an admin. Tasks must therefore be safe to run again
@@ -25,6 +27,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import close_old_connections, connection
 from django.utils.translation import gettext_lazy
+from rq.worker import Worker
 
 from attenda.core import clock
 from attenda.core.models import FailedTask, WorkerLease
@@ -36,6 +39,21 @@ ABANDONED = "The worker running it stopped before it finished"
 REQUEUED_META = "attenda_requeued"
 KEPT_META = "attenda_kept"
 RQ_ABANDONED_MARKS = ("AbandonedJobError", "Work-horse terminated unexpectedly")
+
+
+class RQWorker(Worker):
+    """RQ's worker, with its upkeep every RQ_MAINTENANCE_SECONDS instead of RQ's ten minutes. The
+    upkeep is also when a worker takes over the scheduler of one that died: killed, the worker that
+    ran it left a reply's retry, and the work waiting for it, unsent for up to ten minutes."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("maintenance_interval", settings.RQ_MAINTENANCE_SECONDS)
+        super().__init__(*args, **kwargs)
+
+    @property
+    def dequeue_timeout(self) -> int:
+        # The upkeep runs between waits for a job: a quiet queue must not put it off.
+        return max(1, min(super().dequeue_timeout, int(self.maintenance_interval)))
 
 
 def new_worker_id() -> str:
