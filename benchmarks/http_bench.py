@@ -346,6 +346,11 @@ def measure(base: str, script: Path, *, server: int, database_url: str, **run) -
         used - database_before.get(pid, 0.0) for pid, used in database_cpu(database_url).items()
     )
     count, elapsed = figures["requests"], figures["seconds"]
+    if count == 0:
+        raise SystemExit(
+            f"No request was answered in the {run['seconds']} s measured: give the run more "
+            "seconds, or fewer users on a loaded machine."
+        )
     return {
         "requests": count,
         "per_second": round(count / elapsed, 1),
