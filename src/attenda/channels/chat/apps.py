@@ -16,7 +16,7 @@ class ChatChannelConfig(AppConfig):
         from attenda.tickets import delivery, panels
         from attenda.tickets.models import Channel
 
-        delivery.register(Channel.CHAT, send_reply, chat_route)
+        delivery.register(Channel.CHAT, send_reply, chat_route, sets_entry=True)
         # The ticket page of a chat follows the chat live, as the Chats page does.
         panels.register_page(chat_panels.page_context)
         # The widget's endpoints keep their widget for a while (queries.widget_of_key): a change
