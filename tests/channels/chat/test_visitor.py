@@ -209,6 +209,22 @@ def test_with_redis_typing_costs_no_statement_once_the_chat_is_kept_and_keeps_it
     assert int(over["Retry-After"]) >= 1
 
 
+def test_the_widgets_lines_and_typing_are_served_past_the_browsers_middleware(visitor, agent):
+    """The widget's endpoints check their origin and token themselves; only the first message
+    reads a session (the portal's signed-in customer)."""
+    started = visitor.start()
+
+    said = visitor.say("Olá?")
+    typing = visitor.post("typing", {"token": visitor.token})
+
+    assert hasattr(started.wsgi_request, "session")
+    assert not hasattr(said.wsgi_request, "session")
+    assert not hasattr(typing.wsgi_request, "user")
+    assert (said.status_code, typing.status_code) == (201, 204)
+    assert said["Access-Control-Allow-Origin"] == typing["Access-Control-Allow-Origin"]
+    assert said["X-Content-Type-Options"] == "nosniff"
+
+
 def test_typing_on_an_ended_chat_is_refused_although_it_was_kept(
     visitor, agent, django_capture_on_commit_callbacks
 ):
