@@ -143,9 +143,14 @@ def read_waiting(*, batch: int = READ_BATCH) -> int:
         read = [
             entries[entry_id] for pk, entry_id in waiting if pk in taken and entry_id in entries
         ]
-        tickets = Ticket.objects.select_for_update(of=("self",)).in_bulk(
-            sorted({entry.ticket_id for entry in read})
-        )
+        # Locked in id order, as every lock of several rows is, so that two workers never wait
+        # for each other.
+        tickets = {
+            ticket.pk: ticket
+            for ticket in Ticket.objects.select_for_update(of=("self",))
+            .filter(pk__in={entry.ticket_id for entry in read})
+            .order_by("pk")
+        }
         for entry in read:
             ticket = tickets.get(entry.ticket_id)
             if ticket is None:
