@@ -131,6 +131,28 @@ def start_server(database_url: str, port: int, processes: int, log: Path, redis:
 def tree_cpu_seconds(root: int) -> float:
     """User and system CPU of a process and its live descendants (the server, its web processes,
     worker, scheduler and mail fetcher, each in a process group of its own), from /proc."""
+    return sum(tree_cpu_by_kind(root).values())
+
+
+PROCESS_KINDS = ("worker", "schedule", "mail")
+
+
+def tree_cpu_by_kind(root: int) -> dict[str, float]:
+    """tree_cpu_seconds by kind of process: the worker, the scheduler, the mail fetcher (by their
+    command lines), and the web processes with the server that started them."""
+    by_kind: dict[str, float] = {}
+    for pid, seconds in _tree_cpu(root).items():
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        words = {word.decode(errors="replace") for word in command}
+        kind = next((kind for kind in PROCESS_KINDS if kind in words), "web")
+        by_kind[kind] = by_kind.get(kind, 0.0) + seconds
+    return by_kind
+
+
+def _tree_cpu(root: int) -> dict[int, float]:
     ticks = os.sysconf("SC_CLK_TCK")
     parents, used = {}, {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -142,14 +164,14 @@ def tree_cpu_seconds(root: int) -> float:
         # After the command: state, ppid, ... utime (14th field of the line), stime (15th).
         parents[pid] = int(fields[1])
         used[pid] = int(fields[11]) + int(fields[12])
-    total = 0
+    tree = {}
     for pid, cpu in used.items():
         ancestor = pid
         while ancestor not in (root, 0, 1) and ancestor in parents:
             ancestor = parents[ancestor]
         if ancestor == root:
-            total += cpu
-    return total / ticks
+            tree[pid] = cpu / ticks
+    return tree
 
 
 def percentiles(times: list[float]) -> dict:
@@ -412,7 +434,7 @@ async def drive(base: str, desk: dict, args, server_group: int) -> dict:  # noqa
     run.measuring = True
     load_before = os.getloadavg()
     began = time.perf_counter()
-    server_cpu_before = tree_cpu_seconds(server_group)
+    server_cpu_before = tree_cpu_by_kind(server_group)
     own_cpu_before = time.process_time()
     probe = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -428,7 +450,12 @@ async def drive(base: str, desk: dict, args, server_group: int) -> dict:  # noqa
     )
     await asyncio.sleep(args.seconds)
     elapsed = time.perf_counter() - began
-    server_cpu = tree_cpu_seconds(server_group) - server_cpu_before
+    server_cpu_after = tree_cpu_by_kind(server_group)
+    server_cpu_kinds = {
+        kind: round(seconds - server_cpu_before.get(kind, 0.0), 1)
+        for kind, seconds in server_cpu_after.items()
+    }
+    server_cpu = sum(server_cpu_after.values()) - sum(server_cpu_before.values())
     own_cpu = time.process_time() - own_cpu_before
     in_process = json.loads((await probe.communicate())[0])
     run.measuring = False
@@ -456,6 +483,7 @@ async def drive(base: str, desk: dict, args, server_group: int) -> dict:  # noqa
         # load generator's own (it shares the cores).
         "server_cpu_seconds": round(server_cpu, 1),
         "server_cpu_ms_per_message": round(server_cpu * 1000 / messages, 1) if messages else None,
+        "server_cpu_seconds_by_process": server_cpu_kinds,
         "load_generator_cpu_seconds": round(own_cpu, 1),
         "delivery": delivered,
         "inbox": {**percentiles(inbox_times), "errors": len(inbox_errors)},

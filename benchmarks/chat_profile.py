@@ -35,6 +35,12 @@ def main(argv=None) -> None:
     parser.add_argument(
         "--cprofile", help="profile one kind of request and print its top functions"
     )
+    parser.add_argument(
+        "--line-rate",
+        type=float,
+        default=8,
+        help="visitor lines a second for the worker's share (a web process's at 500 visitors)",
+    )
     args = parser.parse_args(argv)
     os.environ["ATTENDA_TASK_BACKEND"] = "database"
     os.environ["ATTENDA_REDIS_URL"] = args.redis
@@ -53,6 +59,9 @@ def main(argv=None) -> None:
         for _ in range(10):
             step()
         results[name] = _measured(step, args.requests, profile=args.cprofile == name)
+    results["worker_per_visitor_line"] = _worker_share(
+        steps["visitor_line"], args.requests, rate=args.line_rate
+    )
     print(json.dumps({"redis": bool(args.redis), **results}, indent=1))
 
 
@@ -87,6 +96,44 @@ def _measured(step, count: int, *, profile: bool) -> dict:
         "cpu_ms_mean": round(statistics.mean(cpu), 2),
         "write_lock_cpu_ms_p50": round(statistics.median(locked), 2),
         "write_lock_turns_mean": round(statistics.mean(turns), 2),
+    }
+
+
+def _worker_share(visitor_line, count: int, *, rate: float) -> dict:
+    """What the worker spends on a visitor's line: ``count`` lines sent at ``rate`` a second, then
+    every task they queued run as `attenda worker` runs them (claimed, run, marked done), its CPU
+    and its turns at SQLite's write lock divided by the lines."""
+    from django_tasks_db.management.commands.db_worker import Worker
+    from django_tasks_db.models import DBTaskResult
+
+    worker = Worker(
+        queue_names=["*"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="chat-profile",
+        excluded_queue_names=[],
+    )
+    time.sleep(2)
+    worker.run()
+    for _ in range(count):
+        visitor_line()
+        time.sleep(1 / rate)
+    # Whatever the lines queued is due (a task deferred by a second at most).
+    time.sleep(2)
+    tasks = DBTaskResult.objects.ready().count()
+    with _WriteLock() as lock:
+        began = time.thread_time()
+        worker.run()
+        cpu = (time.thread_time() - began) * 1000
+    return {
+        "lines": count,
+        "tasks": tasks,
+        "cpu_ms_per_line": round(cpu / count, 2),
+        "write_lock_cpu_ms_per_line": round(lock.held * 1000 / count, 2),
+        "write_lock_turns_per_line": round(lock.turns / count, 2),
     }
 
 

@@ -33,6 +33,16 @@ def fresh_rate_counters():
     caches["rates"].clear()
 
 
+@pytest.fixture(autouse=True)
+def fresh_kept_chats():
+    """Chat widgets and chats kept by a web process (chat's queries) are not a test's before it:
+    rolled-back tests reuse their ids."""
+    from attenda.channels.chat import queries
+
+    queries.forget_widgets()
+    queries.forget_chats()
+
+
 @pytest.fixture
 def run_tasks(db):
     """Runs every task that is due, one by one as the database worker does, and says how many ran.

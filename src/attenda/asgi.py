@@ -1,6 +1,7 @@
 """The ASGI entry point that `attenda serve` runs under uvicorn: Django, with its synchronous views
 run on a fixed set of long-lived threads per process (see RequestThreads)."""
 
+import functools
 import gc
 import os
 import threading
@@ -14,7 +15,7 @@ from django.core.handlers.asgi import ASGIHandler
 from django.core.handlers.base import BaseHandler
 from django.urls import Resolver404, get_resolver
 
-from attenda.core.middleware import WEBHOOK_PREFIXES
+from attenda.core.middleware import past_browser_middleware
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "attenda.settings")
 # WhiteNoise streams static files from a synchronous file iterator, which Django under ASGI serves
@@ -70,9 +71,16 @@ class OneHopHandler(ASGIHandler):
         return await sync_to_async(self.synchronous.get_response, thread_sensitive=True)(request)
 
     def asynchronous_view(self, path: str) -> bool:
-        # Webhook views are synchronous (WebhookMiddleware calls them): no need to resolve twice.
-        if path.startswith(WEBHOOK_PREFIXES):
+        # Webhook and chat widget views are synchronous (WebhookMiddleware calls them): no need to
+        # resolve twice.
+        if past_browser_middleware(path):
             return False
+        return self._resolves_to_coroutine(path)
+
+    @functools.lru_cache(maxsize=10_000)  # noqa: B019 - one handler per process, kept for its life.
+    def _resolves_to_coroutine(self, path: str) -> bool:
+        """Per path, remembered: an agent's page asks again every few seconds (a chat's typing
+        indicator, its heartbeat), and resolving a path walks Attenda's URL patterns."""
         try:
             return iscoroutinefunction(self.resolver.resolve(path).func)
         except Resolver404:

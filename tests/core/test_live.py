@@ -1,6 +1,7 @@
 """Live events: what a page following a stream hears, in order, once, and soon after the write."""
 
 import asyncio
+import json
 import os
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -284,6 +285,33 @@ async def _passing_then_a_new_page(after: int) -> list[bytes]:
 
     await sync_to_async(write, thread_sensitive=False)()
     return [await first, await second]
+
+
+@pytest.mark.redis
+def test_with_redis_a_passing_event_with_rate_counters_is_sent_only_within_their_limits(
+    live_redis,
+):
+    """The counters and the event in one round trip: a typing indicator over the visitor's limit
+    is counted and refused, and nobody hears it."""
+    client = redis.Redis.from_url(live_redis)
+    key = f"test-counter:{os.getpid()}:{clock.now().timestamp()}"
+    listener = client.pubsub()
+    listener.subscribe(live._channel(live.PASSING))
+    listener.get_message(timeout=1)  # The subscription is in place.
+
+    counts = [live.signal("chat:9", "typing", {"n": n}, counters=[(key, 2)]) for n in range(3)]
+
+    heard = []
+    for _try in range(10):
+        message = listener.get_message(timeout=0.2)
+        if message is not None:
+            heard.append(message["data"])
+    assert counts == [[1], [2], [3]]
+    assert heard == [
+        json.dumps(["chat:9", live.as_state("typing", {"n": n})], separators=(",", ":")).encode()
+        for n in (0, 1)
+    ]
+    assert 0 < client.ttl(key) <= live.COUNTER_SECONDS
 
 
 def test_without_redis_a_passing_event_is_written_as_any_event(db, settings):

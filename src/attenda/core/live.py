@@ -18,7 +18,7 @@ import json
 import logging
 import weakref
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -72,20 +72,64 @@ def publish_many(events: list[tuple[str, str, dict]]) -> list[LiveEvent]:
     return made
 
 
-def signal(stream: str, kind: str, payload: dict) -> None:
+def signal(
+    stream: str, kind: str, payload: dict, *, counters: Sequence[tuple[str, int]] = ()
+) -> list[int]:
     """A passing event, heard by the pages following ``stream`` now and by no page that starts or
     reconnects later: with Redis it goes at once (outside any transaction) to every web process's
     hub, and is never a row. Without Redis the database is all the web processes share: it is
-    written as any event is."""
+    written as any event is.
+
+    ``counters``: (Redis key, limit) rate counters of this minute, raised by one in the same round
+    trip (with Redis only); the event is sent only when every count is within its limit. Returns
+    the counts."""
     if not settings.REDIS_URL:
+        if counters:
+            raise ValueError("Rate counters go with a passing event only through Redis.")
         publish(stream, kind, payload)
-        return
+        return []
     message = json.dumps([stream, as_state(kind, payload)], separators=(",", ":"))
     try:
-        _redis().publish(_channel(PASSING), message)
+        if not counters:
+            _redis().publish(_channel(PASSING), message)
+            return []
+        return list(
+            _signal_within_script()(
+                keys=[key for key, _limit in counters],
+                args=[_channel(PASSING), message, COUNTER_SECONDS]
+                + [limit for _key, limit in counters],
+            )
+        )
     except Exception:
         # Nobody hears it; the next one (the widget and the agents' page repeat them) may be.
         logger.warning("Could not send a passing event on %s through Redis", stream, exc_info=True)
+        return [0] * len(counters)
+
+
+# A rate counter of one minute lives a second longer than its minute.
+COUNTER_SECONDS = 61
+# The counters raised and the event published in one round trip (a typing indicator was two: the
+# counters, then the event), and only under the limits.
+_SIGNAL_WITHIN = """
+local over = false
+local counts = {}
+for i, key in ipairs(KEYS) do
+  counts[i] = redis.call('INCR', key)
+  redis.call('EXPIRE', key, ARGV[3])
+  if counts[i] > tonumber(ARGV[3 + i]) then over = true end
+end
+if not over then redis.call('PUBLISH', ARGV[1], ARGV[2]) end
+return counts
+"""
+_scripts: dict[str, object] = {}
+
+
+def _signal_within_script():
+    """Registered once per process and Redis address; run by its digest (EVALSHA)."""
+    script = _scripts.get(settings.REDIS_URL)
+    if script is None:
+        script = _scripts[settings.REDIS_URL] = _redis().register_script(_SIGNAL_WITHIN)
+    return script
 
 
 def _announce(stream: str) -> None:

@@ -3,15 +3,32 @@ registers its reader when Attenda starts (triage does, in its AppConfig.ready); 
 nothing of what is read, so no import runs from tickets to the apps that read its messages, and
 they act on the ticket through the tickets' own services."""
 
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 
+from attenda.core import clock
+from attenda.core.tasks import run_with_retries, with_commit
 from attenda.customers.models import Customer
-from attenda.tickets.models import Ticket, TimelineEntry
+from attenda.tickets.models import PendingArrival, Ticket, TimelineEntry
 
 Reader = Callable[..., object]
+
+# Messages read later (``arrived(later=True)``) wait this long after a commit, so that the lines
+# of the chats under way meanwhile share one task of the worker (and one transaction per batch)
+# instead of a task each: a task is three turns at SQLite's one write lock (claimed, run, marked
+# done), which every chat line waited behind. Each web process queues at most one a second; the
+# scheduler runs the same task every few seconds for what a stopped process left waiting.
+READ_DELAY_SECONDS = 1.0
+# Messages read per transaction: few enough that a write waiting for SQLite's lock waits little.
+READ_BATCH = 50
+READER_TASK = "attenda.tickets.tasks.read_waiting_arrivals"
+_reader_queued_until = 0.0
+_reader_lock = threading.Lock()
 
 _READERS: list[Reader] = []
 _PREPARERS: list[Callable[[], object]] = []
@@ -79,9 +96,8 @@ def arrived(
     chat under way, which the agent is waiting for), instead of in receive()'s transaction.
     ``ahead``: what ``read_ahead()`` found in it."""
     if later:
-        from attenda.tickets.tasks import read_arrival  # tasks.py imports this module.
-
-        read_arrival.enqueue_with_commit(entry.pk)
+        PendingArrival.objects.create(entry=entry)
+        with_commit(_read_soon, robust=True)
         return
     found = ahead.found if ahead is not None else {}
     for reader in _READERS:
@@ -91,9 +107,86 @@ def arrived(
             reader(entry=entry, ticket=ticket, opened=opened)
 
 
+def _read_soon() -> None:
+    """Queues the reading of the waiting messages READ_DELAY_SECONDS from now, unless this process
+    has queued one that has not started yet: it will see this commit too."""
+    global _reader_queued_until
+    task = run_with_retries
+    if READ_DELAY_SECONDS and task.get_backend().supports_defer:
+        with _reader_lock:
+            now = time.monotonic()
+            if now < _reader_queued_until:
+                return
+            _reader_queued_until = now + READ_DELAY_SECONDS
+        task = task.using(run_after=clock.now() + timedelta(seconds=READ_DELAY_SECONDS))
+    task.enqueue(READER_TASK, [], {}, 1)
+
+
+def read_waiting(*, batch: int = READ_BATCH) -> int:
+    """The readers on the oldest messages waiting to be read, at most ``batch``, in one transaction
+    that also takes them off the queue; returns how many. What the readers find is read before that
+    transaction (``read_ahead``), so that SQLite's one write lock is held only for their writes.
+    Several workers may run it at once: on PostgreSQL each takes rows the others have not locked,
+    on SQLite they take turns and a row another took meanwhile is left to it."""
+    waiting = list(PendingArrival.objects.order_by("pk").values_list("pk", "entry_id")[:batch])
+    if not waiting:
+        return 0
+    entries = TimelineEntry.objects.select_related("author_customer").in_bulk(
+        [entry_id for _pk, entry_id in waiting]
+    )
+    found = {entry.pk: _read_ahead_of(entry) for entry in entries.values() if entry.author_customer}
+    with transaction.atomic():
+        queued = PendingArrival.objects.filter(pk__in=[pk for pk, _entry_id in waiting])
+        if connection.features.has_select_for_update_skip_locked:
+            queued = queued.select_for_update(skip_locked=True)
+        taken = set(queued.values_list("pk", flat=True))
+        read = [
+            entries[entry_id] for pk, entry_id in waiting if pk in taken and entry_id in entries
+        ]
+        # Locked in id order, as every lock of several rows is, so that two workers never wait
+        # for each other.
+        tickets = {
+            ticket.pk: ticket
+            for ticket in Ticket.objects.select_for_update(of=("self",))
+            .filter(pk__in={entry.ticket_id for entry in read})
+            .order_by("pk")
+        }
+        for entry in read:
+            ticket = tickets.get(entry.ticket_id)
+            if ticket is None:
+                continue
+            entry.ticket = ticket
+            arrived(entry=entry, ticket=ticket, opened=False, ahead=found.get(entry.pk))
+        PendingArrival.objects.filter(pk__in=taken).delete()
+    return len(taken)
+
+
+def _read_ahead_of(entry: TimelineEntry) -> Ahead:
+    return read_ahead(
+        kind=entry.kind,
+        text=entry.body,
+        subject="",
+        customer=entry.author_customer,
+        language=entry.language,
+    )
+
+
+def read_all_waiting(*, seconds: float | None = None) -> int:
+    """Runs read_waiting until no message waits (or ``seconds`` have passed); returns how many it
+    read."""
+    started = time.monotonic()
+    read = 0
+    while done := read_waiting():
+        read += done
+        if seconds is not None and time.monotonic() - started > seconds:
+            break
+    return read
+
+
 @transaction.atomic
 def read_now(entry_id: int) -> None:
-    """The readers on a message received earlier, its ticket locked as receive() held it."""
+    """The readers on a message received earlier, its ticket locked as receive() held it (the task
+    of a message queued by an earlier version of Attenda, one task a message)."""
     entry = TimelineEntry.objects.select_related("author_customer").get(pk=entry_id)
     ticket = Ticket.objects.select_for_update(of=("self",)).get(pk=entry.ticket_id)
     entry.ticket = ticket

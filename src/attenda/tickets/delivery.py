@@ -30,15 +30,24 @@ class Route:
 
 _DELIVERERS: dict[str, Callable[[TimelineEntry], None]] = {}
 _ROUTES: dict[str, Callable[[Ticket], Route]] = {}
+_SETS_ENTRY: set[str] = set()
 
 
 def register(
     channel: str,
     deliver_entry: Callable[[TimelineEntry], None],
     route: Callable[[Ticket], Route],
+    *,
+    sets_entry: bool = False,
 ) -> None:
+    """``sets_entry``: the deliverer sets the entry's ``delivery`` and ``delivery_note`` on it as
+    it writes them, so ``deliver`` does not read them back (a chat's reply, whose visitor waits)."""
     _DELIVERERS[channel] = deliver_entry
     _ROUTES[channel] = route
+    if sets_entry:
+        _SETS_ENTRY.add(channel)
+    else:
+        _SETS_ENTRY.discard(channel)
 
 
 def route(ticket: Ticket, channel: str | None = None) -> Route:
@@ -78,4 +87,5 @@ def deliver(entry: TimelineEntry, chosen: Route) -> None:
         )
         return
     deliver_entry(entry)
-    entry.refresh_from_db(fields=["delivery", "delivery_note"])
+    if entry.channel not in _SETS_ENTRY:
+        entry.refresh_from_db(fields=["delivery", "delivery_note"])

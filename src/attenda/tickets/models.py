@@ -448,3 +448,19 @@ class PendingIndex(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.ticket_id} entry {self.entry_id} waiting for the search index"
+
+
+class PendingArrival(models.Model):
+    """A customer's message received but not yet read by the apps that read messages (triage):
+    a line of a chat under way, read on the worker (``Inbound.read_later``). Written in the
+    transaction that receives the message, so a crash before the reading loses nothing;
+    tickets/arrivals.py reads the waiting messages in batches, a worker's one task for many lines
+    instead of one task (three turns at SQLite's write lock) for each."""
+
+    # Read only in id order and never for long (it empties within seconds), so no index but the key.
+    entry = models.ForeignKey(
+        TimelineEntry, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+
+    def __str__(self) -> str:
+        return f"entry {self.entry_id} waiting to be read"

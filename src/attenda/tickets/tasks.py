@@ -61,6 +61,14 @@ def read_arrival(entry_id: int) -> None:
     arrivals.read_now(entry_id)
 
 
+@background(label=gettext_lazy("Reading a chat message"))
+def read_waiting_arrivals() -> None:
+    """Reads the messages waiting to be read (arrivals.read_waiting); queued after the commits that
+    wrote them and every few seconds by the scheduler. Gives way after a minute: the next run goes
+    on."""
+    arrivals.read_all_waiting(seconds=60)
+
+
 @background(label=gettext_lazy("Indexing new text for search"))
 def index_pending_text() -> None:
     """Adds the texts waiting for the search index to it; queued after the commits that wrote them

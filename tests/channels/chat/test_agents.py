@@ -2,6 +2,7 @@
 returning customer offered to their own agent first, replies that reach the visitor at once, and
 email offered once the visitor has gone."""
 
+import math
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -14,7 +15,7 @@ from attenda.core import clock
 from attenda.core.models import AuditEntry
 from attenda.customers.services import set_standing_agent
 from attenda.portal.services import new_sign_in_link
-from attenda.tickets import delivery
+from attenda.tickets import delivery, search
 from attenda.tickets.models import Channel, Delivery, EntryKind, TimelineEntry
 from tests.agents.factories import AgentFactory
 from tests.channels.chat.factories import Visitor
@@ -129,6 +130,23 @@ def test_the_agents_reply_reaches_the_visitor_at_once(client, visitor, waiting, 
             "at": reply.created_at.isoformat(),
         }
     ]
+
+
+def test_an_agents_line_costs_a_fixed_number_of_statements(
+    client, visitor, waiting, agent, django_assert_num_queries, monkeypatch
+):
+    """The open chat is read once (the route's, kept for the delivery), and the delivery state it
+    sets is not read back."""
+    monkeypatch.setattr(search, "_indexer_queued_until", math.inf)
+    client.force_login(agent)
+    client.post(f"/chats/{waiting.pk}/accept/")
+    send = f"/chats/{waiting.pk}/send/"
+    client.post(send, {"body": "Bom dia!"}, headers={"Accept": "application/json"})
+
+    with django_assert_num_queries(14):
+        response = client.post(send, {"body": "Vou ver."}, headers={"Accept": "application/json"})
+
+    assert response.json()["delivery"] == Delivery.SENT
 
 
 def test_the_agents_typing_is_heard_by_the_visitor(client, visitor, waiting, agent):

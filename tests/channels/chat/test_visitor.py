@@ -10,18 +10,20 @@ from pathlib import Path
 
 import pytest
 import redis
+import time_machine
 from asgiref.sync import async_to_sync, sync_to_async
 from django.core.cache import caches
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
+from django_tasks_db.models import DBTaskResult
 
 from attenda.channels.chat import presence
 from attenda.channels.chat.models import ChatConversation, ChatState
 from attenda.core import clock, live
 from attenda.core.models import AuditEntry, LiveEvent
 from attenda.routing.models import TeamCalendar
-from attenda.tickets import search
-from attenda.tickets.models import Channel, EntryKind, Ticket, TimelineEntry
+from attenda.tickets import arrivals, search
+from attenda.tickets.models import Channel, EntryKind, PendingArrival, Ticket, TimelineEntry
 from attenda.triage.models import EntryReading
 from tests.channels.chat.factories import Visitor
 
@@ -184,6 +186,58 @@ def test_with_redis_typing_reaches_the_agents_page_and_writes_nothing(visitor, a
     assert not LiveEvent.objects.filter(kind="typing").exists()
 
 
+@pytest.mark.redis
+def test_with_redis_typing_costs_no_statement_once_the_chat_is_kept_and_keeps_its_limit(
+    visitor, agent, live_redis, settings, django_assert_num_queries
+):
+    """The widget and the chat are kept by the web process for a few seconds, and the rate
+    counters and the indicator go to Redis in one round trip, sent only within the limits."""
+    settings.CACHES = {
+        **settings.CACHES,
+        "rates": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": live_redis},
+    }
+    settings.CHAT_RATE_PER_VISITOR = 2
+    visitor.start()
+    visitor.post("typing", {"token": visitor.token})
+
+    with django_assert_num_queries(0):
+        again = visitor.post("typing", {"token": visitor.token})
+    over = visitor.post("typing", {"token": visitor.token})
+
+    assert again.status_code == 204
+    assert over.status_code == 429
+    assert int(over["Retry-After"]) >= 1
+
+
+def test_the_widgets_lines_and_typing_are_served_past_the_browsers_middleware(visitor, agent):
+    """The widget's endpoints check their origin and token themselves; only the first message
+    reads a session (the portal's signed-in customer)."""
+    started = visitor.start()
+
+    said = visitor.say("Olá?")
+    typing = visitor.post("typing", {"token": visitor.token})
+
+    assert hasattr(started.wsgi_request, "session")
+    assert not hasattr(said.wsgi_request, "session")
+    assert not hasattr(typing.wsgi_request, "user")
+    assert (said.status_code, typing.status_code) == (201, 204)
+    assert said["Access-Control-Allow-Origin"] == typing["Access-Control-Allow-Origin"]
+    assert said["X-Content-Type-Options"] == "nosniff"
+
+
+def test_typing_on_an_ended_chat_is_refused_although_it_was_kept(
+    visitor, agent, django_capture_on_commit_callbacks
+):
+    visitor.start()
+    visitor.post("typing", {"token": visitor.token})
+    with django_capture_on_commit_callbacks(execute=True):
+        visitor.post("end", {"token": visitor.token})
+
+    response = visitor.post("typing", {"token": visitor.token})
+
+    assert response.status_code == 403
+
+
 async def _typing_heard(visitor: Visitor, stream: str, after: int) -> tuple[bytes, int, list[str]]:
     def typing() -> tuple[int, list[str]]:
         try:
@@ -335,8 +389,9 @@ def test_a_first_message_sent_again_continues_the_same_chat(visitor, agent):
 
 
 def test_a_later_line_reaches_the_agent_at_once_and_is_read_on_the_worker(
-    visitor, agent, run_tasks, django_capture_on_commit_callbacks
+    visitor, agent, run_tasks, django_capture_on_commit_callbacks, monkeypatch
 ):
+    monkeypatch.setattr(arrivals, "READ_DELAY_SECONDS", 0)
     visitor.start()
     with django_capture_on_commit_callbacks(execute=True):
         response = visitor.say("Obrigada, fico à espera da encomenda.")
@@ -349,6 +404,31 @@ def test_a_later_line_reaches_the_agent_at_once_and_is_read_on_the_worker(
     assert said[-1] == "Obrigada, fico à espera da encomenda."
     assert read_at_once is False
     assert EntryReading.objects.get(entry=line).language == "pt"
+
+
+def test_the_lines_of_a_second_are_read_by_one_task_of_the_worker(
+    visitor, agent, run_tasks, django_capture_on_commit_callbacks
+):
+    visitor.start()
+    with django_capture_on_commit_callbacks(execute=True):
+        lines = [
+            visitor.say(text).json()["id"]
+            for text in ("Bom dia.", "A encomenda é a 4411.", "Ainda não chegou.")
+        ]
+    waiting = PendingArrival.objects.count()
+    readers = [
+        result.args_kwargs["args"][0]
+        for result in DBTaskResult.objects.all()
+        if result.args_kwargs["args"][0] == arrivals.READER_TASK
+    ]
+
+    with time_machine.travel(clock.now() + timedelta(seconds=2), tick=False):
+        run_tasks()
+
+    assert waiting == 3
+    assert len(readers) == 1
+    assert EntryReading.objects.filter(entry__in=lines).count() == 3
+    assert not PendingArrival.objects.exists()
 
 
 def test_the_first_message_of_a_chat_is_read_as_it_arrives(visitor, agent):
@@ -364,11 +444,13 @@ def test_a_later_line_costs_a_fixed_number_of_statements(
     # The search indexer, queued in the line's transaction at most once a second by each process,
     # counts as queued: whether it is queued again depends on the clock.
     monkeypatch.setattr(search, "_indexer_queued_until", math.inf)
+    monkeypatch.setattr(arrivals, "_reader_queued_until", math.inf)
     visitor.start()
     visitor.say("Olá?")
 
-    # The task that has the worker read the line is one of them: queued in the line's transaction.
-    with django_assert_num_queries(15):
+    # The line's place in the queue of messages the worker reads is one of them, in its
+    # transaction; the widget is kept by the web process.
+    with django_assert_num_queries(14):
         response = visitor.say("A encomenda é a 4411.")
 
     assert response.status_code == 201

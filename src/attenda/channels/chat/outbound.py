@@ -24,8 +24,15 @@ def open_conversation(ticket: Ticket) -> ChatConversation | None:
     return conversation
 
 
+# reply() asks the route, then hands the reply to send_reply, in one transaction with the ticket
+# locked: the chat the route found is kept on the ticket for send_reply, not read twice.
+_FOUND = "_chat_route_found"
+
+
 def chat_route(ticket: Ticket) -> Route:
-    if open_conversation(ticket) is None:
+    conversation = open_conversation(ticket)
+    setattr(ticket, _FOUND, conversation)
+    if conversation is None:
         return Route(
             channel=Channel.CHAT,
             can_deliver=False,
@@ -37,7 +44,12 @@ def chat_route(ticket: Ticket) -> Route:
 def send_reply(entry: TimelineEntry) -> None:
     """Puts the reply in the visitor's chat inside reply()'s transaction: it is heard when the
     reply is committed, and marked sent with it."""
-    conversation = open_conversation(entry.ticket)
+    ticket = entry.ticket
+    if hasattr(ticket, _FOUND):
+        conversation = getattr(ticket, _FOUND)
+        delattr(ticket, _FOUND)
+    else:
+        conversation = open_conversation(ticket)
     if conversation is None:
         entry.delivery = Delivery.FAILED
         entry.delivery_note = _("The visitor is no longer in the chat.")

@@ -3,6 +3,7 @@ message when nobody can answer; an agent accepts a chat, types, ends it. Message
 ``receive()`` and ``reply()`` like any other channel's, and every change is told to the open pages
 through ``core.live`` inside the same transaction."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -14,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from attenda.agents.models import Agent, Team
 from attenda.agents.queries import team_routing
+from attenda.channels.chat import queries
 from attenda.channels.chat.identity import visitor_claim
 from attenda.channels.chat.models import (
     DEFAULT_CHAT_LIMIT,
@@ -283,11 +285,18 @@ def visitor_says(
     return received.entry.pk
 
 
-def typing(*, conversation: ChatConversation, by_agent: Agent | None = None) -> None:
+def typing(
+    *,
+    conversation: ChatConversation | queries.KeptChat,
+    by_agent: Agent | None = None,
+    counters: Sequence[tuple[str, int]] = (),
+) -> list[int]:
     """Someone is writing: the other side shows it for a few seconds. A passing event, of no use
-    to a page that reconnects later: with Redis it is no write for the database's one writer."""
+    to a page that reconnects later: with Redis it is no write for the database's one writer.
+    ``counters``: the rate counters (Redis keys and limits) raised in the same round trip, the
+    indicator sent only within them (live.signal); returns their counts."""
     payload = {"from": "agent" if by_agent else "visitor"}
-    live.signal(conversation.stream, "typing", payload)
+    return live.signal(conversation.stream, "typing", payload, counters=counters)
 
 
 def visitors_seen(conversation_ids: list[int]) -> None:
@@ -324,6 +333,7 @@ def accept_chat(*, conversation: ChatConversation, agent: Agent) -> ChatConversa
     conversation.state = ChatState.ACTIVE
     conversation.agent = agent
     conversation.save(update_fields=["state", "agent"])
+    transaction.on_commit(lambda: queries.forget_chat(conversation.pk))
     if conversation.ticket.owner_id != agent.pk:
         tickets.assign(ticket=conversation.ticket, owner=agent, actor=agent)
     live.publish(conversation.stream, "joined", {"agent": agent.first_name or agent.display_name})
@@ -349,6 +359,7 @@ def end_chat(*, conversation: ChatConversation, agent: Agent | None = None) -> C
     conversation.state = ChatState.ENDED
     conversation.ended_at = clock.now()
     conversation.save(update_fields=["state", "ended_at"])
+    transaction.on_commit(lambda: queries.forget_chat(conversation.pk))
     live.publish(conversation.stream, "ended", {"by": "agent" if agent else "visitor"})
     team_id = conversation.widget.team_id
     live.publish(team_stream(team_id), "ended", {"chat": conversation.pk})

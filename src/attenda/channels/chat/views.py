@@ -82,18 +82,40 @@ def _refused(status: int, message: str) -> JsonResponse:
     return JsonResponse({"error": message}, status=status)
 
 
-def _over_limit(request: HttpRequest, visitor: str) -> int | None:
-    """Seconds to wait when the visitor or their address has sent too much this minute."""
-    rates = caches["rates"]
-    now = time.time()
-    minute = int(now // 60)
+def _rate_counters(request: HttpRequest, visitor: str) -> list[tuple[str, int]]:
+    """This minute's counters of the address and the visitor, with their limits."""
+    minute = int(time.time() // 60)
     counters = [(f"chat-address:{client_ip(request)}:{minute}", settings.CHAT_RATE_PER_ADDRESS)]
     if visitor:
         counters.append((f"chat-visitor:{visitor}:{minute}", settings.CHAT_RATE_PER_VISITOR))
-    counts = _counted(rates, [counter for counter, _limit in counters])
+    return counters
+
+
+def _wait_if_over(counts: list[int], counters: list[tuple[str, int]]) -> int | None:
+    """Seconds to wait when a count is over its limit: the rest of the minute."""
     if any(count > limit for count, (_counter, limit) in zip(counts, counters, strict=True)):
-        return max(1, int(60 - now % 60 + 0.999))
+        return max(1, int(60 - time.time() % 60 + 0.999))
     return None
+
+
+def _over_limit(request: HttpRequest, visitor: str) -> int | None:
+    """Seconds to wait when the visitor or their address has sent too much this minute."""
+    counters = _rate_counters(request, visitor)
+    return _wait_if_over(_counted(caches["rates"], [key for key, _limit in counters]), counters)
+
+
+def _typing_within_limits(request: HttpRequest, visitor: str, chat: queries.KeptChat) -> int | None:
+    """Counts a visitor's typing indicator and sends it when within the limits, else returns the
+    seconds to wait. With Redis both in one round trip (live.signal's counters)."""
+    counters = _rate_counters(request, visitor)
+    rates = caches["rates"]
+    if isinstance(rates, RedisCache) and settings.REDIS_URL:
+        stored = [(rates.make_and_validate_key(key), limit) for key, limit in counters]
+        return _wait_if_over(services.typing(conversation=chat, counters=stored), counters)
+    wait = _wait_if_over(_counted(rates, [key for key, _limit in counters]), counters)
+    if wait is None:
+        services.typing(conversation=chat)
+    return wait
 
 
 def _counted(rates, keys: list[str]) -> list[int]:
@@ -117,11 +139,11 @@ def widget_endpoint(view):
     @csrf_exempt
     @wraps(view)
     def endpoint(request: HttpRequest, key: str, **kwargs) -> HttpResponseBase:
-        widget = ChatWidget.objects.filter(key=key, is_active=True).select_related("team").first()
+        origin = request.headers.get("Origin", "")
+        widget, allowed = _widget_for(key, origin)
         if widget is None:
             return _refused(404, _("This chat is not available."))
-        origin = request.headers.get("Origin", "")
-        if not widget.allows(origin):
+        if not allowed:
             return _refused(403, _("This site may not use this chat."))
         if request.method == "OPTIONS":
             return _with_cors(HttpResponse(status=204), origin)
@@ -130,6 +152,16 @@ def widget_endpoint(view):
         return _with_cors(response, origin, credentials=view is start_view)
 
     return endpoint
+
+
+def _widget_for(key: str, origin: str) -> tuple[ChatWidget | None, bool]:
+    """The active widget of ``key`` (kept a few seconds, queries.widget_of_key) and whether it
+    allows ``origin``: what the kept copy refuses is read again, so that a newly allowed site is
+    let in at once."""
+    widget = queries.widget_of_key(key)
+    if widget is not None and not widget.allows(origin):
+        widget = queries.widget_of_key(key, kept=False)
+    return widget, widget is not None and widget.allows(origin)
 
 
 def _conversation(widget: ChatWidget, token: str) -> ChatConversation | None:
@@ -157,10 +189,14 @@ def _posted(request: HttpRequest, widget: ChatWidget, *, visitor: str = ""):
         return None, _refused(400, " ".join(error.messages))
     wait = _over_limit(request, visitor or posted["token"][:80])
     if wait is not None:
-        response = _refused(429, widget_strings()["tooMany"])
-        response["Retry-After"] = str(wait)
-        return None, response
+        return None, _too_many(wait)
     return posted, None
+
+
+def _too_many(wait: int) -> JsonResponse:
+    response = _refused(429, widget_strings()["tooMany"])
+    response["Retry-After"] = str(wait)
+    return response
 
 
 def _errors(error: ValidationError) -> JsonResponse:
@@ -257,14 +293,46 @@ def send(request: HttpRequest, widget: ChatWidget) -> HttpResponse:
 
 @widget_endpoint
 def visitor_typing(request: HttpRequest, widget: ChatWidget) -> HttpResponse:
-    posted, refused = _posted(request, widget)
-    if refused:
-        return refused
-    conversation = _conversation(widget, posted["token"])
-    if conversation is None or conversation.state == ChatState.ENDED:
+    """Two thirds of a chat's requests: no database statement while the widget and the chat are
+    kept (queries.KEPT_SECONDS), and one Redis round trip for the rate counters and the signal."""
+    if request.method != "POST":
+        return _refused(405, _("Use POST."))
+    try:
+        posted = parse_post(request.body)
+    except ValidationError as error:
+        return _errors(error)
+    chat = _visitors_chat(widget, posted["token"])
+    if chat is None:
+        wait = _over_limit(request, posted["token"][:80])
+        if wait is not None:
+            return _too_many(wait)
         return _refused(403, _("This chat is not yours or has expired."))
-    services.typing(conversation=conversation)
+    wait = _typing_within_limits(request, posted["token"][:80], chat)
+    if wait is not None:
+        return _too_many(wait)
     return HttpResponse(status=204)
+
+
+def _visitors_chat(widget: ChatWidget, token: str) -> queries.KeptChat | None:
+    """The token's chat, if it is this widget's and has not ended; what the kept copy refuses is
+    read again."""
+    found = conversation_of_token(token)
+    if found is None:
+        return None
+    conversation_id, visitor = found
+
+    def open_of_visitor(chat: queries.KeptChat | None) -> bool:
+        return (
+            chat is not None
+            and chat.widget_id == widget.pk
+            and chat.visitor == visitor
+            and chat.state != ChatState.ENDED
+        )
+
+    chat = queries.kept_chat(conversation_id)
+    if not open_of_visitor(chat):
+        chat = queries.kept_chat(conversation_id, kept=False)
+    return chat if open_of_visitor(chat) else None
 
 
 @widget_endpoint
@@ -298,11 +366,11 @@ def offline(request: HttpRequest, widget: ChatWidget) -> HttpResponse:
 
 
 def _visitor_stream(request: HttpRequest, key: str) -> tuple[ChatConversation, str] | HttpResponse:
-    widget = ChatWidget.objects.filter(key=key, is_active=True).first()
+    origin = request.headers.get("Origin", "")
+    widget, allowed = _widget_for(key, origin)
     if widget is None:
         return _refused(404, "")
-    origin = request.headers.get("Origin", "")
-    if not widget.allows(origin):
+    if not allowed:
         return _refused(403, "")
     conversation = _conversation(widget, request.GET.get("token", ""))
     if conversation is None:
@@ -418,10 +486,26 @@ def agent_says(request: HttpRequest, chat_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def agent_typing(request: HttpRequest, chat_id: int) -> HttpResponse:
-    conversation = _agent_conversation(request.user, chat_id)
-    if conversation.agent_id != request.user.pk or conversation.state != ChatState.ACTIVE:
-        raise PermissionDenied
-    services.typing(conversation=conversation, by_agent=request.user)
+    """The chat as kept a few seconds (queries.kept_chat): what the kept copy refuses is read
+    again before it is refused."""
+    agent = request.user
+
+    def agents_open_chat(chat: queries.KeptChat | None) -> bool:
+        return (
+            chat is not None
+            and chat.agent_id == agent.pk
+            and chat.state == ChatState.ACTIVE
+            and (chat.team_id in agent.team_ids() or agent.is_admin)
+        )
+
+    chat = queries.kept_chat(chat_id)
+    if not agents_open_chat(chat):
+        chat = queries.kept_chat(chat_id, kept=False)
+        if chat is None:
+            raise Http404
+        if not agents_open_chat(chat):
+            raise PermissionDenied
+    services.typing(conversation=chat, by_agent=agent)
     return HttpResponse(status=204)
 
 
