@@ -53,12 +53,13 @@ from attenda.tickets.forms import (
     Colleagues,
     ContactForm,
     CopiesForm,
-    InboxFilterForm,
     MergeForm,
     NoteForm,
     PropertiesForm,
     ReplyForm,
     TransferForm,
+    filter_teams,
+    inbox_listing,
 )
 from attenda.tickets.headlines import headline
 from attenda.tickets.models import (
@@ -117,13 +118,12 @@ EMPTY_INBOX = {
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
     agent = request.user
-    form = InboxFilterForm(request.GET, agent=agent)
-    form.is_valid()
+    listing = inbox_listing(request.GET, teams=filter_teams(agent))
     notices = []
-    if form.errors:
+    if not listing.understood:
         notices.append(_("Some filters were not understood and were left out."))
-    view, sort, filters = form.view_sort_and_filters()
-    listed = {"view": view, "filters": filters, "sort": sort}
+    view = listing.view
+    listed = {"view": view, "filters": listing.filters, "sort": listing.sort}
     try:
         page = queries.inbox_rows_page(agent, cursor=request.GET.get("cursor") or None, **listed)
     except InvalidCursor:
@@ -135,16 +135,16 @@ def inbox(request: HttpRequest) -> HttpResponse:
     live_query["since"] = clock.now().isoformat()
     context = {
         "nav": "inbox",
-        "form": form,
+        "listing": listing,
         "view": view,
         "view_label": INBOX_VIEW_LABELS[view],
         "view_counts": queries.inbox_counts(agent),
-        "bulk_form": BulkForm(agent=agent, owners=_bulk_owners(agent)),
+        "bulk_fields": BulkForm.fields_shown(owners=_bulk_owners(agent)) if page.items else "",
         "page": page,
         "rows": inbox_rows(page.items),
         "next_url": next_page_url(request, page),
         "notices": notices,
-        "filtered": form.is_filtered(),
+        "filtered": listing.filtered,
         "empty_text": EMPTY_INBOX[view],
         "live_url": f"{reverse('inbox_live')}?{live_query.urlencode()}",
         "this_url": request.get_full_path(),
@@ -258,9 +258,8 @@ def inbox_bulk(request: HttpRequest) -> HttpResponse:
 
 
 def _live_filters(query: QueryDict, agent: Agent) -> tuple[str, str, queries.InboxFilters]:
-    form = InboxFilterForm(query, agent=agent)
-    form.is_valid()
-    return form.view_sort_and_filters()
+    listing = inbox_listing(query, teams=filter_teams(agent))
+    return listing.view, listing.sort, listing.filters
 
 
 LIVE_POLL_SECONDS = 2
