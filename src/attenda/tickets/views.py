@@ -34,7 +34,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from attenda.agents.models import Agent, display_name
+from attenda.agents.models import Agent
 from attenda.core import clock
 from attenda.core.pagination import InvalidCursor, Page
 from attenda.customers.forms import CustomerSearchForm, NewCustomerForm
@@ -118,7 +118,8 @@ EMPTY_INBOX = {
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
     agent = request.user
-    listing = inbox_listing(request.GET, teams=filter_teams(agent))
+    people = queries.inbox_people(agent)
+    listing = inbox_listing(request.GET, teams=people.teams)
     notices = []
     if not listing.understood:
         notices.append(_("Some filters were not understood and were left out."))
@@ -139,7 +140,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "view": view,
         "view_label": INBOX_VIEW_LABELS[view],
         "view_counts": queries.inbox_counts(agent),
-        "bulk_fields": BulkForm.fields_shown(owners=_bulk_owners(agent)) if page.items else "",
+        "bulk_fields": BulkForm.fields_shown(owners=people.owners) if page.items else "",
         "page": page,
         "rows": inbox_rows(page.items),
         "next_url": next_page_url(request, page),
@@ -151,20 +152,6 @@ def inbox(request: HttpRequest) -> HttpResponse:
     }
     template = "tickets/inbox.html#inbox" if wants_partial(request) else "tickets/inbox.html"
     return vary_on_htmx(render(request, template, context))
-
-
-def _bulk_owners(agent: Agent) -> list[tuple[int, str]]:
-    """Whom the inbox's bulk action can give tickets to: the agent and the colleagues of their teams
-    (every agent for an admin); the assign service still decides who may do it. One query."""
-    agents = Agent.objects.filter(is_active=True)
-    if not agent.is_admin:
-        agents = agents.filter(teams__in=agent.team_ids()).distinct()
-    return [
-        (pk, display_name(first, last, username))
-        for pk, first, last, username in agents.order_by("first_name", "last_name").values_list(
-            "pk", "first_name", "last_name", "username"
-        )
-    ]
 
 
 @login_required
@@ -189,7 +176,7 @@ def inbox_bulk(request: HttpRequest) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         back = reverse("inbox")
     back = back or reverse("inbox")
-    form = BulkForm(request.POST, agent=agent, owners=_bulk_owners(agent))
+    form = BulkForm(request.POST, agent=agent, owners=list(queries.inbox_people(agent).owners))
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
