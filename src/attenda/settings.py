@@ -321,6 +321,8 @@ TWILIO_API_BASE = os.environ.get("ATTENDA_TWILIO_API_BASE", "https://api.twilio.
 # Placetel's Web API, asked for the names of the SIP users behind the desk's phones.
 PLACETEL_API_BASE = os.environ.get("ATTENDA_PLACETEL_API_BASE", "https://api.placetel.de")
 
+# Django's database sessions, read by a written-out statement (core/sessions.py).
+SESSION_ENGINE = "attenda.core.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 12 * 3600

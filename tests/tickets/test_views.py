@@ -13,7 +13,7 @@ from attenda.customers.models import Customer, IdentityKind
 from attenda.customers.services import IdentityClaim
 from attenda.tickets.messages import Inbound, InboundFile
 from attenda.tickets.models import Attachment, Channel, EntryKind, Priority, Status, Ticket
-from attenda.tickets.queries import inbox_counts
+from attenda.tickets.queries import inbox_counts, inbox_people
 from attenda.tickets.services import add_note, assign, receive, set_status, set_tags, transfer
 from tests.agents.factories import AgentFactory, TeamFactory
 from tests.customers.factories import IdentityFactory
@@ -220,6 +220,24 @@ def test_other_pages_load_the_sidebar_counts_after_the_page(client, team, agent)
     assert "Number of tickets" not in page
     assert '<span class="visually-hidden">Number of tickets: 1</span>' in counts
     assert "aria-current" not in counts
+
+
+def test_the_inbox_offers_the_agents_teams_and_their_active_colleagues(
+    team, other_team, agent, colleague, outsider
+):
+    """An admin is offered every team and every active agent; an agent their own teams and
+    those teams' active agents, by name."""
+    AgentFactory(username="left", first_name="Aaron", teams=[team], is_active=False)
+    admin = AgentFactory(username="root", first_name="Zé", role="admin")
+
+    mine = inbox_people(agent)
+    everyone = inbox_people(admin)
+
+    assert mine.teams == ((team.pk, "Billing"),)
+    assert mine.owners == ((agent.pk, "Ana Silva"), (colleague.pk, "Bruno Costa"))
+    assert agent.team_ids() == [team.pk]
+    assert everyone.teams == ((team.pk, "Billing"), (other_team.pk, "Technical"))
+    assert [name for _pk, name in everyone.owners] == ["Ana Silva", "Bruno Costa", "Olga", "Zé"]
 
 
 def test_a_row_shows_what_an_agent_needs_to_pick_a_ticket(client, team, agent):

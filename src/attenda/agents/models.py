@@ -3,6 +3,7 @@
 import hashlib
 import secrets
 import zoneinfo
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -187,11 +188,16 @@ class Agent(AbstractUser):
         return self._team_ids
 
     def team_names(self) -> list[tuple[int, str]]:
-        """The agent's teams as (id, name), by name; the one query answers ``team_ids()`` too."""
+        """The agent's teams as (id, name); the one query answers ``team_ids()`` too."""
         if not hasattr(self, "_team_names"):
-            self._team_names = list(self.teams.values_list("id", "name"))
-            self._team_ids = [team_id for team_id, _name in self._team_names]
+            self.remember_teams(self.teams.values_list("id", "name"))
         return self._team_names
+
+    def remember_teams(self, team_names: Iterable[tuple[int, str]]) -> None:
+        """The agent's teams as (id, name), read with something else (the inbox reads them with
+        the colleagues of those teams), so that ``team_names()`` and ``team_ids()`` ask nothing."""
+        self._team_names = list(team_names)
+        self._team_ids = [team_id for team_id, _name in self._team_names]
 
     def manages_team(self, team_id: int | None) -> bool:
         return self.is_admin or (self.role == Role.SUPERVISOR and team_id in self.team_ids())

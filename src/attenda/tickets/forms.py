@@ -3,6 +3,7 @@ and their ValidationErrors come back here to be shown next to the fields they co
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from django import forms
 from django.conf import settings
@@ -10,7 +11,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_unicode_slug
 from django.db import connection
 from django.forms import BoundField
+from django.http import QueryDict
 from django.template.defaultfilters import filesizeformat
+from django.template.loader import get_template
+from django.utils import translation
 from django.utils.choices import BaseChoiceIterator
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, pgettext_lazy
@@ -245,11 +249,8 @@ class InboxFilterForm(AgentPageForm):
 
     FILTERS = ("status", "kind", "channel", "language", "team", "tag")
 
-    def __init__(self, *args, agent: Agent, **kwargs) -> None:
+    def __init__(self, *args, teams: list[tuple[int, str]], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        teams = (
-            list(Team.objects.values_list("id", "name")) if agent.is_admin else agent.team_names()
-        )
         self.fields["team"].choices = _blank(_("Any of my teams")) + teams
 
     def clean_tag(self) -> str:
@@ -266,6 +267,53 @@ class InboxFilterForm(AgentPageForm):
 
     def is_filtered(self) -> bool:
         return any(self.cleaned_data.get(name) not in (None, "") for name in self.FILTERS)
+
+
+def filter_teams(agent: Agent) -> tuple[tuple[int, str], ...]:
+    """The teams the inbox's filter offers: the agent's (every team for an admin). One query."""
+    return tuple(Team.objects.values_list("id", "name") if agent.is_admin else agent.team_names())
+
+
+@dataclass(frozen=True)
+class InboxListing:
+    """What an inbox's address asks to list, and its filter form's fields as the page shows them."""
+
+    view: str
+    sort: str
+    filters: InboxFilters
+    filtered: bool
+    understood: bool
+    fields: SafeString
+
+
+def inbox_listing(query: QueryDict, *, teams: tuple[tuple[int, str], ...]) -> InboxListing:
+    """``InboxFilterForm`` read from ``query`` and written out, once per process for each language,
+    set of teams and values: an agent's inbox is asked for the same few lists again and again, and
+    building, checking and writing the form cost more than reading the list's tickets."""
+    values = tuple(query.get(name) for name in InboxFilterForm.base_fields)
+    return _inbox_listing(translation.get_language(), teams, values)
+
+
+@lru_cache(maxsize=1000)
+def _inbox_listing(
+    _language: str, teams: tuple[tuple[int, str], ...], values: tuple[str | None, ...]
+) -> InboxListing:
+    data = {
+        name: value
+        for name, value in zip(InboxFilterForm.base_fields, values, strict=True)
+        if value is not None
+    }
+    form = InboxFilterForm(data, teams=list(teams))
+    form.is_valid()
+    view, sort, filters = form.view_sort_and_filters()
+    return InboxListing(
+        view=view,
+        sort=sort,
+        filters=filters,
+        filtered=form.is_filtered(),
+        understood=not form.errors,
+        fields=get_template("tickets/inbox.html#filter_fields").render({"form": form}),
+    )
 
 
 class MultipleFileInput(forms.FileInput):
@@ -716,6 +764,12 @@ class BulkForm(AgentPageForm):
                 (value, value) for value in self.data.getlist("tickets")
             ]
 
+    @classmethod
+    def fields_shown(cls, *, owners: list[tuple[int, str]]) -> SafeString:
+        """The inbox's bulk-action fields, unfilled, written once per process for each language
+        and list of owners."""
+        return _bulk_fields(translation.get_language(), tuple(owners))
+
     def clean_tickets(self) -> list[int]:
         numbers = self.cleaned_data["tickets"]
         if not numbers:
@@ -745,3 +799,10 @@ class BulkForm(AgentPageForm):
         if value == self.NOBODY:
             return True, None
         return True, Agent.objects.get(pk=int(value))
+
+
+@lru_cache(maxsize=200)
+def _bulk_fields(_language: str, owners: tuple[tuple[int, str], ...]) -> SafeString:
+    # The agent only checks what a filled form asks; these fields are shown empty.
+    form = BulkForm(agent=None, owners=list(owners))
+    return get_template("tickets/inbox.html#bulk_fields").render({"bulk_form": form})

@@ -35,7 +35,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from attenda.agents.models import Agent, display_name
+from attenda.agents.models import Agent
 from attenda.core import clock
 from attenda.core.pagination import InvalidCursor, Page
 from attenda.customers.forms import CustomerSearchForm, NewCustomerForm
@@ -54,12 +54,13 @@ from attenda.tickets.forms import (
     Colleagues,
     ContactForm,
     CopiesForm,
-    InboxFilterForm,
     MergeForm,
     NoteForm,
     PropertiesForm,
     ReplyForm,
     TransferForm,
+    filter_teams,
+    inbox_listing,
 )
 from attenda.tickets.headlines import headline
 from attenda.tickets.models import (
@@ -118,13 +119,13 @@ EMPTY_INBOX = {
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
     agent = request.user
-    form = InboxFilterForm(request.GET, agent=agent)
-    form.is_valid()
+    people = queries.inbox_people(agent)
+    listing = inbox_listing(request.GET, teams=people.teams)
     notices = []
-    if form.errors:
+    if not listing.understood:
         notices.append(_("Some filters were not understood and were left out."))
-    view, sort, filters = form.view_sort_and_filters()
-    listed = {"view": view, "filters": filters, "sort": sort}
+    view = listing.view
+    listed = {"view": view, "filters": listing.filters, "sort": listing.sort}
     try:
         page = queries.inbox_rows_page(agent, cursor=request.GET.get("cursor") or None, **listed)
     except InvalidCursor:
@@ -136,36 +137,22 @@ def inbox(request: HttpRequest) -> HttpResponse:
     live_query["since"] = clock.now().isoformat()
     context = {
         "nav": "inbox",
-        "form": form,
+        "listing": listing,
         "view": view,
         "view_label": INBOX_VIEW_LABELS[view],
         "view_counts": queries.inbox_counts(agent),
-        "bulk_form": BulkForm(agent=agent, owners=_bulk_owners(agent)),
+        "bulk_fields": BulkForm.fields_shown(owners=people.owners) if page.items else "",
         "page": page,
         "rows": inbox_rows(page.items),
         "next_url": next_page_url(request, page),
         "notices": notices,
-        "filtered": form.is_filtered(),
+        "filtered": listing.filtered,
         "empty_text": EMPTY_INBOX[view],
         "live_url": f"{reverse('inbox_live')}?{live_query.urlencode()}",
         "this_url": request.get_full_path(),
     }
     template = "tickets/inbox.html#inbox" if wants_partial(request) else "tickets/inbox.html"
     return vary_on_htmx(render(request, template, context))
-
-
-def _bulk_owners(agent: Agent) -> list[tuple[int, str]]:
-    """Whom the inbox's bulk action can give tickets to: the agent and the colleagues of their teams
-    (every agent for an admin); the assign service still decides who may do it. One query."""
-    agents = Agent.objects.filter(is_active=True)
-    if not agent.is_admin:
-        agents = agents.filter(teams__in=agent.team_ids()).distinct()
-    return [
-        (pk, display_name(first, last, username))
-        for pk, first, last, username in agents.order_by("first_name", "last_name").values_list(
-            "pk", "first_name", "last_name", "username"
-        )
-    ]
 
 
 @login_required
@@ -190,7 +177,7 @@ def inbox_bulk(request: HttpRequest) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         back = reverse("inbox")
     back = back or reverse("inbox")
-    form = BulkForm(request.POST, agent=agent, owners=_bulk_owners(agent))
+    form = BulkForm(request.POST, agent=agent, owners=list(queries.inbox_people(agent).owners))
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
@@ -259,9 +246,8 @@ def inbox_bulk(request: HttpRequest) -> HttpResponse:
 
 
 def _live_filters(query: QueryDict, agent: Agent) -> tuple[str, str, queries.InboxFilters]:
-    form = InboxFilterForm(query, agent=agent)
-    form.is_valid()
-    return form.view_sort_and_filters()
+    listing = inbox_listing(query, teams=filter_teams(agent))
+    return listing.view, listing.sort, listing.filters
 
 
 LIVE_POLL_SECONDS = 2
