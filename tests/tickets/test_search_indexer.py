@@ -23,7 +23,7 @@ def numbers(results) -> list[int]:
 def test_a_message_is_found_once_the_indexer_queued_by_its_commit_has_run(
     team, agent, run_tasks, monkeypatch, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(search, "INDEX_DELAY_SECONDS", 0)
+    monkeypatch.setattr(search.INDEXER, "delay", 0)
     with django_capture_on_commit_callbacks(execute=True):
         ticket = received_ticket(team=team, subject="Contador", body="O contador está avariado.")
 
@@ -37,13 +37,13 @@ def test_a_message_is_found_once_the_indexer_queued_by_its_commit_has_run(
 def test_the_indexer_starts_a_moment_after_the_commit_so_commits_in_between_share_it(
     team, monkeypatch, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(search, "_indexer_queued_until", 0.0)
+    monkeypatch.setattr(search.INDEXER, "queued_until", 0.0)
     with django_capture_on_commit_callbacks(execute=True):
         received_ticket(team=team, email="ana@example.com", body="Primeira mensagem.")
     with django_capture_on_commit_callbacks(execute=True):
         received_ticket(team=team, email="rui@example.com", body="Segunda mensagem.")
 
-    queued = DBTaskResult.objects.filter(args_kwargs__args__0=search.INDEXER_TASK)
+    queued = DBTaskResult.objects.filter(args_kwargs__args__0=search.INDEXER.task_path)
     assert queued.count() == 1
     assert queued.get().run_after > clock.now()
 

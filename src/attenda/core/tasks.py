@@ -3,6 +3,8 @@
 FailedTask for an admin instead of vanishing."""
 
 import logging
+import threading
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -62,6 +64,37 @@ def with_commit(enqueue: Callable[[], object], *, robust: bool = False) -> None:
         enqueue()
     else:
         transaction.on_commit(enqueue, robust=robust)
+
+
+class BatchTask:
+    """A task that works through what waits in a queue of rows, queued ``delay`` seconds after a
+    commit and at most once a ``delay`` by each process: the commits in between share one run (and
+    one transaction per batch) instead of each starting a task of its own. The rows are written in
+    the committing transaction, so a process that stops before queuing loses nothing: the
+    scheduler runs the same task every few seconds for what waits."""
+
+    def __init__(self, task_path: str, delay: float) -> None:
+        self.task_path = task_path
+        self.delay = delay
+        self.queued_until = 0.0
+        self._lock = threading.Lock()
+
+    def after_commit(self) -> None:
+        """Queues the task with the caller's transaction (``with_commit``)."""
+        with_commit(self._queue, robust=True)
+
+    def _queue(self) -> None:
+        """Queues the task ``delay`` seconds from now, unless this process has queued one that has
+        not started yet: it will see this commit too, having been told to start after it."""
+        task = run_with_retries
+        if self.delay and task.get_backend().supports_defer:
+            with self._lock:
+                now = time.monotonic()
+                if now < self.queued_until:
+                    return
+                self.queued_until = now + self.delay
+            task = task.using(run_after=clock.now() + timedelta(seconds=self.delay))
+        task.enqueue(self.task_path, [], {}, 1)
 
 
 def background(

@@ -3,16 +3,13 @@ registers its reader when Attenda starts (triage does, in its AppConfig.ready); 
 nothing of what is read, so no import runs from tickets to the apps that read its messages, and
 they act on the ticket through the tickets' own services."""
 
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from django.db import connection, transaction
 
-from attenda.core import clock
-from attenda.core.tasks import run_with_retries, with_commit
+from attenda.core.tasks import BatchTask
 from attenda.customers.models import Customer
 from attenda.tickets.models import PendingArrival, Ticket, TimelineEntry
 
@@ -23,12 +20,9 @@ Reader = Callable[..., object]
 # instead of a task each: a task is three turns at SQLite's one write lock (claimed, run, marked
 # done), which every chat line waited behind. Each web process queues at most one a second; the
 # scheduler runs the same task every few seconds for what a stopped process left waiting.
-READ_DELAY_SECONDS = 1.0
+READER = BatchTask("attenda.tickets.tasks.read_waiting_arrivals", delay=1.0)
 # Messages read per transaction: few enough that a write waiting for SQLite's lock waits little.
 READ_BATCH = 50
-READER_TASK = "attenda.tickets.tasks.read_waiting_arrivals"
-_reader_queued_until = 0.0
-_reader_lock = threading.Lock()
 
 _READERS: list[Reader] = []
 _PREPARERS: list[Callable[[], object]] = []
@@ -97,7 +91,7 @@ def arrived(
     ``ahead``: what ``read_ahead()`` found in it."""
     if later:
         PendingArrival.objects.create(entry=entry)
-        with_commit(_read_soon, robust=True)
+        READER.after_commit()
         return
     found = ahead.found if ahead is not None else {}
     for reader in _READERS:
@@ -105,21 +99,6 @@ def arrived(
             reader(entry=entry, ticket=ticket, opened=opened, ahead=found[reader])
         else:
             reader(entry=entry, ticket=ticket, opened=opened)
-
-
-def _read_soon() -> None:
-    """Queues the reading of the waiting messages READ_DELAY_SECONDS from now, unless this process
-    has queued one that has not started yet: it will see this commit too."""
-    global _reader_queued_until
-    task = run_with_retries
-    if READ_DELAY_SECONDS and task.get_backend().supports_defer:
-        with _reader_lock:
-            now = time.monotonic()
-            if now < _reader_queued_until:
-                return
-            _reader_queued_until = now + READ_DELAY_SECONDS
-        task = task.using(run_after=clock.now() + timedelta(seconds=READ_DELAY_SECONDS))
-    task.enqueue(READER_TASK, [], {}, 1)
 
 
 def read_waiting(*, batch: int = READ_BATCH) -> int:

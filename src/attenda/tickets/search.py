@@ -15,7 +15,6 @@ import time
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.db import NotSupportedError, connection, transaction
 from django.db.models import Expression, F, FloatField, IntegerField, Lookup, QuerySet
@@ -26,8 +25,7 @@ from snowballstemmer.romanian_stemmer import RomanianStemmer
 from snowballstemmer.spanish_stemmer import SpanishStemmer
 
 from attenda.agents.models import Agent
-from attenda.core import clock
-from attenda.core.tasks import run_with_retries, with_commit
+from attenda.core.tasks import BatchTask
 from attenda.customers.identities import guess_kind
 from attenda.customers.models import Customer
 from attenda.customers.queries import find_customers
@@ -302,12 +300,10 @@ _POSTGRES_APPEND = (
 )
 
 
-# The indexer runs this long after a commit, so the texts of the commits in between share one run
-# (and one transaction per batch) instead of each message starting a task of its own.
-INDEX_DELAY_SECONDS = 1.0
 # Texts indexed per transaction: few enough that a write waiting for SQLite's lock waits little.
 INDEX_BATCH = 100
-INDEXER_TASK = "attenda.tickets.tasks.index_pending_text"
+# The indexer runs a second after a commit, so the texts of the commits in between share one run.
+INDEXER = BatchTask("attenda.tickets.tasks.index_pending_text", delay=1.0)
 # FTS5 merges its segments inside whichever write crosses a unit of 64 written pages (automerge):
 # on a full desk that write took 0.3-2 s, with SQLite's one write lock held. Migration
 # 0011_speed_pending_index turns automerge off (and crisis merges rare); the indexer merges instead,
@@ -316,14 +312,12 @@ FTS5_MERGE_PAGES = 64
 FTS5_MERGE_STEPS = 20
 # The longest sleep of SQLite's busy handler between two tries for the lock (sqlite3.c, `delays`).
 GIVE_WAY_SECONDS = 0.1
-_indexer_queued_until = 0.0
-_indexer_lock = threading.Lock()
 
 
 def queue_ticket(ticket: Ticket) -> None:
     """Puts the new ticket's subject in the queue for the index, in the caller's transaction."""
     PendingIndex.objects.create(ticket=ticket)
-    with_commit(_index_soon, robust=True)
+    INDEXER.after_commit()
 
 
 def queue_entry(entry: TimelineEntry) -> None:
@@ -331,7 +325,7 @@ def queue_entry(entry: TimelineEntry) -> None:
     if entry.kind not in INDEXED_ENTRY_KINDS or not entry.body.strip():
         return
     PendingIndex.objects.create(ticket_id=entry.ticket_id, entry=entry)
-    with_commit(_index_soon, robust=True)
+    INDEXER.after_commit()
 
 
 def queue_texts(*, ticket: Ticket | None = None, entries: Iterable[TimelineEntry] = ()) -> None:
@@ -350,22 +344,7 @@ def queue_texts(*, ticket: Ticket | None = None, entries: Iterable[TimelineEntry
                 + ", ".join(["(%s, %s)"] * len(pending)),
                 [value for row in pending for value in row],
             )
-        with_commit(_index_soon, robust=True)
-
-
-def _index_soon() -> None:
-    """Queues the indexer to run INDEX_DELAY_SECONDS from now, unless this process has queued one
-    that has not started yet: it will see this commit too, having been told to start after it."""
-    global _indexer_queued_until
-    task = run_with_retries
-    if INDEX_DELAY_SECONDS and task.get_backend().supports_defer:
-        with _indexer_lock:
-            now = time.monotonic()
-            if now < _indexer_queued_until:
-                return
-            _indexer_queued_until = now + INDEX_DELAY_SECONDS
-        task = task.using(run_after=clock.now() + timedelta(seconds=INDEX_DELAY_SECONDS))
-    task.enqueue(INDEXER_TASK, [], {}, 1)
+        INDEXER.after_commit()
 
 
 def index_pending(*, batch: int = INDEX_BATCH) -> int:

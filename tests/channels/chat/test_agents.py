@@ -137,7 +137,7 @@ def test_an_agents_line_costs_a_fixed_number_of_statements(
 ):
     """The open chat is read once (the route's, kept for the delivery), and the delivery state it
     sets is not read back."""
-    monkeypatch.setattr(search, "_indexer_queued_until", math.inf)
+    monkeypatch.setattr(search.INDEXER, "queued_until", math.inf)
     client.force_login(agent)
     client.post(f"/chats/{waiting.pk}/accept/")
     send = f"/chats/{waiting.pk}/send/"

@@ -391,7 +391,7 @@ def test_a_first_message_sent_again_continues_the_same_chat(visitor, agent):
 def test_a_later_line_reaches_the_agent_at_once_and_is_read_on_the_worker(
     visitor, agent, run_tasks, django_capture_on_commit_callbacks, monkeypatch
 ):
-    monkeypatch.setattr(arrivals, "READ_DELAY_SECONDS", 0)
+    monkeypatch.setattr(arrivals.READER, "delay", 0)
     visitor.start()
     with django_capture_on_commit_callbacks(execute=True):
         response = visitor.say("Obrigada, fico à espera da encomenda.")
@@ -419,7 +419,7 @@ def test_the_lines_of_a_second_are_read_by_one_task_of_the_worker(
     readers = [
         result.args_kwargs["args"][0]
         for result in DBTaskResult.objects.all()
-        if result.args_kwargs["args"][0] == arrivals.READER_TASK
+        if result.args_kwargs["args"][0] == arrivals.READER.task_path
     ]
 
     with time_machine.travel(clock.now() + timedelta(seconds=2), tick=False):
@@ -443,8 +443,8 @@ def test_a_later_line_costs_a_fixed_number_of_statements(
 ):
     # The search indexer, queued in the line's transaction at most once a second by each process,
     # counts as queued: whether it is queued again depends on the clock.
-    monkeypatch.setattr(search, "_indexer_queued_until", math.inf)
-    monkeypatch.setattr(arrivals, "_reader_queued_until", math.inf)
+    monkeypatch.setattr(search.INDEXER, "queued_until", math.inf)
+    monkeypatch.setattr(arrivals.READER, "queued_until", math.inf)
     visitor.start()
     visitor.say("Olá?")
 

@@ -458,7 +458,7 @@ TAKE_MAIL_QUERIES = 24
 def test_taking_a_new_mail_runs_a_fixed_number_of_queries(
     mailbox, django_assert_num_queries, django_capture_on_commit_callbacks, monkeypatch
 ):
-    monkeypatch.setattr(search, "_indexer_queued_until", math.inf)
+    monkeypatch.setattr(search.INDEXER, "queued_until", math.inf)
     with django_capture_on_commit_callbacks(execute=True):
         take_mail(mailbox, raw_mail(message_id="<first@example.com>"), source="api")
 
