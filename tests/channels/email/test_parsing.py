@@ -1,6 +1,8 @@
 """The email parser on small handmade messages, one real-world encoding case each."""
 
 import base64
+import codecs
+import random
 import struct
 import tracemalloc
 from datetime import UTC, datetime, timedelta, timezone
@@ -318,6 +320,34 @@ def test_mostly_utf8_with_a_stray_latin1_byte_keeps_both():
     parsed = parse_message(_text_mail("utf-8", "ação ".encode() + "só".encode("latin-1")))
 
     assert parsed.text == "ação só"
+
+
+def _byte_by_byte(error: UnicodeDecodeError) -> tuple[str, int]:
+    return error.object[error.start : error.end].decode("cp1252", "replace"), error.end
+
+
+codecs.register_error("test-byte-by-byte-cp1252", _byte_by_byte)
+
+
+def test_mixed_utf8_and_windows_1252_reads_as_each_byte_would_alone():
+    """The bytes that are not UTF-8 are read a run at a time, with the same text as one by one."""
+    pieces = [
+        "ação ".encode(),
+        "só, até já".encode("cp1252"),
+        b"\xe2\x82",
+        b"\xed\xa0\x80",
+        b"\x81\x8d",
+    ]
+    pieces += ["€ ☃ 𝄞".encode(), b"\xf0\x9f", b"\xc3", b"plain ", "½ ü".encode("latin-1")]
+    chooser = random.Random(7)
+    for _ in range(200):
+        body = (
+            b"".join(chooser.choice(pieces) for _ in range(chooser.randint(1, 12))) + "é".encode()
+        )
+
+        parsed = parse_message(_text_mail("utf-8", body))
+
+        assert parsed.text == body.decode("utf-8", "test-byte-by-byte-cp1252")
 
 
 # --- transfer encodings -------------------------------------------------------------------------

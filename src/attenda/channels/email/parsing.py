@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parsedate_tz
+from functools import cached_property
 
 from attenda.channels.email import budget
 from attenda.channels.email.html import html_to_text, nesting_depth, sanitise_html, text_to_html
@@ -56,7 +57,6 @@ class ParsedMail:
     cc: list[Address]
     date: datetime | None
     text: str
-    html: str
     parts: list[MailPart]
     headers: dict[str, str]
     problems: list[str]
@@ -64,6 +64,12 @@ class ParsedMail:
     original_html: str = ""
     # Why the From header does not name one sender beyond doubt; then nobody should be answered.
     sender_doubt: str = ""
+
+    @cached_property
+    def html(self) -> str:
+        """The mail's HTML sanitised for an agent to see (``mail_as_sent``), made when asked: taking
+        the mail in does not need it, and for a long newsletter it cost more than the rest."""
+        return sanitise_html(self.original_html) if self.original_html else ""
 
 
 # --- character sets -----------------------------------------------------------------------------
@@ -196,9 +202,17 @@ def _iso2022jp_as_cp932(data: bytes) -> str:
 
 
 def _utf8_or_cp1252(error: UnicodeError) -> tuple[str, int]:
+    """Reads the bytes that are not UTF-8 as Windows-1252, up to where a UTF-8 sequence may begin
+    again: one call for each run of them, not one for each byte (a Windows-1252 text with a stray
+    UTF-8 character called this once a byte, 50,000 times for a 150 KB mail). No UTF-8 sequence
+    begins before the next match of _UTF8_SEQUENCE, and single-byte text reads the same byte by
+    byte or at once, so the text is the same."""
     if not isinstance(error, UnicodeDecodeError):
         raise error
-    return error.object[error.start : error.end].decode("cp1252", "replace"), error.end
+    data = error.object
+    again = _UTF8_SEQUENCE.search(data, error.end)
+    end = again.start() if again else len(data)
+    return data[error.start : end].decode("cp1252", "replace"), end
 
 
 codecs.register_error("attenda-cp1252", _utf8_or_cp1252)
@@ -1401,11 +1415,17 @@ def _refers_to(html: str, content_id: str) -> bool:
     return re.search(re.escape(f"cid:{content_id}"), html, re.IGNORECASE) is not None
 
 
-def _headers(entity: _Entity, problems: list[str]) -> dict[str, str]:
+def _headers(entity: _Entity, decoded: dict[str, str]) -> dict[str, str]:
+    """Each header's first value as text; those in ``decoded`` were read already (a subject may
+    be 200 KB of encoded words)."""
     headers: dict[str, str] = {}
     for name, raw in entity.headers:
         if name not in headers:
-            headers[name] = decode_words(header_text(raw, name, problems, entity.charsets))
+            headers[name] = (
+                decoded[name]
+                if name in decoded
+                else decode_words(header_text(raw, name, [], entity.charsets))
+            )
     return headers
 
 
@@ -1427,7 +1447,6 @@ def _read(raw: bytes) -> ParsedMail:
     if any(segment.html is not None for segment in segments):
         original_html = "\n".join(_segment_html(segment) for segment in segments)
     text = "\n\n".join(_segment_text(segment).strip("\n") for segment in segments)
-    html = sanitise_html(original_html) if original_html else ""
     parts = [
         replace(part, inline=True)
         if part.content_id and not part.inline and _refers_to(original_html, part.content_id)
@@ -1444,23 +1463,27 @@ def _read(raw: bytes) -> ParsedMail:
     if not authors:
         problems.append("the message has no readable From address")
 
+    message_ids = _message_ids(top.text("message-id", problems))
+    in_reply_to = _message_ids(top.text("in-reply-to", problems))
+    references = _message_ids(top.text("references", problems))
+    subject = decode_words(top.text("subject", problems), problems)
+
     def recipients(name: str) -> list[Address]:
         return [item for item in _addresses(top, name, problems) if "@" in item.address]
 
     return ParsedMail(
-        message_id=next(iter(_message_ids(top.text("message-id", problems))), ""),
-        in_reply_to=_message_ids(top.text("in-reply-to", problems)),
-        references=_message_ids(top.text("references", problems)),
-        subject=one_line(decode_words(top.text("subject", problems), problems)),
+        message_id=next(iter(message_ids), ""),
+        in_reply_to=in_reply_to,
+        references=references,
+        subject=one_line(subject),
         sender=authors[0] if authors else None,
         reply_to=recipients("reply-to"),
         to=recipients("to"),
         cc=recipients("cc"),
         date=_date(top.text("date", problems), problems),
         text=text,
-        html=html,
         parts=parts,
-        headers=_headers(top, []),
+        headers=_headers(top, {"subject": subject}),
         problems=list(dict.fromkeys(problems)),
         from_addresses=authors,
         original_html=original_html,
@@ -1488,7 +1511,6 @@ def parse_message(raw: bytes) -> ParsedMail:
             cc=[],
             date=None,
             text="",
-            html="",
             parts=[],
             headers={},
             problems=[f"the message could not be read ({error!r})"],
