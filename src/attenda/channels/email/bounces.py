@@ -554,11 +554,13 @@ def _looks_like_bounce(report: _Report, notification: str) -> bool:
         envelope += 2
     if _returns_own_message(report):
         envelope += 1
+    if not envelope:
+        # Before the words: a person's mail (a long one costs 35 ms a 100 KB to search).
+        return False
     subject = _header_text(message.get("Subject"))
-    content = bool(_BOUNCE_SUBJECT.search(subject)) + bool(_FAILURE_WORDS.search(notification))
     if _AUTO_REPLY_SUBJECT.match(subject) and not _FAILURE_WORDS.search(subject):
         return False
-    return envelope >= 1 and content >= 1
+    return bool(_BOUNCE_SUBJECT.search(subject) or _FAILURE_WORDS.search(notification))
 
 
 def _returns_own_message(report: _Report) -> bool:

@@ -58,6 +58,9 @@ REPORT_SUBJECT = re.compile(
     r"|unable|blocked|quota|mailbox|spam|abuse|complaint|unsubscribe"
 )
 REPORT_READ_LIMIT = 4 * 1024 * 1024
+# What the mail's row keeps of its subject (RFC 5322's longest line); a report is told by it, not
+# by the rest of a subject someone made 200 KB long (searching that cost 30 ms).
+SUBJECT_KEPT = 998
 # Of a mail's To and Cc, only this many addresses are read for participants (and kept on its
 # entry); a mail to more people is a list or a mass mailing, and the rest are only counted.
 RECIPIENTS_READ = 50
@@ -211,7 +214,7 @@ def _take(
         parsed = replace(parsed, sender=sender_chosen, sender_doubt="")
     sender = parsed.sender.address.lower() if parsed.sender and parsed.sender.address else ""
     mail.sender = sender[:320]
-    mail.subject = parsed.subject[:998]
+    mail.subject = parsed.subject[:SUBJECT_KEPT]
     mail.raw = services.store_blob(raw)
     mail.problems = list(parsed.problems)
     mail.set_aside_reason = ""
@@ -280,7 +283,7 @@ def _set_aside(
             mailbox=mailbox,
             message_id=key,
             sender=sender[:320],
-            subject=parsed.subject[:998] if parsed else "",
+            subject=parsed.subject[:SUBJECT_KEPT] if parsed else "",
             source=source,
             state=MailState.UNPROCESSABLE,
             set_aside_reason=reason,
@@ -488,7 +491,7 @@ def _may_be_report(parsed: ParsedMail) -> bool:
         or "x-failed-recipients" in parsed.headers
         or parsed.headers.get("return-path", "").strip() == "<>"
         or REPORT_SENDER.match(sender.split("@", 1)[0])
-        or REPORT_SUBJECT.search(parsed.subject)
+        or REPORT_SUBJECT.search(parsed.subject[:SUBJECT_KEPT])
     )
 
 

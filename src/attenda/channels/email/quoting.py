@@ -83,6 +83,10 @@ _VERBS = (
     r"írta|napsal|napsala|yazdı|写道|寫道"
 )
 _VERB_AT_END = re.compile(rf"(?:^|[^\w])(?:{_VERBS})[\s:：-]*$", re.IGNORECASE)
+# No verb ends in a space, a colon or a dash, so one at the end of a line ends where the line's
+# closing run of them begins, within this many characters of it (and the character before).
+_LONGEST_VERB = max(len(re.sub(r"\\(.)", r"\1", verb)) for verb in _VERBS.split("|"))
+_CLOSING_RUN = re.compile(r"[\s:：-]*")
 _VERB_ANYWHERE = re.compile(rf"(?:^|[^\w])(?:{_VERBS})(?:[^\w]|$)", re.IGNORECASE)
 _DIGIT_OR_AT = re.compile(r"[\d@]")
 _TIME = re.compile(r"\d{1,2}[:.h]\d{2}")
@@ -482,9 +486,14 @@ class _Layout:
 
 
 def _could_end_header(clean: str) -> bool:
-    return bool(
-        _VERB_AT_END.search(clean) or clean.endswith((":", "：")) or _ISO_DATE_START.match(clean)
-    )
+    return bool(clean.endswith((":", "：")) or _ISO_DATE_START.match(clean) or _verb_at_end(clean))
+
+
+def _verb_at_end(clean: str) -> bool:
+    """``_VERB_AT_END`` searched in the line's last characters only: searched from the start,
+    each of a long line's characters tried every verb (60 ms for a 150 KB mail's lines)."""
+    verb_end = len(clean) - _CLOSING_RUN.match(clean[::-1]).end()
+    return bool(_VERB_AT_END.search(clean, max(0, verb_end - _LONGEST_VERB - 1)))
 
 
 def _device_line(clean: str) -> bool:
