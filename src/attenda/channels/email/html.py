@@ -195,7 +195,7 @@ def html_to_text(html: str) -> str:
     return "".join(out).strip()
 
 
-_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)[^<>]*?(/?)>")
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)([^<>]*)>")
 # Elements that never nest: void ones, and those whose end tag may be left out (the next one closes
 # them), which old hand-written HTML often does a few thousand times in a long list.
 _NOT_NESTING = frozenset(
@@ -214,10 +214,11 @@ def nesting_depth(html: str, *, stop_at: int) -> int:
         return min(html.count("<"), stop_at)  # not enough tags to nest deeper: nothing to scan
     depth = deepest = 0
     for found in _TAG.finditer(html):
-        closing, name, self_closing = found.groups()
+        closing, name, rest = found.groups()
         if closing:
-            depth = max(depth - 1, 0)
-        elif not self_closing and name.lower() not in _NOT_NESTING:
+            if depth:
+                depth -= 1
+        elif not rest.endswith("/") and name.lower() not in _NOT_NESTING:
             depth += 1
             if depth > deepest:
                 deepest = depth

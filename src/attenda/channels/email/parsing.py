@@ -281,6 +281,12 @@ def _western(data: bytes, where: str, guess: str | None, problems: list[str]) ->
 
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?(.*?)\?=", re.DOTALL)
 _QP_BYTE = re.compile(rb"=([0-9A-Fa-f]{2})")
+# Each pair of hex digits, in either case, as the byte it names.
+_HEX_PAIRS = {
+    (first + second).encode(): bytes.fromhex(first + second)
+    for first in "0123456789ABCDEFabcdef"
+    for second in "0123456789ABCDEFabcdef"
+}
 _NOT_BASE64 = re.compile(r"[^A-Za-z0-9+/]")
 
 
@@ -290,8 +296,10 @@ def _word_bytes(encoding: str, text: str) -> bytes:
         if len(letters) % 4 == 1:
             letters = letters[:-1]
         return binascii.a2b_base64(letters + "=" * (-len(letters) % 4))
-    raw = text.replace("_", " ").encode("utf-8")
-    return _QP_BYTE.sub(lambda match: bytes([int(match.group(1), 16)]), raw)
+    # Split around each =XX, the hex pairs mapped in C: a 200 KB subject has 13,000 of them.
+    pieces = _QP_BYTE.split(text.replace("_", " ").encode("utf-8"))
+    pieces[1::2] = map(_HEX_PAIRS.__getitem__, pieces[1::2])
+    return b"".join(pieces)
 
 
 def decode_words(text: str, problems: list[str] | None = None) -> str:
