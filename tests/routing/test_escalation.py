@@ -124,11 +124,12 @@ def test_the_sweep_is_scheduled_every_minute_on_the_task_queue(run_tasks, friday
     next_runs: dict = {}
     with time_machine.travel(lisbon(2026, 3, 9, 11, 0), tick=False):
         assert enqueue_due(next_runs, now=lisbon(2026, 3, 9, 11, 0)) == list(SCHEDULE)
-        # Half a minute on, only the search indexer, the reading of waiting chat lines and the
-        # requeue of dead workers' tasks (every 10 seconds) are due again, not the sweep.
+        # Half a minute on, only the search indexer, the reading of waiting chat lines and mail
+        # and the requeue of dead workers' tasks (every 10 seconds) are due again, not the sweep.
         assert enqueue_due(next_runs, now=lisbon(2026, 3, 9, 11, 0, 30)) == [
             "attenda.tickets.tasks.index_pending_text",
             "attenda.tickets.tasks.read_waiting_arrivals",
+            "attenda.channels.email.tasks.read_waiting_mail",
             "attenda.core.workers.requeue_abandoned",
         ]
         assert run_tasks() >= 1

@@ -20,6 +20,8 @@ SCHEDULE: dict[str, timedelta] = {
     "attenda.tickets.tasks.index_pending_text": timedelta(seconds=10),
     # Chat lines not read yet: those whose reading was never queued or did not run (as above).
     "attenda.tickets.tasks.read_waiting_arrivals": timedelta(seconds=10),
+    # Mail kept waiting to be read (a delivery report, most often), as above.
+    "attenda.channels.email.tasks.read_waiting_mail": timedelta(seconds=10),
     # Live events older than any open page's reconnection.
     "attenda.core.tasks.prune_live_events": timedelta(minutes=10),
     # Messaging-app events stored by a webhook whose task was never queued or never ran.

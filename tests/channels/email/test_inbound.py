@@ -6,11 +6,15 @@ from email import message_from_bytes, policy
 
 import pytest
 import time_machine
+from django_tasks_db.models import DBTaskResult
 
 from attenda.channels.email.addresses import reply_address
 from attenda.channels.email.inbound import FLOOD_LIMIT, take_mail
 from attenda.channels.email.models import InboundMail, MailState, OutboundMail, SetAsideReason
 from attenda.channels.email.outbound import ACKNOWLEDGEMENTS_PER_ADDRESS, acknowledge_later
+from attenda.channels.email.tasks import read_waiting_mail
+from attenda.core.periodic import SCHEDULE
+from attenda.core.tasks import run_with_retries
 from attenda.customers.models import Identity
 from attenda.tickets import search
 from attenda.tickets.models import Blob, Delivery, EntryKind, Kind, Participant, Status, Ticket
@@ -19,6 +23,8 @@ from tests.channels.email.mail import raw_mail, real_mail
 from tests.customers.factories import CustomerFactory, IdentityFactory
 
 pytestmark = pytest.mark.django_db
+
+READ_WAITING_MAIL = "attenda.channels.email.tasks.read_waiting_mail"
 
 
 def test_a_new_mail_opens_a_ticket_in_the_mailbox_team_and_is_acknowledged(
@@ -240,7 +246,9 @@ def test_a_hard_bounce_marks_the_reply_and_the_address(mailbox, agent, client):
     ).encode()
 
     taken = take_mail(mailbox, bounce, source="api")
+    read_waiting_mail()
 
+    taken.mail.refresh_from_db()
     assert taken.mail.state == MailState.BOUNCE
     entry.refresh_from_db()
     assert entry.delivery == Delivery.BOUNCED
@@ -258,7 +266,9 @@ def test_a_hard_bounce_marks_the_reply_and_the_address(mailbox, agent, client):
 
 def test_unreadable_mail_still_reaches_a_person_with_its_source(mailbox):
     taken = take_mail(mailbox, b"\x00\xff garbage without any header \xfe", source="api")
+    read_waiting_mail()
 
+    taken.mail.refresh_from_db()
     entry = taken.mail.entry
     assert entry.ticket.customer.identities.get().value == "unknown-sender@attenda.invalid"
     assert entry.raw.size > 0
@@ -295,6 +305,68 @@ def test_mail_that_fails_to_be_handled_is_kept_in_the_unprocessable_store(mailbo
     assert "a bug in Attenda" in taken.mail.problems[0]
     assert taken.mail.raw.content.read() == raw
     assert not Ticket.objects.exists()
+
+
+def test_mail_that_looks_like_a_report_waits_for_the_worker_then_reaches_its_ticket(
+    mailbox, run_tasks
+):
+    raw = raw_mail(subject="Problem: the delivery of my router failed")
+
+    taken = take_mail(mailbox, raw, source="smtp", envelope_recipients=["support@attenda.test"])
+
+    assert taken.mail.state == MailState.READING
+    assert taken.mail.entry is None
+    assert taken.mail.raw.content.read() == raw
+    read_waiting_mail()
+    run_tasks()
+    taken.mail.refresh_from_db()
+    assert taken.mail.state == MailState.TAKEN
+    ticket = taken.mail.entry.ticket
+    assert ticket.subject == "Problem: the delivery of my router failed"
+    assert ticket.timeline.filter(kind=EntryKind.ACKNOWLEDGEMENT).count() == 1
+
+
+def test_a_report_whose_queued_reading_was_lost_is_read_by_the_scheduled_run(mailbox, run_tasks):
+    """The mail waits in its own state, committed with it: a process that stopped before its
+    reading was queued, or a worker killed while reading, loses nothing."""
+    raw = (
+        b"From: MAILER-DAEMON@mx.example.com\r\nTo: support@attenda.test\r\n"
+        b"Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: <lost@mx.example.com>\r\n"
+        b"MIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\r\n\r\n'
+        b"--b\r\nContent-Type: text/plain\r\n\r\nThe mail could not be delivered.\r\n"
+        b"--b\r\nContent-Type: message/delivery-status\r\n\r\n"
+        b"Reporting-MTA: dns; mx.example.com\r\n\r\n"
+        b"Final-Recipient: rfc822; gone@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+        b"--b--\r\n"
+    )
+    taken = take_mail(mailbox, raw, source="smtp")
+    DBTaskResult.objects.all().delete()
+
+    run_with_retries.enqueue(READ_WAITING_MAIL, [], {}, 1)
+    run_tasks()
+
+    assert SCHEDULE[READ_WAITING_MAIL] <= timedelta(seconds=10)
+    taken.mail.refresh_from_db()
+    assert taken.mail.state == MailState.BOUNCE
+    assert not Ticket.objects.exists()
+
+
+def test_mail_the_worker_fails_to_read_is_kept_in_the_unprocessable_store(mailbox, monkeypatch):
+    def fail(*args, **kwargs):
+        raise RuntimeError("a bug in Attenda")
+
+    monkeypatch.setattr("attenda.channels.email.inbound.read_bounce", fail)
+    raw = raw_mail(sender="MAILER-DAEMON@mx.example.com", subject="Delivery failure")
+    taken = take_mail(mailbox, raw, source="imap")
+
+    read_waiting_mail()
+
+    taken.mail.refresh_from_db()
+    assert taken.mail.state == MailState.UNPROCESSABLE
+    assert taken.mail.set_aside_reason == SetAsideReason.FAILED
+    assert "a bug in Attenda" in taken.mail.problems[-1]
+    assert taken.mail.raw.content.read() == raw
 
 
 MAIL001 = ("zammad", "test-data-mail", "mail001.box")

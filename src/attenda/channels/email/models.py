@@ -70,6 +70,8 @@ class MailState(models.TextChoices):
     BOUNCE = "bounce", _("Delivery report")
     HELD = "held", _("Held: the sender wrote too often")
     UNPROCESSABLE = "unprocessable", _("Unprocessable: kept for a person")
+    # Kept, and waiting for the worker to read it: mail that may be a delivery report.
+    READING = "reading", _("Being read: it may be a delivery report")
 
 
 class SetAsideReason(models.TextChoices):
@@ -97,6 +99,9 @@ class InboundMail(models.Model):
         TimelineEntry, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     problems = models.JSONField(default=list, blank=True)
+    # The addresses the sending server delivered to (a signed reply address may be only there),
+    # kept for mail read after it was taken in.
+    envelope_recipients = models.JSONField(default=list, blank=True)
 
     class Meta:
         verbose_name = _("inbound mail")
