@@ -25,7 +25,7 @@ from snowballstemmer.romanian_stemmer import RomanianStemmer
 from snowballstemmer.spanish_stemmer import SpanishStemmer
 
 from attenda.agents.models import Agent
-from attenda.core.tasks import BatchTask
+from attenda.core.tasks import BatchTask, give_way
 from attenda.customers.identities import guess_kind
 from attenda.customers.models import Customer
 from attenda.customers.queries import find_customers
@@ -310,8 +310,6 @@ INDEXER = BatchTask("attenda.tickets.tasks.index_pending_text", delay=1.0)
 # this many pages per transaction, so a writer waits for it a few milliseconds at most.
 FTS5_MERGE_PAGES = 64
 FTS5_MERGE_STEPS = 20
-# The longest sleep of SQLite's busy handler between two tries for the lock (sqlite3.c, `delays`).
-GIVE_WAY_SECONDS = 0.1
 
 
 def queue_ticket(ticket: Ticket) -> None:
@@ -433,7 +431,7 @@ def _index_pending_sqlite(batch: int) -> int:
                 else:
                     _sqlite_append(cursor, ticket_id, terms)
         PendingIndex.objects.filter(pk__in=taken).delete()
-    _give_way(held)
+    give_way(held)
     return len(taken)
 
 
@@ -465,19 +463,9 @@ def _merge_segments() -> None:
                 )
             # FTS5's documented signal that there was nothing left to merge.
             merged = connection.connection.total_changes - before >= 2
-        _give_way(held)
+        give_way(held)
         if not merged:
             return
-
-
-def _give_way(held_since: float) -> None:
-    """Leaves SQLite's write lock free, after a transaction that held it, for as long as it was held
-    (at most GIVE_WAY_SECONDS). SQLite's lock is not fair: a writer waiting for it sleeps in steps
-    of up to 100 ms and tries again, so an indexer that began its next step at once kept messages
-    waiting through all its steps (0.5-1.3 s on the loaded million). Outside tests' transactions only."""
-    if connection.vendor != "sqlite" or connection.in_atomic_block:
-        return
-    time.sleep(min(max(time.monotonic() - held_since, 0.002), GIVE_WAY_SECONDS))
 
 
 def index_all_pending(*, seconds: float | None = None) -> int:
