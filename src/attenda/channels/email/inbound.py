@@ -20,7 +20,7 @@ from attenda.channels.email import budget
 from attenda.channels.email.addresses import mailbox_and_ticket
 from attenda.channels.email.authentication import SenderCheck, check_sender
 from attenda.channels.email.automatic import automatic_reason
-from attenda.channels.email.bounces import BounceClass, read_bounce
+from attenda.channels.email.bounces import Bounce, BounceClass, read_bounce
 from attenda.channels.email.models import (
     InboundMail,
     Mailbox,
@@ -33,7 +33,7 @@ from attenda.channels.email.quoting import split_reply
 from attenda.core import audit, clock
 from attenda.core.inserts import insert
 from attenda.core.lookups import unique_or_none
-from attenda.core.tasks import BatchTask
+from attenda.core.tasks import BatchTask, give_way
 from attenda.customers.models import Identity, IdentityKind
 from attenda.customers.services import IdentityClaim
 from attenda.tickets import services
@@ -194,7 +194,11 @@ def _attempt(
     try:
         with transaction.atomic():
             mail = InboundMail(mailbox=mailbox, message_id=key, source=source)
-            _take(mail, raw, parsed, envelope_recipients, reusing=reusing, may_wait=True)
+            if reusing is None and _may_be_report(parsed):
+                _keep_waiting(mail, raw, parsed, envelope_recipients)
+            else:
+                bounce = _report(raw, parsed)
+                _take(mail, raw, parsed, bounce, envelope_recipients, reusing=reusing)
             return Taken(mail)
     except IntegrityError:
         raise
@@ -206,23 +210,28 @@ def _attempt(
         return Taken(_set_aside(mailbox, raw, key, source, SetAsideReason.FAILED, error, parsed))
 
 
-def _take(
-    mail: InboundMail,
-    raw: bytes,
-    parsed: ParsedMail,
-    envelope_recipients: Sequence[str] = (),
-    *,
-    reusing: InboundMail | None = None,
-    sender_chosen: Address | None = None,
-    may_wait: bool = False,
+def _keep_waiting(
+    mail: InboundMail, raw: bytes, parsed: ParsedMail, envelope_recipients: Sequence[str]
 ) -> None:
-    """What becomes of a message: a delivery report, held, set aside for its unclear sender, or put
-    on a ticket. Taking mail, reading the mail that waited and reprocessing the unprocessable store
-    all come through here. With ``may_wait``, mail that may be a delivery report is kept waiting
-    for the worker (MailState.READING, read by ``read_waiting``): reading a report was most of the
-    cost of taking one, and seven mails in ten are reports."""
-    if sender_chosen is not None:
-        parsed = replace(parsed, sender=sender_chosen, sender_doubt="")
+    """Keeps mail that may be a delivery report waiting for the worker (``read_waiting``), with
+    what the rest of its taking needs: reading a report was most of the cost of taking one, and
+    seven mails in ten are reports. Queued with the caller's transaction."""
+    _describe(mail, raw, parsed)
+    mail.state = MailState.READING
+    mail.envelope_recipients = list(envelope_recipients)
+    _write(mail)
+    WAITING_READER.after_commit()
+
+
+def _report(raw: bytes, parsed: ParsedMail) -> Bounce | None:
+    """The delivery report or complaint the mail is, read only when it may be one."""
+    bounce = read_bounce(raw[:REPORT_READ_LIMIT]) if _may_be_report(parsed) else None
+    budget.check("reading a delivery report")
+    return bounce
+
+
+def _describe(mail: InboundMail, raw: bytes, parsed: ParsedMail) -> str:
+    """Fills the mail's row from the message, its bytes kept; returns the sender's address."""
     sender = parsed.sender.address.lower() if parsed.sender and parsed.sender.address else ""
     mail.sender = sender[:320]
     mail.subject = parsed.subject[:SUBJECT_KEPT]
@@ -230,15 +239,23 @@ def _take(
         mail.raw = services.store_blob(raw)
     mail.problems = list(parsed.problems)
     mail.set_aside_reason = ""
-    may_be_report = _may_be_report(parsed)
-    if may_be_report and may_wait and reusing is None:
-        mail.state = MailState.READING
-        mail.envelope_recipients = list(envelope_recipients)
-        _write(mail)
-        WAITING_READER.after_commit()
-        return
-    bounce = read_bounce(raw[:REPORT_READ_LIMIT]) if may_be_report else None
-    budget.check("reading a delivery report")
+    return sender
+
+
+def _take(
+    mail: InboundMail,
+    raw: bytes,
+    parsed: ParsedMail,
+    bounce: Bounce | None,
+    envelope_recipients: Sequence[str] = (),
+    *,
+    reusing: InboundMail | None = None,
+    may_acknowledge: bool = True,
+) -> None:
+    """What becomes of a message, ``bounce`` what it says as a report: a delivery report, held, set
+    aside for its unclear sender, or put on a ticket. Taking mail, reading the mail kept waiting
+    and reprocessing the unprocessable store all come through here."""
+    sender = _describe(mail, raw, parsed)
     if bounce is not None and bounce.recipients and bounce.recipients[0].reason != "vacation":
         mail.state = MailState.BOUNCE
         _write(mail)
@@ -261,7 +278,7 @@ def _take(
     if reusing is not None:
         mail.problems.append(f"its Message-ID was taken already by another message (#{reusing.pk})")
     _write(mail)
-    ticket_entry(mail, parsed, raw, envelope_recipients, may_acknowledge=sender_chosen is None)
+    ticket_entry(mail, parsed, raw, envelope_recipients, may_acknowledge=may_acknowledge)
     if reusing is not None:
         services.add_event(
             ticket=mail.entry.ticket,
@@ -350,12 +367,27 @@ def _take_kept(
     with budget.metered(budget.Meter()):
         try:
             parsed = parse_message(raw)
-            with transaction.atomic():
-                again = InboundMail.objects.select_for_update().get(pk=mail.pk)
-                if again.state != waiting_in:
+            if sender is not None:
+                parsed = replace(parsed, sender=sender, sender_doubt="")
+            # Read before the transaction: on SQLite, intake waits for the write lock it holds.
+            bounce = _report(raw, parsed)
+            held = time.monotonic()
+            try:
+                with transaction.atomic():
+                    again = InboundMail.objects.select_for_update().get(pk=mail.pk)
+                    if again.state != waiting_in:
+                        return again
+                    _take(
+                        again,
+                        raw,
+                        parsed,
+                        bounce,
+                        again.envelope_recipients,
+                        may_acknowledge=sender is None,
+                    )
                     return again
-                _take(again, raw, parsed, again.envelope_recipients, sender_chosen=sender)
-                return again
+            finally:
+                give_way(held)
         except budget.OverBudget as over:
             reason, detail = SetAsideReason.OVER_BUDGET, over.detail
         except Exception as error:  # noqa: BLE001 - the message is kept in the store.
