@@ -315,7 +315,7 @@ class _Layout:
         self._find_separators()
         self._find_label_blocks()
         self._absorb_rules_above_headers()
-        self.signature_kind = [self._signature_kind(i) for i in range(n)]
+        self._signature_kinds: dict[int, str | None] = {}
 
     def nonblank_after(self, i: int) -> int | None:
         k = self.next_nonblank[min(i, len(self.lines))]
@@ -442,6 +442,14 @@ class _Layout:
             above = self._nonblank_before(start)
             if above is not None and self.plain[above] and _is_rule(self.clean[above]):
                 self._add_header(above, self.header_end[start])
+
+    def signature_kind(self, i: int) -> str | None:
+        """What kind of signature line ``i`` is, if any: "dash", "rule" or "device". Asked of the
+        lines near the new text only, so found when asked (a reply above 1,600 quoted lines spent
+        most of its reading on the quoted ones)."""
+        if i not in self._signature_kinds:
+            self._signature_kinds[i] = self._signature_kind(i)
+        return self._signature_kinds[i]
 
     def _signature_kind(self, i: int) -> str | None:
         if not self.plain[i] or self.fenced[i]:
@@ -577,7 +585,7 @@ def _own_text(layout: _Layout, k: int | None) -> bool:
         k is not None
         and layout.plain[k]
         and k not in layout.header_end
-        and layout.signature_kind[k] is None
+        and layout.signature_kind(k) is None
     )
 
 
@@ -615,7 +623,7 @@ def _scan(layout: _Layout, role: list[int], start: int, *, header_above: bool) -
                 continue
             _fold_history(layout, role, i)
             return
-        elif layout.signature_kind[i] is not None:
+        elif layout.signature_kind(i) is not None:
             _fold_signature(layout, role, i)
             return
         else:
@@ -642,7 +650,7 @@ def _fold_history(layout: _Layout, role: list[int], start: int) -> None:
     if last_quote < start:
         return
     below = layout.nonblank_after(last_quote + 1)
-    if below is None or layout.signature_kind[below] not in ("dash", "device"):
+    if below is None or layout.signature_kind(below) not in ("dash", "device"):
         return
     for k in range(start, last_quote + 1):
         if layout.plain[k] and not _inside_header(layout, k, start):
