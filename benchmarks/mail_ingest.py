@@ -36,18 +36,23 @@ TARGET_PER_SECOND = 200
 DESK_PER_SECOND = 250
 DESK_P95_MS = 30
 MEMORY_LIMIT_MB = 200
+SLOWEST_SHOWN = 8
 
 
-def corpus_messages() -> list[bytes]:
+def corpus_files() -> list[Path]:
     """Every message file of the corpus (mbox files are not single messages and are left out)."""
     return [
-        path.read_bytes()
+        path
         for path in sorted(CORPUS.rglob("*"))
         if path.is_file()
         and path.suffix not in SKIPPED_SUFFIXES
         and "mailbox" not in path.parts
         and path.stat().st_size > 0
     ]
+
+
+def corpus_messages() -> list[bytes]:
+    return [path.read_bytes() for path in corpus_files()]
 
 
 def renamed(raw: bytes, message_id: str) -> bytes:
@@ -145,7 +150,8 @@ def main(argv=None) -> None:
     mailbox, _created = Mailbox.objects.get_or_create(
         address="support@attenda.test", defaults={"name": "Support", "language": "pt"}
     )
-    messages = corpus_messages()
+    files = corpus_files()
+    messages = [path.read_bytes() for path in files]
     print(f"{len(messages)} corpus messages, {sum(map(len, messages)) / 1e6:.1f} MB", flush=True)
     rounds = []
     run = f"{time.time_ns()}"
@@ -185,10 +191,20 @@ def main(argv=None) -> None:
                     )
             seconds = time.perf_counter() - started
             cpu_seconds = time.process_time() - cpu_started
+            # The writes the stall check looks at: which corpus messages, and whether CPU or waits.
+            slowest = sorted(range(len(times)), key=times.__getitem__)[-SLOWEST_SHOWN:]
             rounds.append(
                 {
                     "messages": len(messages),
                     **desk_writes.figures(times, seconds, cpu_seconds, cpu_times),
+                    "slowest": [
+                        {
+                            "file": str(files[number].relative_to(CORPUS)),
+                            "wall_ms": round(times[number], 1),
+                            "cpu_ms": round(cpu_times[number], 1),
+                        }
+                        for number in reversed(slowest)
+                    ],
                     "index_waited_s": desk_writes.wait_for_index(),
                 }
             )
