@@ -79,7 +79,9 @@ def prepare() -> None:
         preparer()
     # What is loaded by now (Django, the models, the readers' detectors: 235,000 objects) lives as
     # long as the process: left out of the collector's full passes, each of which scanned it all,
-    # 134 ms of CPU in whichever message it fell on, one message in 2,000.
+    # 134 ms of CPU in whichever message it fell on, one message in 2,000. (A web process loads
+    # its pages after this and sets them aside too, asgi.py.)
+    gc.collect()
     gc.freeze()
 
 
