@@ -5,6 +5,8 @@ import importlib
 import threading
 import time
 
+from django.template import engines
+
 from attenda.tickets import arrivals
 
 
@@ -32,5 +34,26 @@ def test_a_web_process_sets_what_it_loaded_aside_from_the_garbage_collector(monk
         while not gc.get_freeze_count() and time.monotonic() < deadline:
             time.sleep(0.01)
         assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+
+
+def test_a_web_process_compiles_the_pages_before_it_sets_them_aside(monkeypatch):
+    monkeypatch.setattr(arrivals, "_PREPARERS", [])
+    # django-template-partials' loader, around Django's cached one.
+    (loader,) = engines["django"].engine.template_loaders[0].loaders
+    loader.reset()
+    gc.unfreeze()
+
+    import attenda.asgi
+
+    importlib.reload(attenda.asgi)
+
+    try:
+        deadline = time.monotonic() + 30
+        while not gc.get_freeze_count() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert gc.get_freeze_count() > 0
+        assert "tickets/inbox.html" in {key.split(":")[0] for key in loader.get_template_cache}
     finally:
         gc.unfreeze()
