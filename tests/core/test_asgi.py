@@ -1,9 +1,12 @@
 """The web process that `attenda serve` runs under uvicorn."""
 
+import asyncio
 import gc
 import importlib
 import threading
 import time
+
+from asgiref.sync import sync_to_async
 
 from attenda.tickets import arrivals
 
@@ -34,3 +37,42 @@ def test_a_web_process_sets_what_it_loaded_aside_from_the_garbage_collector(monk
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+def test_a_request_goes_to_a_thread_with_no_work_waiting_not_one_that_holds_fewer_streams():
+    """Held event streams wait on the event loop, not on their request thread: a line must not
+    wait behind a thread held up by another request because that thread holds fewer streams."""
+    from attenda.asgi import RequestThreads
+
+    held = threading.Event()
+    answered = []
+
+    async def application(scope, receive, send):
+        if scope["path"] == "/held":
+            await sync_to_async(held.wait)()
+        elif scope["path"] == "/stream":
+            await asyncio.Event().wait()
+        else:
+            await sync_to_async(answered.append)(scope["path"])
+
+    threads = RequestThreads(application, 2)
+
+    async def scenario():
+        requests = [asyncio.create_task(threads({"path": "/held"}, None, None))]
+        await asyncio.sleep(0.05)
+        requests += [
+            asyncio.create_task(threads({"path": "/stream"}, None, None)) for _ in range(3)
+        ]
+        await asyncio.sleep(0.05)
+        line = asyncio.create_task(threads({"path": "/line"}, None, None))
+        try:
+            await asyncio.wait_for(asyncio.shield(line), timeout=2)
+        finally:
+            held.set()
+            for request in requests:
+                request.cancel()
+            await asyncio.gather(line, *requests, return_exceptions=True)
+
+    asyncio.run(scenario())
+
+    assert answered == ["/line"]
