@@ -39,6 +39,26 @@ def test_a_web_process_sets_what_it_loaded_aside_from_the_garbage_collector(monk
         gc.unfreeze()
 
 
+def test_young_collections_wait_for_fifty_thousand_new_objects(monkeypatch):
+    """With Python's 700, a web process holding a thousand event streams collected its oldest
+    generation every few seconds and stopped for tenths of a second each time."""
+    monkeypatch.setattr(arrivals, "_PREPARERS", [])
+    thresholds = gc.get_threshold()
+
+    import attenda.asgi
+
+    importlib.reload(attenda.asgi)
+
+    try:
+        deadline = time.monotonic() + 10
+        while gc.get_threshold() == thresholds and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert gc.get_threshold() == (50_000, 20, 10)
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
+
+
 def test_a_request_goes_to_a_thread_with_no_work_waiting_not_one_that_holds_fewer_streams():
     """Held event streams wait on the event loop, not on their request thread: a line must not
     wait behind a thread held up by another request because that thread holds fewer streams."""
