@@ -193,8 +193,11 @@ class Run:
 
     def __init__(self) -> None:
         self.sent: dict[str, float] = {}
+        self.answered: dict[str, float] = {}
         self.offered = 0
         self.delays = {"agent_to_visitor": [], "visitor_to_agent": []}
+        # Per line heard: (direction, sent, answered, server's "at", heard, the stream's state).
+        self.traces: list[tuple] = []
         self.errors: dict[str, int] = {}
         self.measuring = False
         self.stop = False
@@ -209,19 +212,26 @@ class Run:
         self.offered += self.measuring
         return nonce
 
-    def heard(self, direction: str, text: str) -> None:
+    def heard(self, direction: str, text: str, at: str = "", stream=None) -> None:
         match = re.search(r"\[(\w+)\]", text)
         if match and match.group(1) in self.sent:
             began = self.sent.pop(match.group(1))
+            answered = self.answered.pop(match.group(1), None)
             if self.measuring:
-                self.delays[direction].append((time.perf_counter() - began) * 1000)
+                now = time.perf_counter()
+                self.delays[direction].append((now - began) * 1000)
+                self.traces.append((direction, began, answered, at, now, stream and dict(stream)))
 
 
 async def follow(client, url: str, headers: dict, on_event, run: Run) -> None:
-    """An EventSource as a browser keeps it: reconnect with Last-Event-ID when a response ends."""
+    """An EventSource as a browser keeps it: reconnect with Last-Event-ID when a response ends.
+    ``on_event(kind, data, stream)``: ``stream`` says when this connection was asked for, and
+    whether the event is the first it heard (a line replayed after a reconnection)."""
     last = None
+    stream = {"asked": 0.0, "first": True}
     while not run.stop:
         sent_headers = {**headers, **({"Last-Event-ID": last} if last else {})}
+        stream.update(asked=time.perf_counter(), first=True)
         try:
             async with client.stream("GET", url, headers=sent_headers, timeout=None) as response:
                 if response.status_code != 200:
@@ -237,7 +247,8 @@ async def follow(client, url: str, headers: dict, on_event, run: Run) -> None:
                     elif line.startswith("data: "):
                         data = line[6:]
                     elif line == "" and data:
-                        on_event(kind, json.loads(data))
+                        on_event(kind, json.loads(data), stream)
+                        stream["first"] = False
                         kind, data = "", ""
                     if run.stop:
                         return
@@ -336,9 +347,9 @@ async def drive(base: str, desk: dict, args, server_group: int) -> dict:  # noqa
     tasks = []
     for browser, token in visitors:
 
-        def on_visitor_event(kind, data):
+        def on_visitor_event(kind, data, stream):
             if kind == "message" and data.get("from") == "agent":
-                run.heard("agent_to_visitor", data["text"])
+                run.heard("agent_to_visitor", data["text"], data.get("at", ""), stream)
 
         tasks.append(
             asyncio.create_task(
@@ -359,9 +370,9 @@ async def drive(base: str, desk: dict, args, server_group: int) -> dict:  # noqa
     chats = [(by_name[username], chat_id) for username, chat_id in taken]
     print(f"{len(chats)} chats taken by {len(agents)} agents", flush=True)
 
-    def on_agent_event(kind, data):
+    def on_agent_event(kind, data, stream):
         if kind == "message" and data.get("from") == "visitor":
-            run.heard("visitor_to_agent", data["text"])
+            run.heard("visitor_to_agent", data["text"], data.get("at", ""), stream)
 
     for agent, chat_id in chats[: args.agent_streams]:
         tasks.append(
@@ -397,6 +408,7 @@ async def drive(base: str, desk: dict, args, server_group: int) -> dict:  # noqa
                 {"content": json.dumps({"token": token, "text": f"Any news? [{nonce}]"})},
                 headers=origin,
             )
+            run.answered[nonce] = time.perf_counter()
 
     async def agent_writes(agent, chat_id: int) -> None:
         await asyncio.sleep(rng.uniform(0, args.interval))
@@ -413,6 +425,7 @@ async def drive(base: str, desk: dict, args, server_group: int) -> dict:  # noqa
                 {"data": {"body": f"Still looking [{nonce}]"}},
                 headers={"Accept": "application/json"},
             )
+            run.answered[nonce] = time.perf_counter()
 
     inbox_times: list[float] = []
     inbox_errors: list[int] = []
@@ -427,6 +440,17 @@ async def drive(base: str, desk: dict, args, server_group: int) -> dict:  # noqa
                     inbox_errors.append(answer.status_code)
             await asyncio.sleep(0.2)
 
+    lags: list[float] = []
+
+    async def loop_lag() -> None:
+        """How late this process's event loop wakes a task that sleeps 10 ms."""
+        while not run.stop:
+            asked = time.perf_counter()
+            await asyncio.sleep(0.01)
+            if run.measuring:
+                lags.append((time.perf_counter() - asked - 0.01) * 1000)
+
+    tasks.append(asyncio.create_task(loop_lag()))
     writers = [asyncio.create_task(visitor_writes(*visitor)) for visitor in visitors]
     writers += [asyncio.create_task(agent_writes(agent, chat_id)) for agent, chat_id in chats]
     readers = [asyncio.create_task(inbox_reader(agent)) for agent in agents[: args.inbox_readers]]
@@ -434,6 +458,7 @@ async def drive(base: str, desk: dict, args, server_group: int) -> dict:  # noqa
     run.measuring = True
     load_before = os.getloadavg()
     began = time.perf_counter()
+    wall_offset = time.time() - began
     server_cpu_before = tree_cpu_by_kind(server_group)
     own_cpu_before = time.process_time()
     probe = await asyncio.create_subprocess_exec(
@@ -488,8 +513,46 @@ async def drive(base: str, desk: dict, args, server_group: int) -> dict:  # noqa
         "delivery": delivered,
         "inbox": {**percentiles(inbox_times), "errors": len(inbox_errors)},
         "inbox_in_process": in_process,
+        "load_generator_loop_lag": percentiles(lags),
+        "late_lines": late_lines(run.traces, began, wall_offset),
         "errors": run.errors,
         "load_average": [list(load_before), list(load_after)],
+    }
+
+
+def late_lines(traces: list[tuple], began: float, wall_offset: float) -> dict:
+    """Where the lines heard later than the target spent their time, from the sender's side: the
+    POST until the server's transaction wrote the line (its event's "at"), until the POST was
+    answered, and until the other side heard it; how many were the first event of a stream that
+    had just reconnected; and in which seconds of the window they were sent."""
+    from datetime import datetime
+
+    late, by_second, replayed = [], {}, 0
+    for _direction, sent, answered, at, heard, stream in traces:
+        if (heard - sent) * 1000 <= TARGET_P95_MS:
+            continue
+        written = datetime.fromisoformat(at).timestamp() - wall_offset if at else sent
+        late.append(
+            (
+                (written - sent) * 1000,
+                ((answered or heard) - sent) * 1000,
+                (heard - (answered or heard)) * 1000,
+            )
+        )
+        second = int(sent - began)
+        by_second[second] = by_second.get(second, 0) + 1
+        if stream and stream["first"] and stream["asked"] > sent - 0.001:
+            replayed += 1
+    if not late:
+        return {"count": 0}
+    writes, answers, after = zip(*late, strict=True)
+    return {
+        "count": len(late),
+        "sent_to_written": percentiles(list(writes)),
+        "sent_to_answered": percentiles(list(answers)),
+        "answered_to_heard": percentiles(list(after)),
+        "heard_on_a_stream_reconnected_after_the_post": replayed,
+        "sent_in_second": dict(sorted(by_second.items())),
     }
 
 

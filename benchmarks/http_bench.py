@@ -138,18 +138,28 @@ def server_cpu_seconds(root: int, *, only: str = "") -> float:
     """CPU time used so far by the server and every process it started (web, worker, scheduler);
     with ``only``, by the processes under the first whose command line holds it (``uvicorn``: the
     web processes alone)."""
-    children: dict[int, list[int]] = {}
-    times: dict[int, float] = {}
     tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in processes(root, only=only):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def processes(root: int, *, only: str = "") -> list[int]:
+    """The server and every process under it; with ``only``, the processes under the first whose
+    command line holds it, and that one."""
+    children: dict[int, list[int]] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        pid = int(stat.parent.name)
-        children.setdefault(int(fields[1]), []).append(pid)
-        times[pid] = (int(fields[11]) + int(fields[12])) / tick
-    total, stack, counting = 0.0, [(root, not only)], False
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, stack = [], [(root, not only)]
     while stack:
         pid, counting = stack.pop()
         if not counting:
@@ -158,9 +168,32 @@ def server_cpu_seconds(root: int, *, only: str = "") -> float:
             except OSError:
                 counting = False
         if counting:
-            total += times.get(pid, 0.0)
+            found.append(pid)
         stack.extend((child, counting) for child in children.get(pid, []))
-    return total
+    return found
+
+
+def connections_per_web_process(server: int, port: int) -> list[int]:
+    """How many of the agents' open connections each web process holds, most first. Each process
+    accepts from the one listening socket, as many connections as are waiting when it wakes, and
+    keeps a connection to the end: the split is set when wrk connects, and a process holding
+    most of them answers them at its one core's pace while the other waits."""
+    established = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
+                established.add(f"socket:[{fields[9]}]")
+    held = []
+    for pid in processes(server, only="uvicorn"):
+        try:
+            links = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
+        except OSError:
+            continue
+        count = sum(1 for link in links if link in established)
+        if count:
+            held.append(count)
+    return sorted(held, reverse=True)
 
 
 def database_cpu(database_url: str) -> dict[int, float]:
@@ -312,26 +345,33 @@ def wrk_script(paths: list[str], cookies: list[str], headers: dict[str, str]) ->
     }
 
 
-def run_wrk(base: str, script: Path, *, users: int, seconds: float) -> tuple[dict, float]:
-    """One wrk run, one thread with a connection per agent; its figures and the CPU it used."""
+def run_wrk(
+    base: str, script: Path, *, users: int, seconds: float, during=None
+) -> tuple[dict, float]:
+    """One wrk run, one thread with a connection per agent; its figures and the CPU it used.
+    ``during()`` is called once, a second into the run, while every connection is open."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    finished = subprocess.run(  # noqa: S603 - wrk from PATH, our arguments.
+    wrk = subprocess.Popen(  # noqa: S603 - wrk from PATH, our arguments.
         [shutil.which("wrk") or "wrk", "--threads", "1", "--connections", str(users)]
         + ["--duration", f"{max(1, round(seconds))}s", "--timeout", "60s"]
         + ["--script", str(script), base],
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        check=False,
     )
+    if during is not None:
+        time.sleep(1.0)
+        during()
+    stdout, stderr = wrk.communicate()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-    lines = [line for line in finished.stdout.splitlines() if line.startswith("{")]
-    if finished.returncode or not lines:
-        raise SystemExit(f"wrk gave no figures:\n{finished.stdout}{finished.stderr}")
+    lines = [line for line in stdout.splitlines() if line.startswith("{")]
+    if wrk.returncode or not lines:
+        raise SystemExit(f"wrk gave no figures:\n{stdout}{stderr}")
     return json.loads(lines[-1]), cpu
 
 
-def measure(base: str, script: Path, *, server: int, database_url: str, **run) -> dict:
+def measure(base: str, script: Path, *, server: int, database_url: str, port: int, **run) -> dict:
     """Every agent asks for the page again as soon as it has its answer; measured after the warmup."""
     if run["warmup"] > 0:
         run_wrk(base, script, users=run["users"], seconds=run["warmup"])
@@ -339,7 +379,14 @@ def measure(base: str, script: Path, *, server: int, database_url: str, **run) -
     server_before = server_cpu_seconds(server)
     web_before = server_cpu_seconds(server, only="uvicorn")
     database_before = database_cpu(database_url)
-    figures, generator_cpu = run_wrk(base, script, users=run["users"], seconds=run["seconds"])
+    split: list[int] = []
+    figures, generator_cpu = run_wrk(
+        base,
+        script,
+        users=run["users"],
+        seconds=run["seconds"],
+        during=lambda: split.extend(connections_per_web_process(server, port)),
+    )
     server_cpu_ms = (server_cpu_seconds(server) - server_before) * 1000
     web_cpu_ms = (server_cpu_seconds(server, only="uvicorn") - web_before) * 1000
     database_cpu_ms = 1000 * sum(
@@ -365,6 +412,9 @@ def measure(base: str, script: Path, *, server: int, database_url: str, **run) -
         # PostgreSQL's own backends for the benchmark's database (0 on SQLite).
         "database_cpu_ms": round(database_cpu_ms / count, 2),
         "rate_on_2_idle_cores": round(2000 / ((server_cpu_ms + database_cpu_ms) / count), 1),
+        # The agents' connections each web process held: all on one leave the other process idle
+        # and the requests taking turns on one core.
+        "connections_per_process": split,
         "errors": figures["failed"] + figures["socket_errors"],
         "error_statuses": sorted(figures["statuses"]),
         # wrk's CPU: its share of one core, and per request.
@@ -437,6 +487,7 @@ def main(argv=None) -> None:
             desk,
             server=server.pid,
             database_url=args.database_url,
+            port=args.port,
             users=args.users,
             seconds=args.seconds,
             warmup=args.warmup,

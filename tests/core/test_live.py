@@ -160,8 +160,8 @@ def test_a_page_with_nothing_to_hear_says_it_is_still_there_until_its_time_is_up
 
     assert chunks[0] == f"retry: {live.RETRY_MS}\nid: {live.newest_id()}\n\n".encode()
     assert chunks[1:] == [live.HEARTBEAT] * len(chunks[1:])
-    assert len(chunks[1:]) >= 3
-    assert 1.0 <= lasted < 1.5
+    assert len(chunks[1:]) >= 2
+    assert 0.9 <= lasted < 1.5
 
 
 async def _everything_said(wait_seconds: float) -> tuple[list[bytes], float]:
@@ -172,6 +172,26 @@ async def _everything_said(wait_seconds: float) -> tuple[list[bytes], float]:
     lasted = loop.time() - began
     await sync_to_async(connections.close_all)()
     return chunks, lasted
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pages_that_start_listening_together_do_not_all_reconnect_together():
+    async def pages() -> list[float]:
+        after = await sync_to_async(live.newest_id)()
+        loop = asyncio.get_running_loop()
+
+        async def page() -> float:
+            async for _chunk in live.follow(["office:9"], after, wait_seconds=1.0):
+                pass
+            return loop.time()
+
+        ended = await asyncio.gather(*(page() for _ in range(20)))
+        await sync_to_async(connections.close_all)()
+        return ended
+
+    ended = asyncio.run(asyncio.wait_for(pages(), timeout=5))
+
+    assert max(ended) - min(ended) >= 0.02
 
 
 @pytest.mark.django_db(transaction=True)

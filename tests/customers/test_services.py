@@ -1,5 +1,7 @@
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from attenda.core.models import AuditEntry
 from attenda.customers.models import Customer, Identity
@@ -14,6 +16,7 @@ from attenda.customers.services import (
     write_search_terms,
 )
 from attenda.tickets.models import Channel
+from tests.plans import plans
 from tests.tickets.factories import received_ticket
 
 pytestmark = pytest.mark.django_db
@@ -141,3 +144,24 @@ def test_customers_an_older_database_merged_into_each_other_still_find_one_survi
     first.refresh_from_db()
 
     assert survivor(first) == second
+
+
+def test_a_message_s_addresses_are_looked_up_by_kind_and_value_in_the_index():
+    customer = identify(claims=[IdentityClaim("email", "jan@example.pl")], name="Jan Kowalski")
+
+    with CaptureQueriesContext(connection) as captured:
+        found = identify(
+            claims=[
+                IdentityClaim("email", "jan@example.pl"),
+                IdentityClaim("phone", "+48601234567"),
+            ]
+        )
+
+    lookup = [
+        query for query in captured.captured_queries if "customers_identity i" in query["sql"]
+    ]
+    # The conditions on the value, as SQLite and PostgreSQL write them: each with the kind.
+    conditions = [line for line in plans(lookup) if "value=?" in line or "(value)::text" in line]
+    assert found == customer
+    assert conditions
+    assert all("kind=? AND value=?" in line or "(kind)::text = " in line for line in conditions)

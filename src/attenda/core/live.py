@@ -16,6 +16,7 @@ import contextlib
 import contextvars
 import json
 import logging
+import random
 import weakref
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
@@ -39,6 +40,10 @@ POLL_SECONDS = 0.25
 # reconnection costs the web process a request (middleware, session, the view's checks): held 25 s,
 # 200 waiting-room displays and counter pages cost it 4% of a core doing nothing else.
 WAIT_SECONDS = 120
+# Each response ends after a share of its wait drawn between 1 - WAIT_SPREAD and 1: pages that
+# started together (a thousand chat streams after a restart) otherwise all came back in the same
+# second every minute, and the lines written meanwhile waited behind their reconnections.
+WAIT_SPREAD = 0.1
 # A held stream says it is still there this often, so no proxy finds it idle and cuts it.
 HEARTBEAT_SECONDS = 20
 HEARTBEAT = b": still here\n\n"
@@ -104,6 +109,16 @@ def signal(
         # Nobody hears it; the next one (the widget and the agents' page repeat them) may be.
         logger.warning("Could not send a passing event on %s through Redis", stream, exc_info=True)
         return [0] * len(counters)
+
+
+def count(keys: Sequence[str]) -> list[int]:
+    """Raises each of this minute's rate counters (Redis keys) by one, in one round trip on the
+    process's Redis connection; returns the counts."""
+    pipeline = _redis().pipeline(transaction=False)
+    for key in keys:
+        pipeline.incr(key)
+        pipeline.expire(key, COUNTER_SECONDS)
+    return pipeline.execute()[::2]
 
 
 # A rate counter of one minute lives a second longer than its minute.
@@ -404,7 +419,7 @@ async def follow(
     woken = the_hub.wait_for(wanted)
     passed = the_hub.passed
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + wait_seconds
+    deadline = loop.time() + wait_seconds * (1 - WAIT_SPREAD * random.random())  # noqa: S311
     spoke = loop.time()
     try:
         while True:

@@ -123,18 +123,21 @@ def identify(
 
 def _owners(identities: list[tuple[str, str]]) -> dict[tuple[str, str], Customer]:
     """The customer of each of ``identities`` (kind, value) that is known. Asked of every message,
-    so written out: Django's building of the join cost more than running it."""
+    so written out: Django's building of the join cost more than running it. Each pair is looked
+    up by kind and value, identity_unique_value's order: by the value alone, PostgreSQL (which
+    cannot skip the index's first column) read all the identities, 30-40 ms at 320,000."""
     if not identities:
         return {}
     columns, sql = _owners_statement()
-    values = [value for _kind, value in identities]
     with connection.cursor() as cursor:
-        cursor.execute(sql.format(marks=", ".join(["%s"] * len(values))), values)
+        cursor.execute(
+            sql + " OR ".join(["(i.kind = %s AND i.value = %s)"] * len(identities)),
+            [part for identity in identities for part in identity],
+        )
         rows = cursor.fetchall()
     return {
         (kind, value): Customer.from_db(connection.alias, columns, customer)
         for kind, value, *customer in rows
-        if (kind, value) in identities
     }
 
 
@@ -144,8 +147,7 @@ def _owners_statement() -> tuple[list[str], str]:
     selected = ", ".join(f"c.{connection.ops.quote_name(field.column)}" for field in fields)
     sql = (
         f"SELECT i.kind, i.value, {selected} "  # noqa: S608 - the model's own names
-        "FROM customers_identity i JOIN customers_customer c ON c.id = i.customer_id "
-        "WHERE i.value IN ({marks})"
+        "FROM customers_identity i JOIN customers_customer c ON c.id = i.customer_id WHERE "
     )
     return [field.attname for field in fields], sql
 

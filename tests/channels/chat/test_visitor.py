@@ -2,6 +2,7 @@
 token per conversation, in their language, rate limited, and every message on the ticket."""
 
 import asyncio
+import contextvars
 import gzip
 import math
 import os
@@ -314,6 +315,29 @@ def test_with_the_counters_in_redis_a_visitor_over_the_limit_is_refused(
     assert answers[-1] == 429
     assert TimelineEntry.objects.filter(body="message 3").count() == 0
     assert 0 < rates_in_redis.ttl(next(rates_in_redis.scan_iter("*chat-visitor:*"))) <= 61
+
+
+@pytest.mark.redis
+def test_with_redis_a_visitors_lines_are_counted_on_the_process_s_connection(
+    visitor, agent, settings, rates_in_redis, live_redis, monkeypatch
+):
+    """Under ASGI each request runs in a context of its own, where Django makes its caches anew:
+    the counters took a Redis connection of their own (connected, greeted) for every line."""
+    visitor.start()
+    visitor.say("first")
+    opened = []
+    open_socket = redis.connection.Connection._connect
+    monkeypatch.setattr(
+        redis.connection.Connection,
+        "_connect",
+        lambda connection: opened.append(connection) or open_socket(connection),
+    )
+
+    answers = [contextvars.Context().run(visitor.say, f"line {n}").status_code for n in range(3)]
+
+    assert answers == [201, 201, 201]
+    assert opened == []
+    assert int(rates_in_redis.get(next(rates_in_redis.scan_iter("*chat-visitor:*")))) == 4
 
 
 def test_with_nobody_available_the_widget_offers_a_message_form_and_start_is_refused(
