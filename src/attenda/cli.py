@@ -625,7 +625,7 @@ def worker(arguments: argparse.Namespace) -> int:
     if settings.TASK_BACKEND != "immediate":
         # Messages taken by the worker (chat, web form, messaging apps) do not wait for the first
         # to load triage's language models; RQ's work processes inherit them loaded.
-        arrivals.prepare()
+        arrivals.prepare_and_set_aside()
     if settings.TASK_BACKEND == "redis":
         queues = settings.TASKS["default"]["QUEUES"]
         # The scheduler moves retries whose wait is over back onto the queue.

@@ -318,7 +318,7 @@ def watch_all_mailboxes(stop: threading.Event, *, rescan_seconds: int = 60, **op
     switched on gets its watcher within ``rescan_seconds``; one switched off ends its own. Run it
     once per installation (``attenda mail``): two would check the same folders twice over."""
     watchers: dict[int, threading.Thread] = {}
-    arrivals.prepare()
+    arrivals.prepare_and_set_aside()
     try:
         while not stop.is_set():
             close_old_connections()

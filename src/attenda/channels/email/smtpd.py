@@ -167,7 +167,7 @@ def serve(host: str, port: int, *, lmtp: bool = False) -> None:
         signum: signal.signal(signum, request_stop) for signum in (signal.SIGINT, signal.SIGTERM)
     }
     try:
-        arrivals.prepare()
+        arrivals.prepare_and_set_aside()
         receiver = mail_receiver(host, port, lmtp=lmtp)
         receiver.start()
         try:
