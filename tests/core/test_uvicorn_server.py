@@ -1,0 +1,194 @@
+"""`attenda serve --processes 2`: each web process listens on a socket of its own, so connections
+made at once are spread over both, and a web process killed is replaced while the other answers."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from http.client import HTTPConnection
+from pathlib import Path
+
+from tests.test_cli import free_port, fresh_database_url  # noqa: F401 - a fixture used below.
+
+CONNECTIONS = 20
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def web_processes(serve: int) -> list[int]:
+    """The processes uvicorn's supervisor started (not multiprocessing's resource tracker)."""
+    [supervisor] = [
+        pid
+        for pid in children(serve)
+        if b"attenda.core.uvicorn_server" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    ]
+    return sorted(
+        pid
+        for pid in children(supervisor)
+        if b"resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_bytes()
+    )
+
+
+def connections_held(pids: list[int], port: int) -> dict[int, int]:
+    """How many established connections to ``port`` each process holds."""
+    established = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
+            established.add(f"socket:[{fields[9]}]")
+    held = {}
+    for pid in pids:
+        links = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
+        held[pid] = sum(1 for link in links if link in established)
+    return held
+
+
+def ask(connection: HTTPConnection) -> int:
+    connection.request("GET", "/healthz")
+    answer = connection.getresponse()
+    answer.read()
+    return answer.status
+
+
+def connect_at_once(port: int) -> list[HTTPConnection]:
+    connections = [HTTPConnection("127.0.0.1", port, timeout=30) for _ in range(CONNECTIONS)]
+    for connection in connections:
+        connection.connect()
+    return connections
+
+
+def wait_for(condition, log: Path, server: subprocess.Popen, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert server.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.25)
+
+
+def test_keep_alive_connections_made_at_once_are_answered_by_both_processes_and_a_killed_one_is_replaced(  # noqa: E501
+    tmp_path,
+    fresh_database_url,  # noqa: F811 - the fixture imported above.
+):
+    port = free_port()
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith("ATTENDA_") and name != "DATABASE_URL"
+    }
+    environment.update(ATTENDA_DATA_DIR=str(tmp_path), ATTENDA_LOG_LEVEL="WARNING")
+    if fresh_database_url:
+        environment["DATABASE_URL"] = fresh_database_url
+    log = tmp_path / "serve.log"
+    with log.open("w") as output:
+        server = subprocess.Popen(
+            [str(Path(sys.executable).with_name("attenda")), "serve", "--no-worker"]
+            + ["--processes", "2", "--port", str(port)],
+            env=environment,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_for(lambda: "Attenda is running" in log.read_text(), log, server)
+        wait_for(lambda: len(web_processes(server.pid)) == 2, log, server)
+        processes = web_processes(server.pid)
+        # Each process listens once it has loaded Attenda; until then the others take its share.
+        wait_for(lambda: all(_listens(pid, port) for pid in processes), log, server)
+        # given: keep-alive connections made at once, each answered once
+        first = connect_at_once(port)
+        first_answers = [ask(connection) for connection in first]
+        held = connections_held(processes, port)
+
+        # when: one web process is killed
+        victim, survivor = processes
+        os.kill(victim, signal.SIGKILL)
+        wait_for(
+            lambda: len(web_processes(server.pid)) == 2 and victim not in web_processes(server.pid),
+            log,
+            server,
+        )
+        replacement = next(pid for pid in web_processes(server.pid) if pid != survivor)
+        kept = [
+            connection
+            for connection in first
+            if connection.sock.getsockname()[1] in _ports(survivor)
+        ]
+        kept_answers = [ask(connection) for connection in kept]
+        wait_for(lambda: _listens(replacement, port), log, server)
+        second = connect_at_once(port)
+        second_answers = [ask(connection) for connection in second]
+        held_after = connections_held([survivor, replacement], port)
+        for connection in first + second:
+            connection.close()
+        server.send_signal(signal.SIGTERM)
+        exit_code = server.wait(timeout=60)
+    finally:
+        if server.poll() is None:
+            server.kill()
+
+    # then
+    assert first_answers == [200] * CONNECTIONS
+    assert sum(held.values()) == CONNECTIONS
+    assert min(held.values()) > 0, held
+    assert len(kept) == held[survivor]
+    assert kept_answers == [200] * len(kept)
+    assert second_answers == [200] * CONNECTIONS
+    assert min(held_after.values()) > 0, held_after
+    assert exit_code == 0
+    assert log.read_text().rstrip().endswith("Attenda stopped.")
+
+
+def _ports(pid: int) -> set[int]:
+    """The client-side ports of the connections to this machine that the process holds."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        link = os.readlink(fd)
+        if link.startswith("socket:["):
+            inodes.add(link[8:-1])
+    ports = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[9] in inodes and fields[3] == "01":
+            ports.add(int(fields[2].rsplit(":", 1)[1], 16))
+    return ports
+
+
+def _listens(pid: int, port: int) -> bool:
+    inodes = {os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()}
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if (
+            int(fields[1].rsplit(":", 1)[1], 16) == port
+            and fields[3] == "0A"
+            and f"socket:[{fields[9]}]" in inodes
+        ):
+            return True
+    return False
+
+
+def test_the_web_server_refuses_an_address_another_server_listens_at(tmp_path):
+    port = free_port()
+    with socket.create_server(("127.0.0.1", port), reuse_port=True):
+        # when
+        second = subprocess.run(
+            [sys.executable, "-m", "attenda.core.uvicorn_server"]
+            + ["--host", "127.0.0.1", "--port", str(port), "--processes", "2"],
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+
+    # then
+    assert second.returncode == 3
+    assert b"Address already in use" in second.stderr
