@@ -10,6 +10,9 @@ spreads new connections over them; uvicorn's supervisor still starts the process
 health, starts one again when it dies, and stops them.
 
     python -m attenda.core.uvicorn_server --host 127.0.0.1 --port 8000 --processes 2
+
+Its name says uvicorn because the benchmarks find the web processes under the process whose command
+line does.
 """
 
 import argparse
