@@ -13,6 +13,9 @@ from pathlib import Path
 from tests.test_cli import free_port, fresh_database_url  # noqa: F401 - a fixture used below.
 
 CONNECTIONS = 20
+# States in /proc/net/tcp.
+ESTABLISHED = "01"
+LISTEN = "0A"
 
 
 def children(pid: int) -> list[int]:
@@ -27,32 +30,69 @@ def children(pid: int) -> list[int]:
     return found
 
 
+def command_line(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:  # Ended since it was listed.
+        return b""
+
+
 def web_processes(serve: int) -> list[int]:
     """The processes uvicorn's supervisor started (not multiprocessing's resource tracker)."""
     [supervisor] = [
-        pid
-        for pid in children(serve)
-        if b"attenda.core.uvicorn_server" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        pid for pid in children(serve) if b"attenda.core.uvicorn_server" in command_line(pid)
     ]
     return sorted(
-        pid
-        for pid in children(supervisor)
-        if b"resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_bytes()
+        pid for pid in children(supervisor) if b"resource_tracker" not in command_line(pid)
     )
+
+
+def tcp_sockets() -> list[tuple[int, int, str, str]]:
+    """This machine's IPv4 TCP sockets: local port, remote port, state, inode."""
+    found = []
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, remote = (int(address.rsplit(":", 1)[1], 16) for address in fields[1:3])
+        found.append((local, remote, fields[3], fields[9]))
+    return found
+
+
+def socket_inodes(pid: int) -> set[str]:
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            link = os.readlink(fd)
+        except OSError:  # Closed while it was listed.
+            continue
+        if link.startswith("socket:["):
+            inodes.add(link[8:-1])
+    return inodes
 
 
 def connections_held(pids: list[int], port: int) -> dict[int, int]:
     """How many established connections to ``port`` each process holds."""
-    established = set()
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        fields = line.split()
-        if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
-            established.add(f"socket:[{fields[9]}]")
-    held = {}
-    for pid in pids:
-        links = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
-        held[pid] = sum(1 for link in links if link in established)
-    return held
+    established = {
+        inode for local, _, state, inode in tcp_sockets() if (local, state) == (port, ESTABLISHED)
+    }
+    return {pid: len(socket_inodes(pid) & established) for pid in pids}
+
+
+def client_ports(pid: int, port: int) -> set[int]:
+    """The client ends' ports of the connections to ``port`` that the process holds."""
+    inodes = socket_inodes(pid)
+    return {
+        remote
+        for local, remote, state, inode in tcp_sockets()
+        if (local, state) == (port, ESTABLISHED) and inode in inodes
+    }
+
+
+def listens(pid: int, port: int) -> bool:
+    inodes = socket_inodes(pid)
+    return any(
+        (local, state) == (port, LISTEN) and inode in inodes
+        for local, _, state, inode in tcp_sockets()
+    )
 
 
 def ask(connection: HTTPConnection) -> int:
@@ -104,7 +144,7 @@ def test_keep_alive_connections_made_at_once_are_answered_by_both_processes_and_
         wait_for(lambda: len(web_processes(server.pid)) == 2, log, server)
         processes = web_processes(server.pid)
         # Each process listens once it has loaded Attenda; until then the others take its share.
-        wait_for(lambda: all(_listens(pid, port) for pid in processes), log, server)
+        wait_for(lambda: all(listens(pid, port) for pid in processes), log, server)
         # given: keep-alive connections made at once, each answered once
         first = connect_at_once(port)
         first_answers = [ask(connection) for connection in first]
@@ -122,10 +162,10 @@ def test_keep_alive_connections_made_at_once_are_answered_by_both_processes_and_
         kept = [
             connection
             for connection in first
-            if connection.sock.getsockname()[1] in _ports(survivor)
+            if connection.sock.getsockname()[1] in client_ports(survivor, port)
         ]
         kept_answers = [ask(connection) for connection in kept]
-        wait_for(lambda: _listens(replacement, port), log, server)
+        wait_for(lambda: listens(replacement, port), log, server)
         second = connect_at_once(port)
         second_answers = [ask(connection) for connection in second]
         held_after = connections_held([survivor, replacement], port)
@@ -147,34 +187,6 @@ def test_keep_alive_connections_made_at_once_are_answered_by_both_processes_and_
     assert min(held_after.values()) > 0, held_after
     assert exit_code == 0
     assert log.read_text().rstrip().endswith("Attenda stopped.")
-
-
-def _ports(pid: int) -> set[int]:
-    """The client-side ports of the connections to this machine that the process holds."""
-    inodes = set()
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
-        link = os.readlink(fd)
-        if link.startswith("socket:["):
-            inodes.add(link[8:-1])
-    ports = set()
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        fields = line.split()
-        if fields[9] in inodes and fields[3] == "01":
-            ports.add(int(fields[2].rsplit(":", 1)[1], 16))
-    return ports
-
-
-def _listens(pid: int, port: int) -> bool:
-    inodes = {os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()}
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        fields = line.split()
-        if (
-            int(fields[1].rsplit(":", 1)[1], 16) == port
-            and fields[3] == "0A"
-            and f"socket:[{fields[9]}]" in inodes
-        ):
-            return True
-    return False
 
 
 def test_the_web_server_refuses_an_address_another_server_listens_at(tmp_path):
