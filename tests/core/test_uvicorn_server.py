@@ -174,8 +174,10 @@ def test_keep_alive_connections_made_at_once_are_answered_by_both_processes_and_
         server.send_signal(signal.SIGTERM)
         exit_code = server.wait(timeout=60)
     finally:
+        # SIGTERM, so that a failure stops the web processes too (each child has a group of its own).
         if server.poll() is None:
-            server.kill()
+            server.terminate()
+            server.wait(timeout=60)
 
     # then
     assert first_answers == [200] * CONNECTIONS
