@@ -27,10 +27,6 @@ WEB_SERVER = "web server"
 # How long the web server may take to start listening before `serve` gives up (several processes
 # starting at once on a busy machine can take minutes).
 START_TIMEOUT_SECONDS = 180
-# How long the web server keeps an idle connection open for the next request: longer than load
-# balancers keep theirs (60 s is common), or a request sent as the server closes it gets no answer.
-KEEP_ALIVE_SECONDS = 75
-HEALTH_CHECK_SECONDS = 30
 # Set in the environment of the processes `serve` starts.
 UNDER_SERVE = "ATTENDA_UNDER_SERVE"
 DEMO_PASSWORD_FILE = "demo-password"  # noqa: S105 - the name of a file, not a password.
@@ -469,11 +465,6 @@ def _address(host: str, port: int) -> tuple[str, str]:
     return host, f"http://{shown}:{port}/"
 
 
-def _uvicorn_log_level() -> str:
-    level = os.environ.get("ATTENDA_LOG_LEVEL", "INFO").lower()
-    return level if level in ("critical", "error", "warning", "info", "debug") else "info"
-
-
 def serve(arguments: argparse.Namespace) -> int:
     stop_requests: list[int] = []
 
@@ -541,28 +532,13 @@ def _serve(arguments: argparse.Namespace, stop_requests: list[int]) -> int:
             [
                 sys.executable,
                 "-m",
-                "uvicorn",
-                "attenda.asgi:application",
+                "attenda.core.uvicorn_server",
                 "--host",
                 arguments.host,
                 "--port",
                 str(arguments.port),
-                "--workers",
+                "--processes",
                 str(arguments.processes),
-                "--lifespan",
-                "off",
-                "--proxy-headers",
-                "--timeout-graceful-shutdown",
-                str(STOP_GRACE_SECONDS // 2),
-                "--timeout-keep-alive",
-                str(KEEP_ALIVE_SECONDS),
-                # uvicorn kills a process that does not answer its health check in time (5 s by
-                # default), with the requests it was answering; a busy machine can be that late.
-                "--timeout-worker-healthcheck",
-                str(HEALTH_CHECK_SECONDS),
-                # uvicorn logs each request at INFO: only when Attenda's own log level shows INFO.
-                "--log-level",
-                _uvicorn_log_level(),
             ],
             environment,
         )
