@@ -91,7 +91,7 @@ def main(argv=None) -> None:
         result = desk_writes.figures(
             times, time.perf_counter() - started, time.process_time() - cpu_started, cpu_times
         )
-        result["index_waited_s"] = desk_writes.wait_for_index()
+        result |= desk_writes.wait_for_worker()
     print(f"API create: {result}", flush=True)
     report = {"engine": database.engine_name(args.database_url), **result}
     out = database.RESULTS / f"api-create-{database.label(args.database_url)}.json"

@@ -17,7 +17,7 @@ STALL_FACTOR = 20
 
 
 @contextmanager
-def worker_beside(database_url: str) -> Iterator[None]:
+def worker_beside(database_url: str) -> Iterator[subprocess.Popen]:
     """`attenda worker` on the same database, with the benchmark's settings and mail kept in memory."""
     environment = {
         **os.environ,
@@ -36,13 +36,19 @@ def worker_beside(database_url: str) -> Iterator[None]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        yield
+        yield worker
     finally:
         worker.terminate()
         try:
             worker.wait(timeout=30)
         except subprocess.TimeoutExpired:
             worker.kill()
+
+
+def cpu_seconds_of(process: subprocess.Popen) -> float:
+    """The CPU time a running process has used so far (user and system, from /proc)."""
+    fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def figures(
@@ -81,12 +87,23 @@ def figures(
     }
 
 
-def wait_for_index(*, timeout: float = 120) -> float | None:
-    """Seconds until the worker has indexed every text written so far (None: not within timeout)."""
+def wait_for_worker(*, timeout: float = 120) -> dict:
+    """Seconds until the worker has read every mail kept waiting for it (``reading_waited_s``), then
+    indexed every text written so far (``index_waited_s``); None: not within ``timeout``. Reading
+    comes first: a mail read may become a ticket, whose text is then indexed."""
+    from attenda.channels.email.models import InboundMail, MailState
     from attenda.tickets.models import PendingIndex
 
+    reading = InboundMail.objects.filter(state=MailState.READING)
+    return {
+        "reading_waited_s": _waited(reading.exists, timeout),
+        "index_waited_s": _waited(PendingIndex.objects.exists, timeout),
+    }
+
+
+def _waited(waiting, timeout: float) -> float | None:
     started = time.perf_counter()
-    while PendingIndex.objects.exists():
+    while waiting():
         if time.perf_counter() - started > timeout:
             return None
         time.sleep(0.1)

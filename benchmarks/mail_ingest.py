@@ -11,8 +11,10 @@ more than 2 s.
 
 With --desk the mail goes into the loaded million-ticket database (made by benchmarks.load, search
 index filled), with `attenda worker` running beside as in production: it indexes the text and sends
-the acknowledgements. Each message's time is what the sender waits for; the worker's work is not in
-it, but its share of the database (SQLite's one writer) is.
+the acknowledgements, and reads the mail kept waiting as a possible delivery report. Each message's
+time is what the sender waits for; the worker's work is not in it, but its share of the database
+(SQLite's one writer) is. After each round the benchmark waits until the worker has read every mail
+kept waiting: the messages a second until then (`per_second_read`) are what the target is judged on.
 
 Every corpus message is taken under a Message-ID of its own each round, so each one is new mail
 (a repeat would only be recognised as a duplicate). Acknowledgements are queued for the worker, as
@@ -114,6 +116,19 @@ def pathological_mail() -> dict[str, bytes]:
     }
 
 
+def reading(messages: int, kept_waiting: int, seconds: float, waited: float | None) -> dict:
+    """A round's mail is in only once the worker has read what was kept waiting for it: the
+    messages a second until then (``per_second_read``, what the target is judged on), and the
+    worker's reading rate over the round and the wait after it."""
+    if waited is None:
+        return {"kept_waiting": kept_waiting, "per_second_read": None, "read_per_second": None}
+    return {
+        "kept_waiting": kept_waiting,
+        "per_second_read": round(messages / (seconds + waited), 1),
+        "read_per_second": round(kept_waiting / (seconds + waited), 1),
+    }
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.mail_ingest", description=__doc__)
     parser.add_argument("--database-url", default=f"sqlite:///{database.RESULTS / 'mail.db'}")
@@ -144,7 +159,7 @@ def main(argv=None) -> None:
 
     call_command("migrate", verbosity=0)
     from attenda.channels.email.inbound import take_mail
-    from attenda.channels.email.models import InboundMail, Mailbox
+    from attenda.channels.email.models import InboundMail, Mailbox, MailState
     from attenda.tickets.models import Ticket
 
     mailbox, _created = Mailbox.objects.get_or_create(
@@ -164,21 +179,28 @@ def main(argv=None) -> None:
     # What `attenda mail` and `attenda smtpd` do as they start: load the readers' models, and set
     # what is loaded aside from the garbage collector.
     arrivals.prepare_and_set_aside()
-    with desk_writes.worker_beside(args.database_url), connection.execute_wrapper(slow):
+    with (
+        desk_writes.worker_beside(args.database_url) as worker,
+        connection.execute_wrapper(slow),
+    ):
         for number, raw in enumerate(messages[: args.warmup]):
             take_mail(mailbox, renamed(raw, f"bench-{run}-warmup-{number}@attenda"), source="api")
+        print(f"after the warmup: {desk_writes.wait_for_worker()}", flush=True)
         for round_number in range(args.rounds):
             times, cpu_times = [], []
+            kept_waiting = 0
+            worker_cpu_started = desk_writes.cpu_seconds_of(worker)
             cpu_started = time.process_time()
             started = time.perf_counter()
             for number, raw in enumerate(messages):
                 began, cpu_began = time.perf_counter(), time.thread_time()
                 in_statements = slow.statements_ms
-                take_mail(
+                taken = take_mail(
                     mailbox,
                     renamed(raw, f"bench-{run}-{round_number}-{number}@attenda"),
                     source="api",
                 )
+                kept_waiting += taken.mail.state == MailState.READING
                 times.append((time.perf_counter() - began) * 1000)
                 cpu_times.append((time.thread_time() - cpu_began) * 1000)
                 if times[-1] > 500:
@@ -194,10 +216,16 @@ def main(argv=None) -> None:
             cpu_seconds = time.process_time() - cpu_started
             # The writes the stall check looks at: which corpus messages, and whether CPU or waits.
             slowest = sorted(range(len(times)), key=times.__getitem__)[-SLOWEST_SHOWN:]
+            waited = desk_writes.wait_for_worker()
             rounds.append(
                 {
                     "messages": len(messages),
                     **desk_writes.figures(times, seconds, cpu_seconds, cpu_times),
+                    **waited,
+                    **reading(len(messages), kept_waiting, seconds, waited["reading_waited_s"]),
+                    "worker_cpu_s": round(
+                        desk_writes.cpu_seconds_of(worker) - worker_cpu_started, 2
+                    ),
                     "slowest": [
                         {
                             "file": str(files[number].relative_to(CORPUS)),
@@ -206,7 +234,6 @@ def main(argv=None) -> None:
                         }
                         for number in reversed(slowest)
                     ],
-                    "index_waited_s": desk_writes.wait_for_index(),
                 }
             )
             print(f"round {round_number + 1}: {rounds[-1]}", flush=True)
@@ -237,7 +264,7 @@ def main(argv=None) -> None:
         }
         print(f"{name}: {pathological[name]}", flush=True)
 
-    best = max(result["per_second"] for result in rounds)
+    best = max(result["per_second_read"] or 0 for result in rounds)
     report = {
         "engine": database.engine_name(args.database_url),
         "desk": args.desk,

@@ -6,8 +6,10 @@ from email import message_from_bytes, policy
 
 import pytest
 import time_machine
+from django.db import connection
 from django_tasks_db.models import DBTaskResult
 
+from attenda.channels.email import inbound
 from attenda.channels.email.addresses import reply_address
 from attenda.channels.email.inbound import FLOOD_LIMIT, take_mail
 from attenda.channels.email.models import InboundMail, MailState, OutboundMail, SetAsideReason
@@ -25,6 +27,9 @@ from tests.customers.factories import CustomerFactory, IdentityFactory
 pytestmark = pytest.mark.django_db
 
 READ_WAITING_MAIL = "attenda.channels.email.tasks.read_waiting_mail"
+# Reading three waiting reports about an unknown address in one batch, and each more one.
+READ_THREE_REPORTS = 17
+REPORT_WRITTEN = 4  # its savepoint, UPDATE, report's lookup, release
 
 
 def test_a_new_mail_opens_a_ticket_in_the_mailbox_team_and_is_acknowledged(
@@ -367,6 +372,73 @@ def test_mail_the_worker_fails_to_read_is_kept_in_the_unprocessable_store(mailbo
     assert taken.mail.set_aside_reason == SetAsideReason.FAILED
     assert "a bug in Attenda" in taken.mail.problems[-1]
     assert taken.mail.raw.content.read() == raw
+
+
+def _report_about(address: str, number: int) -> bytes:
+    return (
+        "From: MAILER-DAEMON@mx.example.com\r\nTo: support@attenda.test\r\n"
+        f"Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: <r{number}@mx.example.com>\r\n"
+        "MIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\r\n\r\n'
+        "--b\r\nContent-Type: text/plain\r\n\r\nThe mail could not be delivered.\r\n"
+        "--b\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mx.example.com\r\n\r\n"
+        f"Final-Recipient: rfc822; {address}\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+        "--b--\r\n"
+    ).encode()
+
+
+def test_waiting_mail_is_read_in_batches_of_one_transaction_each(
+    mailbox, django_assert_num_queries, monkeypatch
+):
+    """Reading and writing ten more waiting reports costs each one's own statements only: the
+    batch's SELECT of the waiting mail, its transaction and its check of their states are shared."""
+    monkeypatch.setattr(inbound, "WRITE_SECONDS", 60)  # however slow the machine
+    for number in range(3):
+        take_mail(mailbox, _report_about("gone@example.com", number), source="smtp")
+    with django_assert_num_queries(READ_THREE_REPORTS):
+        inbound.read_waiting(seconds=60)
+    for number in range(3, 13):
+        take_mail(mailbox, _report_about("gone@example.com", number), source="smtp")
+
+    with django_assert_num_queries(READ_THREE_REPORTS + 7 * REPORT_WRITTEN):
+        inbound.read_waiting(seconds=60)
+
+    assert set(InboundMail.objects.values_list("state", flat=True)) == {MailState.BOUNCE}
+
+
+def test_a_batch_interrupted_leaves_its_mail_waiting_to_be_read_once_later(
+    mailbox, run_tasks, monkeypatch
+):
+    """A worker stopped in the middle of a batch's transaction has written none of it: its mails
+    still wait, and the next reading puts each on one ticket of its own, acknowledged once."""
+    monkeypatch.setattr(inbound, "WRITE_SECONDS", 60)  # all three in one transaction
+    for number in range(3):
+        raw = raw_mail(
+            subject="Problem: the delivery failed", message_id=f"<cut{number}@example.com>"
+        )
+        take_mail(mailbox, raw, source="smtp")
+    tickets_made = []
+
+    def stop_at_the_second_ticket(execute, sql, params, many, context):
+        if sql.startswith(f'INSERT INTO "{Ticket._meta.db_table}"'):
+            tickets_made.append(sql)
+            if len(tickets_made) == 2:
+                raise SystemExit("the worker was stopped")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(stop_at_the_second_ticket), pytest.raises(SystemExit):
+        read_waiting_mail()
+
+    assert set(InboundMail.objects.values_list("state", flat=True)) == {MailState.READING}
+    assert not Ticket.objects.exists()
+    read_waiting_mail()
+    run_tasks()
+    assert set(InboundMail.objects.values_list("state", flat=True)) == {MailState.TAKEN}
+    assert Ticket.objects.count() == 3
+    for ticket in Ticket.objects.all():
+        assert ticket.timeline.filter(kind=EntryKind.MESSAGE).count() == 1
+        assert ticket.timeline.filter(kind=EntryKind.ACKNOWLEDGEMENT).count() == 1
 
 
 MAIL001 = ("zammad", "test-data-mail", "mail001.box")

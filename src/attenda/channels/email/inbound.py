@@ -65,6 +65,10 @@ REPORT_READ_LIMIT = 4 * 1024 * 1024
 # process left waiting), and is read this many at a time.
 WAITING_READER = BatchTask("attenda.channels.email.tasks.read_waiting_mail", delay=1.0)
 READ_BATCH = 50
+# What it read is written in transactions of at most this many mails, closed once one has taken
+# this long (a mail put on a ticket costs ~7 ms, a report ~1 ms), then the write lock left free.
+WRITE_BATCH = 50
+WRITE_SECONDS = 0.005
 # What the mail's row keeps of its subject (RFC 5322's longest line); a report is told by it, not
 # by the rest of a subject someone made 200 KB long (searching that cost 30 ms).
 SUBJECT_KEPT = 998
@@ -334,13 +338,17 @@ def take_again(mail: InboundMail, *, sender: Address | None = None) -> InboundMa
     """Runs a message of the unprocessable store through the intake again, under the same budget;
     ``sender`` is the author a person chose for a message whose From was unclear (it is then not
     acknowledged). Returns the mail in its new state, or set aside again with the new reason."""
-    return _take_kept(mail, MailState.UNPROCESSABLE, sender=sender)
+    reading = _read_kept(mail, sender=sender)
+    _write_read([reading], MailState.UNPROCESSABLE, may_acknowledge=sender is None)
+    return reading.mail
 
 
 def read_waiting(*, seconds: float) -> int:
-    """Reads the mail kept waiting to be read (``MailState.READING``), oldest first, each in its
-    own transaction, until none waits or ``seconds`` have passed; returns how many were read. A
-    mail the reading fails on goes to the unprocessable store, as it would have when taken."""
+    """Reads the mail kept waiting to be read (``MailState.READING``), oldest first, until none
+    waits or ``seconds`` have passed; returns how many were read. A batch is read (parsed, its
+    report read) outside any transaction and written in short transactions of several mails each:
+    a transaction a mail cost the worker more than reading a report. A mail the reading fails on
+    goes to the unprocessable store, as it would have when taken."""
     deadline = time.monotonic() + seconds
     read = 0
     while time.monotonic() < deadline:
@@ -351,51 +359,97 @@ def read_waiting(*, seconds: float) -> int:
         )
         if not waiting:
             break
-        for mail in waiting:
-            _take_kept(mail, MailState.READING)
-            read += 1
+        readings = [_read_kept(mail) for mail in waiting]
+        while readings:
+            readings = readings[_write_read(readings, MailState.READING) :]
+        read += len(waiting)
     return read
 
 
-def _take_kept(
-    mail: InboundMail, waiting_in: MailState, *, sender: Address | None = None
-) -> InboundMail:
-    """Takes a kept mail that waits in ``waiting_in`` from its bytes, under the budget; a mail
-    that moved on meanwhile (another worker, an admin) is left as it is."""
+@dataclass
+class _Reading:
+    """A kept mail read outside any transaction: what it is, or why it could not be read."""
+
+    mail: InboundMail
+    raw: bytes
+    parsed: ParsedMail | None = None
+    bounce: Bounce | None = None
+    cpu_seconds: float = 0.0
+    failure: tuple[SetAsideReason, str] | None = None
+
+
+def _read_kept(mail: InboundMail, *, sender: Address | None = None) -> _Reading:
+    """Parses a kept mail from its bytes and reads the report it may be, under the budget. Done
+    before the transaction: on SQLite, the intake waits for the write lock the worker holds."""
     with mail.raw.content.open("rb") as source:
         raw = source.read()
-    with budget.metered(budget.Meter()):
+    with budget.metered(budget.Meter()) as meter:
         try:
             parsed = parse_message(raw)
             if sender is not None:
                 parsed = replace(parsed, sender=sender, sender_doubt="")
-            # Read before the transaction: on SQLite, intake waits for the write lock it holds.
             bounce = _report(raw, parsed)
-            held = time.monotonic()
-            try:
-                with transaction.atomic():
-                    again = InboundMail.objects.select_for_update().get(pk=mail.pk)
-                    if again.state != waiting_in:
-                        return again
-                    _take(
-                        again,
-                        raw,
-                        parsed,
-                        bounce,
-                        again.envelope_recipients,
-                        may_acknowledge=sender is None,
-                    )
-                    return again
-            finally:
-                give_way(held)
         except budget.OverBudget as over:
-            reason, detail = SetAsideReason.OVER_BUDGET, over.detail
+            return _Reading(mail, raw, failure=(SetAsideReason.OVER_BUDGET, over.detail))
         except Exception as error:  # noqa: BLE001 - the message is kept in the store.
             logger.exception("Mail %s could not be handled again.", mail.pk)
-            reason, detail = SetAsideReason.FAILED, repr(error)
-    mail.refresh_from_db()
-    if mail.state != waiting_in:
-        return mail
+            return _Reading(mail, raw, failure=(SetAsideReason.FAILED, repr(error)))
+        return _Reading(mail, raw, parsed, bounce, meter.spent())
+
+
+def _write_read(
+    readings: Sequence[_Reading], waiting_in: MailState, *, may_acknowledge: bool = True
+) -> int:
+    """Writes what was read of the first ``readings`` in one transaction, up to WRITE_BATCH mails or
+    until it has taken WRITE_SECONDS, then leaves SQLite's write lock free; returns how many it
+    wrote. A mail that moved on meanwhile (another worker, an admin) is left as it is; a worker
+    stopped before the commit leaves the whole batch waiting, to be read again."""
+    batch = readings[:WRITE_BATCH]
+    held = time.monotonic()
+    written = 0
+    try:
+        with transaction.atomic():
+            still_waiting = InboundMail.objects.select_for_update().in_bulk(
+                [reading.mail.pk for reading in batch]
+            )
+            for reading in batch:
+                written += 1
+                reading.mail = still_waiting[reading.mail.pk]
+                if reading.mail.state == waiting_in:
+                    _write_reading(reading, waiting_in, may_acknowledge=may_acknowledge)
+                if time.monotonic() - held > WRITE_SECONDS:
+                    break
+    finally:
+        give_way(held)
+    return written
+
+
+def _write_reading(reading: _Reading, waiting_in: MailState, *, may_acknowledge: bool) -> None:
+    """What becomes of one mail read, inside the batch's transaction; a mail that fails is rolled
+    back alone and set aside in the unprocessable store."""
+    mail = reading.mail
+    failure = reading.failure
+    if failure is None:
+        # The budget left after its reading: the batch's other mails are not charged to it.
+        with budget.metered(budget.Meter(budget.CPU_SECONDS - reading.cpu_seconds)):
+            try:
+                with transaction.atomic():
+                    _take(
+                        mail,
+                        reading.raw,
+                        reading.parsed,
+                        reading.bounce,
+                        mail.envelope_recipients,
+                        may_acknowledge=may_acknowledge,
+                    )
+                return
+            except budget.OverBudget as over:
+                failure = (SetAsideReason.OVER_BUDGET, over.detail)
+            except Exception as error:  # noqa: BLE001 - the message is kept in the store.
+                logger.exception("Mail %s could not be handled again.", mail.pk)
+                failure = (SetAsideReason.FAILED, repr(error))
+        mail.refresh_from_db()
+    reason, detail = failure
     first_time = waiting_in == MailState.READING
     mail.state = MailState.UNPROCESSABLE
     mail.set_aside_reason = reason
@@ -408,7 +462,6 @@ def _take_kept(
     mail.save(update_fields=["state", "set_aside_reason", "problems"])
     if first_time:
         audit.record(actor=None, action="mail.set_aside", target=mail, reason=detail)
-    return mail
 
 
 def ticket_entry(
