@@ -140,6 +140,8 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's backend, with a process's writers queued for the write lock in order.
+    DATABASES["default"]["ENGINE"] = "attenda.core.sqlite3"
     # WAL lets the worker write while pages read; IMMEDIATE avoids lock upgrades failing under load.
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",

@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from attenda.core.tasks import BatchTask
 from attenda.customers.models import Customer
 from attenda.tickets.models import PendingArrival, Ticket, TimelineEntry
+from attenda.tickets.turns import write_in_turns
 
 Reader = Callable[..., object]
 
@@ -22,7 +23,7 @@ Reader = Callable[..., object]
 # done), which every chat line waited behind. Each web process queues at most one a second; the
 # scheduler runs the same task every few seconds for what a stopped process left waiting.
 READER = BatchTask("attenda.tickets.tasks.read_waiting_arrivals", delay=1.0)
-# Messages read per transaction: few enough that a write waiting for SQLite's lock waits little.
+# Messages read ahead per run of read_waiting (their readers then write in turns of a few ms).
 READ_BATCH = 50
 
 _READERS: list[Reader] = []
@@ -114,11 +115,12 @@ def arrived(
 
 
 def read_waiting(*, batch: int = READ_BATCH) -> int:
-    """The readers on the oldest messages waiting to be read, at most ``batch``, in one transaction
-    that also takes them off the queue; returns how many. What the readers find is read before that
-    transaction (``read_ahead``), so that SQLite's one write lock is held only for their writes.
-    Several workers may run it at once: on PostgreSQL each takes rows the others have not locked,
-    on SQLite they take turns and a row another took meanwhile is left to it."""
+    """The readers on the oldest messages waiting to be read, at most ``batch``, in transactions of
+    a few milliseconds each (turns.write_in_turns) that also take them off the queue; returns how
+    many. What the readers find is read before those (``read_ahead``), so that SQLite's one write
+    lock is held only for their writes, and a chat line waits for a few of them at most. Several
+    workers may run it at once: on PostgreSQL each takes rows the others have not locked, on
+    SQLite they take turns and a row another took meanwhile is left to it."""
     waiting = list(PendingArrival.objects.order_by("pk").values_list("pk", "entry_id")[:batch])
     if not waiting:
         return 0
@@ -126,30 +128,45 @@ def read_waiting(*, batch: int = READ_BATCH) -> int:
         [entry_id for _pk, entry_id in waiting]
     )
     found = {entry.pk: _read_ahead_of(entry) for entry in entries.values() if entry.author_customer}
-    with transaction.atomic():
-        queued = PendingArrival.objects.filter(pk__in=[pk for pk, _entry_id in waiting])
-        if connection.features.has_select_for_update_skip_locked:
-            queued = queued.select_for_update(skip_locked=True)
-        taken = set(queued.values_list("pk", flat=True))
-        read = [
-            entries[entry_id] for pk, entry_id in waiting if pk in taken and entry_id in entries
-        ]
-        # Locked in id order, as every lock of several rows is, so that two workers never wait
-        # for each other.
-        tickets = {
-            ticket.pk: ticket
-            for ticket in Ticket.objects.select_for_update(of=("self",))
-            .filter(pk__in={entry.ticket_id for entry in read})
-            .order_by("pk")
-        }
-        for entry in read:
-            ticket = tickets.get(entry.ticket_id)
-            if ticket is None:
-                continue
-            entry.ticket = ticket
-            arrived(entry=entry, ticket=ticket, opened=False, ahead=found.get(entry.pk))
-        PendingArrival.objects.filter(pk__in=taken).delete()
-    return len(taken)
+    rows = [(pk, entries.get(entry_id), None) for pk, entry_id in waiting]
+    return write_in_turns(
+        rows,
+        take=_take_waiting,
+        write=lambda row: _read_taken(row, found),
+        done=lambda read: PendingArrival.objects.filter(pk__in=[row[0] for row in read]).delete(),
+    )
+
+
+# A waiting message: its row in the queue, its entry, and its ticket once locked.
+_Waiting = tuple[int, TimelineEntry | None, Ticket | None]
+
+
+def _take_waiting(rows: list[_Waiting]) -> list[_Waiting]:
+    """The rows still waiting, with their tickets locked (in id order, as every lock of several
+    rows is, so that two workers never wait for each other)."""
+    queued = PendingArrival.objects.filter(pk__in=[pk for pk, _entry, _ticket in rows])
+    if connection.features.has_select_for_update_skip_locked:
+        queued = queued.select_for_update(skip_locked=True)
+    taken = set(queued.values_list("pk", flat=True))
+    entries = [(pk, entry) for pk, entry, _ticket in rows if pk in taken]
+    tickets = {
+        ticket.pk: ticket
+        for ticket in Ticket.objects.select_for_update(of=("self",))
+        .filter(pk__in={entry.ticket_id for _pk, entry in entries if entry is not None})
+        .order_by("pk")
+    }
+    return [
+        (pk, entry, tickets.get(entry.ticket_id) if entry is not None else None)
+        for pk, entry in entries
+    ]
+
+
+def _read_taken(row: _Waiting, found: dict[int, Ahead]) -> None:
+    _pk, entry, ticket = row
+    if entry is None or ticket is None:
+        return
+    entry.ticket = ticket
+    arrived(entry=entry, ticket=ticket, opened=False, ahead=found.get(entry.pk))
 
 
 def _read_ahead_of(entry: TimelineEntry) -> Ahead:

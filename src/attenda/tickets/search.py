@@ -37,6 +37,7 @@ from attenda.tickets.models import (
     TimelineEntry,
 )
 from attenda.tickets.permissions import visible_tickets
+from attenda.tickets.turns import write_in_turns
 
 logger = logging.getLogger(__name__)
 
@@ -300,7 +301,7 @@ _POSTGRES_APPEND = (
 )
 
 
-# Texts indexed per transaction: few enough that a write waiting for SQLite's lock waits little.
+# Texts read and stemmed per run of index_pending (on SQLite written in turns of a few ms).
 INDEX_BATCH = 100
 # The indexer runs a second after a commit, so the texts of the commits in between share one run.
 INDEXER = BatchTask("attenda.tickets.tasks.index_pending_text", delay=1.0)
@@ -346,8 +347,8 @@ def queue_texts(*, ticket: Ticket | None = None, entries: Iterable[TimelineEntry
 
 
 def index_pending(*, batch: int = INDEX_BATCH) -> int:
-    """Adds the oldest waiting texts to the index, at most ``batch``, in one transaction that also
-    takes them off the queue; returns how many. Several indexers may run at once: on PostgreSQL
+    """Adds the oldest waiting texts to the index, at most ``batch``, in transactions that also
+    take them off the queue; returns how many. Several indexers may run at once: on PostgreSQL
     each takes rows the others have not locked, on SQLite they take turns. Then, on SQLite, merges
     the index's segments and checkpoints the write-ahead log, so that writers do neither."""
     if connection.vendor == "sqlite":
@@ -397,42 +398,52 @@ def _index_pending_locked(batch: int) -> int:
 
 def _index_pending_sqlite(batch: int) -> int:
     """SQLite has one writer: the stemming (the indexer's CPU work) is done before its write lock is
-    taken, so a message being taken waits only for the index's own writes. A row another indexer
+    taken, and the index is written in turns of a few milliseconds (turns.write_in_turns), so a
+    message being taken waits only for a few of the index's own writes. A row another indexer
     took meanwhile is left to it."""
     waiting = list(
         PendingIndex.objects.order_by("pk").values_list("pk", "ticket_id", "entry_id")[:batch]
     )
     if not waiting:
         return 0
-    writes: list[tuple[int, str, int, str]] = []
+    # (queue row, index part and ticket, or None when there is nothing to index)
+    writes: list[tuple[int, tuple[str, int, str] | None]] = []
     for pk, ticket, entry_id, entry in _waiting_texts(waiting):
+        write = None
         if ticket is None:
-            continue
-        if entry_id is None:
-            writes.append(
-                (pk, "subject", ticket.pk, _terms(ticket.subject, _language(ticket.language)))
-            )
+            pass
+        elif entry_id is None:
+            write = ("subject", ticket.pk, _terms(ticket.subject, _language(ticket.language)))
         elif entry is not None and entry.kind in INDEXED_ENTRY_KINDS and entry.body.strip():
             language = _language(entry.language or ticket.language)
-            writes.append((pk, "document", ticket.pk, _terms(entry.body, language)))
-    held = time.monotonic()
-    with transaction.atomic():
-        taken = set(
-            PendingIndex.objects.filter(
-                pk__in=[pk for pk, _ticket_id, _entry_id in waiting]
-            ).values_list("pk", flat=True)
+            write = ("document", ticket.pk, _terms(entry.body, language))
+        writes.append((pk, write))
+    return write_in_turns(writes, take=_still_pending, write=_write_terms, done=_unqueue)
+
+
+def _still_pending(writes: list[tuple[int, object]]) -> list[tuple[int, object]]:
+    pending = set(
+        PendingIndex.objects.filter(pk__in=[pk for pk, _write in writes]).values_list(
+            "pk", flat=True
         )
-        with connection.cursor() as cursor:
-            for pk, part, ticket_id, terms in writes:
-                if pk not in taken:
-                    continue
-                if part == "subject":
-                    _sqlite_start(cursor, ticket_id, terms)
-                else:
-                    _sqlite_append(cursor, ticket_id, terms)
-        PendingIndex.objects.filter(pk__in=taken).delete()
-    give_way(held)
-    return len(taken)
+    )
+    return [row for row in writes if row[0] in pending]
+
+
+def _write_terms(row: tuple[int, tuple[str, int, str] | None]) -> None:
+    _pk, write = row
+    if write is None:
+        return
+    part, ticket_id, terms = write
+    with connection.cursor() as cursor:
+        if part == "subject":
+            _sqlite_start(cursor, ticket_id, terms)
+        else:
+            _sqlite_append(cursor, ticket_id, terms)
+
+
+def _unqueue(writes: list[tuple[int, object]]) -> None:
+    PendingIndex.objects.filter(pk__in=[pk for pk, _write in writes]).delete()
 
 
 def _checkpoint() -> None:

@@ -18,7 +18,7 @@ from attenda.channels.email.tasks import read_waiting_mail
 from attenda.core.periodic import SCHEDULE
 from attenda.core.tasks import run_with_retries
 from attenda.customers.models import Identity
-from attenda.tickets import search
+from attenda.tickets import search, turns
 from attenda.tickets.models import Blob, Delivery, EntryKind, Kind, Participant, Status, Ticket
 from attenda.tickets.services import confirm_copies, reply, set_status
 from tests.channels.email.mail import raw_mail, real_mail
@@ -393,7 +393,7 @@ def test_waiting_mail_is_read_in_batches_of_one_transaction_each(
 ):
     """Reading and writing ten more waiting reports costs each one's own statements only: the
     batch's SELECT of the waiting mail, its transaction and its check of their states are shared."""
-    monkeypatch.setattr(inbound, "WRITE_SECONDS", 60)  # however slow the machine
+    monkeypatch.setattr(turns, "TURN_SECONDS", 60)  # however slow the machine
     for number in range(3):
         take_mail(mailbox, _report_about("gone@example.com", number), source="smtp")
     with django_assert_num_queries(READ_THREE_REPORTS):
@@ -412,7 +412,7 @@ def test_a_batch_interrupted_leaves_its_mail_waiting_to_be_read_once_later(
 ):
     """A worker stopped in the middle of a batch's transaction has written none of it: its mails
     still wait, and the next reading puts each on one ticket of its own, acknowledged once."""
-    monkeypatch.setattr(inbound, "WRITE_SECONDS", 60)  # all three in one transaction
+    monkeypatch.setattr(turns, "TURN_SECONDS", 60)  # all three in one transaction
     for number in range(3):
         raw = raw_mail(
             subject="Problem: the delivery failed", message_id=f"<cut{number}@example.com>"

@@ -5,6 +5,7 @@ is held, anything else lands on a ticket. Nothing is dropped: a message that can
 becomes a timeline entry showing its source to a person, and one that Attenda fails on, that costs
 more than its budget or whose sender is unclear is kept in the unprocessable store for an admin."""
 
+import functools
 import hashlib
 import logging
 import re
@@ -33,12 +34,13 @@ from attenda.channels.email.quoting import split_reply
 from attenda.core import audit, clock
 from attenda.core.inserts import insert
 from attenda.core.lookups import unique_or_none
-from attenda.core.tasks import BatchTask, give_way
+from attenda.core.tasks import BatchTask
 from attenda.customers.models import Identity, IdentityKind
 from attenda.customers.services import IdentityClaim
 from attenda.tickets import services
 from attenda.tickets.messages import Inbound, InboundFile
 from attenda.tickets.models import Blob, Channel, Delivery, Participant, Ticket
+from attenda.tickets.turns import write_in_turns
 
 logger = logging.getLogger(__name__)
 
@@ -65,10 +67,6 @@ REPORT_READ_LIMIT = 4 * 1024 * 1024
 # process left waiting), and is read this many at a time.
 WAITING_READER = BatchTask("attenda.channels.email.tasks.read_waiting_mail", delay=1.0)
 READ_BATCH = 50
-# What it read is written in transactions of at most this many mails, closed once one has taken
-# this long (a mail put on a ticket costs ~7 ms, a report ~1 ms), then the write lock left free.
-WRITE_BATCH = 50
-WRITE_SECONDS = 0.005
 # What the mail's row keeps of its subject (RFC 5322's longest line); a report is told by it, not
 # by the rest of a subject someone made 200 KB long (searching that cost 30 ms).
 SUBJECT_KEPT = 998
@@ -400,28 +398,26 @@ def _read_kept(mail: InboundMail, *, sender: Address | None = None) -> _Reading:
 def _write_read(
     readings: Sequence[_Reading], waiting_in: MailState, *, may_acknowledge: bool = True
 ) -> int:
-    """Writes what was read of the first ``readings`` in one transaction, up to WRITE_BATCH mails or
-    until it has taken WRITE_SECONDS, then leaves SQLite's write lock free; returns how many it
+    """Writes what was read in turns at the write lock (``write_in_turns``); returns how many it
     wrote. A mail that moved on meanwhile (another worker, an admin) is left as it is; a worker
-    stopped before the commit leaves the whole batch waiting, to be read again."""
-    batch = readings[:WRITE_BATCH]
-    held = time.monotonic()
-    written = 0
-    try:
-        with transaction.atomic():
-            still_waiting = InboundMail.objects.select_for_update().in_bulk(
-                [reading.mail.pk for reading in batch]
-            )
-            for reading in batch:
-                written += 1
-                reading.mail = still_waiting[reading.mail.pk]
-                if reading.mail.state == waiting_in:
-                    _write_reading(reading, waiting_in, may_acknowledge=may_acknowledge)
-                if time.monotonic() - held > WRITE_SECONDS:
-                    break
-    finally:
-        give_way(held)
-    return written
+    stopped before a turn's commit leaves that turn's mails waiting, to be read again."""
+
+    def still_waiting(batch: list[_Reading]) -> list[_Reading]:
+        current = InboundMail.objects.select_for_update().in_bulk(
+            [reading.mail.pk for reading in batch]
+        )
+        for reading in batch:
+            reading.mail = current[reading.mail.pk]
+        return [reading for reading in batch if reading.mail.state == waiting_in]
+
+    return write_in_turns(
+        readings,
+        take=still_waiting,
+        write=functools.partial(
+            _write_reading, waiting_in=waiting_in, may_acknowledge=may_acknowledge
+        ),
+        done=lambda _written: None,
+    )
 
 
 def _write_reading(reading: _Reading, waiting_in: MailState, *, may_acknowledge: bool) -> None:

@@ -1,0 +1,138 @@
+"""The writers of a process take turns at SQLite's write lock in the order they asked, each woken
+as the one before commits, instead of sleeping in SQLite's busy handler (attenda.core.sqlite3)."""
+
+import threading
+
+import pytest
+from django.db import OperationalError, transaction
+from django.db.utils import ConnectionHandler
+
+from attenda.core.sqlite3.base import WRITE_TURNS, WriteTurns
+
+
+@pytest.fixture
+def databases(tmp_path, django_db_blocker, monkeypatch):
+    """A SQLite file of its own ("turns"), whose connections never wait in SQLite's busy handler:
+    a write that found the lock taken fails at once."""
+    handler = ConnectionHandler(
+        {
+            "default": {"ENGINE": "django.db.backends.dummy"},
+            "turns": {
+                "ENGINE": "attenda.core.sqlite3",
+                "NAME": str(tmp_path / "turns.sqlite3"),
+                "OPTIONS": {
+                    "transaction_mode": "IMMEDIATE",
+                    "timeout": 20,
+                    "init_command": "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=0;",
+                },
+            },
+        }
+    )
+    own_connection = transaction.get_connection
+    monkeypatch.setattr(
+        transaction,
+        "get_connection",
+        lambda using=None: handler[using] if using == "turns" else own_connection(using),
+    )
+    with django_db_blocker.unblock():
+        handler["turns"].cursor().execute("CREATE TABLE line (text TEXT)")
+        yield handler
+        handler.close_all()
+
+
+def write(databases, text: str) -> None:
+    with transaction.atomic(using="turns"):
+        databases["turns"].cursor().execute("INSERT INTO line VALUES (%s)", [text])
+
+
+def lines(databases) -> list[str]:
+    with databases["turns"].cursor() as cursor:
+        cursor.execute("SELECT text FROM line ORDER BY rowid")
+        return [text for (text,) in cursor.fetchall()]
+
+
+def test_a_write_waiting_in_the_same_process_begins_as_the_one_before_commits(databases):
+    holding, errors = threading.Event(), []
+
+    def first_writer():
+        connection = databases["turns"]
+        with transaction.atomic(using="turns"):
+            connection.cursor().execute("INSERT INTO line VALUES ('first')")
+            holding.set()
+            threading.Event().wait(0.2)
+        connection.close()
+
+    def second_writer():
+        holding.wait()
+        try:
+            write(databases, "second")
+        except OperationalError as error:
+            errors.append(error)
+        databases["turns"].close()
+
+    threads = [threading.Thread(target=first_writer), threading.Thread(target=second_writer)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert lines(databases) == ["first", "second"]
+
+
+def test_nested_atomic_blocks_take_one_turn_and_give_it_back(databases):
+    connection = databases["turns"]
+    with transaction.atomic(using="turns"):
+        with transaction.atomic(using="turns"):
+            connection.cursor().execute("INSERT INTO line VALUES ('nested')")
+        held = connection.holds_turn
+
+    assert held is True
+    assert connection.holds_turn is False
+    assert WRITE_TURNS.take(timeout=0) is True
+    WRITE_TURNS.give()
+
+
+def test_a_transaction_rolled_back_gives_its_turn_back(databases):
+    connection = databases["turns"]
+    with pytest.raises(ZeroDivisionError), transaction.atomic(using="turns"):
+        connection.cursor().execute("INSERT INTO line VALUES ('undone')")
+        1 / 0  # noqa: B018
+
+    assert connection.holds_turn is False
+    assert lines(databases) == []
+    assert WRITE_TURNS.take(timeout=0) is True
+    WRITE_TURNS.give()
+
+
+def test_a_writer_that_waited_past_the_timeout_goes_on_without_its_turn():
+    turns = WriteTurns()
+    turns.take(timeout=1)
+
+    assert turns.take(timeout=0.01) is False
+    turns.give()
+    assert turns.take(timeout=0) is True
+
+
+def test_turns_are_handed_over_in_the_order_they_were_asked_for():
+    turns, order, asked = WriteTurns(), [], []
+    turns.take(timeout=1)
+
+    def writer(name: str) -> None:
+        turns.take(timeout=5)
+        order.append(name)
+        turns.give()
+
+    threads = []
+    for name in ("a", "b", "c"):
+        threads.append(threading.Thread(target=writer, args=(name,)))
+        threads[-1].start()
+        # Each asks once the one before is waiting.
+        while len(turns._waiting) < len(threads):
+            threading.Event().wait(0.001)
+        asked.append(name)
+    turns.give()
+    for thread in threads:
+        thread.join()
+
+    assert order == asked == ["a", "b", "c"]

@@ -1,0 +1,131 @@
+"""The worker writes what waits in a queue (texts for the search index, chat lines for their
+readers) in turns of a few milliseconds at SQLite's one write lock, each taking what it wrote off
+the queue: a chat line waits for one turn, not a batch, and a worker stopped between two turns loses
+nothing and writes nothing twice."""
+
+import pytest
+from django.db import connection
+
+from attenda.tickets import arrivals, search, turns
+from attenda.tickets.models import PendingArrival, PendingIndex, Ticket
+from attenda.triage.models import EntryReading
+from tests.tickets.factories import received_ticket
+
+pytestmark = pytest.mark.django_db
+
+
+class StopAtSecondTurn:
+    """Stops the worker as it takes the second turn's rows off the queue, as a killed worker
+    would: that turn's transaction never commits."""
+
+    def __init__(self, queue_table: str):
+        self.delete = f'DELETE FROM "{queue_table}"'  # noqa: S608 - matched, not run.
+        self.turns = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        if sql.startswith(self.delete):
+            self.turns += 1
+            if self.turns == 2:
+                raise KeyboardInterrupt
+        return execute(sql, params, many, context)
+
+
+def statements_during(work) -> list[str]:
+    statements = []
+
+    def record(execute, sql, params, many, context):
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        work()
+    return statements
+
+
+def chat_lines(team, texts: list[str]) -> Ticket:
+    ticket = received_ticket(team=team, channel="chat", body="Bom dia.")
+    for text in texts:
+        received_ticket(
+            team=team,
+            channel="chat",
+            body=text,
+            subject="",
+            ticket_number=ticket.pk,
+            read_later=True,
+        )
+    return ticket
+
+
+@pytest.fixture
+def sqlite_index():
+    if connection.vendor != "sqlite":
+        pytest.skip("on PostgreSQL the index is written by the database in one statement a text")
+
+
+def test_texts_are_indexed_one_turn_at_a_time_each_taking_its_texts_off_the_queue(
+    team, sqlite_index, monkeypatch
+):
+    monkeypatch.setattr(turns, "TURN_SECONDS", 0)
+    received_ticket(team=team, subject="Morada", body="Mudei de casa.")
+    PendingIndex.objects.filter(entry__isnull=True).delete()
+    received_ticket(team=team, email="rui@example.com", subject="Fatura", body="Paguei duas vezes.")
+
+    statements = statements_during(search.index_pending)
+
+    steps = [
+        "turn" if sql.startswith("SAVEPOINT") else "queue" if "pendingindex" in sql else "index"
+        for sql in statements
+        if sql.startswith(("SAVEPOINT", "INSERT", "UPDATE", "DELETE")) and "'merge'" not in sql
+    ]
+    # The last turn merges the index's segments.
+    assert steps == [
+        "turn", "index", "index", "queue", "turn", "index", "queue", "turn", "index", "queue", "turn"
+    ]  # fmt: skip
+    assert PendingIndex.objects.count() == 0
+
+
+def test_an_indexer_stopped_between_two_turns_loses_no_text_and_indexes_none_twice(
+    team, agent, sqlite_index, monkeypatch
+):
+    monkeypatch.setattr(turns, "TURN_SECONDS", 0)
+    first = received_ticket(team=team, subject="Morada", body="Mudei de casa.")
+    second = received_ticket(team=team, email="rui@example.com", subject="Fatura", body="Paguei.")
+
+    with (
+        pytest.raises(KeyboardInterrupt),
+        connection.execute_wrapper(StopAtSecondTurn("tickets_pendingindex")),
+    ):
+        search.index_pending()
+    left = PendingIndex.objects.count()
+    search.index_pending()
+
+    assert left == 3
+    assert PendingIndex.objects.count() == 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT subject, document FROM tickets_search_document ORDER BY rowid")
+        assert cursor.fetchall() == [("mor", " mud de cas"), ("fatur", " pagu")]
+    assert [t.pk for t in search.find(agent, "casa").tickets] == [first.pk]
+    assert [t.pk for t in search.find(agent, "paguei").tickets] == [second.pk]
+
+
+def test_a_reader_stopped_between_two_turns_loses_no_line_and_reads_none_twice(team, monkeypatch):
+    monkeypatch.setattr(turns, "TURN_SECONDS", 0)
+    chat_lines(team, ["A encomenda é a 4411.", "Ainda não chegou.", "Podem ver?"])
+    lines = list(PendingArrival.objects.order_by("pk").values_list("entry_id", flat=True))
+
+    with (
+        pytest.raises(KeyboardInterrupt),
+        connection.execute_wrapper(StopAtSecondTurn("tickets_pendingarrival")),
+    ):
+        arrivals.read_waiting()
+    read_before = list(EntryReading.objects.filter(entry__in=lines).values_list("entry", flat=True))
+    left = list(PendingArrival.objects.order_by("pk").values_list("entry_id", flat=True))
+    arrivals.read_waiting()
+
+    assert read_before == lines[:1]
+    assert left == lines[1:]
+    assert (
+        sorted(EntryReading.objects.filter(entry__in=lines).values_list("entry", flat=True))
+        == lines
+    )
+    assert not PendingArrival.objects.exists()
