@@ -6,10 +6,26 @@ import importlib
 import threading
 import time
 
+import pytest
 from asgiref.sync import sync_to_async
 from django.template import engines
 
 from attenda.tickets import arrivals
+
+
+def _wait_for_preparing() -> None:
+    for thread in threading.enumerate():
+        if thread.name == "attenda-prepare":
+            thread.join(timeout=60)
+
+
+@pytest.fixture(autouse=True)
+def one_web_process_preparing_at_a_time():
+    """Each reload of attenda.asgi starts a thread that compiles the pages and then sets what was
+    loaded aside: one left running by a test would freeze in the middle of the next."""
+    _wait_for_preparing()
+    yield
+    _wait_for_preparing()
 
 
 def test_a_web_process_prepares_the_readers_of_messages_as_it_starts(monkeypatch):
