@@ -1,13 +1,17 @@
 """The writers of a process take turns at SQLite's write lock in the order they asked, each woken
-as the one before commits, instead of sleeping in SQLite's busy handler (attenda.core.sqlite3)."""
+as the one before commits, and the processes' writers through a lock file beside the database,
+instead of sleeping in SQLite's busy handler (attenda.core.sqlite3)."""
 
+import os
+import subprocess
+import sys
 import threading
 
 import pytest
 from django.db import OperationalError, transaction
 from django.db.utils import ConnectionHandler
 
-from attenda.core.sqlite3.base import WRITE_TURNS, WriteTurns
+from attenda.core.sqlite3.base import WRITE_TURNS, LockFile, WriteTurns
 
 
 @pytest.fixture
@@ -136,3 +140,90 @@ def test_turns_are_handed_over_in_the_order_they_were_asked_for():
         thread.join()
 
     assert order == asked == ["a", "b", "c"]
+
+
+def test_an_autocommit_write_waits_for_the_turn_of_a_transaction_in_the_same_process(databases):
+    holding, errors = threading.Event(), []
+
+    def first_writer():
+        connection = databases["turns"]
+        with transaction.atomic(using="turns"):
+            connection.cursor().execute("INSERT INTO line VALUES ('first')")
+            holding.set()
+            threading.Event().wait(0.2)
+        connection.close()
+
+    def autocommit_writer():
+        holding.wait()
+        try:
+            databases["turns"].cursor().execute("INSERT INTO line VALUES ('second')")
+        except OperationalError as error:
+            errors.append(error)
+        databases["turns"].close()
+
+    threads = [threading.Thread(target=first_writer), threading.Thread(target=autocommit_writer)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert lines(databases) == ["first", "second"]
+    assert WRITE_TURNS.take(timeout=0) is True
+    WRITE_TURNS.give()
+
+
+ANOTHER_PROCESS = """
+import sqlite3, sys, time
+from attenda.core.sqlite3.base import lock_file
+
+database = sys.argv[1]
+lock = lock_file(database)
+assert lock.take(timeout=5)
+connection = sqlite3.connect(database, isolation_level=None)
+connection.execute("BEGIN IMMEDIATE")
+connection.execute("INSERT INTO line VALUES ('other process')")
+print("holding", flush=True)
+time.sleep(0.3)
+connection.execute("COMMIT")
+lock.give()
+"""
+
+
+def test_a_write_waits_for_another_process_at_the_lock_file_not_in_sqlites_busy_handler(
+    databases, tmp_path
+):
+    """The database's busy timeout is 0 here: a writer that reached SQLite's lock while the other
+    process held it would fail at once."""
+    other = subprocess.Popen(
+        [sys.executable, "-c", ANOTHER_PROCESS, str(tmp_path / "turns.sqlite3")],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    assert other.stdout.readline().strip() == "holding"
+
+    write(databases, "this process")
+
+    assert other.wait(timeout=10) == 0
+    assert lines(databases) == ["other process", "this process"]
+    assert databases["turns"].holds_lock_file is False
+
+
+def test_a_forked_process_takes_the_lock_file_through_its_own_descriptor(tmp_path):
+    lock = LockFile(str(tmp_path / "db.sqlite3-write-lock"))
+    assert lock.take(timeout=0) is True
+    read, written = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child's exit code says it
+        os.close(read)
+        os.write(written, b"1" if lock.take(timeout=0) else b"0")
+        os._exit(0)
+    os.close(written)
+    taken_in_child = os.read(read, 1)
+    os.waitpid(child, 0)
+    lock.give()
+
+    assert taken_in_child == b"0"
+    assert lock.take(timeout=0) is True
+    lock.give()

@@ -1,14 +1,26 @@
-"""Django's SQLite backend, with a process's writers queued for SQLite's one write lock. SQLite lets
-a writer that finds the lock taken sleep in its busy handler, up to 100 ms a try, and wakes nobody
-when the lock is freed: a chat line often slept long after the lock was free, behind writers that
-came after it. Here a transaction (``BEGIN IMMEDIATE``) first waits for the writers of its own
-process that came before it, and is woken the moment the previous one commits; SQLite's busy
-handler is left to wait for the other processes."""
+"""Django's SQLite backend, with the installation's writers taking turns at SQLite's one write lock.
 
+SQLite lets a writer that finds the lock taken sleep in its busy handler, up to 100 ms a try, and
+wakes nobody when the lock is freed: a chat line often slept long after the lock was free, behind
+writers that came after it, and a message taken beside the worker waited 130 ms for a lock held 5.
+Here a writer first waits for the writers of its own process that came before it (woken the moment
+the previous one commits), then for the other processes' through a lock file beside the database,
+tried every half millisecond at most. The turn is held from ``BEGIN IMMEDIATE`` to the commit or
+rollback, or around one write statement outside a transaction; SQLite's busy handler is left to
+decide only for a writer that waited past the timeout."""
+
+import fcntl
+import os
 import threading
+import time
 from collections import deque
 
 from django.db.backends.sqlite3 import base
+
+# Statements that take the write lock when run outside a transaction (SQLite begins one for them).
+WRITE_VERBS = ("INSERT", "UPDATE", "DELETE", "REPLAC")
+# The longest sleep between two tries at another process's lock.
+LOCK_FILE_PAUSE = 0.0005
 
 
 class WriteTurns:
@@ -51,12 +63,113 @@ class WriteTurns:
 WRITE_TURNS = WriteTurns()
 
 
+class LockFile:
+    """The turn between processes: an exclusive ``flock`` on ``<database>-write-lock``, taken by
+    the writer that holds its process's turn. A process that dies holding it lets it go with its
+    file. Opened anew in a forked child, whose inherited descriptor would share the parent's lock."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._descriptor: int | None = None
+        self._pid = 0
+
+    def _opened(self) -> int:
+        if self._pid != os.getpid():
+            self._descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o660)
+            self._pid = os.getpid()
+        return self._descriptor
+
+    def take(self, timeout: float) -> bool:
+        """True once this process holds the lock; False if ``timeout`` seconds passed first."""
+        descriptor = self._opened()
+        deadline = time.monotonic() + timeout
+        pause = LOCK_FILE_PAUSE / 4
+        while True:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    return False
+            time.sleep(pause)
+            pause = min(pause * 2, LOCK_FILE_PAUSE)
+
+    def give(self) -> None:
+        fcntl.flock(self._opened(), fcntl.LOCK_UN)
+
+
+_lock_files: dict[str, LockFile] = {}
+_lock_files_mutex = threading.Lock()
+
+
+def lock_file(database: str) -> LockFile:
+    with _lock_files_mutex:
+        if database not in _lock_files:
+            _lock_files[database] = LockFile(f"{database}-write-lock")
+        return _lock_files[database]
+
+
+class TurnTakingCursor(base.SQLiteCursorWrapper):
+    """A write statement outside a transaction (a task queued after a commit, a counter updated
+    alone) takes the turn for as long as it runs."""
+
+    def __init__(self, connection, wrapper: "DatabaseWrapper") -> None:
+        super().__init__(connection)
+        self.wrapper = wrapper
+
+    def execute(self, query, params=None):
+        if self.connection.in_transaction or not _writes(query):
+            return super().execute(query, params)
+        with self.wrapper.write_turn():
+            return super().execute(query, params)
+
+    def executemany(self, query, param_list):
+        if self.connection.in_transaction or not _writes(query):
+            return super().executemany(query, param_list)
+        with self.wrapper.write_turn():
+            return super().executemany(query, param_list)
+
+
+def _writes(query: str) -> bool:
+    return query.lstrip()[:6].upper() in WRITE_VERBS
+
+
+class WriteTurn:
+    def __init__(self, wrapper: "DatabaseWrapper") -> None:
+        self.wrapper = wrapper
+
+    def __enter__(self) -> None:
+        self.wrapper._take_turn()
+
+    def __exit__(self, *exception) -> None:
+        self.wrapper._give_turn()
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
     holds_turn = False
+    holds_lock_file = False
+
+    def create_cursor(self, name=None):
+        return self.connection.cursor(factory=lambda connection: TurnTakingCursor(connection, self))
+
+    def write_turn(self) -> WriteTurn:
+        return WriteTurn(self)
+
+    def _take_turn(self) -> None:
+        # The timeout is SQLite's busy timeout: a writer never waits longer than it did before.
+        timeout = self.settings_dict["OPTIONS"].get("timeout", 5)
+        began = time.monotonic()
+        self.holds_turn = WRITE_TURNS.take(timeout=timeout)
+        # Without its process's turn the writer must not touch the lock file: another thread of
+        # the process holds it, and would find it let go.
+        if self.holds_turn and not self.is_in_memory_db():
+            waited = time.monotonic() - began
+            self.holds_lock_file = lock_file(self.settings_dict["NAME"]).take(
+                timeout=max(timeout - waited, 0)
+            )
 
     def _start_transaction_under_autocommit(self):
-        # The timeout is SQLite's busy timeout: a writer never waits longer than it did before.
-        self.holds_turn = WRITE_TURNS.take(timeout=self.settings_dict["OPTIONS"].get("timeout", 5))
+        self._take_turn()
         try:
             super()._start_transaction_under_autocommit()
         except BaseException:
@@ -87,6 +200,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
             self._give_turn()
 
     def _give_turn(self) -> None:
+        if self.holds_lock_file:
+            self.holds_lock_file = False
+            lock_file(self.settings_dict["NAME"]).give()
         if self.holds_turn:
             self.holds_turn = False
             WRITE_TURNS.give()
