@@ -113,12 +113,18 @@ def signal(
 
 def count(keys: Sequence[str]) -> list[int]:
     """Raises each of this minute's rate counters (Redis keys) by one, in one round trip on the
-    process's Redis connection; returns the counts."""
+    process's Redis connection; returns the counts. When Redis does not answer (within its socket
+    timeout) the counts are 0: a visitor's message is taken unlimited rather than lost to an error
+    page."""
     pipeline = _redis().pipeline(transaction=False)
     for key in keys:
         pipeline.incr(key)
         pipeline.expire(key, COUNTER_SECONDS)
-    return pipeline.execute()[::2]
+    try:
+        return pipeline.execute()[::2]
+    except Exception:
+        logger.warning("Could not count %s in Redis; not limited this time", keys, exc_info=True)
+        return [0] * len(keys)
 
 
 # A rate counter of one minute lives a second longer than its minute.

@@ -6,6 +6,7 @@ import contextvars
 import gzip
 import math
 import os
+import socket
 from datetime import timedelta
 from pathlib import Path
 
@@ -515,3 +516,28 @@ def test_visitors_whose_streams_reconnect_together_are_seen_in_one_write(
     assert writes[2] is None
     assert seen[first.pk] == seen[second.pk] > a_minute_ago + timedelta(seconds=59)
     assert seen[third.pk] == third.visitor_seen_at
+
+
+def test_when_redis_does_not_answer_a_visitors_line_is_taken_uncounted(
+    visitor, agent, settings, caplog
+):
+    """The rate counters' Redis gone (here a port where nothing listens): the line is taken and
+    the failure logged, not answered with an error page."""
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    settings.REDIS_URL = f"redis://127.0.0.1:{port}/0"
+    settings.CACHES = {
+        **settings.CACHES,
+        "rates": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": settings.REDIS_URL,
+        },
+    }
+    visitor.start()
+
+    answer = visitor.say("still heard")
+
+    assert answer.status_code == 201
+    assert TimelineEntry.objects.filter(body="still heard").exists()
+    assert "not limited this time" in caplog.text
