@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 from django.db import OperationalError, transaction
@@ -211,7 +212,7 @@ def test_a_write_waits_for_another_process_at_the_lock_file_not_in_sqlites_busy_
 
 
 def test_a_forked_process_takes_the_lock_file_through_its_own_descriptor(tmp_path):
-    lock = LockFile(str(tmp_path / "db.sqlite3-write-lock"))
+    lock = LockFile(str(tmp_path / "db.sqlite3"))
     assert lock.take(timeout=0) is True
     read, written = os.pipe()
     child = os.fork()
@@ -227,3 +228,54 @@ def test_a_forked_process_takes_the_lock_file_through_its_own_descriptor(tmp_pat
     assert taken_in_child == b"0"
     assert lock.take(timeout=0) is True
     lock.give()
+
+
+WAITING_PROCESS = """
+import sys
+from attenda.core.sqlite3.base import lock_file
+
+lock = lock_file(sys.argv[1])
+print("asking", flush=True)
+assert lock.take(timeout=10)
+lock.give()
+"""
+
+
+def test_a_writer_of_another_process_is_seen_waiting_until_it_has_the_lock(tmp_path):
+    """What core.tasks.give_way looks at between two of the worker's transactions."""
+    database = str(tmp_path / "db.sqlite3")
+    lock = LockFile(database)
+    assert lock.take(timeout=0) is True
+    assert lock.others_waiting() is False
+    other = subprocess.Popen(
+        [sys.executable, "-c", WAITING_PROCESS, database],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    assert other.stdout.readline().strip() == "asking"
+    seen_waiting = any(lock.others_waiting() or time.sleep(0.01) for _look in range(500))
+
+    lock.give()
+
+    assert other.wait(timeout=10) == 0
+    assert seen_waiting is True
+    assert lock.others_waiting() is False
+
+
+def test_between_its_transactions_the_worker_lets_waiting_writers_go_first(monkeypatch):
+    """core.tasks.give_way: it pauses while a writer waits, and not at all when none does."""
+    from django.db import connection
+
+    from attenda.core import tasks
+
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL's writers do not wait for each other")
+    looks, pauses = iter([True, True, False, False]), []
+    monkeypatch.setattr(connection, "writers_waiting", lambda: next(looks))
+    monkeypatch.setattr(tasks.time, "sleep", pauses.append)
+
+    tasks.give_way()
+    assert pauses == [tasks.GIVE_WAY_LOOK_SECONDS] * 2
+    tasks.give_way()
+    assert len(pauses) == 2

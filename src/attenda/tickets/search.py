@@ -463,7 +463,6 @@ def _merge_segments() -> None:
     if connection.vendor != "sqlite":
         return
     for _step in range(FTS5_MERGE_STEPS):
-        held = time.monotonic()
         with transaction.atomic():
             before = connection.connection.total_changes
             with connection.cursor() as cursor:
@@ -474,7 +473,7 @@ def _merge_segments() -> None:
                 )
             # FTS5's documented signal that there was nothing left to merge.
             merged = connection.connection.total_changes - before >= 2
-        give_way(held)
+        give_way()
         if not merged:
             return
 

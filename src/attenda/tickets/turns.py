@@ -1,9 +1,9 @@
 """The worker's writes from a queue of rows (the search indexer's, the chat lines' readers'), in
 short transactions. SQLite has one write lock: a batch written in one transaction held it 1.2-5.2 s
 on the loaded machine, and every chat line waited behind it. Here each turn at the lock writes a
-few milliseconds' worth and takes what it wrote off the queue in the same transaction, then leaves
-the lock free before the next: a worker that stops between two turns loses nothing and writes
-nothing twice."""
+few milliseconds' worth and takes what it wrote off the queue in the same transaction, then lets
+the writers waiting for the lock go first (core.tasks.give_way) before the next: a worker that
+stops between two turns loses nothing and writes nothing twice."""
 
 import time
 from collections.abc import Callable, Sequence
@@ -46,5 +46,5 @@ def write_in_turns(
                 done(turn)
         written += len(turn)
         left = taken[len(turn) :]
-        give_way(held)
+        give_way()
     return written

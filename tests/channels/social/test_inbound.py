@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.db import OperationalError, connection, transaction
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from attenda.channels.social.inbound import record
@@ -308,34 +308,6 @@ def test_a_body_that_is_not_text_is_kept_byte_for_byte(webhook, whatsapp):
     assert SocialEvent.objects.get().payload == {"body": {"base64": "//4AIG5vdCB0ZXh0"}}
 
 
-def test_on_sqlite_a_busy_writer_is_waited_for_in_short_steps(whatsapp, monkeypatch):
-    """The webhook's write tries again each millisecond while another transaction writes; any
-    other database error is not retried."""
-    from django.db import OperationalError
-
-    from attenda.channels.social import inbound
-
-    real, tries = inbound._store_once, []
-
-    def busy_twice(account, event):
-        tries.append(event.event_id)
-        if len(tries) <= 2:
-            raise OperationalError("database is locked")
-        return real(account, event)
-
-    monkeypatch.setattr(inbound, "_store_once", busy_twice)
-    payload = payloads.whatsapp_text("Olá", message_id="wamid.busy")
-    [event] = inbound.PROVIDERS["whatsapp"].split(whatsapp, payload)
-
-    assert inbound._store(whatsapp, event, retry=True) is not None
-    assert len(tries) == 3
-    assert SocialEvent.objects.get().event_id == "wamid.busy"
-    tries.clear()
-    with pytest.raises(OperationalError):
-        inbound._store(whatsapp, event, retry=False)  # not on SQLite, or inside a transaction
-    assert len(tries) == 1
-
-
 def test_a_webhook_is_served_without_the_agents_session_or_sign_in(
     webhook, client, whatsapp, admin_agent
 ):
@@ -398,28 +370,6 @@ def test_a_deactivated_account_is_not_found_at_once_in_this_process(webhook, adm
     assert SocialEvent.objects.count() == 1
 
 
-def _write_from_elsewhere() -> str:
-    """Another request's write, from a thread of its own, that does not wait for the lock."""
-    outcome = []
-
-    def write() -> None:
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute("PRAGMA busy_timeout = 0")
-            with transaction.atomic():
-                Customer.objects.create(name="Elsewhere")
-            outcome.append("written")
-        except OperationalError as error:
-            outcome.append(str(error))
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=write)
-    thread.start()
-    thread.join()
-    return outcome[0]
-
-
 def test_a_worker_stopped_inside_receive_leaves_the_event_for_its_next_attempt(
     whatsapp, monkeypatch
 ):
@@ -464,52 +414,3 @@ def test_an_event_another_worker_took_meanwhile_makes_no_second_message(whatsapp
     inbound.take_event(event.pk)
 
     assert not TimelineEntry.objects.exists()
-
-
-def _write_from_elsewhere() -> str:
-    """A webhook's write from another connection, not waiting for the lock: what became of it."""
-    outcome = []
-
-    def write() -> None:
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute("PRAGMA busy_timeout = 0")
-            with transaction.atomic():
-                Customer.objects.create(name="Elsewhere")
-            outcome.append("written")
-        except OperationalError as error:
-            outcome.append("locked" if "locked" in str(error) else str(error))
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=write)
-    thread.start()
-    thread.join()
-    return outcome[0]
-
-
-@pytest.mark.django_db(transaction=True)
-def test_on_sqlite_the_worker_leaves_the_lock_free_after_each_of_its_writes(
-    whatsapp, run_tasks, monkeypatch
-):
-    """A webhook waiting for the worker's transaction writes before the worker's next one."""
-    if connection.vendor != "sqlite":
-        pytest.skip("PostgreSQL's writers do not wait for each other")
-    from attenda.channels.social import inbound
-
-    record(account=whatsapp, body=json.dumps(payloads.whatsapp_text("Olá")).encode())
-    writes = []
-    real_receive = inbound.receive
-
-    def receive(message):
-        writes.append(("in receive()", _write_from_elsewhere()))
-        return real_receive(message)
-
-    monkeypatch.setattr(inbound, "receive", receive)
-    monkeypatch.setattr(
-        inbound.time, "sleep", lambda seconds: writes.append(("pause", _write_from_elsewhere()))
-    )
-    run_tasks()
-
-    assert writes == [("pause", "written"), ("in receive()", "locked"), ("pause", "written")]
-    assert TimelineEntry.objects.filter(kind="message").count() == 1

@@ -5,13 +5,11 @@ a task turns each stored event into an ``Inbound`` for ``receive()`` or applies 
 import base64
 import json
 import logging
-import time
-from contextlib import contextmanager
 from dataclasses import replace
 from types import ModuleType
 
 from django.conf import settings
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -34,7 +32,7 @@ from attenda.channels.social.wire import (
     WireMessage,
     canonical_id,
 )
-from attenda.core.tasks import background, run_with_retries
+from attenda.core.tasks import background, give_way, run_with_retries
 from attenda.customers.services import identify
 from attenda.tickets.messages import Inbound, InboundFile
 from attenda.tickets.models import Channel, Delivery, TimelineEntry
@@ -69,11 +67,10 @@ def record(*, account: SocialAccount, body: bytes) -> list[SocialEvent]:
         kept = payload if payload is not None else _as_text(body)
         events = [WireEvent(canonical_id(kept), EventKind.UNSUPPORTED, {"body": kept})]
     stored = []
-    with _sqlite_tries_quickly() as retry:
-        for event in events:
-            created = _store(account, event, retry=retry)
-            if created is not None:
-                stored.append(created)
+    for event in events:
+        created = _store(account, event)
+        if created is not None:
+            stored.append(created)
     return stored
 
 
@@ -89,42 +86,7 @@ def _as_text(body: bytes) -> dict:
     return {"body": text}
 
 
-# On SQLite the webhook's one write waits for the one writer, mostly the worker's receive(). SQLite's
-# own wait sleeps up to 100 ms between tries and misses the few free milliseconds between the
-# worker's transactions; the webhook tries again every millisecond instead, this long at most.
-SQLITE_WRITE_WAIT_SECONDS = 20
-SQLITE_RETRY_SECONDS = 0.001
-
-
-@contextmanager
-def _sqlite_tries_quickly():
-    """While the webhook writes on SQLite, a locked database is tried again by ``_store`` itself."""
-    if connection.vendor != "sqlite" or connection.in_atomic_block:
-        yield False
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA busy_timeout")
-        (busy_timeout,) = cursor.fetchone()
-        cursor.execute("PRAGMA busy_timeout = 0")
-    try:
-        yield True
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout)}")
-
-
-def _store(account: SocialAccount, event: WireEvent, *, retry: bool) -> SocialEvent | None:
-    deadline = time.monotonic() + SQLITE_WRITE_WAIT_SECONDS
-    while True:
-        try:
-            return _store_once(account, event)
-        except OperationalError as error:
-            if not retry or "locked" not in str(error) or time.monotonic() > deadline:
-                raise
-        time.sleep(SQLITE_RETRY_SECONDS)
-
-
-def _store_once(account: SocialAccount, event: WireEvent) -> SocialEvent | None:
+def _store(account: SocialAccount, event: WireEvent) -> SocialEvent | None:
     """One transaction: the event, and on the database queue its task with it (one write, and a
     stored event always has its task); on another queue the task follows the commit."""
     waiting = event.kind in (EventKind.MESSAGE, EventKind.STATUS)
@@ -192,7 +154,7 @@ def take_event(event_id: int) -> None:
             claims=inbound.claims, name=inbound.sender_name, language=inbound.language
         )
         raw = store_blob(inbound.raw)
-    _give_way()
+    give_way()
     with transaction.atomic():
         # One conditional update takes the event: a second worker at the same moment waits for
         # this row (PostgreSQL) or for the lock (SQLite), then finds it taken.
@@ -202,16 +164,7 @@ def take_event(event_id: int) -> None:
             return
         received = receive(replace(inbound, customer_id=customer.pk, raw_blob_id=raw.pk))
         SocialEvent.objects.filter(pk=event_id).update(entry=received.entry)
-    _give_way()
-
-
-def _give_way() -> None:
-    """On SQLite, after one of the worker's transactions: the write lock left free for two of a
-    webhook's tries, so that a webhook that waited for it writes before the worker's next
-    transaction (SQLite's lock is not fair: the worker, already running, took it again at once and
-    a webhook waited through several of its transactions). Not inside a caller's transaction."""
-    if connection.vendor == "sqlite" and not connection.in_atomic_block:
-        time.sleep(2 * SQLITE_RETRY_SECONDS)
+    give_way()
 
 
 def _mark(event: SocialEvent, state: str, *, problem: str = "") -> None:

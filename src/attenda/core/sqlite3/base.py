@@ -66,36 +66,65 @@ WRITE_TURNS = WriteTurns()
 class LockFile:
     """The turn between processes: an exclusive ``flock`` on ``<database>-write-lock``, taken by
     the writer that holds its process's turn. A process that dies holding it lets it go with its
-    file. Opened anew in a forked child, whose inherited descriptor would share the parent's lock."""
+    file. Opened anew in a forked child, whose inherited descriptors would share the parent's locks.
 
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self._descriptor: int | None = None
+    A writer that has to wait says so by a shared lock on ``<database>-write-wait`` until it has
+    its turn: the worker, between two of its transactions, lets such writers go first
+    (``others_waiting``, ``core.tasks.give_way``) instead of taking the lock again at once."""
+
+    def __init__(self, database: str) -> None:
+        self.lock_path = f"{database}-write-lock"
+        self.wait_path = f"{database}-write-wait"
         self._pid = 0
 
-    def _opened(self) -> int:
+    def _open(self) -> None:
         if self._pid != os.getpid():
-            self._descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o660)
+            flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC
+            self._lock = os.open(self.lock_path, flags, 0o660)
+            self._wait = os.open(self.wait_path, flags, 0o660)
+            # A second description of the wait file, to look for waiters: on the first it would
+            # find this process's own waiter and take its lock over.
+            self._look = os.open(self.wait_path, flags, 0o660)
             self._pid = os.getpid()
-        return self._descriptor
 
     def take(self, timeout: float) -> bool:
         """True once this process holds the lock; False if ``timeout`` seconds passed first."""
-        descriptor = self._opened()
+        self._open()
+        if _flocked(self._lock, fcntl.LOCK_EX):
+            return True
         deadline = time.monotonic() + timeout
         pause = LOCK_FILE_PAUSE / 4
-        while True:
-            try:
-                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return True
-            except BlockingIOError:
+        fcntl.flock(self._wait, fcntl.LOCK_SH)
+        try:
+            while True:
+                time.sleep(pause)
+                pause = min(pause * 2, LOCK_FILE_PAUSE)
+                if _flocked(self._lock, fcntl.LOCK_EX):
+                    return True
                 if time.monotonic() >= deadline:
                     return False
-            time.sleep(pause)
-            pause = min(pause * 2, LOCK_FILE_PAUSE)
+        finally:
+            fcntl.flock(self._wait, fcntl.LOCK_UN)
 
     def give(self) -> None:
-        fcntl.flock(self._opened(), fcntl.LOCK_UN)
+        self._open()
+        fcntl.flock(self._lock, fcntl.LOCK_UN)
+
+    def others_waiting(self) -> bool:
+        """Whether a writer (of any process, this one's other threads too) waits for the lock."""
+        self._open()
+        if not _flocked(self._look, fcntl.LOCK_EX):
+            return True
+        fcntl.flock(self._look, fcntl.LOCK_UN)
+        return False
+
+
+def _flocked(descriptor: int, kind: int) -> bool:
+    try:
+        fcntl.flock(descriptor, kind | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
 
 
 _lock_files: dict[str, LockFile] = {}
@@ -105,7 +134,7 @@ _lock_files_mutex = threading.Lock()
 def lock_file(database: str) -> LockFile:
     with _lock_files_mutex:
         if database not in _lock_files:
-            _lock_files[database] = LockFile(f"{database}-write-lock")
+            _lock_files[database] = LockFile(database)
         return _lock_files[database]
 
 
@@ -154,6 +183,10 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def write_turn(self) -> WriteTurn:
         return WriteTurn(self)
+
+    def writers_waiting(self) -> bool:
+        """Whether a writer waits for the write lock, in any process (LockFile.others_waiting)."""
+        return not self.is_in_memory_db() and lock_file(self.settings_dict["NAME"]).others_waiting()
 
     def _take_turn(self) -> None:
         # The timeout is SQLite's busy timeout: a writer never waits longer than it did before.
