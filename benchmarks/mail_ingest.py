@@ -2,8 +2,8 @@
 store (raw message, entry, attachments, search index) and acknowledge, for the mix of real mail in
 ../shared/corpus/email — how much memory a 25 MB mail and a mail to 5,000 people take, and how much
 CPU time pathological messages (a 1 MB References header, 10,000 attachments, HTML nested 100,000
-deep, 100,000 recipients) cost before they are taken or set aside in the unprocessable store: never
-more than 2 s.
+deep, 100,000 recipients) cost before they are taken, kept for the worker (which reads them under
+the same budget) or set aside in the unprocessable store: never more than 2 s.
 
     python -m benchmarks.mail_ingest                      # SQLite, a fresh database of its own
     python -m benchmarks.mail_ingest --database-url postgres://postgres@127.0.0.1:5432/attenda_mail_bench
@@ -11,8 +11,8 @@ more than 2 s.
 
 With --desk the mail goes into the loaded million-ticket database (made by benchmarks.load, search
 index filled), with `attenda worker` running beside as in production: it indexes the text and sends
-the acknowledgements, and reads the mail kept waiting as a possible delivery report. Each message's
-time is what the sender waits for; the worker's work is not in it, but its share of the database
+the acknowledgements, and reads the mail kept waiting for it (a possible delivery report, a mail
+costly to read). Each message's time is what the sender waits for; the worker's work is not in it, but its share of the database
 (SQLite's one writer) is. After each round the benchmark waits until the worker has read every mail
 kept waiting: the messages a second until then (`per_second_read`) are what the target is judged on.
 

@@ -3,7 +3,7 @@ torture tests, broken encodings) is read without the parser failing inside."""
 
 import re
 
-from attenda.channels.email.parsing import ParsedMail, parse_message
+from attenda.channels.email.parsing import ParsedMail, parse_message, read_head
 from tests.corpus import corpus_path
 
 NOT_MAIL = {".yml", ".json", ".md"}
@@ -71,3 +71,25 @@ def test_simply_written_address_lists_are_read_as_the_full_reader_reads_them(mon
 
     assert len(headers) > 2000
     assert differing == []
+
+
+def test_every_corpus_mail_s_head_names_the_message_and_its_sender_as_its_parsing_does():
+    """A costly mail is kept under the Message-ID its head names (``read_head``); a second delivery
+    of it, read whole, must be known as the same message."""
+    root = corpus_path("email")
+    files = [
+        path
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and path.suffix not in NOT_MAIL and path.name != ".gitattributes"
+    ]
+    differ: list[str] = []
+
+    for path in files:
+        raw = path.read_bytes()
+        head, parsed = read_head(raw), parse_message(raw)
+        if (head.message_id, head.sender) != (parsed.message_id, parsed.sender):
+            differ.append(str(path.relative_to(root)))
+        elif not parsed.subject.startswith(head.subject):
+            differ.append(f"{path.relative_to(root)}: subject")
+
+    assert differ == []

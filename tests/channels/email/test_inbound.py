@@ -331,6 +331,105 @@ def test_mail_that_looks_like_a_report_waits_for_the_worker_then_reaches_its_tic
     assert ticket.timeline.filter(kind=EntryKind.ACKNOWLEDGEMENT).count() == 1
 
 
+def _with_photo(raw: bytes, size: int) -> bytes:
+    """``raw`` with a photo of ``size`` bytes attached, as a customer's program sends one."""
+    message = message_from_bytes(raw, policy=policy.default)
+    photo = bytes(range(256)) * (size // 256)
+    message.add_attachment(photo, maintype="image", subtype="jpeg", filename="contador.jpg")
+    return message.as_bytes()
+
+
+def test_a_large_customer_mail_is_read_by_the_worker_then_reaches_its_ticket_with_its_photo(
+    mailbox, run_tasks
+):
+    raw = _with_photo(raw_mail(message_id="<photo@example.com>"), 300_000)
+
+    taken = take_mail(mailbox, raw, source="smtp", envelope_recipients=["support@attenda.test"])
+
+    assert taken.mail.state == MailState.READING
+    assert taken.mail.entry is None
+    assert taken.mail.sender == "maria@example.com"
+    assert taken.mail.subject == "A minha fatura está errada"
+    assert taken.mail.raw.content.read() == raw
+    read_waiting_mail()
+    run_tasks()
+    taken.mail.refresh_from_db()
+    assert taken.mail.state == MailState.TAKEN
+    assert taken.mail.envelope_recipients == ["support@attenda.test"]
+    entry = taken.mail.entry
+    assert entry.body.startswith("Bom dia,")
+    photo = entry.attachments.get()
+    assert (photo.filename, photo.content_type) == ("contador.jpg", "image/jpeg")
+    assert photo.blob.size == 300_000 // 256 * 256
+    assert entry.ticket.timeline.filter(kind=EntryKind.ACKNOWLEDGEMENT).count() == 1
+    # Delivered again (by IMAP too, with a trace header of its own), it is the same message.
+    again = take_mail(mailbox, b"Received: from mx2.example.com\n" + raw, source="imap")
+    assert again.duplicate
+    assert again.mail == taken.mail
+
+
+def test_a_small_customer_mail_is_still_read_as_it_is_taken(mailbox):
+    raw = raw_mail()
+
+    taken = take_mail(mailbox, raw, source="smtp")
+
+    assert not inbound.costly_to_read(raw)
+    assert taken.mail.state == MailState.TAKEN
+    assert taken.mail.entry.ticket.subject == "A minha fatura está errada"
+
+
+def _padded_to_size(limit: int) -> bytes:
+    raw = raw_mail()
+    return raw + b"a" * (limit - len(raw))
+
+
+def _padded_head(limit: int) -> bytes:
+    head, blank, body = raw_mail().partition(b"\n\n")
+    padding = b"\nX-Relay: " + b"x" * (limit - len(head) - len(b"\nX-Relay: "))
+    return head + padding + blank + body
+
+
+def _padded_with_tags(limit: int) -> bytes:
+    raw = raw_mail()
+    return raw + b"<" * (limit - raw.count(b"<"))
+
+
+@pytest.mark.parametrize(
+    ("padded", "limit"),
+    [
+        (_padded_to_size, inbound.COSTLY_BYTES),
+        (_padded_head, inbound.COSTLY_HEADER_BYTES),
+        (_padded_with_tags, inbound.COSTLY_TAGS),
+    ],
+)
+def test_mail_just_over_a_costly_limit_waits_for_the_worker_and_mail_at_it_is_read_at_once(
+    mailbox, padded, limit
+):
+    at_limit, over_limit = padded(limit), padded(limit + 1)
+
+    kept = take_mail(mailbox, over_limit, source="smtp").mail
+    read = take_mail(mailbox, at_limit, source="smtp").mail
+
+    assert not inbound.costly_to_read(at_limit)
+    assert inbound.costly_to_read(over_limit)
+    assert read.state == MailState.TAKEN
+    assert kept.state == MailState.READING
+    read_waiting_mail()
+    kept.refresh_from_db()
+    assert kept.state == MailState.TAKEN
+
+
+def test_a_costly_mail_reusing_a_message_id_is_read_at_once_and_says_so(mailbox):
+    take_mail(mailbox, raw_mail(message_id="<reused@example.com>"), source="smtp")
+    raw = _with_photo(raw_mail(message_id="<reused@example.com>", body="Outra fatura."), 300_000)
+
+    taken = take_mail(mailbox, raw, source="smtp")
+
+    assert taken.mail.state == MailState.TAKEN
+    assert "its Message-ID was taken already" in taken.mail.problems[-1]
+    assert taken.mail.entry.attachments.count() == 1
+
+
 def test_a_report_whose_queued_reading_was_lost_is_read_by_the_scheduled_run(mailbox, run_tasks):
     """The mail waits in its own state, committed with it: a process that stopped before its
     reading was queued, or a worker killed while reading, loses nothing."""

@@ -9,6 +9,7 @@ import pytest
 from attenda.channels.email import budget
 from attenda.channels.email.inbound import take_mail
 from attenda.channels.email.models import InboundMail, MailState, OutboundMail, SetAsideReason
+from attenda.channels.email.tasks import read_waiting_mail
 from attenda.core.models import AuditEntry
 from attenda.tickets.models import EntryKind, Ticket
 from tests.channels.email.mail import real_mail
@@ -37,11 +38,17 @@ def _with_attachments(count: int) -> bytes:
 
 
 def _taken_with_cpu_time(mailbox, raw: bytes):
-    """The message as taken, and the CPU time taking it cost this thread: within the budget,
-    whether it was taken or set aside."""
+    """The message as taken and read (these are costly to read: the worker reads them, under the
+    same budget), and the most CPU time either cost this thread: within the budget, whether it was
+    taken or set aside."""
     started = time.thread_time()
     mail = take_mail(mailbox, raw, source="imap").mail
-    return mail, time.thread_time() - started
+    taking = time.thread_time() - started
+    started = time.thread_time()
+    read_waiting_mail()
+    reading = time.thread_time() - started
+    mail.refresh_from_db()
+    return mail, max(taking, reading)
 
 
 def test_ten_thousand_attachments_are_set_aside_byte_for_byte_and_the_next_mail_is_taken(mailbox):
@@ -52,7 +59,7 @@ def test_ten_thousand_attachments_are_set_aside_byte_for_byte_and_the_next_mail_
 
     assert aside.state == MailState.UNPROCESSABLE
     assert aside.set_aside_reason == SetAsideReason.OVER_BUDGET
-    assert f"more than {budget.MAX_PARTS} MIME parts" in aside.problems[0]
+    assert f"more than {budget.MAX_PARTS} MIME parts" in aside.problems[-1]
     assert aside.raw.content.read() == raw
     assert cpu < budget.CPU_SECONDS
     assert after.state == MailState.TAKEN
@@ -100,7 +107,7 @@ def test_html_nested_a_hundred_thousand_deep_is_set_aside_before_the_sanitiser_r
     mail, cpu = _taken_with_cpu_time(mailbox, raw)
 
     assert mail.state == MailState.UNPROCESSABLE
-    assert "levels of HTML nesting" in mail.problems[0]
+    assert "levels of HTML nesting" in mail.problems[-1]
     assert mail.raw.content.read() == raw
     assert cpu < budget.CPU_SECONDS
 
@@ -153,7 +160,7 @@ def test_more_addresses_than_the_budget_allows_are_set_aside_within_it(mailbox):
     mail, cpu = _taken_with_cpu_time(mailbox, raw)
 
     assert mail.state == MailState.UNPROCESSABLE
-    assert f"more than {budget.MAX_ADDRESSES:,} addresses" in mail.problems[0]
+    assert f"more than {budget.MAX_ADDRESSES:,} addresses" in mail.problems[-1]
     assert cpu < budget.CPU_SECONDS
 
 

@@ -29,7 +29,7 @@ from attenda.channels.email.models import (
     OutboundMail,
     SetAsideReason,
 )
-from attenda.channels.email.parsing import Address, ParsedMail, parse_message
+from attenda.channels.email.parsing import Address, MailHead, ParsedMail, parse_message, read_head
 from attenda.channels.email.quoting import split_reply
 from attenda.core import audit, clock
 from attenda.core.inserts import insert
@@ -62,9 +62,18 @@ REPORT_SUBJECT = re.compile(
     r"|unable|blocked|quota|mailbox|spam|abuse|complaint|unsubscribe"
 )
 REPORT_READ_LIMIT = 4 * 1024 * 1024
-# Mail that may be a report waits for the worker's reading, queued a second after a commit and at
-# most once a second by each process (the scheduler runs it every few seconds for what a stopped
-# process left waiting), and is read this many at a time.
+# Mail whose reading costs many times taking a usual message's (2–8 ms of CPU) is kept for the
+# worker too, told before parsing by what its reading costs with (benchmarks/mail_costs.py, the
+# corpus through take_mail): its size (text decoded, split and searched, HTML turned into text,
+# attachments decoded, hashed and stored: 14–16 ms for the corpus's 1.5 MB mails), its header block
+# (a 200 KB subject: 25 ms) and its HTML tags (55 KB of HTML with 1,700 tags: 15 ms). The 19
+# customers' mails of the corpus these keep cost 4–30 ms each read at once, 0.6–4.6 ms kept.
+COSTLY_BYTES = 100 * 1024
+COSTLY_HEADER_BYTES = 16 * 1024
+COSTLY_TAGS = 1_000
+# Mail that may be a report or is costly to read waits for the worker's reading, queued a second
+# after a commit and at most once a second by each process (the scheduler runs it every few seconds
+# for what a stopped process left waiting), and is read this many at a time.
 WAITING_READER = BatchTask("attenda.channels.email.tasks.read_waiting_mail", delay=1.0)
 READ_BATCH = 50
 # What the mail's row keeps of its subject (RFC 5322's longest line); a report is told by it, not
@@ -107,7 +116,7 @@ class Taken:
     duplicate: bool = False
 
 
-def message_key(parsed: ParsedMail, raw: bytes) -> str:
+def message_key(parsed: ParsedMail | MailHead, raw: bytes) -> str:
     """The Message-ID, or for mail without one a digest of its bytes: the same message either way."""
     return parsed.message_id or _digest_key(raw)
 
@@ -145,10 +154,12 @@ def take_mail(
     different message reusing a Message-ID is taken as the new message it is. ``envelope_recipients``
     are the addresses the sending server delivered to, when known (a signed reply address may be
     only there: Bcc, forwarding). Each message gets its budget (budget.py): one over it is set aside
-    in the unprocessable store and the mail behind it goes on."""
+    in the unprocessable store and the mail behind it goes on. Mail costly to read
+    (``costly_to_read``) is not parsed here: its head is enough to keep it for the worker."""
     with budget.metered(budget.Meter()):
         try:
-            parsed, refused = parse_message(raw), None
+            parsed = read_head(raw) if costly_to_read(raw) else parse_message(raw)
+            refused = None
         except budget.OverBudget as over:
             parsed, refused = None, over
         key = message_key(parsed, raw) if parsed is not None else _digest_key(raw)
@@ -179,10 +190,23 @@ def take_mail(
             return Taken(repeated, duplicate=True)
 
 
+def costly_to_read(raw: bytes) -> bool:
+    """Whether reading the message (parsing it, putting it on its ticket) would cost many times
+    taking a usual one, judged on its bytes before parsing, in microseconds: over COSTLY_BYTES,
+    over COSTLY_TAGS ``<``s, or a header block (up to the first blank line) over
+    COSTLY_HEADER_BYTES. Such mail waits for the worker as a possible report does: a message's
+    taking is then bounded whatever its sender wrote, which the stall rule of "Speed on a full
+    desk" asks (no write over 20 times the median, a mail kept waiting: 0.7 ms)."""
+    if len(raw) > COSTLY_BYTES or raw.count(b"<") > COSTLY_TAGS:
+        return True
+    header_end = _HEADER_END.search(raw, 0, COSTLY_HEADER_BYTES + 4)
+    return (header_end.start() if header_end else len(raw)) > COSTLY_HEADER_BYTES
+
+
 def _attempt(
     mailbox: Mailbox,
     raw: bytes,
-    parsed: ParsedMail | None,
+    parsed: ParsedMail | MailHead | None,
     key: str,
     source: str,
     envelope_recipients: Sequence[str],
@@ -196,9 +220,13 @@ def _attempt(
     try:
         with transaction.atomic():
             mail = InboundMail(mailbox=mailbox, message_id=key, source=source)
-            if reusing is None and _may_be_report(parsed):
+            if reusing is None and (isinstance(parsed, MailHead) or _may_be_report(parsed)):
                 _keep_waiting(mail, raw, parsed, envelope_recipients)
             else:
+                if isinstance(parsed, MailHead):
+                    # A costly message under a Message-ID taken already, rare, is read here,
+                    # under its budget: the worker's reading does not say it reused one.
+                    parsed = parse_message(raw)
                 bounce = _report(raw, parsed)
                 _take(mail, raw, parsed, bounce, envelope_recipients, reusing=reusing)
             return Taken(mail)
@@ -213,11 +241,15 @@ def _attempt(
 
 
 def _keep_waiting(
-    mail: InboundMail, raw: bytes, parsed: ParsedMail, envelope_recipients: Sequence[str]
+    mail: InboundMail,
+    raw: bytes,
+    parsed: ParsedMail | MailHead,
+    envelope_recipients: Sequence[str],
 ) -> None:
-    """Keeps mail that may be a delivery report waiting for the worker (``read_waiting``), with
-    what the rest of its taking needs: reading a report was most of the cost of taking one, and
-    seven mails in ten are reports. Queued with the caller's transaction."""
+    """Keeps mail that may be a delivery report, or is costly to read (then only its head was
+    read), waiting for the worker (``read_waiting``), with what the rest of its taking needs:
+    reading a report was most of the cost of taking one, and seven mails in ten are reports; a
+    costly mail's reading is what would stall the intake. Queued with the caller's transaction."""
     _describe(mail, raw, parsed)
     mail.state = MailState.READING
     mail.envelope_recipients = list(envelope_recipients)
@@ -232,8 +264,9 @@ def _report(raw: bytes, parsed: ParsedMail) -> Bounce | None:
     return bounce
 
 
-def _describe(mail: InboundMail, raw: bytes, parsed: ParsedMail) -> str:
-    """Fills the mail's row from the message, its bytes kept; returns the sender's address."""
+def _describe(mail: InboundMail, raw: bytes, parsed: ParsedMail | MailHead) -> str:
+    """Fills the mail's row from the message, its bytes kept; returns the sender's address. From
+    a head alone (a costly mail kept waiting), the worker's reading fills it again."""
     sender = parsed.sender.address.lower() if parsed.sender and parsed.sender.address else ""
     mail.sender = sender[:320]
     mail.subject = parsed.subject[:SUBJECT_KEPT]
@@ -310,7 +343,7 @@ def _set_aside(
     source: str,
     reason: SetAsideReason,
     error: BaseException | None,
-    parsed: ParsedMail | None = None,
+    parsed: ParsedMail | MailHead | None = None,
 ) -> InboundMail:
     """Keeps, byte for byte, a message that could not be handled, in the unprocessable store where
     admins read, download and reprocess it. Raises IntegrityError when ``key`` is taken already."""
@@ -342,11 +375,12 @@ def take_again(mail: InboundMail, *, sender: Address | None = None) -> InboundMa
 
 
 def read_waiting(*, seconds: float) -> int:
-    """Reads the mail kept waiting to be read (``MailState.READING``), oldest first, until none
-    waits or ``seconds`` have passed; returns how many were read. A batch is read (parsed, its
-    report read) outside any transaction and written in short transactions of several mails each:
-    a transaction a mail cost the worker more than reading a report. A mail the reading fails on
-    goes to the unprocessable store, as it would have when taken."""
+    """Reads the mail kept waiting to be read (``MailState.READING``: a possible report, or mail
+    costly to read), oldest first, until none waits or ``seconds`` have passed; returns how many
+    were read. A batch is read (parsed, its report read) outside any transaction and written in
+    short transactions of several mails each: a transaction a mail cost the worker more than
+    reading a report. A mail the reading fails on goes to the unprocessable store, as it would have
+    when taken."""
     deadline = time.monotonic() + seconds
     read = 0
     while time.monotonic() < deadline:
