@@ -18,7 +18,7 @@ reused connection breaks before any byte of the answer came is sent once more on
 the forms' once-token keeping a resent reply or note from being written twice. A request sent
 before the kill whose connection broke is "dropped with the killed process"; any other failure,
 a request sent after the kill included, is an error. The report lists resends, drops and errors with
-their time from the kill (`since_kill_s`).
+when each was sent, in seconds from the kill (`since_kill_s`).
 
     python -m benchmarks.scale_out --minutes 10             # the record
     python -m benchmarks.scale_out --minutes 1 --agents 50  # a try
@@ -353,10 +353,11 @@ async def send(client, record: Record, method: str, url: str, **options):
     more, on a new connection, a POST too, which is why the ticket page's forms carry a once-token.
     Not when the request had opened its connection, not on a timeout, and (stricter than
     Chromium's "no headers") not once any byte of the answer arrived. Resends are listed apart,
-    with when they happened."""
+    with when they were first sent and how long after that the connection broke."""
     import httpx
 
     first = Sending()
+    began = time.time()
     try:
         return await first.send(client, method, url, **options)
     except httpx.HTTPError as error:
@@ -365,7 +366,8 @@ async def send(client, record: Record, method: str, url: str, **options):
         again = Sending()
         resend = {
             "request": f"{method} {url}",
-            "at": round(time.time(), 3),
+            "at": round(began, 3),
+            "broke_after_ms": round((time.time() - began) * 1000, 1),
             "error": f"{type(error).__name__}: {error}",
         }
         record.resent.append(resend)
