@@ -13,8 +13,17 @@ process ATTENDA_DB_POOL_SIZE, each RQ worker 2, the scheduler 1) and, with --fau
   - two thirds of the way in, kills one web process with SIGKILL: only the requests it was answering
     may fail (uvicorn starts another), every other request must be answered.
 
+Each agent's client behaves as Chromium on a kept-alive connection (see ``send``): a request whose
+reused connection breaks before any byte of the answer came is sent once more on a new connection,
+the forms' once-token keeping a resent reply or note from being written twice. A request sent
+before the kill whose connection broke is "dropped with the killed process"; any other failure,
+a request sent after the kill included, is an error. The report lists resends, drops and errors with
+when each was sent, in seconds from the kill (`since_kill_s`).
+
     python -m benchmarks.scale_out --minutes 10             # the record
     python -m benchmarks.scale_out --minutes 1 --agents 50  # a try
+    python -m benchmarks.scale_out --minutes 2 --agents 50 --redis-url redis://127.0.0.1:6379/10 \
+        --port 8821 --smtp-port 8822  # beside other work: a Redis database and ports of its own
 
 It exits non-zero on any error outside the killed web process's in-flight requests, a reply not sent
 exactly once, p95 over 300 ms for an action, or more connections than the bound.
@@ -34,6 +43,7 @@ import sys
 import threading
 import time
 from collections import Counter, defaultdict
+from contextvars import ContextVar
 from email import message_from_bytes
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -44,6 +54,7 @@ from benchmarks.http_bench import server_cpu_seconds
 PASSWORD = "scale-out-benchmark-password-3"  # noqa: S105 - set on the benchmark's own agents.
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/attenda_bench_scale"
 P95_TARGET_MS = 300
+TIMEOUT = 60  # seconds an agent's request may take before it counts as failed
 ACTIONS = ("inbox", "ticket", "reply", "note")
 SRC = Path(__file__).resolve().parents[1] / "src"
 
@@ -88,7 +99,7 @@ class MailSink:
     """A local SMTP server that keeps every message; ``hold()`` stalls the next session at its first
     recipient until ``release()``, so a worker can be killed in the middle of sending."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         from aiosmtpd.controller import Controller
 
         self.messages: list[bytes] = []
@@ -111,7 +122,7 @@ class MailSink:
                 return "250 OK"
 
         with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
+            probe.bind(("127.0.0.1", port))
             self.port = probe.getsockname()[1]
         self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
 
@@ -240,7 +251,7 @@ class ConnectionSampler(threading.Thread):
 async def sign_in(base: str, username: str):
     import httpx
 
-    client = httpx.AsyncClient(base_url=base, timeout=60)
+    client = httpx.AsyncClient(base_url=base, timeout=TIMEOUT)
     record = Record()
     page = await send(client, record, "GET", "/login/")
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
@@ -261,32 +272,109 @@ class Record:
         self.times: dict[str, list[float]] = defaultdict(list)
         self.errors: list[dict] = []
         self.dropped: list[dict] = []
-        self.kill_window: tuple[float, float] | None = None
+        self.resent: list[dict] = []
+        self.killed_at: float | None = None
         self.requests = 0
-        self.resent = 0
 
-    def failed(self, action: str, began: float, what: str) -> None:
+    def failed(self, action: str, began: float, what: str, *, broken: bool) -> None:
+        """A request the killed web process was answering (sent before the kill, within the
+        client's timeout) and whose connection broke is dropped with it; anything else that
+        fails, a request sent after the kill included, is an error."""
         entry = {"action": action, "at": round(began, 3), "error": what}
-        window = self.kill_window
-        if window is not None and window[0] - 65 <= began <= window[0] and "status" not in what:
-            # Sent before the web process was killed, and lost with it (a reset connection).
+        killed = self.killed_at
+        if broken and killed is not None and killed - TIMEOUT <= began <= killed:
             self.dropped.append(entry)
         else:
             self.errors.append(entry)
 
+    def since_kill(self, entries: list[dict]) -> list[dict]:
+        """``entries`` with their time as seconds after the web process was killed (negative:
+        before)."""
+        if self.killed_at is None:
+            return entries
+        return [
+            entry | {"since_kill_s": round(entry["at"] - self.killed_at, 3)} for entry in entries
+        ]
 
-async def send(client, record: Record, method: str, url: str, **options):
-    """As a browser does: a request on a kept-alive connection that the server had already closed
-    (no answer at all) is sent once more on a new connection. Counted apart."""
+
+def broke(error: Exception) -> bool:
+    """The connection broke: reset (ECONNRESET) or closed, while writing or reading."""
     import httpx
 
+    return isinstance(error, (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError))
+
+
+# The sending of a request whose network reads are being counted, for the streams of its client.
+SENDING: ContextVar["Sending | None"] = ContextVar("sending", default=None)
+
+
+class Sending:
+    """One sending of a request, as httpcore's trace extension reports it: whether it opened a new
+    connection (``connection.connect_tcp``) or went on a kept-alive one, and how many bytes of the
+    answer arrived. Every connection a client opens is seen here first, so its reads are counted
+    for whichever sending uses it later."""
+
+    def __init__(self) -> None:
+        self.new_connection = False
+        self.answer_bytes = 0
+
+    async def trace(self, event: str, info: dict) -> None:
+        if event == "connection.connect_tcp.complete":
+            self.new_connection = True
+            count_reads(info["return_value"])
+
+    async def send(self, client, method: str, url: str, **options):
+        sending = SENDING.set(self)
+        try:
+            return await client.request(method, url, extensions={"trace": self.trace}, **options)
+        finally:
+            SENDING.reset(sending)
+
+
+def count_reads(stream) -> None:
+    """The connection's reads add to the bytes of the answer of the sending now using it."""
+    read = stream.read
+
+    async def counted(max_bytes: int, timeout: float | None = None) -> bytes:
+        data = await read(max_bytes, timeout)
+        sending = SENDING.get()
+        if sending is not None:
+            sending.answer_bytes += len(data)
+        return data
+
+    stream.read = counted
+
+
+async def send(client, record: Record, method: str, url: str, **options):
+    """As Chromium does (net/http/http_network_transaction.cc: HandleIOError sends a request again
+    after ERR_CONNECTION_RESET, _CLOSED, _ABORTED, ERR_SOCKET_NOT_CONNECTED or ERR_EMPTY_RESPONSE
+    when ShouldResendRequest holds: the connection was a reused keep-alive one and no response
+    headers came): a request whose kept-alive connection breaks, reset or closed, is sent once
+    more, on a new connection, a POST too, which is why the ticket page's forms carry a once-token.
+    Not when the request had opened its connection, not on a timeout, and (stricter than
+    Chromium's "no headers") not once any byte of the answer arrived. Resends are listed apart,
+    with when they were first sent and how long after that the connection broke."""
+    import httpx
+
+    first = Sending()
+    began = time.time()
     try:
-        return await client.request(method, url, **options)
-    except httpx.RemoteProtocolError as error:
-        if "without sending a response" not in str(error):
+        return await first.send(client, method, url, **options)
+    except httpx.HTTPError as error:
+        if not broke(error) or first.new_connection or first.answer_bytes:
             raise
-        record.resent += 1
-        return await client.request(method, url, **options)
+        again = Sending()
+        resend = {
+            "request": f"{method} {url}",
+            "at": round(began, 3),
+            "broke_after_ms": round((time.time() - began) * 1000, 1),
+            "error": f"{type(error).__name__}: {error}",
+        }
+        record.resent.append(resend)
+        try:
+            return await again.send(client, method, url, **options)
+        finally:
+            resend["on_a_new_connection"] = again.new_connection
 
 
 async def agent_works(client, person: dict, record: Record, stop_at: float, think: float, rng):
@@ -296,6 +384,7 @@ async def agent_works(client, person: dict, record: Record, stop_at: float, thin
     numbers: list[str] = []
     number = None
     token = ""
+    once: dict[str, str] = {}
     step = 0
     await asyncio.sleep(rng.uniform(0, think))  # not all at once
     while time.monotonic() < stop_at:
@@ -315,7 +404,8 @@ async def agent_works(client, person: dict, record: Record, stop_at: float, thin
                 answer = await send(client, record, "GET", f"/tickets/{number}/")
                 found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', answer.text)
                 token = found.group(1) if found else ""
-                ok = answer.status_code == 200 and bool(token)
+                once = dict(re.findall(r'name="(reply|note)-once" value="([^"]+)"', answer.text))
+                ok = answer.status_code == 200 and bool(token) and len(once) == 2
             elif action == "reply":
                 answer = await send(
                     client,
@@ -328,6 +418,7 @@ async def agent_works(client, person: dict, record: Record, stop_at: float, thin
                         "reply-status": "waiting_on_customer",
                         "reply-channel": "",
                         "reply-cc": "",
+                        "reply-once": once["reply"],
                     },
                 )
                 ok = answer.status_code == 302
@@ -340,6 +431,7 @@ async def agent_works(client, person: dict, record: Record, stop_at: float, thin
                     data={
                         "csrfmiddlewaretoken": token,
                         "note-body": "Confirmado com a faturação.",
+                        "note-once": once["note"],
                     },
                 )
                 ok = answer.status_code == 302
@@ -348,9 +440,9 @@ async def agent_works(client, person: dict, record: Record, stop_at: float, thin
             if ok:
                 record.times[action].append(took)
             else:
-                record.failed(action, wall, f"status {answer.status_code}")
+                record.failed(action, wall, f"status {answer.status_code}", broken=False)
         except httpx.HTTPError as error:
-            record.failed(action, wall, f"{type(error).__name__}: {error}")
+            record.failed(action, wall, f"{type(error).__name__}: {error}", broken=broke(error))
             ok = False
         step += 1
         if not ok and action == "ticket":
@@ -399,7 +491,7 @@ async def faults(
         victim_pid = random.Random(7).choice(sorted(workers))
         started = time.time()
         os.kill(victim_pid, signal.SIGKILL)
-        record.kill_window = (started, started + 2.0)
+        record.killed_at = started
         log.append({"web": f"web process {victim_pid} killed with SIGKILL", "at": started})
     else:
         log.append({"web": "no web process found; none killed"})
@@ -443,6 +535,9 @@ def main(argv=None) -> None:
     parser.add_argument("--database-url", default=DEFAULT_URL)
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--port", type=int, default=0, help="default: a free port")
+    parser.add_argument(
+        "--smtp-port", type=int, default=0, help="the local SMTP server's; default: a free port"
+    )
     parser.add_argument("--processes", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--agents", type=int, default=200)
@@ -476,7 +571,7 @@ def main(argv=None) -> None:
     from django.db import connections
 
     call_command("migrate", verbosity=0)
-    sink = MailSink()
+    sink = MailSink(args.smtp_port)
     sink.controller.start()
     people = prepare(args.agents, sink.port)
     from attenda.agents.models import Team
@@ -604,9 +699,11 @@ def main(argv=None) -> None:
         "requests_per_second": round(record.requests / elapsed, 1),
         "actions": actions,
         "errors": len(record.errors),
-        "error_list": record.errors,
-        "resent_after_a_closed_connection": record.resent,
+        "error_list": record.since_kill(record.errors),
+        "resent": len(record.resent),
+        "resent_list": record.since_kill(record.resent),
         "dropped_with_the_killed_web_process": len(record.dropped),
+        "dropped_list": record.since_kill(record.dropped),
         "faults": fault_log,
         "mail": mail,
         "connections": {"bound": bound, "most": sampler.most, "samples": len(sampler.samples)},

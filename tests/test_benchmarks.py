@@ -1,13 +1,17 @@
 """The million-ticket loader writes rows column by column beside the models; a small load into a fresh
 database keeps it in step with every migration."""
 
+import asyncio
 import json
 import os
 import shutil
 import socket
 import sqlite3
+import struct
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -189,3 +193,122 @@ def test_the_http_benchmark_drives_signed_in_pages_and_ends_its_sessions(tmp_pat
         assert report["pages"][page]["errors"] == 0, report["pages"][page]
     with sqlite3.connect(tmp_path / "http.db") as database:
         assert database.execute("SELECT count(*) FROM django_session").fetchone() == (0,)
+
+
+class ScriptedServer(threading.Thread):
+    """An HTTP/1.1 server that answers each request as its script says, in order: ``answer`` (and
+    keep the connection), ``reset`` (RST, no answer), ``close`` (FIN, no answer), ``partial`` (the
+    status line, then RST) or ``silent`` (no answer until the client gives up)."""
+
+    def __init__(self, script: list[str]) -> None:
+        super().__init__(daemon=True)
+        self.script = list(script)
+        self.heard: list[tuple[int, str]] = []
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+
+    def run(self) -> None:
+        connection_number = 0
+        while self.script:
+            connection, _address = self.listener.accept()
+            connection_number += 1
+            self.serve(connection, connection_number)
+
+    def serve(self, connection: socket.socket, number: int) -> None:
+        with connection:
+            while self.script:
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    chunk = connection.recv(65536)
+                    if not chunk:
+                        return
+                    head += chunk
+                self.heard.append((number, head.split(b"\r\n", 1)[0].decode()))
+                what = self.script.pop(0)
+                if what == "answer":
+                    connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                    continue
+                if what == "partial":
+                    connection.sendall(b"HTTP/1.1 200 OK\r\n")
+                    time.sleep(0.1)
+                if what == "silent":
+                    time.sleep(1.5)
+                if what in ("reset", "partial"):
+                    connection.setsockopt(
+                        socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                    )
+                return
+
+
+def exchange(script: list[str], requests: int) -> tuple[list, object, ScriptedServer]:
+    """Sends ``requests`` POSTs one after the other on one client, as an agent of the scale-out
+    benchmark does; what each gave (an answer's status or the error's name) and the record."""
+    import httpx
+
+    from benchmarks.scale_out import Record, send
+
+    server = ScriptedServer(script)
+    server.start()
+    record = Record()
+    outcomes = []
+
+    async def agent() -> None:
+        async with httpx.AsyncClient(base_url=server.url, timeout=0.5) as client:
+            for number in range(requests):
+                try:
+                    answer = await send(client, record, "POST", "/notes/", data={"n": number})
+                    outcomes.append(answer.status_code)
+                except httpx.HTTPError as error:
+                    outcomes.append(type(error).__name__)
+
+    asyncio.run(agent())
+    server.listener.close()
+    return outcomes, record, server
+
+
+@pytest.mark.parametrize("broken", ["reset", "close"])
+def test_a_request_on_a_kept_connection_broken_before_any_answer_is_sent_once_more(broken):
+    outcomes, record, server = exchange(["answer", broken, "answer"], 2)
+
+    assert outcomes == [200, 200]
+    assert [number for number, _line in server.heard] == [1, 1, 2]
+    assert [(entry["request"], entry["on_a_new_connection"]) for entry in record.resent] == [
+        ("POST /notes/", True)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("script", "failed"),
+    [
+        (["answer", "partial"], "ReadError"),
+        (["answer", "silent"], "ReadTimeout"),
+        (["answer", "reset", "reset"], "ReadError"),
+    ],
+    ids=["after-part-of-an-answer", "on-a-timeout", "twice"],
+)
+def test_no_resend_after_part_of_an_answer_on_a_timeout_or_twice(script, failed):
+    outcomes, record, _server = exchange(script, 2)
+
+    assert outcomes == [200, failed]
+    assert len(record.resent) == len(script) - 2
+
+
+def test_no_resend_when_the_request_opened_its_connection():
+    outcomes, record, server = exchange(["reset"], 1)
+
+    assert outcomes == ["ReadError"]
+    assert (server.heard, record.resent) == ([(1, "POST /notes/ HTTP/1.1")], [])
+
+
+def test_only_what_was_sent_before_the_kill_and_broke_is_dropped_with_the_killed_process():
+    from benchmarks.scale_out import Record
+
+    record = Record()
+    record.killed_at = 1000.0
+    record.failed("note", 999.9, "ReadError: reset", broken=True)
+    record.failed("reply", 999.0, "status 500", broken=False)
+    record.failed("note", 1000.1, "ReadError: reset", broken=True)
+    record.failed("inbox", 930.0, "ReadError: reset", broken=True)
+
+    assert [entry["at"] for entry in record.dropped] == [999.9]
+    assert [entry["at"] for entry in record.errors] == [999.0, 1000.1, 930.0]

@@ -146,6 +146,27 @@ def test_a_note_is_kept_on_the_timeline(team, agent):
     assert ticket.timeline.filter(kind=EntryKind.NOTE).get().body == "Verificar com a faturação."
 
 
+def test_a_token_is_once_per_agent_ticket_and_kind(team, agent, colleague):
+    """A repeated token is the same form sent again only from the same agent on the same ticket;
+    anyone else's entry with it is written."""
+    outgoing_mailbox()
+    ticket = received_ticket(team=team)
+    other = received_ticket(team=team, external_id="<other@example.com>")
+
+    first = add_note(ticket=ticket, agent=agent, body="Nota", once="a1")
+    again = add_note(ticket=ticket, agent=agent, body="Nota", once="a1")
+    add_note(ticket=ticket, agent=colleague, body="Nota", once="a1")
+    add_note(ticket=other, agent=agent, body="Nota", once="a1")
+    answer = reply(ticket=ticket, agent=agent, body="Olá", once="a1")
+    answer_again = reply(ticket=ticket, agent=agent, body="Olá", once="a1")
+
+    assert again == first
+    assert answer_again == answer
+    assert ticket.timeline.filter(kind=EntryKind.NOTE).count() == 2
+    assert ticket.timeline.filter(kind=EntryKind.REPLY).count() == 1
+    assert other.timeline.filter(kind=EntryKind.NOTE).count() == 1
+
+
 def test_the_database_refuses_a_second_copy_of_one_channel_message(team):
     ticket = received_ticket(team=team, external_id="<once@example.com>")
 

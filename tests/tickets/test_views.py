@@ -572,6 +572,71 @@ def test_a_note_goes_on_the_timeline_and_changes_no_status(client, team, agent):
     assert ticket.timeline.get(kind=EntryKind.NOTE).body == "Verificar com a faturação."
 
 
+def once_token(page: str, prefix: str) -> str:
+    return re.search(rf'name="{prefix}-once" value="([^"]+)"', page).group(1)
+
+
+def test_a_reply_sent_again_from_the_same_page_is_written_and_mailed_once(client, team, agent):
+    """A browser sends a POST again when its connection broke before any answer came: the web
+    process may have written the reply before it died."""
+    from attenda.channels.email.models import OutboundMail
+
+    outgoing_mailbox()
+    ticket = received_ticket(team=team)
+    client.force_login(agent)
+    form = {
+        "reply-body": "Vamos corrigir a fatura.",
+        "reply-status": "waiting_on_customer",
+        "reply-once": once_token(text(client.get(f"/tickets/{ticket.pk}/")), "reply"),
+    }
+
+    first = client.post(f"/tickets/{ticket.pk}/reply/", form)
+    again = client.post(f"/tickets/{ticket.pk}/reply/", form)
+
+    assert (first.status_code, again.status_code) == (302, 302)
+    assert again["Location"] == f"/tickets/{ticket.pk}/"
+    assert kinds_on(ticket) == [EntryKind.MESSAGE, EntryKind.REPLY, EntryKind.STATUS_CHANGE]
+    assert OutboundMail.objects.filter(ticket=ticket).count() == 1
+
+
+def test_a_note_sent_again_from_the_same_page_is_written_once(client, team, agent):
+    ticket = received_ticket(team=team)
+    client.force_login(agent)
+    form = {
+        "note-body": "Verificar com a faturação.",
+        "note-once": once_token(text(client.get(f"/tickets/{ticket.pk}/")), "note"),
+    }
+
+    client.post(f"/tickets/{ticket.pk}/notes/", form)
+    again = client.post(f"/tickets/{ticket.pk}/notes/", form)
+
+    assert again.status_code == 302
+    assert kinds_on(ticket) == [EntryKind.MESSAGE, EntryKind.NOTE]
+
+
+def test_each_showing_of_the_forms_carries_a_token_of_its_own(client, team, agent):
+    """The same words written twice, from two pages, are two notes."""
+    ticket = received_ticket(team=team)
+    client.force_login(agent)
+    first = text(client.get(f"/tickets/{ticket.pk}/"))
+    swapped = text(
+        client.post(
+            f"/tickets/{ticket.pk}/notes/",
+            {"note-body": "Ligar amanhã.", "note-once": once_token(first, "note")},
+            **HTMX,
+        )
+    )
+
+    client.post(
+        f"/tickets/{ticket.pk}/notes/",
+        {"note-body": "Ligar amanhã.", "note-once": once_token(swapped, "note")},
+    )
+
+    tokens = {once_token(first, "note"), once_token(first, "reply"), once_token(swapped, "note")}
+    assert len(tokens) == 3
+    assert kinds_on(ticket) == [EntryKind.MESSAGE, EntryKind.NOTE, EntryKind.NOTE]
+
+
 def test_a_transfer_hands_the_ticket_over_with_its_note(client, team, agent, colleague):
     ticket = received_ticket(team=team)
     assign(ticket=ticket, owner=agent, actor=agent)

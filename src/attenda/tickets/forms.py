@@ -1,6 +1,7 @@
 """Forms of the agent's ticket pages. They parse and label input; the services decide what is allowed,
 and their ValidationErrors come back here to be shown next to the fields they concern."""
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -363,7 +364,22 @@ def _say_file_limit(form: forms.Form) -> None:
     }
 
 
-class ReplyForm(AgentPageForm):
+def once_token() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class WrittenOnce(AgentPageForm):
+    """A form that writes an entry carries a token drawn when the page is shown: a browser sends a
+    POST again when the connection it was sent on broke before any answer came (the web process
+    died), and the service then finds the entry already written with that token instead of
+    writing it twice."""
+
+    once = forms.CharField(
+        required=False, max_length=64, widget=forms.HiddenInput, initial=once_token
+    )
+
+
+class ReplyForm(WrittenOnce):
     """The composer's reply. ``routes`` are the ways to the customer (``tickets.delivery.routes``):
     the ticket's own first; when it cannot deliver, the agent picks one of the others that can."""
 
@@ -409,7 +425,7 @@ class ReplyForm(AgentPageForm):
         return self.cleaned_data["cc"].replace(";", ",").split(",")
 
 
-class NoteForm(AgentPageForm):
+class NoteForm(WrittenOnce):
     body = forms.CharField(
         label=_("Internal note"),
         required=False,

@@ -508,6 +508,18 @@ def _require_fitting(files: list[InboundFile]) -> None:
         )
 
 
+def _written_once(ticket: Ticket, agent: Agent, kind: EntryKind, once: str) -> TimelineEntry | None:
+    """The entry this agent already wrote on this ticket from the form that carried ``once``, when
+    its POST comes again (a browser resends one whose connection broke before any answer). The
+    caller holds the ticket's row lock (on SQLite, the write lock its transaction begins with), so
+    a resend waits for the first sending to commit."""
+    if not once:
+        return None
+    return TimelineEntry.objects.filter(
+        ticket=ticket, kind=kind, author_agent=agent, data__once=once
+    ).first()
+
+
 @transaction.atomic
 def reply(
     *,
@@ -518,17 +530,20 @@ def reply(
     channel: Channel | str | None = None,
     cc: Iterable[str] = (),
     files: Iterable[InboundFile] = (),
+    once: str = "",
 ) -> TimelineEntry:
     """Answers the customer on ``channel``, by default the ticket's own. A reply that cannot be
     delivered is kept on the timeline as not sent, with the reason, and does not leave the ticket
     waiting on a customer who never got it; the chosen route (address, mailbox, copies) is kept on
-    the entry."""
+    the entry. A reply sent again with the same ``once`` token is the one already written."""
     require_view(agent, ticket)
     _require_text(body)
     cc = valid_cc(cc)
     files = list(files)
     _require_fitting(files)
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if written := _written_once(ticket, agent, EntryKind.REPLY, once):
+        return written
     chosen = delivery.route(ticket, channel)
     # Refusals by what the ticket and its customer are now (code "cannot_send"), not by the request.
     if channel and chosen.channel != ticket.channel and not chosen.can_deliver:
@@ -541,7 +556,7 @@ def reply(
                 )
             }
         )
-    data = {}
+    data = {"once": once} if once else {}
     if chosen.can_deliver:
         data["to"], data["from"] = chosen.address, chosen.sender
     if cc:
@@ -706,14 +721,31 @@ def confirm_copies(
 
 @transaction.atomic
 def add_note(
-    *, ticket: Ticket, agent: Agent, body: str, files: Iterable[InboundFile] = ()
+    *,
+    ticket: Ticket,
+    agent: Agent,
+    body: str,
+    files: Iterable[InboundFile] = (),
+    once: str = "",
 ) -> TimelineEntry:
-    """A note for colleagues only, with files if any; the customer never sees it."""
+    """A note for colleagues only, with files if any; the customer never sees it. A note sent again
+    with the same ``once`` token is the one already written."""
     require_view(agent, ticket)
     _require_text(body)
     files = list(files)
     _require_fitting(files)
-    entry = _append(ticket, kind=EntryKind.NOTE, author_agent=agent, body=body)
+    if once:
+        # Two sendings of one note, one after the other: the second sees what the first wrote.
+        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        if written := _written_once(ticket, agent, EntryKind.NOTE, once):
+            return written
+    entry = _append(
+        ticket,
+        kind=EntryKind.NOTE,
+        author_agent=agent,
+        body=body,
+        data={"once": once} if once else {},
+    )
     _attach(entry, files)
     Ticket.objects.filter(pk=ticket.pk).update(updated_at=entry.created_at)
     audit.record(actor=agent, action="ticket.noted", target=ticket, entry=entry.pk)

@@ -615,6 +615,7 @@ def reply(request: HttpRequest, number: int) -> HttpResponse:
                 channel=data["channel"] or None,
                 cc=data.get("cc") or [],
                 files=data["files"],
+                once=data["once"],
             )
         )
 
@@ -660,7 +661,13 @@ def confirm_copies(request: HttpRequest, number: int) -> HttpResponse:
 @require_POST
 def add_note(request: HttpRequest, number: int) -> HttpResponse:
     def perform(ticket: Ticket, data: dict) -> None:
-        services.add_note(ticket=ticket, agent=request.user, body=data["body"], files=data["files"])
+        services.add_note(
+            ticket=ticket,
+            agent=request.user,
+            body=data["body"],
+            files=data["files"],
+            once=data["once"],
+        )
 
     return _act(request, number, NOTE, perform, _("Your note was added."))
 
