@@ -70,8 +70,9 @@ class MailState(models.TextChoices):
     BOUNCE = "bounce", _("Delivery report")
     HELD = "held", _("Held: the sender wrote too often")
     UNPROCESSABLE = "unprocessable", _("Unprocessable: kept for a person")
-    # Kept, and waiting for the worker to read it: mail that may be a delivery report.
-    READING = "reading", _("Being read: it may be a delivery report")
+    # Kept, and waiting for the worker to read it: mail that may be a delivery report, or that is
+    # costly to read (inbound.costly_to_read).
+    READING = "reading", _("Waiting to be read by the worker")
 
 
 class SetAsideReason(models.TextChoices):
