@@ -18,7 +18,9 @@ reused connection breaks before any byte of the answer came is sent once more on
 the forms' once-token keeping a resent reply or note from being written twice. A request sent
 before the kill whose connection broke is "dropped with the killed process"; any other failure,
 a request sent after the kill included, is an error. The report lists resends, drops and errors with
-when each was sent, in seconds from the kill (`since_kill_s`).
+when each was sent, in seconds from the kill (`since_kill_s`). The kill needs the README's
+deployment, `net.ipv4.tcp_migrate_req=1`: otherwise Linux resets the connections it had queued for
+the killed process instead of handing them to another (the run refuses to start).
 
     python -m benchmarks.scale_out --minutes 10             # the record
     python -m benchmarks.scale_out --minutes 1 --agents 50  # a try
@@ -48,6 +50,7 @@ from email import message_from_bytes
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from attenda.core.uvicorn_server import MIGRATE_SETTING
 from benchmarks import database
 from benchmarks.http_bench import server_cpu_seconds
 
@@ -554,6 +557,12 @@ def main(argv=None) -> None:
             f"Load {args.database_url} first: python -m benchmarks.load --database-url"
             f" {args.database_url} --tickets 1000000"
         )
+    if args.faults and MIGRATE_SETTING.exists() and MIGRATE_SETTING.read_text().strip() == "0":
+        sys.exit(
+            "The run kills a web process as the README's deployment has it: with"
+            " net.ipv4.tcp_migrate_req=1 (sysctl -w net.ipv4.tcp_migrate_req=1), or Linux resets"
+            " the connections it had queued for that process."
+        )
     import redis
 
     redis.Redis.from_url(args.redis_url).ping()
@@ -690,6 +699,9 @@ def main(argv=None) -> None:
     server_cpu = all_cpu - generator_cpu
     report = {
         "database": size,
+        "tcp_migrate_req": MIGRATE_SETTING.read_text().strip()
+        if MIGRATE_SETTING.exists()
+        else None,
         "agents": len(people),
         "web_processes": args.processes,
         "workers": args.workers,

@@ -206,3 +206,22 @@ def test_the_web_server_refuses_an_address_another_server_listens_at(tmp_path):
     # then
     assert second.returncode == 3
     assert b"Address already in use" in second.stderr
+
+
+def test_the_web_server_says_when_linux_resets_the_connections_of_a_process_that_dies(
+    tmp_path, monkeypatch, caplog
+):
+    from attenda.core import uvicorn_server
+
+    setting = tmp_path / "tcp_migrate_req"
+    monkeypatch.setattr(uvicorn_server, "MIGRATE_SETTING", setting)
+    setting.write_text("0\n")
+    uvicorn_server._warn_unless_connections_migrate()
+    assert "sysctl -w net.ipv4.tcp_migrate_req=1" in caplog.text
+
+    caplog.clear()
+    setting.write_text("1\n")
+    uvicorn_server._warn_unless_connections_migrate()
+    setting.unlink()  # An older kernel.
+    uvicorn_server._warn_unless_connections_migrate()
+    assert caplog.text == ""

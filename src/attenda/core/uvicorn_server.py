@@ -7,7 +7,9 @@ pool, a load generator) stays split that way for their whole life — 20 connect
 processes were seen 20/0, one process idle and the inbox at 111 requests/s instead of 191. On Linux
 each process binds its own socket with SO_REUSEPORT at the same address instead, and the kernel
 spreads new connections over them; uvicorn's supervisor still starts the processes, checks their
-health, starts one again when it dies, and stops them.
+health, starts one again when it dies, and stops them. A connection the kernel has queued for a
+process that then dies is reset, unless `net.ipv4.tcp_migrate_req` is 1 (Linux 5.14 and later):
+then the kernel hands it to a sibling's socket. The server says so at its start when it is 0.
 
     python -m attenda.core.uvicorn_server --host 127.0.0.1 --port 8000 --processes 2
 
@@ -20,6 +22,7 @@ import logging
 import os
 import socket
 import sys
+from pathlib import Path
 
 import uvicorn
 from uvicorn.config import STARTUP_FAILURE
@@ -37,6 +40,8 @@ HEALTH_CHECK_SECONDS = 30
 # Linux spreads new connections over the sockets bound with SO_REUSEPORT at one address; other
 # systems lack the option or give every connection to one of the sockets (macOS).
 SPREADS_CONNECTIONS = sys.platform == "linux"
+# Whether Linux hands the connections queued at a closing listening socket to a sibling's.
+MIGRATE_SETTING = Path("/proc/sys/net/ipv4/tcp_migrate_req")
 
 logger = logging.getLogger("uvicorn.error")
 
@@ -63,6 +68,7 @@ def main(argv: list[str] | None = None) -> None:
         # Binding here first is uvicorn's own check and message: it fails while another server
         # listens at the address, which SO_REUSEPORT would otherwise let share its connections.
         config.bind_socket().close()
+        _warn_unless_connections_migrate()
         # uvicorn's supervisor makes every process from its module's Process: at the start, when
         # one dies, and on SIGHUP and SIGTTIN.
         multiprocess.Process = ProcessWithItsOwnSocket
@@ -90,6 +96,19 @@ def _bind_beside_the_others(config: uvicorn.Config) -> socket.socket:
         logger.error(error)
         sys.exit(STARTUP_FAILURE)
     return listener
+
+
+def _warn_unless_connections_migrate() -> None:
+    try:
+        migrates = MIGRATE_SETTING.read_text().strip() != "0"
+    except OSError:  # Before Linux 5.14 the kernel has no such setting.
+        return
+    if not migrates:
+        logger.warning(
+            "net.ipv4.tcp_migrate_req is 0: connections waiting for a web process that dies are"
+            " reset instead of answered by another. Set it to 1 (sysctl -w"
+            " net.ipv4.tcp_migrate_req=1) when running several web processes."
+        )
 
 
 def _log_level() -> str:
