@@ -56,7 +56,9 @@ def lines(databases) -> list[str]:
         return [text for (text,) in cursor.fetchall()]
 
 
-def test_a_write_waiting_in_the_same_process_begins_as_the_one_before_commits(databases):
+def second_write_while_the_first_is_held(databases, second) -> list[Exception]:
+    """A transaction writes 'first' and holds the lock 0.2 s; meanwhile ``second()`` runs in
+    another thread. Returns the errors ``second`` raised."""
     holding, errors = threading.Event(), []
 
     def first_writer():
@@ -70,7 +72,7 @@ def test_a_write_waiting_in_the_same_process_begins_as_the_one_before_commits(da
     def second_writer():
         holding.wait()
         try:
-            write(databases, "second")
+            second()
         except OperationalError as error:
             errors.append(error)
         databases["turns"].close()
@@ -80,6 +82,11 @@ def test_a_write_waiting_in_the_same_process_begins_as_the_one_before_commits(da
         thread.start()
     for thread in threads:
         thread.join()
+    return errors
+
+
+def test_a_write_waiting_in_the_same_process_begins_as_the_one_before_commits(databases):
+    errors = second_write_while_the_first_is_held(databases, lambda: write(databases, "second"))
 
     assert errors == []
     assert lines(databases) == ["first", "second"]
@@ -144,29 +151,9 @@ def test_turns_are_handed_over_in_the_order_they_were_asked_for():
 
 
 def test_an_autocommit_write_waits_for_the_turn_of_a_transaction_in_the_same_process(databases):
-    holding, errors = threading.Event(), []
-
-    def first_writer():
-        connection = databases["turns"]
-        with transaction.atomic(using="turns"):
-            connection.cursor().execute("INSERT INTO line VALUES ('first')")
-            holding.set()
-            threading.Event().wait(0.2)
-        connection.close()
-
-    def autocommit_writer():
-        holding.wait()
-        try:
-            databases["turns"].cursor().execute("INSERT INTO line VALUES ('second')")
-        except OperationalError as error:
-            errors.append(error)
-        databases["turns"].close()
-
-    threads = [threading.Thread(target=first_writer), threading.Thread(target=autocommit_writer)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    errors = second_write_while_the_first_is_held(
+        databases, lambda: databases["turns"].cursor().execute("INSERT INTO line VALUES ('second')")
+    )
 
     assert errors == []
     assert lines(databases) == ["first", "second"]
