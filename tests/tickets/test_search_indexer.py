@@ -88,3 +88,16 @@ def test_on_sqlite_the_index_merges_only_in_the_indexers_steps_never_inside_a_wr
     # A level merged at once only if the indexer fell far behind, long before FTS5 runs out of
     # segment ids (2,000).
     assert options["crisismerge"] == 64
+
+
+def test_on_postgresql_indexed_texts_go_into_the_gin_index_not_its_pending_list(team):
+    """Every search reads the GIN index's pending list whole: the indexer leaves none."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite's full-text index has no pending list")
+    received_ticket(team=team, subject="Fatura em dobro", body="Paguei duas vezes.")
+
+    search.index_pending()
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT gin_clean_pending_list('tickets_search_document_gin'::regclass)")
+        assert cursor.fetchone() == (0,)

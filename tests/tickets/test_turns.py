@@ -129,3 +129,27 @@ def test_a_reader_stopped_between_two_turns_loses_no_line_and_reads_none_twice(t
         == lines
     )
     assert not PendingArrival.objects.exists()
+
+
+def test_a_turn_ends_after_the_row_in_hand_when_another_writer_waits(team, monkeypatch):
+    """With the time of a turn left, each row still ends it while a message waits for the lock."""
+    monkeypatch.setattr(turns, "TURN_SECONDS", 60)
+    monkeypatch.setattr(turns, "writers_waiting", lambda: True)
+    written, turns_done = [], []
+
+    count = turns.write_in_turns(
+        ["a", "b", "c"],
+        take=lambda rows: rows,
+        write=written.append,
+        done=lambda rows: turns_done.append(list(rows)),
+    )
+
+    assert count == 3
+    assert written == ["a", "b", "c"]
+    assert turns_done == [["a"], ["b"], ["c"]]
+    monkeypatch.setattr(turns, "writers_waiting", lambda: False)
+    turns_done.clear()
+    turns.write_in_turns(
+        ["d", "e"], take=lambda rows: rows, write=written.append, done=turns_done.append
+    )
+    assert turns_done == [["d", "e"]]

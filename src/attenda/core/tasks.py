@@ -103,16 +103,22 @@ GIVE_WAY_SECONDS = 0.1
 GIVE_WAY_LOOK_SECONDS = 0.0005
 
 
+def writers_waiting() -> bool:
+    """Whether, on SQLite, a writer of any process waits for the write lock (the lock file's
+    waiters, core.sqlite3); never on PostgreSQL, whose writers do not wait for each other."""
+    return connection.vendor == "sqlite" and connection.writers_waiting()
+
+
 def give_way() -> None:
     """After one of the worker's transactions on SQLite: lets the writers waiting for the write lock
     (a chat line, a message being taken) go first, for at most GIVE_WAY_SECONDS; with none waiting,
     goes on at once. A worker already running took the lock again before any waiter could, and kept
     messages waiting through all its transactions (the search indexer: 0.5-1.3 s on the loaded
     million). Outside tests' transactions only."""
-    if connection.vendor != "sqlite" or connection.in_atomic_block:
+    if connection.in_atomic_block:
         return
     deadline = time.monotonic() + GIVE_WAY_SECONDS
-    while connection.writers_waiting() and time.monotonic() < deadline:
+    while writers_waiting() and time.monotonic() < deadline:
         time.sleep(GIVE_WAY_LOOK_SECONDS)
 
 

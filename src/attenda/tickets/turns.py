@@ -11,7 +11,7 @@ from typing import TypeVar
 
 from django.db import transaction
 
-from attenda.core.tasks import give_way
+from attenda.core.tasks import give_way, writers_waiting
 
 Row = TypeVar("Row")
 
@@ -27,7 +27,8 @@ def write_in_turns(
     done: Callable[[list[Row]], object],
 ) -> int:
     """Writes the waiting rows in order, in transactions of about TURN_SECONDS of writes each (at
-    least one row); returns how many were written. In each transaction: ``take(rows)`` returns the
+    least one row), ended early when another writer waits for SQLite's lock (a message being
+    taken waited up to a whole turn for each of its writes); returns how many were written. In each transaction: ``take(rows)`` returns the
     rows still waiting, in order (another worker may have taken some; on PostgreSQL it locks
     them), ``write(row)`` writes one, and ``done(rows)`` takes the written rows off the queue."""
     left = list(waiting)
@@ -40,7 +41,7 @@ def write_in_turns(
             for row in taken:
                 write(row)
                 turn.append(row)
-                if time.monotonic() - held >= TURN_SECONDS:
+                if time.monotonic() - held >= TURN_SECONDS or writers_waiting():
                     break
             if turn:
                 done(turn)
