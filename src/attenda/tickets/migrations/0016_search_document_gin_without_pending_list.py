@@ -2,10 +2,10 @@
 
 With the pending list, the texts the indexer writes wait in an unsorted list until it passes
 ``gin_pending_list_limit`` (4 MB) or a vacuum comes, which on a million documents autovacuum does
-only after 200,000 changes; every search reads the whole list meanwhile. After 4,000 messages on the
-loaded million the list held 3,932 documents in 204 pages, and the keyword search page answered 10
-requests a second at 94 ms of the database's CPU each instead of 76. Without it each text goes into
-the index as the indexer writes it, in the worker, off every request's path."""
+only after 200,000 changes; every search using the index reads the whole list meanwhile. After the
+intake and API benchmarks' 4,000 messages on the loaded million the list held 3,932 documents in
+204 pages. Without it each text goes into the index as the indexer writes it, in the worker, off
+every request's path."""
 
 from django.db import migrations
 
