@@ -650,19 +650,24 @@ def _newest_matches(
     matches = (
         tickets.filter(search_document__document__matches=text)
         .annotate(relevance=_Relevance(text))
-        .alias(newest=_Newest())
+        .alias(newest=_Newest(), newest_of_matches=_Newest(from_matches=True))
     )
-    if below is not None:
-        matches = matches.filter(newest__lt=below)
     top = below if below is not None else (_last_ticket_number() + 1)
     span = FIRST_SPAN
     while True:
         floor = top - span
-        window = matches.filter(newest__gte=floor) if floor > 1 else matches
         # A wider stretch is read only when the narrower one held fewer matches than the window, so
         # its matches are few, and PostgreSQL reads them from the full-text index and sorts them.
         # Along the primary key, which it chose (it cannot tell how many tickets a word is on), it
-        # checked every ticket of the stretch: 3 s for a word on none of a million tickets.
+        # checked every ticket of the stretch: 3 s for a word on none of a million tickets, newest
+        # first; 1.0 s for a word on 4% of the stretch's 165,000 tickets but not on the newest,
+        # its bounds read by the primary key. Neither its order nor its bounds offer it the key.
+        newest = "newest_of_matches" if span > FIRST_SPAN else "newest"
+        window = matches
+        if below is not None:
+            window = window.filter(**{f"{newest}__lt": below})
+        if floor > 1:
+            window = window.filter(**{f"{newest}__gte": floor})
         window = window.order_by(_Newest(from_matches=span > FIRST_SPAN).desc())
         rows = list(window.values_list("pk", "relevance", "updated_at")[:RANKED_WINDOW])
         if len(rows) == RANKED_WINDOW or floor <= 1:
