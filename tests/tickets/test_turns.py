@@ -153,3 +153,21 @@ def test_a_turn_ends_after_the_row_in_hand_when_another_writer_waits(team, monke
         ["d", "e"], take=lambda rows: rows, write=written.append, done=turns_done.append
     )
     assert turns_done == [["d", "e"]]
+
+
+def test_each_turn_takes_only_the_rows_it_may_write_next(monkeypatch):
+    """A turn ended after one row (a writer waiting) does not read the whole batch again."""
+    monkeypatch.setattr(turns, "TAKE_AHEAD", 2)
+    monkeypatch.setattr(turns, "writers_waiting", lambda: True)
+    asked, written = [], []
+
+    def take(rows):
+        asked.append(list(rows))
+        return [row for row in rows if row != "gone"]
+
+    turns.write_in_turns(
+        ["a", "b", "gone", "c"], take=take, write=written.append, done=lambda rows: None
+    )
+
+    assert asked == [["a", "b"], ["b", "gone"], ["c"]]
+    assert written == ["a", "b", "c"]
