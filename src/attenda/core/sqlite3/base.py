@@ -75,47 +75,59 @@ class LockFile:
     def __init__(self, database: str) -> None:
         self.lock_path = f"{database}-write-lock"
         self.wait_path = f"{database}-write-wait"
-        self._pid = 0
+        self._opened: tuple[int, int, int, int] | None = None
+        self._held: int | None = None
 
-    def _open(self) -> None:
-        if self._pid != os.getpid():
+    def _descriptors(self) -> tuple[int, int, int]:
+        """The lock file's and the wait file's descriptors in this process, and a second
+        description of the wait file to look for waiters with (on the first it would find this
+        process's own waiter and take its lock over). Made in one piece: two threads making them
+        at once each use a whole set, and the lock is let go on the descriptor it was taken on."""
+        opened = self._opened
+        if opened is None or opened[0] != os.getpid():
             flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC
-            self._lock = os.open(self.lock_path, flags, 0o660)
-            self._wait = os.open(self.wait_path, flags, 0o660)
-            # A second description of the wait file, to look for waiters: on the first it would
-            # find this process's own waiter and take its lock over.
-            self._look = os.open(self.wait_path, flags, 0o660)
-            self._pid = os.getpid()
+            opened = (
+                os.getpid(),
+                os.open(self.lock_path, flags, 0o660),
+                os.open(self.wait_path, flags, 0o660),
+                os.open(self.wait_path, flags, 0o660),
+            )
+            self._opened = opened
+        return opened[1:]
 
     def take(self, timeout: float) -> bool:
         """True once this process holds the lock; False if ``timeout`` seconds passed first."""
-        self._open()
-        if _flocked(self._lock, fcntl.LOCK_EX):
+        lock, wait, _look = self._descriptors()
+        if _flocked(lock, fcntl.LOCK_EX):
+            self._held = lock
             return True
         deadline = time.monotonic() + timeout
         pause = LOCK_FILE_PAUSE / 4
-        fcntl.flock(self._wait, fcntl.LOCK_SH)
+        fcntl.flock(wait, fcntl.LOCK_SH)
         try:
             while True:
                 time.sleep(pause)
                 pause = min(pause * 2, LOCK_FILE_PAUSE)
-                if _flocked(self._lock, fcntl.LOCK_EX):
+                if _flocked(lock, fcntl.LOCK_EX):
+                    self._held = lock
                     return True
                 if time.monotonic() >= deadline:
                     return False
         finally:
-            fcntl.flock(self._wait, fcntl.LOCK_UN)
+            fcntl.flock(wait, fcntl.LOCK_UN)
 
     def give(self) -> None:
-        self._open()
-        fcntl.flock(self._lock, fcntl.LOCK_UN)
+        """Lets the lock go; called by the writer that took it (its process's turn keeps it one)."""
+        held, self._held = self._held, None
+        if held is not None:
+            fcntl.flock(held, fcntl.LOCK_UN)
 
     def others_waiting(self) -> bool:
         """Whether a writer (of any process, this one's other threads too) waits for the lock."""
-        self._open()
-        if not _flocked(self._look, fcntl.LOCK_EX):
+        _lock, _wait, look = self._descriptors()
+        if not _flocked(look, fcntl.LOCK_EX):
             return True
-        fcntl.flock(self._look, fcntl.LOCK_UN)
+        fcntl.flock(look, fcntl.LOCK_UN)
         return False
 
 
