@@ -487,6 +487,28 @@ def _report_about(address: str, number: int) -> bytes:
     ).encode()
 
 
+def test_a_waiting_report_of_returned_mail_is_read_from_its_head_and_the_report(
+    mailbox, monkeypatch
+):
+    """Its row needs only what the head says: the whole message is not parsed a second time."""
+    raw = _report_about("gone@example.com", 1).replace(
+        b"From: MAILER-DAEMON@mx.example.com\r\n", b""
+    )
+    taken = take_mail(mailbox, raw, source="smtp")
+    assert taken.mail.state == MailState.READING
+
+    def parse_whole(raw):
+        raise AssertionError("parsed whole")
+
+    monkeypatch.setattr(inbound, "parse_message", parse_whole)
+    read_waiting_mail()
+
+    taken.mail.refresh_from_db()
+    assert taken.mail.state == MailState.BOUNCE
+    assert taken.mail.subject == "Undelivered Mail Returned to Sender"
+    assert taken.mail.problems == ["the message has no readable From address"]
+
+
 def test_waiting_mail_is_read_in_batches_of_one_transaction_each(
     mailbox, django_assert_num_queries, monkeypatch
 ):

@@ -1437,6 +1437,9 @@ def _headers(entity: _Entity, decoded: dict[str, str]) -> dict[str, str]:
     return headers
 
 
+NO_FROM = "the message has no readable From address"
+
+
 def _read(raw: bytes) -> ParsedMail:
     reading = _Reading()
     problems = reading.problems
@@ -1469,7 +1472,7 @@ def _read(raw: bytes) -> ParsedMail:
         [header_text(raw, "from", [], top.charsets) for raw in top.all_raw("from")], authors
     )
     if not authors:
-        problems.append("the message has no readable From address")
+        problems.append(NO_FROM)
 
     message_ids = _message_ids(top.text("message-id", problems))
     in_reply_to = _message_ids(top.text("in-reply-to", problems))
@@ -1528,6 +1531,8 @@ def read_head(raw: bytes) -> MailHead:
         top = _read_entity(raw, start, len(raw), top=True)
         authors = _addresses(top, "from", problems)
         authors = [author for author in authors if "@" in author.address] or authors
+        if not authors:
+            problems.append(NO_FROM)
         subject = top.raw("subject") or b""
         if len(subject) > HEAD_SUBJECT_BYTES:
             # Cut where a word ends, not inside an encoded word.
