@@ -149,7 +149,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": (
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
             " PRAGMA busy_timeout=20000; PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456;"
-            # The search indexer checkpoints (tickets/search.py); a write that crossed the default
+            # The worker checkpoints (core.tasks.checkpoint); a write that crossed the default
             # 1,000 pages paid the checkpoint's copy and fsync itself, one message in ten.
             " PRAGMA wal_autocheckpoint=20000;"
         ),

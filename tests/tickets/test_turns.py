@@ -6,6 +6,7 @@ nothing and writes nothing twice."""
 import pytest
 from django.db import connection
 
+from attenda.core import tasks
 from attenda.tickets import arrivals, search, turns
 from attenda.tickets.models import PendingArrival, PendingIndex, Ticket
 from attenda.triage.models import EntryReading
@@ -171,3 +172,28 @@ def test_each_turn_takes_only_the_rows_it_may_write_next(monkeypatch):
 
     assert asked == [["a", "b"], ["b", "gone"], ["c"]]
     assert written == ["a", "b", "c"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_long_run_of_turns_copies_the_write_ahead_log_about_once_a_second(monkeypatch):
+    """On SQLite the worker checkpoints between its turns, at most once a CHECKPOINT_SECONDS, so
+    that no writer's commit crosses the automatic checkpoint and pays the copy and its fsync."""
+    clock = [100.0]
+
+    def write(row):
+        clock[0] += 0.4
+
+    monkeypatch.setattr(turns, "TURN_SECONDS", 0)
+    monkeypatch.setattr(turns, "writers_waiting", lambda: False)
+    monkeypatch.setattr(tasks.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(tasks, "_checkpointed_at", 0.0)
+
+    statements = statements_during(
+        lambda: turns.write_in_turns(
+            list(range(6)), take=lambda rows: rows, write=write, done=lambda rows: None
+        )
+    )
+
+    checkpoints = [sql for sql in statements if sql.startswith("PRAGMA wal_checkpoint")]
+    # Turns end at 100.4, 100.8 ... 102.4: a copy after the first, and after the fourth.
+    assert len(checkpoints) == (2 if connection.vendor == "sqlite" else 0)

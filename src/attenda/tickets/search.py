@@ -25,7 +25,7 @@ from snowballstemmer.romanian_stemmer import RomanianStemmer
 from snowballstemmer.spanish_stemmer import SpanishStemmer
 
 from attenda.agents.models import Agent
-from attenda.core.tasks import BatchTask, give_way
+from attenda.core.tasks import BatchTask, checkpoint, give_way
 from attenda.customers.identities import guess_kind
 from attenda.customers.models import Customer
 from attenda.customers.queries import find_customers
@@ -357,7 +357,7 @@ def index_pending(*, batch: int = INDEX_BATCH) -> int:
         indexed = _index_pending_locked(batch)
     if indexed:
         _merge_segments()
-    _checkpoint()
+    checkpoint()
     return indexed
 
 
@@ -444,17 +444,6 @@ def _write_terms(row: tuple[int, tuple[str, int, str] | None]) -> None:
 
 def _unqueue(writes: list[tuple[int, object]]) -> None:
     PendingIndex.objects.filter(pk__in=[pk for pk, _write in writes]).delete()
-
-
-def _checkpoint() -> None:
-    """Copies the write-ahead log into the database file (and syncs it) here, in the indexer, rather
-    than in whichever write crosses SQLite's automatic checkpoint: writers leave that to this
-    (settings.py sets wal_autocheckpoint high, as a backstop when no worker runs). PASSIVE: it takes
-    no lock a writer needs, and stops at pages a reader still uses."""
-    if connection.vendor != "sqlite" or connection.in_atomic_block:
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
 
 def _merge_segments() -> None:

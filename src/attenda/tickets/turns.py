@@ -2,7 +2,8 @@
 short transactions. SQLite has one write lock: a batch written in one transaction held it 1.2-5.2 s
 on the loaded machine, and every chat line waited behind it. Here each turn at the lock writes a
 few milliseconds' worth and takes what it wrote off the queue in the same transaction, then lets
-the writers waiting for the lock go first (core.tasks.give_way) before the next: a worker that
+the writers waiting for the lock go first (core.tasks.give_way) before the next, and copies the
+write-ahead log into the database file every second or so (core.tasks.checkpoint): a worker that
 stops between two turns loses nothing and writes nothing twice."""
 
 import time
@@ -11,7 +12,7 @@ from typing import TypeVar
 
 from django.db import transaction
 
-from attenda.core.tasks import give_way, writers_waiting
+from attenda.core.tasks import CHECKPOINT_SECONDS, checkpoint, give_way, writers_waiting
 
 Row = TypeVar("Row")
 
@@ -53,4 +54,5 @@ def write_in_turns(
         written += len(turn)
         left = taken[len(turn) :] + left
         give_way()
+        checkpoint(unless_within=CHECKPOINT_SECONDS)
     return written
