@@ -2,7 +2,9 @@
 
 import pytest
 
+from attenda.tickets import arrivals
 from attenda.tickets.models import Kind
+from attenda.triage import kind
 from attenda.triage.reading import DEFAULT_KIND_RULES, LANGUAGES, KindRule, TriageModel, read
 
 
@@ -94,3 +96,16 @@ def test_one_message_is_scored_as_scikit_learn_scores_it():
     assert prediction.kind == model.kinds.classes_[kind_probabilities.argmax()]
     assert prediction.team_confidence == pytest.approx(team_probabilities.max())
     assert prediction.team_id == model.teams.classes_[team_probabilities.argmax()]
+
+
+def test_a_process_prepared_reads_its_first_message_with_the_lexicon_built():
+    """arrivals.prepare(), as the worker and the mail processes start: the first message read does
+    not build the rules' keyword lexicon (50 ms of the first message in the intake's benchmark)."""
+    kind._lexicon.cache_clear()
+
+    arrivals.prepare()
+    built = kind._lexicon.cache_info().misses
+    read("Olá, o router não liga desde ontem e preciso dele para trabalhar.")
+
+    assert built >= 1
+    assert kind._lexicon.cache_info().misses == built

@@ -13,10 +13,10 @@ class TriageConfig(AppConfig):
         from attenda.tickets import arrivals, headlines, panels
         from attenda.triage import panels as triage_panels
         from attenda.triage.headlines import triage_headline
-        from attenda.triage.language import detector
+        from attenda.triage.reading import prepare
         from attenda.triage.services import read_ahead, triage_entry
 
-        arrivals.register(triage_entry, prepare=detector, read_ahead=read_ahead)
+        arrivals.register(triage_entry, prepare=prepare, read_ahead=read_ahead)
         # The ticket page asks; triage answers with its panel, marks, draft and sentences.
         panels.register_page(triage_panels.page_context)
         panels.register_timeline(triage_panels.timeline_context)

@@ -89,3 +89,22 @@ def read(
         abuse=found.kind,
         cues=tuple(dict.fromkeys((*found.cues, *feeling.cues, *kind_cues))),
     )
+
+
+# A line in each language Attenda reads, read once as a process starts (``prepare``).
+_SAMPLES = (
+    "My invoice is wrong and the router does not work.",
+    "A minha fatura está errada e o router não funciona.",
+    "Mi factura está mal y el router no funciona.",
+    "Factura mea este greșită și routerul nu merge.",
+    "Moja faktura jest błędna i router nie działa.",
+)
+
+
+def prepare() -> None:
+    """Loads what reading needs before the first message comes (``tickets.arrivals.prepare``): the
+    language detector, the keyword lexicon of Attenda's rules, the abuse and tone models. The first
+    message read in a process paid 50 ms for the lexicon and models: in the intake's benchmark, a
+    write of 67 ms against a median of 1.3."""
+    for sample in _SAMPLES:
+        read(sample)
