@@ -378,6 +378,30 @@ def test_a_small_customer_mail_is_still_read_as_it_is_taken(mailbox):
     assert taken.mail.entry.ticket.subject == "A minha fatura está errada"
 
 
+def test_a_mail_is_read_before_the_transaction_that_writes_it(mailbox, monkeypatch):
+    """Its reply apart from the quoted text, why it is automatic and its sender's authentication are
+    read before the transaction, as it is taken and as the worker reads it: on SQLite the write
+    lock is held from the transaction's start, and a long mail's reply alone held it 8 ms."""
+    outside = len(connection.atomic_blocks)
+    depths = []
+    split_reply = inbound.split_reply
+
+    def recording(text, **kwargs):
+        depths.append(len(connection.atomic_blocks))
+        return split_reply(text, **kwargs)
+
+    monkeypatch.setattr(inbound, "split_reply", recording)
+    taken = take_mail(mailbox, raw_mail(), source="smtp")
+    costly = raw_mail(message_id="<long@example.com>")
+    kept = take_mail(mailbox, costly + b"a" * inbound.COSTLY_BYTES, source="smtp")
+    assert kept.mail.state == MailState.READING
+    read_waiting_mail()
+
+    assert taken.mail.state == MailState.TAKEN
+    assert InboundMail.objects.get(pk=kept.mail.pk).state == MailState.TAKEN
+    assert depths == [outside, outside]
+
+
 def _padded_to_size(limit: int) -> bytes:
     raw = raw_mail()
     return raw + b"a" * (limit - len(raw))

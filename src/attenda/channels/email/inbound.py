@@ -30,7 +30,7 @@ from attenda.channels.email.models import (
     SetAsideReason,
 )
 from attenda.channels.email.parsing import Address, MailHead, ParsedMail, parse_message, read_head
-from attenda.channels.email.quoting import split_reply
+from attenda.channels.email.quoting import ReplyText, split_reply
 from attenda.core import audit, clock
 from attenda.core.inserts import insert
 from attenda.core.lookups import unique_or_none
@@ -218,9 +218,11 @@ def _attempt(
     if parsed is None:
         return Taken(_set_aside(mailbox, raw, key, source, SetAsideReason.OVER_BUDGET, refused))
     try:
+        keep = reusing is None and (isinstance(parsed, MailHead) or _may_be_report(parsed))
+        read = None if keep or isinstance(parsed, MailHead) else read_for_ticket(parsed, raw)
         with transaction.atomic():
             mail = InboundMail(mailbox=mailbox, message_id=key, source=source)
-            if reusing is None and (isinstance(parsed, MailHead) or _may_be_report(parsed)):
+            if keep:
                 _keep_waiting(mail, raw, parsed, envelope_recipients)
             else:
                 if isinstance(parsed, MailHead):
@@ -228,7 +230,7 @@ def _attempt(
                     # under its budget: the worker's reading does not say it reused one.
                     parsed = parse_message(raw)
                 bounce = _report(raw, _may_be_report(parsed))
-                _take(mail, raw, parsed, bounce, envelope_recipients, reusing=reusing)
+                _take(mail, raw, parsed, bounce, envelope_recipients, reusing=reusing, read=read)
             return Taken(mail)
     except IntegrityError:
         raise
@@ -295,11 +297,13 @@ def _take(
     *,
     reusing: InboundMail | None = None,
     may_acknowledge: bool = True,
+    read: "ReadForTicket | None" = None,
 ) -> None:
     """What becomes of a message, ``bounce`` what it says as a report: a delivery report, held, set
     aside for its unclear sender, or put on a ticket. Taking mail, reading the mail kept waiting
     and reprocessing the unprocessable store all come through here. ``parsed`` is the head alone
-    only for a returned mail (``_returned``), whose row is all it writes."""
+    only for a returned mail (``_returned``), whose row is all it writes; ``read``: the mail's
+    ``read_for_ticket``, read before the caller's transaction."""
     sender = _describe(mail, raw, parsed)
     if _returned(bounce):
         mail.state = MailState.BOUNCE
@@ -323,7 +327,7 @@ def _take(
     if reusing is not None:
         mail.problems.append(f"its Message-ID was taken already by another message (#{reusing.pk})")
     _write(mail)
-    ticket_entry(mail, parsed, raw, envelope_recipients, may_acknowledge=may_acknowledge)
+    ticket_entry(mail, parsed, raw, envelope_recipients, may_acknowledge=may_acknowledge, read=read)
     if reusing is not None:
         services.add_event(
             ticket=mail.entry.ticket,
@@ -416,6 +420,7 @@ class _Reading:
     raw: bytes
     parsed: ParsedMail | MailHead | None = None
     bounce: Bounce | None = None
+    read: "ReadForTicket | None" = None
     cpu_seconds: float = 0.0
     failure: tuple[SetAsideReason, str] | None = None
 
@@ -435,6 +440,7 @@ def _read_kept(mail: InboundMail, *, sender: Address | None = None) -> _Reading:
                 sender is None and mail.state == MailState.READING and not costly_to_read(raw)
             )
             bounce = _report(raw, True) if report_first else None
+            read = None
             if _returned(bounce):
                 parsed = read_head(raw)
             else:
@@ -443,12 +449,14 @@ def _read_kept(mail: InboundMail, *, sender: Address | None = None) -> _Reading:
                     parsed = replace(parsed, sender=sender, sender_doubt="")
                 if not report_first:
                     bounce = _report(raw, _may_be_report(parsed))
+                if not _returned(bounce):
+                    read = read_for_ticket(parsed, raw)
         except budget.OverBudget as over:
             return _Reading(mail, raw, failure=(SetAsideReason.OVER_BUDGET, over.detail))
         except Exception as error:  # noqa: BLE001 - the message is kept in the store.
             logger.exception("Mail %s could not be handled again.", mail.pk)
             return _Reading(mail, raw, failure=(SetAsideReason.FAILED, repr(error)))
-        return _Reading(mail, raw, parsed, bounce, meter.spent())
+        return _Reading(mail, raw, parsed, bounce, read, meter.spent())
 
 
 def _write_read(
@@ -495,6 +503,7 @@ def _write_reading(reading: _Reading, waiting_in: MailState, *, may_acknowledge:
                         reading.bounce,
                         mail.envelope_recipients,
                         may_acknowledge=may_acknowledge,
+                        read=reading.read,
                     )
                 return
             except budget.OverBudget as over:
@@ -525,19 +534,18 @@ def ticket_entry(
     envelope_recipients: Sequence[str] = (),
     *,
     may_acknowledge: bool = True,
+    read: "ReadForTicket | None" = None,
 ) -> None:
     """Puts a kept message on its ticket: threads it, keeps its Cc'd people, acknowledges a new
-    ticket unless the mail is automatic. Also used to let held mail through."""
+    ticket unless the mail is automatic. Also used to let held mail through. ``read``: the mail's
+    ``read_for_ticket``, when the caller read it before its transaction."""
     mailbox = mail.mailbox
-    own = _own_addresses()
-    automatic = automatic_reason(parsed.headers, own_addresses=own)
-    sender = parsed.sender if parsed.sender and parsed.sender.address else None
-    split = split_reply(parsed.text, sender=_display(sender) if sender else "")
-    budget.check("finding the reply in the text")
+    read = read or read_for_ticket(parsed, raw)
+    own, automatic, split, check = read.own, read.automatic, read.split, read.check
+    sender = _sender(parsed)
     body = split.new or parsed.text.strip()
     if not body and parsed.parts:
         body = _("(attachments only)")
-    check = check_sender(raw, sender.address if sender else None)
     recipients = len(parsed.to) + len(parsed.cc)
     inbound = Inbound(
         channel=Channel.EMAIL,
@@ -589,6 +597,36 @@ def ticket_entry(
         from attenda.channels.email.outbound import acknowledge_later
 
         acknowledge_later.enqueue_with_commit(received.ticket.pk, mailbox.pk, sender.address)
+
+
+@dataclass(frozen=True)
+class ReadForTicket:
+    """What putting a mail on its ticket reads of the mail alone: the mailboxes' own addresses,
+    why it is automatic (if it is), its reply apart from what it quotes, and its sender's
+    authentication. Read before the transaction that writes the mail: on SQLite the write lock is
+    held from its start, and a long mail's reply alone held it 8 ms."""
+
+    own: set[str]
+    automatic: str | None
+    split: ReplyText
+    check: SenderCheck
+
+
+def read_for_ticket(parsed: ParsedMail, raw: bytes) -> ReadForTicket:
+    own = _own_addresses()
+    sender = _sender(parsed)
+    split = split_reply(parsed.text, sender=_display(sender) if sender else "")
+    budget.check("finding the reply in the text")
+    return ReadForTicket(
+        own=own,
+        automatic=automatic_reason(parsed.headers, own_addresses=own),
+        split=split,
+        check=check_sender(raw, sender.address if sender else None),
+    )
+
+
+def _sender(parsed: ParsedMail) -> Address | None:
+    return parsed.sender if parsed.sender and parsed.sender.address else None
 
 
 def _own_addresses() -> set[str]:
