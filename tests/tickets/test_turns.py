@@ -156,6 +156,32 @@ def test_a_turn_ends_after_the_row_in_hand_when_another_writer_waits(team, monke
     assert turns_done == [["d", "e"]]
 
 
+def test_light_rows_share_a_turn_for_a_few_milliseconds_while_another_writer_waits(monkeypatch):
+    """The index's texts (a statement of a few hundred microseconds each) went one a turn with the
+    intake's writers waiting: a transaction, a wait for the lock and an FTS5 segment per text. Light
+    rows go on for TURN_SECONDS_WAITED; the turn ends before a row that is not light."""
+    clock = [100.0]
+
+    def write(row):
+        clock[0] += 0.003 if row == "HEAVY" else 0.0005
+
+    monkeypatch.setattr(turns, "writers_waiting", lambda: True)
+    monkeypatch.setattr(turns.time, "monotonic", lambda: clock[0])
+    turns_done = []
+
+    turns.write_in_turns(
+        ["a", "b", "c", "d", "e", "HEAVY", "f"],
+        take=lambda rows: rows,
+        write=write,
+        done=lambda rows: turns_done.append(list(rows)),
+        light=lambda row: row != "HEAVY",
+    )
+
+    # 0.5 ms a light row: four reach the 2 ms; "e" ends its turn before the heavy row, which
+    # takes its 3 ms alone.
+    assert turns_done == [["a", "b", "c", "d"], ["e"], ["HEAVY"], ["f"]]
+
+
 def test_each_turn_takes_only_the_rows_it_may_write_next(monkeypatch):
     """A turn ended after one row (a writer waiting) does not read the whole batch again."""
     monkeypatch.setattr(turns, "TAKE_AHEAD", 2)

@@ -18,6 +18,7 @@ Row = TypeVar("Row")
 
 # The writes of one transaction: a chat line waiting for the lock waits about this long.
 TURN_SECONDS = 0.005
+TURN_SECONDS_WAITED = 0.002
 # The rows a turn takes (reads again, locked) to write from: a turn ended by a waiting writer after
 # one row had read the whole batch again, 15% of the worker's time reading kept mail.
 TAKE_AHEAD = 16
@@ -29,13 +30,15 @@ def write_in_turns(
     take: Callable[[list[Row]], list[Row]],
     write: Callable[[Row], object],
     done: Callable[[list[Row]], object],
+    light: Callable[[Row], bool] = lambda _row: False,
 ) -> int:
     """Writes the waiting rows in order, in transactions of about TURN_SECONDS of writes each (at
-    least one row), ended early when another writer waits for SQLite's lock (a message being
-    taken waited up to a whole turn for each of its writes); returns how many were written. In
-    each transaction: ``take(rows)``, given the next TAKE_AHEAD rows, returns those still
-    waiting, in order (another worker may have taken some; on PostgreSQL it locks them),
-    ``write(row)`` writes one, and ``done(rows)`` takes the written rows off the queue."""
+    least one row); when another writer waits for SQLite's lock, a turn goes on only with
+    ``light`` rows and for TURN_SECONDS_WAITED at most (a message being taken waited up to a
+    whole turn for each of its writes); returns how many were written. In each transaction:
+    ``take(rows)``, given the next TAKE_AHEAD rows, returns those still waiting, in order
+    (another worker may have taken some; on PostgreSQL it locks them), ``write(row)`` writes
+    one, and ``done(rows)`` takes the written rows off the queue."""
     left = list(waiting)
     written = 0
     while left:
@@ -44,10 +47,14 @@ def write_in_turns(
             held = time.monotonic()
             taken = take(ahead)
             turn = []
-            for row in taken:
+            for row, following in zip(taken, [*taken[1:], None], strict=True):
                 write(row)
                 turn.append(row)
-                if time.monotonic() - held >= TURN_SECONDS or writers_waiting():
+                spent = time.monotonic() - held
+                if spent >= TURN_SECONDS or (
+                    (spent >= TURN_SECONDS_WAITED or following is None or not light(following))
+                    and writers_waiting()
+                ):
                     break
             if turn:
                 done(turn)
