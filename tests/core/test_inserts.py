@@ -1,6 +1,6 @@
 from django.forms.models import model_to_dict
 
-from attenda.core.inserts import insert
+from attenda.core.inserts import insert, update
 from attenda.tickets.models import Status, Ticket, TimelineEntry
 from tests.customers.factories import CustomerFactory
 
@@ -37,3 +37,20 @@ def test_insert_keeps_what_fields_prepare(db):
 
     assert TimelineEntry.objects.get(pk=entry.pk).data == {"to": ["a@b.pt"], "n": 1}
     assert TimelineEntry.objects.get(pk=entry.pk).created_at == entry.created_at
+
+
+def test_a_row_written_by_update_is_the_row_save_writes(db):
+    customer = CustomerFactory()
+    made = {"customer": customer, "customer_name": "Maria", "subject": "Fatura", "channel": "email"}
+    saved, updated = insert(Ticket(**made)), insert(Ticket(**made))
+    for ticket in (saved, updated):
+        ticket.subject = "Fatura de outubro"
+        ticket.status = Status.OPEN
+    saved.save()
+    update(updated)
+
+    written, expected = _row(Ticket, updated.pk), _row(Ticket, saved.pk)
+    for moment in ("id", "created_at", "updated_at", "waiting_since"):
+        written.pop(moment), expected.pop(moment)
+    assert written == expected
+    assert written["subject"] == "Fatura de outubro"

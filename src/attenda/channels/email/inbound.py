@@ -32,7 +32,7 @@ from attenda.channels.email.models import (
 from attenda.channels.email.parsing import Address, MailHead, ParsedMail, parse_message, read_head
 from attenda.channels.email.quoting import ReplyText, split_reply
 from attenda.core import audit, clock
-from attenda.core.inserts import insert
+from attenda.core.inserts import insert, update
 from attenda.core.lookups import unique_or_none
 from attenda.core.tasks import BatchTask
 from attenda.customers.models import Identity, IdentityKind
@@ -342,12 +342,13 @@ def _take(
 
 
 def _write(mail: InboundMail) -> None:
-    """A new mail's row in one written-out INSERT (every message writes one); a mail of the
-    unprocessable store taken again is updated."""
+    """A new mail's row in one written-out INSERT (every message writes one); a mail read by the
+    worker, or of the unprocessable store taken again, in one written-out UPDATE (the ORM's
+    ``save()`` was a tenth of the worker's time reading kept mail)."""
     if mail._state.adding:
         insert(mail)
     else:
-        mail.save()
+        update(mail)
 
 
 def _set_aside(
