@@ -71,6 +71,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             call_command("migrate", verbosity=0, interactive=False)
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
+        if connection.vendor == "sqlite":
+            # Loads made before the loader merged its index are merged now; a merged one is left.
+            connection.ensure_connection()
+            merge_search_segments(connection.connection)
         add_mailboxes()
         print(f"{engine}: {args.tickets:,} tickets already loaded ({report_path.name}).")
         return
@@ -82,6 +86,25 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"{report['rows']['timeline_entries']:,} timeline entries in {report['seconds']:.1f} s "
         f"({report_path})."
     )
+
+
+def merge_search_segments(db) -> None:
+    """Merges the SQLite search index's segments as the worker does while a desk writes
+    (tickets/search.py, _merge_segments): until no level holds FTS5's ``usermerge`` segments. A
+    load's blocks, one transaction each with the merges inside writes turned off (migration 0011),
+    leave four segments of a quarter of the tickets each waiting to be merged, a state no desk with
+    a worker is in: the first benchmark after a load made that merge (4 s of merging on 2 cores) in
+    the worker's steps, some of which held SQLite's write lock 40-56 ms. ``db`` is the sqlite3
+    connection."""
+    merge = (
+        "INSERT INTO tickets_search_document (tickets_search_document, rank) VALUES ('merge', ?)"
+    )
+    while True:
+        before = db.total_changes
+        db.execute(merge, [MERGE_PAGES])
+        # FTS5's documented signal that there was nothing left to merge.
+        if db.total_changes - before < 2:
+            break
 
 
 def add_mailboxes() -> None:
@@ -373,19 +396,7 @@ class SqliteTables:
         self.db.execute("COMMIT")
 
     def finish_search(self) -> None:
-        """Merges the index's segments as the worker does while a desk writes
-        (tickets/search.py, _merge_segments): until no level holds FTS5's ``usermerge`` segments.
-        A block per transaction, with the merges inside writes turned off (migration 0011), leaves
-        four segments of a quarter of the tickets each waiting to be merged, a state no desk with a
-        worker is in: the first benchmark after a load made that merge (4 s of merging, on this
-        machine) in the worker's steps, some of which held SQLite's write lock 40-56 ms."""
-        merge = "INSERT INTO tickets_search_document (tickets_search_document, rank) VALUES ('merge', ?)"
-        while True:
-            before = self.db.total_changes
-            self.db.execute(merge, [MERGE_PAGES])
-            # FTS5's documented signal that there was nothing left to merge.
-            if self.db.total_changes - before < 2:
-                break
+        merge_search_segments(self.db)
 
     def restore_indexes(self) -> None:
         for _name, sql in self.set_aside:
