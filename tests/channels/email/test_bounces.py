@@ -504,3 +504,24 @@ def test_helpdesk_projects_ordinary_mail_is_not_a_bounce(project, name):
     raw = corpus_path("email", project, *folder, name)
 
     assert read_bounce(raw.read_bytes()) is None
+
+
+def _sisimai(name: str) -> bytes:
+    return corpus_path("email", "sisimai-set-of-emails", "maildir", "bsd", name).read_bytes()
+
+
+def test_the_returned_message_is_named_by_its_attached_copy():
+    # The copy's Message-ID header is folded; the prose quotes it cut by quoted-printable.
+    bounce = read_bounce(_sisimai("lhost-office365-09.eml"))
+
+    assert bounce is not None
+    assert bounce.original_message_id == (
+        "SLXP216MB0381A2BCD997D05F53CDB50BA9220@SLXP216MB0381.KORP216.PROD.OUTLOOK.COM"
+    )
+
+
+def test_a_japanese_report_is_read_in_its_charset():
+    recipient = _only(read_bounce(_sisimai("lhost-domino-02.eml")))
+
+    assert recipient.address == "kijitora@example.co.jp"
+    assert "Domino ディレクトリには見つかりません" in recipient.diagnostic

@@ -7,7 +7,7 @@ import struct
 import tracemalloc
 from datetime import UTC, datetime, timedelta, timezone
 
-from attenda.channels.email.parsing import Address, parse_message
+from attenda.channels.email.parsing import Address, MimePart, parse_message
 
 
 def _mail(*headers: str, body: str | bytes = "Hello\n", linesep: str = "\n") -> bytes:
@@ -746,3 +746,31 @@ def test_control_characters_from_broken_encoded_words_stay_out_of_one_line_field
     assert parsed.sender == Address(name="Ana Sousa", address="ana@example.pt", comment="Loja")
     assert parsed.to[0].name == "Apoio [2J"
     assert parsed.parts[0].filename == "fatura.pdf"
+
+
+def test_a_mime_part_gives_its_headers_parts_and_attached_message():
+    attached = base64.b64encode(b"From: maria@example.com\r\nMessage-ID: <a@b>\r\n\r\nOla\r\n")
+    raw = (
+        b"From: Mail Delivery System\r\n <mailer-daemon@example.com>\r\n"
+        b"To: a@example.com\r\nTo: b@example.com\r\n"
+        b'Content-Type: multipart/report; boundary="X"\r\n\r\n'
+        b"--X\r\nContent-Type: text/plain; charset=ISO-8859-1\r\n"
+        b"Content-Transfer-Encoding: quoted-printable\r\n\r\nN=E3o entregue\r\n"
+        b"--X\r\nContent-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        + attached
+        + b"\r\n--X--\r\n"
+    )
+
+    message = MimePart.read(raw)
+    text, returned = message.parts()
+
+    assert message.content_type == "multipart/report"
+    assert message.header("from") == "Mail Delivery System <mailer-daemon@example.com>"
+    assert message.headers("To") == ["a@example.com", "b@example.com"]
+    assert (text.content_type, text.charset, text.body()) == (
+        "text/plain",
+        "iso-8859-1",
+        b"N\xe3o entregue",
+    )
+    assert returned.attached().header("Message-ID") == "<a@b>"
+    assert text.parts() is None

@@ -10,13 +10,11 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from email.header import decode_header, make_header
-from email.message import Message
-from email.parser import BytesParser
-from email.policy import compat32
 from email.utils import getaddresses
 from enum import StrEnum
 from functools import cached_property, lru_cache
+
+from attenda.channels.email.parsing import MimePart, decode_words
 
 
 class BounceClass(StrEnum):
@@ -48,13 +46,12 @@ class Bounce:
     feedback_type: str = ""  # the complaint's type (abuse, opt-out, ...) for complaints
 
 
-def read_bounce(raw: bytes | Message) -> Bounce | None:
+def read_bounce(raw: bytes) -> Bounce | None:
     """The bounce or complaint that ``raw`` is, or None for a person's mail and for auto-replies
     (see ``automatic.automatic_reason``). Never raises: a mail too broken to read is not taken
     for a bounce, so that it reaches a person."""
     try:
-        message = raw if isinstance(raw, Message) else _parse(raw)
-        return _read(message)
+        return _read(_parse(raw))
     except Exception:  # noqa: BLE001 - one unreadable mail must not stop the mailbox
         return None
 
@@ -123,25 +120,24 @@ class _Finding:
 class _Report:
     """The parts of a mail that matter to a bounce, pulled apart once."""
 
-    message: Message
+    message: MimePart
     notes: list[str] = field(default_factory=list)  # the human-readable text parts
     status_blocks: list[dict[str, str]] = field(default_factory=list)
     feedback: dict[str, list[str]] = field(default_factory=dict)
-    original: Message | None = None  # the returned message, or its headers
+    original: MimePart | None = None  # the returned message, or its headers
 
     @property
     def text(self) -> str:
         return "\n".join(self.notes)
 
 
-def _parse(raw: bytes) -> Message:
+def _parse(raw: bytes) -> MimePart:
     # Line ends are made uniform first: CR-only and CRLF mails would otherwise leave stray CRs
     # in the text parts, which every pattern below would have to allow for.
-    raw = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-    return BytesParser(policy=compat32).parsebytes(raw)
+    return MimePart.read(raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n"))
 
 
-def _read(message: Message) -> Bounce | None:
+def _read(message: MimePart) -> Bounce | None:
     report = _Report(message)
     _collect(message, report)
     complaint = _read_complaint(report)
@@ -172,45 +168,46 @@ def _read(message: Message) -> Bounce | None:
     )
 
 
-def _is_report(message: Message) -> bool:
-    return message.get_content_type() == "multipart/report"
+def _is_report(message: MimePart) -> bool:
+    return message.content_type == "multipart/report"
 
 
 # --- taking the mail apart -------------------------------------------------------------------
 
 
-def _collect(part: Message, report: _Report) -> None:
-    content_type = part.get_content_type()
+# A report's parts are a few levels deep; deeper ones are someone's mail or an attack.
+_MAX_DEPTH = 10
+
+
+def _collect(part: MimePart, report: _Report, depth: int = 0) -> None:
+    content_type = part.content_type
     if content_type in ("message/delivery-status", "message/global-delivery-status"):
-        report.status_blocks.extend(_field_blocks(_message_part_text(part)))
+        report.status_blocks.extend(_field_blocks(_text_of(part)))
     elif content_type == "message/feedback-report":
-        for block in _field_lists(_message_part_text(part)):
+        for block in _field_lists(_text_of(part)):
             for name, value in block:
                 report.feedback.setdefault(name, []).append(value)
     elif content_type in ("message/rfc822", "message/global", "message/partial"):
-        payload = part.get_payload()
-        if report.original is None and isinstance(payload, list) and payload:
-            report.original = payload[0]
+        if report.original is None:
+            report.original = part.attached()
     elif content_type in ("text/rfc822-headers", "message/global-headers"):
         if report.original is None:
             report.original = _headers_of(_text_of(part))
-    elif part.is_multipart():
-        for sub in part.get_payload():
-            if isinstance(sub, Message):
-                _collect(sub, report)
+    elif (parts := part.parts()) is not None:
+        if depth < _MAX_DEPTH:
+            for sub in parts:
+                _collect(sub, report, depth + 1)
     elif content_type.startswith(("text/", "multipart/")):
-        # A multipart whose boundaries are broken arrives here as one text: read it as text.
-        # What a bounce has to say comes first; a huge text is someone's mail or an attack, and
-        # reading all of it would only cost time.
+        # A multipart whose boundaries are broken is read as one text. What a bounce has to say
+        # comes first; a huge text is someone's mail or an attack, and reading all of it would
+        # only cost time.
         text = _text_of(part)[:_TEXT_LIMIT]
         report.notes.append(_html_to_text(text) if content_type == "text/html" else text)
 
 
-def _text_of(part: Message) -> str:
-    payload = part.get_payload(decode=True)
-    if not isinstance(payload, bytes):
-        payload = str(part.get_payload()).encode("utf-8", "replace")
-    charsets = [part.get_content_charset() or "utf-8", "utf-8"]
+def _text_of(part: MimePart) -> str:
+    payload = part.body()
+    charsets = [part.charset or "utf-8", "utf-8"]
     if b"\x1b$B" in payload:
         # Undeclared ISO-2022-JP, which Japanese mail servers still send.
         charsets.insert(0, "iso-2022-jp")
@@ -225,25 +222,8 @@ def _text_of(part: Message) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _message_part_text(part: Message) -> str:
-    """The field text of a message/* part, whether the parser split it into blocks or not."""
-    payload = part.get_payload()
-    if not isinstance(payload, list):
-        return _text_of(part)
-    blocks = []
-    for block in payload:
-        lines = [f"{name}: {value}" for name, value in block.items()]
-        body = block.get_payload()
-        if isinstance(body, str) and body.strip():
-            lines.append(body)
-        blocks.append("\n".join(lines))
-    return "\n\n".join(blocks)
-
-
-def _headers_of(text: str) -> Message:
-    return BytesParser(policy=compat32).parsebytes(
-        text.lstrip().encode("utf-8", "replace"), headersonly=True
-    )
+def _headers_of(text: str) -> MimePart:
+    return MimePart.read(text.lstrip().encode("utf-8", "replace"))
 
 
 def _html_to_text(text: str) -> str:
@@ -343,15 +323,15 @@ def _read_complaint(report: _Report) -> Bounce | None:
     elif _is_hotmail_complaint(message):
         # Outlook.com's complaint loop predates RFC 5965: a plain mail with the message attached.
         feedback_type = "abuse"
-    elif (message.get("X-Apple-Unsubscribe") or "").strip().lower() == "true":
+    elif (message.header("X-Apple-Unsubscribe") or "").strip().lower() == "true":
         # Apple Mail's "unsubscribe" button sends a mail of its own to the List-Unsubscribe one.
         feedback_type = "opt-out"
-        addresses.extend(_addresses(message.get_all("To")))
+        addresses.extend(_addresses(message.headers("To")))
     else:
         return None
     if not addresses and report.original is not None:
-        addresses = _addresses(report.original.get_all("X-HmXmrOriginalRecipient")) or (
-            _addresses(report.original.get_all("To"))
+        addresses = _addresses(report.original.headers("X-HmXmrOriginalRecipient")) or (
+            _addresses(report.original.headers("To"))
         )
     complained = _unique(_clean_address(address) for address in addresses)
     return Bounce(
@@ -372,9 +352,9 @@ def _complaint_by(address: str, diagnostic: str) -> BouncedRecipient:
     )
 
 
-def _is_hotmail_complaint(message: Message) -> bool:
-    sender = " ".join(_addresses(message.get_all("From")))
-    subject = _header_text(message.get("Subject")).lower()
+def _is_hotmail_complaint(message: MimePart) -> bool:
+    sender = " ".join(_addresses(message.headers("From")))
+    subject = _header_text(message.header("Subject")).lower()
     return sender.endswith("@hotmail.com") and subject.startswith("complaint about")
 
 
@@ -539,8 +519,8 @@ def _looks_like_bounce(report: _Report, notification: str) -> bool:
     daemon, the null return path of RFC 5321, a returned message) and what it says must agree,
     so that a person's mail about a failed delivery is never taken for one."""
     message = report.message
-    sender = message.get("From")
-    return_path = message.get("Return-Path")
+    sender = message.header("From")
+    return_path = message.header("Return-Path")
     envelope = 0
     if sender is not None and (
         _DAEMON_SENDER.search(_header_text(sender)) or str(sender).strip() in ("", "<>")
@@ -550,14 +530,14 @@ def _looks_like_bounce(report: _Report, notification: str) -> bool:
         str(return_path).strip() in ("<>", "") or "mailer-daemon" in str(return_path).lower()
     ):
         envelope += 1
-    if message.get("X-Failed-Recipients"):
+    if message.header("X-Failed-Recipients"):
         envelope += 2
     if _returns_own_message(report):
         envelope += 1
     if not envelope:
         # Before the words: a person's mail (a long one costs 35 ms a 100 KB to search).
         return False
-    subject = _header_text(message.get("Subject"))
+    subject = _header_text(message.header("Subject"))
     if _AUTO_REPLY_SUBJECT.match(subject) and not _FAILURE_WORDS.search(subject):
         return False
     return bool(_BOUNCE_SUBJECT.search(subject) or _FAILURE_WORDS.search(notification))
@@ -594,7 +574,7 @@ _TRANSCRIPT_VERDICT = re.compile(r"^[45]\d\d <[^>]+>\.\.\. ")
 
 
 def _findings_from_text(report: _Report, notification: str, inline_original: str) -> list[_Finding]:
-    failed_header = _addresses(report.message.get_all("X-Failed-Recipients"))
+    failed_header = _addresses(report.message.headers("X-Failed-Recipients"))
     lines = notification.split("\n")
     positions = _named_addresses(lines, _not_recipients(report), failed_header)
     if not positions:
@@ -605,7 +585,7 @@ def _findings_from_text(report: _Report, notification: str, inline_original: str
     if not positions:
         # Some bounces name nobody in their prose: the returned message says who it was for.
         original = report.original or _headers_of(inline_original)
-        positions = [(0, address) for address in _addresses(original.get_all("To"))]
+        positions = [(0, address) for address in _addresses(original.headers("To"))]
     findings = []
     for index, (number, address) in enumerate(positions):
         end = positions[index + 1][0] if index + 1 < len(positions) else len(lines)
@@ -1130,7 +1110,7 @@ def _smtp_stage(text: str) -> str:
 
 def _original_message_id(report: _Report, inline_original: str) -> str:
     if report.original is not None:
-        value = (report.original.get("Message-ID") or "").strip().strip("<>").strip()
+        value = (report.original.header("Message-ID") or "").strip().strip("<>").strip()
         if value:
             return value
     for text in (inline_original, report.text):
@@ -1139,26 +1119,17 @@ def _original_message_id(report: _Report, inline_original: str) -> str:
     return ""
 
 
-def _header_text(value: object) -> str:
-    if value is None:
-        return ""
-    text = str(value)
-    if any("\udc80" <= character <= "\udcff" for character in text):
-        # Raw 8-bit bytes in a header (against RFC 5322, common anyway) are most often UTF-8.
-        return text.encode("ascii", "surrogateescape").decode("utf-8", "replace")
-    try:
-        return str(make_header(decode_header(text)))
-    except (LookupError, UnicodeDecodeError, ValueError, TypeError):
-        return text
+def _header_text(value: str | None) -> str:
+    return "" if value is None else decode_words(value)
 
 
-def _addresses(values: Iterable[object] | None) -> list[str]:
-    found = getaddresses([str(value) for value in values or []])
+def _addresses(values: Iterable[str]) -> list[str]:
+    found = getaddresses(list(values))
     return [address for address in (_clean_address(a) for _, a in found) if address]
 
 
-def _addresses_in(message: Message, *names: str) -> set[str]:
-    return {address for name in names for address in _addresses(message.get_all(name))}
+def _addresses_in(message: MimePart, *names: str) -> set[str]:
+    return {address for name in names for address in _addresses(message.headers(name))}
 
 
 def _clean_address(value: str) -> str:

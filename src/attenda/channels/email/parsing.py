@@ -1549,6 +1549,64 @@ def read_head(raw: bytes) -> MailHead:
         return MailHead("", "", None, [f"the message's headers could not be read ({error!r})"])
 
 
+class MimePart:
+    """One MIME entity of a message as this parser splits it, for a reader that walks the tree
+    itself (``bounces``): its headers as text (encoded words left as they are), its type, its
+    body decoded from its transfer encoding, its parts. What the splitting finds wrong is not
+    reported: such a reader keeps what it can read."""
+
+    __slots__ = ("_entity", "_reading")
+
+    def __init__(self, entity: _Entity, reading: _Reading) -> None:
+        self._entity = entity
+        self._reading = reading
+
+    @classmethod
+    def read(cls, raw: bytes) -> "MimePart":
+        """The message ``raw`` as its top entity."""
+        start = len(raw) - len(raw.lstrip(b"\r\n\t "))
+        return cls(_read_entity(raw, start, len(raw), top=True), _Reading())
+
+    def header(self, name: str) -> str | None:
+        """The first ``name`` header's value, unfolded, or None."""
+        raw = self._entity.raw(name.lower())
+        return None if raw is None else self._text(name, raw)
+
+    def headers(self, name: str) -> list[str]:
+        """Every ``name`` header's value, unfolded."""
+        return [self._text(name, raw) for raw in self._entity.all_raw(name.lower())]
+
+    def _text(self, name: str, raw: bytes) -> str:
+        return header_text(raw, name.lower(), [], self._entity.charsets)
+
+    @property
+    def content_type(self) -> str:
+        """Lower-cased, text/plain when missing or unreadable."""
+        return self._entity.content_type[0]
+
+    @property
+    def charset(self) -> str | None:
+        charset = self._entity.content_type[1].get("charset")
+        return charset.lower() if charset else None
+
+    def body(self) -> bytes:
+        """The body decoded from its transfer encoding."""
+        return _body_bytes(self._entity, self._reading)
+
+    def parts(self) -> "list[MimePart] | None":
+        """The parts of a multipart entity; None for another type, or when its boundaries cannot
+        be found."""
+        if not self.content_type.startswith("multipart/"):
+            return None
+        children = _children(self._entity, self._reading)
+        return None if children is None else [MimePart(child, self._reading) for child in children]
+
+    def attached(self) -> "MimePart":
+        """The message a message/rfc822 entity carries."""
+        data = self.body()
+        return MimePart(_read_entity(data, 0, len(data), top=True), self._reading)
+
+
 def parse_message(raw: bytes) -> ParsedMail:
     """The parsed form of ``raw``. Never raises: at worst, an empty ParsedMail whose
     ``problems`` say why."""
