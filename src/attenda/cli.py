@@ -624,7 +624,16 @@ def worker(arguments: argparse.Namespace) -> int:
         heartbeat.beat()
         heartbeat.start()
         try:
-            call_command("db_worker", "--queue-name", "*", "--no-reload", "--worker-id", worker_id)
+            call_command(
+                "db_worker",
+                "--queue-name",
+                "*",
+                "--no-reload",
+                "--worker-id",
+                worker_id,
+                "--interval",
+                str(settings.WORKER_POLL_SECONDS),
+            )
         finally:
             heartbeat.stop()
     else:

@@ -210,6 +210,10 @@ TASK_RETRY_BASE_SECONDS = int(os.environ.get("ATTENDA_TASK_RETRY_BASE_SECONDS", 
 WORKER_LEASE_SECONDS = int(os.environ.get("ATTENDA_WORKER_LEASE_SECONDS", "30"))
 WORKER_BEAT_SECONDS = max(1, WORKER_LEASE_SECONDS // 6)
 WORKER_FENCE_SECONDS = WORKER_LEASE_SECONDS * 2 // 3
+# How often an idle database-queue worker looks for work: a mail kept for the worker, a chat line's
+# follow-up or an acknowledgement waits up to this long after its commit (each look is one short
+# transaction at the write lock).
+WORKER_POLL_SECONDS = 0.2
 # On Redis, how often each worker looks after the queue's registries and takes over RQ's scheduler if
 # the worker running it died (its lock lasts 61 s after its last beat): see core/workers.py.
 RQ_MAINTENANCE_SECONDS = 15

@@ -71,10 +71,11 @@ REPORT_READ_LIMIT = 4 * 1024 * 1024
 COSTLY_BYTES = 100 * 1024
 COSTLY_HEADER_BYTES = 16 * 1024
 COSTLY_TAGS = 1_000
-# Mail that may be a report or is costly to read waits for the worker's reading, queued a second
-# after a commit and at most once a second by each process (the scheduler runs it every few seconds
-# for what a stopped process left waiting), and is read this many at a time.
-WAITING_READER = BatchTask("attenda.channels.email.tasks.read_waiting_mail", delay=1.0)
+# Mail that may be a report or is costly to read waits for the worker's reading, queued 0.2 s after
+# a commit and at most five times a second by each process (the scheduler runs it every few seconds
+# for what a stopped process left waiting), and is read this many at a time. A second's wait, with
+# the worker's look at the queue once a second, left a mail unread for up to two.
+WAITING_READER = BatchTask("attenda.channels.email.tasks.read_waiting_mail", delay=0.2)
 READ_BATCH = 50
 # What the mail's row keeps of its subject (RFC 5322's longest line); a report is told by it, not
 # by the rest of a subject someone made 200 KB long (searching that cost 30 ms).
