@@ -62,24 +62,42 @@ class Received:
     duplicate: bool = False
 
 
-def store_blob(content: bytes) -> Blob:
-    """The content's Blob, stored once. Every message that comes in keeps its bytes here, almost
-    always new ones, so its file is written first under the content's digest and its row inserted
-    in one written-out statement (building them cost Django more than running them); content kept
-    already is found when its file is. Two writers of the same new content at once keep one row;
-    the other's file is left unused."""
+@dataclass(frozen=True)
+class BlobFile:
+    """Bytes written to their file ahead of the transaction that keeps their row (``store_blob``):
+    the file's write is the costliest part of keeping them, and on SQLite every other writer waits
+    for a transaction that holds the write lock. ``name`` is None when a file had that name
+    already."""
+
+    content: bytes
+    digest: str
+    name: str | None
+
+
+def write_blob_file(content: bytes) -> BlobFile:
     digest = Blob.digest(content)
-    blob = Blob(sha256=digest, size=len(content))
-    name = _write_blob_file(digest, content)
-    if name is None:
+    return BlobFile(content, digest, _write_blob_file(digest, content))
+
+
+def store_blob(content: bytes | BlobFile) -> Blob:
+    """The content's Blob, stored once. Every message that comes in keeps its bytes here, almost
+    always new ones, so its file is written first under the content's digest (before the caller's
+    transaction, when it passes a ``write_blob_file``) and its row inserted in one written-out
+    statement (building them cost Django more than running them); content kept already is found
+    when its file is. Two writers of the same new content at once keep one row; the other's file is
+    left unused."""
+    written = content if isinstance(content, BlobFile) else write_blob_file(content)
+    digest = written.digest
+    blob = Blob(sha256=digest, size=len(written.content))
+    if written.name is None:
         blob_found = _stored_blob(digest)
         if blob_found is not None:
             return blob_found
         # A file left by a write that was rolled back, or another writer's at this moment: the
         # storage chooses another name.
-        blob.content.save(digest, ContentFile(content), save=False)
+        blob.content.save(digest, ContentFile(written.content), save=False)
     else:
-        blob.content.name = name
+        blob.content.name = written.name
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO tickets_blob (sha256, size, content, created_at) VALUES (%s, %s, %s, %s) "

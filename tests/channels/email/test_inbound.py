@@ -18,7 +18,7 @@ from attenda.channels.email.tasks import read_waiting_mail
 from attenda.core.periodic import SCHEDULE
 from attenda.core.tasks import run_with_retries
 from attenda.customers.models import Identity
-from attenda.tickets import search, turns
+from attenda.tickets import search, services, turns
 from attenda.tickets.models import Blob, Delivery, EntryKind, Kind, Participant, Status, Ticket
 from attenda.tickets.services import confirm_copies, reply, set_status
 from tests.channels.email.mail import raw_mail, real_mail
@@ -284,6 +284,26 @@ def test_a_message_is_kept_once_for_its_mail_and_its_timeline_entry(mailbox):
 
     assert taken.mail.entry.raw_id == taken.mail.raw_id
     assert Blob.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_message_s_bytes_are_written_to_their_file_before_its_transaction(mailbox, monkeypatch):
+    # On SQLite every other writer waits for the transaction that takes a message.
+    writes_in_transaction = []
+    write_file = services._write_blob_file
+
+    def recording(digest, content):
+        writes_in_transaction.append(connection.in_atomic_block)
+        return write_file(digest, content)
+
+    monkeypatch.setattr(services, "_write_blob_file", recording)
+
+    raw = raw_mail(message_id="<ahead@example.com>")
+
+    taken = take_mail(mailbox, raw, source="api")
+
+    assert writes_in_transaction == [False]
+    assert taken.mail.raw.content.read() == raw
 
 
 def test_mail_to_a_closed_ticket_opens_a_new_one(mailbox, agent):

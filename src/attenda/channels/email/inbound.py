@@ -221,10 +221,13 @@ def _attempt(
     try:
         keep = reusing is None and (isinstance(parsed, MailHead) or _may_be_report(parsed))
         read = None if keep or isinstance(parsed, MailHead) else read_for_ticket(parsed, raw)
+        raw_file = services.write_blob_file(raw)
         with transaction.atomic():
-            mail = InboundMail(mailbox=mailbox, message_id=key, source=source)
+            mail = InboundMail(
+                mailbox=mailbox, message_id=key, source=source, raw=services.store_blob(raw_file)
+            )
             if keep:
-                _keep_waiting(mail, raw, parsed, envelope_recipients)
+                _keep_waiting(mail, parsed, envelope_recipients)
             else:
                 if isinstance(parsed, MailHead):
                     # A costly message under a Message-ID taken already, rare, is read here,
@@ -244,16 +247,13 @@ def _attempt(
 
 
 def _keep_waiting(
-    mail: InboundMail,
-    raw: bytes,
-    parsed: ParsedMail | MailHead,
-    envelope_recipients: Sequence[str],
+    mail: InboundMail, parsed: ParsedMail | MailHead, envelope_recipients: Sequence[str]
 ) -> None:
     """Keeps mail that may be a delivery report, or is costly to read (then only its head was
     read), waiting for the worker (``read_waiting``), with what the rest of its taking needs:
     reading a report was most of the cost of taking one, and seven mails in ten are reports; a
     costly mail's reading is what would stall the intake. Queued with the caller's transaction."""
-    _describe(mail, raw, parsed)
+    _describe(mail, parsed)
     mail.state = MailState.READING
     mail.envelope_recipients = list(envelope_recipients)
     _write(mail)
@@ -275,15 +275,14 @@ def _returned(bounce: Bounce | None) -> bool:
     )
 
 
-def _describe(mail: InboundMail, raw: bytes, parsed: ParsedMail | MailHead) -> str:
-    """Fills the mail's row from the message, its bytes kept; returns the sender's address. From
+def _describe(mail: InboundMail, parsed: ParsedMail | MailHead) -> str:
+    """Fills the mail's row from the message (its bytes are kept already, written ahead of the
+    transaction that took it); returns the sender's address. From
     a head alone: a costly mail kept waiting (the worker's reading fills it again), or a returned
     mail the worker read."""
     sender = parsed.sender.address.lower() if parsed.sender and parsed.sender.address else ""
     mail.sender = sender[:320]
     mail.subject = parsed.subject[:SUBJECT_KEPT]
-    if mail.raw_id is None:
-        mail.raw = services.store_blob(raw)
     mail.problems = list(parsed.problems)
     mail.set_aside_reason = ""
     return sender
@@ -305,7 +304,7 @@ def _take(
     and reprocessing the unprocessable store all come through here. ``parsed`` is the head alone
     only for a returned mail (``_returned``), whose row is all it writes; ``read``: the mail's
     ``read_for_ticket``, read before the caller's transaction."""
-    sender = _describe(mail, raw, parsed)
+    sender = _describe(mail, parsed)
     if _returned(bounce):
         mail.state = MailState.BOUNCE
         _write(mail)
