@@ -223,3 +223,16 @@ def test_a_long_run_of_turns_copies_the_write_ahead_log_about_once_a_second(monk
     checkpoints = [sql for sql in statements if sql.startswith("PRAGMA wal_checkpoint")]
     # Turns end at 100.4, 100.8 ... 102.4: a copy after the first, and after the fourth.
     assert len(checkpoints) == (2 if connection.vendor == "sqlite" else 0)
+
+
+def test_rows_all_taken_by_another_worker_meanwhile_end_the_turn_with_nothing_written():
+    written = []
+
+    count = turns.write_in_turns(
+        ["first", "second"],
+        take=lambda rows: [],
+        write=written.append,
+        done=lambda rows: None,
+    )
+
+    assert (count, written) == (0, [])

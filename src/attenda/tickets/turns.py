@@ -47,7 +47,9 @@ def write_in_turns(
             held = time.monotonic()
             taken = take(ahead)
             turn = []
-            for row, following in zip(taken, [*taken[1:], None], strict=True):
+            # Every row of ``ahead`` may have been taken meanwhile: ``taken`` is then empty.
+            for index, row in enumerate(taken):
+                following = taken[index + 1] if index + 1 < len(taken) else None
                 write(row)
                 turn.append(row)
                 spent = time.monotonic() - held

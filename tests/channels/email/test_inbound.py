@@ -517,6 +517,27 @@ def test_mail_the_worker_fails_to_read_is_kept_in_the_unprocessable_store(mailbo
     assert taken.mail.raw.content.read() == raw
 
 
+def test_kept_mail_that_moved_on_while_the_worker_read_it_is_left_as_it_is(mailbox, monkeypatch):
+    """Another worker, or a person, took the mail between the worker's reading of it and its turn
+    at the write lock: the worker writes nothing over it."""
+    moved = take_mail(mailbox, _report_about("gone@example.com", 1), source="smtp").mail
+    kept = take_mail(mailbox, _report_about("away@example.com", 2), source="smtp").mail
+    read_kept = inbound._read_kept
+
+    def read_then_moved_on(mail, **kwargs):
+        reading = read_kept(mail, **kwargs)
+        InboundMail.objects.filter(pk=moved.pk).update(state=MailState.UNPROCESSABLE)
+        return reading
+
+    monkeypatch.setattr(inbound, "_read_kept", read_then_moved_on)
+
+    read_waiting_mail()
+
+    moved.refresh_from_db()
+    kept.refresh_from_db()
+    assert (moved.state, kept.state) == (MailState.UNPROCESSABLE, MailState.BOUNCE)
+
+
 def _report_about(address: str, number: int) -> bytes:
     return (
         "From: MAILER-DAEMON@mx.example.com\r\nTo: support@attenda.test\r\n"
