@@ -276,10 +276,9 @@ def _returned(bounce: Bounce | None) -> bool:
 
 
 def _describe(mail: InboundMail, parsed: ParsedMail | MailHead) -> str:
-    """Fills the mail's row from the message (its bytes are kept already, written ahead of the
-    transaction that took it); returns the sender's address. From
-    a head alone: a costly mail kept waiting (the worker's reading fills it again), or a returned
-    mail the worker read."""
+    """Fills the mail's row from the message, whose bytes are kept already (written ahead of the
+    transaction that takes it); returns the sender's address. From a head alone: a costly mail
+    kept waiting (the worker's reading fills it again), or a returned mail the worker read."""
     sender = parsed.sender.address.lower() if parsed.sender and parsed.sender.address else ""
     mail.sender = sender[:320]
     mail.subject = parsed.subject[:SUBJECT_KEPT]
