@@ -155,9 +155,12 @@ def test_a_transfer_needs_a_note_and_keeps_the_number_and_place(
         _call_next(client, counter_one)
 
     # when the agent transfers without a note, nothing changes
-    refused = client.post(
-        _visit_url(counter_one, visit_id, "transfer"), {"to_service": contracts.pk, "note": " "}
-    )
+    # (on the test's clock: the session signed in at its hour lasts twelve hours)
+    with time_machine.travel(EARLY + timedelta(minutes=7), tick=False):
+        refused = client.post(
+            _visit_url(counter_one, visit_id, "transfer"),
+            {"to_service": contracts.pk, "note": " "},
+        )
     assert refused.status_code == 422
     assert Visit.objects.get(pk=visit_id).status == VisitStatus.CALLED
 
