@@ -3,6 +3,7 @@ as the one before commits, and the processes' writers through a lock file beside
 instead of sleeping in SQLite's busy handler (attenda.core.sqlite3)."""
 
 import os
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -266,3 +267,26 @@ def test_between_its_transactions_the_worker_lets_waiting_writers_go_first(monke
     assert pauses == [tasks.GIVE_WAY_LOOK_SECONDS] * 2
     tasks.give_way()
     assert len(pauses) == 2
+
+
+def test_others_are_quiet_once_no_other_connection_has_written_for_the_time_asked(
+    databases, tmp_path
+):
+    wrapper = databases["turns"]
+    # the first look knows nothing of what came before it
+    assert not wrapper.others_quiet_for(0.1)
+    assert wrapper.others_quiet_for(0)
+    time.sleep(0.15)
+    assert wrapper.others_quiet_for(0.1)
+
+    # its own writes are not another's
+    write(databases, "own")
+    assert wrapper.others_quiet_for(0.1)
+
+    other = sqlite3.connect(tmp_path / "turns.sqlite3")
+    with other:
+        other.execute("INSERT INTO line VALUES ('another connection')")
+    other.close()
+    assert not wrapper.others_quiet_for(0.1)
+    time.sleep(0.15)
+    assert wrapper.others_quiet_for(0.1)

@@ -2,6 +2,8 @@
 indexer ran, the indexer is queued by the commit and by the scheduler, and a process that stops
 between the commit and the indexing loses nothing."""
 
+import time
+
 import pytest
 from django.db import connection
 from django_tasks_db.models import DBTaskResult
@@ -88,6 +90,33 @@ def test_on_sqlite_the_index_merges_only_in_the_indexers_steps_never_inside_a_wr
     # A level merged at once only if the indexer fell far behind, long before FTS5 runs out of
     # segment ids (2,000).
     assert options["crisismerge"] == 64
+
+
+def test_on_sqlite_the_indexer_merges_the_segments_once_the_other_writers_have_been_quiet(
+    team, monkeypatch
+):
+    """A merge step held the write lock up to 85 ms on a full desk: it waits for a quiet desk.
+    (That another connection's write ends the quiet: tests/core/test_sqlite3.py.)"""
+    if connection.vendor != "sqlite":
+        pytest.skip("FTS5 is SQLite's")
+    monkeypatch.setattr(search, "FTS5_MERGE_QUIET_SECONDS", 0.2)
+    monkeypatch.setattr(connection, "_quiet_seen", None)
+    merges = []
+
+    def count_merges(execute, sql, params, many, context):
+        if "'merge'" in sql:
+            merges.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count_merges):
+        for number in range(5):  # FTS5 merges a level of 4 segments ('usermerge')
+            received_ticket(team=team, email=f"c{number}@example.com", body="Fatura em dobro.")
+            search.index_pending()
+        assert merges == []
+
+        time.sleep(0.25)
+        search.index_pending()  # as the scheduler runs it, with nothing waiting
+    assert merges
 
 
 def test_on_postgresql_indexed_texts_go_into_the_gin_index_not_its_pending_list(team):

@@ -109,6 +109,13 @@ def writers_waiting() -> bool:
     return connection.vendor == "sqlite" and connection.writers_waiting()
 
 
+def writers_quiet_for(seconds: float) -> bool:
+    """Whether, on SQLite, no other connection has written for ``seconds`` as far as this one has
+    looked (core.sqlite3, ``others_quiet_for``); always on PostgreSQL, whose writers do not wait
+    for each other."""
+    return connection.vendor != "sqlite" or connection.others_quiet_for(seconds)
+
+
 def give_way() -> None:
     """After one of the worker's transactions on SQLite: lets the writers waiting for the write lock
     (a chat line, a message being taken) go first, for at most GIVE_WAY_SECONDS; with none waiting,

@@ -25,7 +25,7 @@ from snowballstemmer.romanian_stemmer import RomanianStemmer
 from snowballstemmer.spanish_stemmer import SpanishStemmer
 
 from attenda.agents.models import Agent
-from attenda.core.tasks import BatchTask, checkpoint, give_way
+from attenda.core.tasks import BatchTask, checkpoint, give_way, writers_quiet_for
 from attenda.customers.identities import guess_kind
 from attenda.customers.models import Customer
 from attenda.customers.queries import find_customers
@@ -311,6 +311,12 @@ INDEXER = BatchTask("attenda.tickets.tasks.index_pending_text", delay=1.0)
 # this many pages per transaction, so a writer waits for it a few milliseconds at most.
 FTS5_MERGE_PAGES = 64
 FTS5_MERGE_STEPS = 20
+# ... and only once the other writers have been quiet this long: a step merges a common word's whole
+# list of tickets at once, however few pages are asked for, and on a full desk held the write lock
+# 26-85 ms, which a message being taken at a busy hour waited for. While writers keep coming the
+# small segments wait (FTS5 merges a level inside a write only at its 'crisismerge', 64 segments);
+# the scheduler's indexer run every 10 s merges them once the desk is quiet.
+FTS5_MERGE_QUIET_SECONDS = 2.0
 
 
 def queue_ticket(ticket: Ticket) -> None:
@@ -350,13 +356,13 @@ def index_pending(*, batch: int = INDEX_BATCH) -> int:
     """Adds the oldest waiting texts to the index, at most ``batch``, in transactions that also
     take them off the queue; returns how many. Several indexers may run at once: on PostgreSQL
     each takes rows the others have not locked, on SQLite they take turns. Then, on SQLite, merges
-    the index's segments and checkpoints the write-ahead log, so that writers do neither."""
+    the index's segments once the other writers are quiet, and checkpoints the write-ahead log, so
+    that writers do neither."""
     if connection.vendor == "sqlite":
         indexed = _index_pending_sqlite(batch)
     else:
         indexed = _index_pending_locked(batch)
-    if indexed:
-        _merge_segments()
+    _merge_segments()
     checkpoint()
     return indexed
 
@@ -452,8 +458,9 @@ def _unqueue(writes: list[tuple[int, object]]) -> None:
 
 def _merge_segments() -> None:
     """Merges FTS5's segments a few pages per transaction until no level has enough of them to
-    merge ('usermerge', 4 by default), so searches read few segments and writers never wait long."""
-    if connection.vendor != "sqlite":
+    merge ('usermerge', 4 by default), so searches read few segments; only while no other writer
+    has written for FTS5_MERGE_QUIET_SECONDS, so that writers never wait for a merge."""
+    if connection.vendor != "sqlite" or not writers_quiet_for(FTS5_MERGE_QUIET_SECONDS):
         return
     for _step in range(FTS5_MERGE_STEPS):
         with transaction.atomic():
@@ -467,7 +474,7 @@ def _merge_segments() -> None:
             # FTS5's documented signal that there was nothing left to merge.
             merged = connection.connection.total_changes - before >= 2
         give_way()
-        if not merged:
+        if not merged or not writers_quiet_for(FTS5_MERGE_QUIET_SECONDS):
             return
 
 

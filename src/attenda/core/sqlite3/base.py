@@ -189,6 +189,9 @@ class WriteTurn:
 class DatabaseWrapper(base.DatabaseWrapper):
     holds_turn = False
     holds_lock_file = False
+    # others_quiet_for's last change seen: (connection, data_version), and when it was first seen.
+    _quiet_seen: tuple[int, int] | None = None
+    _quiet_since = 0.0
 
     def create_cursor(self, name=None):
         return self.connection.cursor(factory=lambda connection: TurnTakingCursor(connection, self))
@@ -199,6 +202,20 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def writers_waiting(self) -> bool:
         """Whether a writer waits for the write lock, in any process (LockFile.others_waiting)."""
         return not self.is_in_memory_db() and lock_file(self.settings_dict["NAME"]).others_waiting()
+
+    def others_quiet_for(self, seconds: float) -> bool:
+        """Whether no other connection has committed a write for at least ``seconds``, as far as
+        this connection has looked: SQLite's ``data_version`` has stayed what it was at a look that
+        long ago (this connection's own commits do not change it). The first look after a write
+        by another knows only that it came after that write."""
+        with self.cursor() as cursor:
+            cursor.execute("PRAGMA data_version")
+            (version,) = cursor.fetchone()
+        seen = (id(self.connection), version)
+        now = time.monotonic()
+        if self._quiet_seen != seen:
+            self._quiet_seen, self._quiet_since = seen, now
+        return now - self._quiet_since >= seconds
 
     def _take_turn(self) -> None:
         # The timeout is SQLite's busy timeout: a writer never waits longer than it did before.
