@@ -3,6 +3,7 @@ indexer ran, the indexer is queued by the commit and by the scheduler, and a pro
 between the commit and the indexing loses nothing."""
 
 import time
+from contextlib import contextmanager
 
 import pytest
 from django.db import connection
@@ -101,6 +102,37 @@ def test_on_sqlite_the_indexer_merges_the_segments_once_the_other_writers_have_b
         pytest.skip("FTS5 is SQLite's")
     monkeypatch.setattr(search, "FTS5_MERGE_QUIET_SECONDS", 0.2)
     monkeypatch.setattr(connection, "_quiet_seen", None)
+    monkeypatch.setattr(search, "_merge_waiting_since", None)
+
+    with _merges_counted() as merges:
+        _index_five_segments(team)
+        assert merges == []
+
+        time.sleep(0.25)
+        search.index_pending()  # as the scheduler runs it, with nothing waiting
+    assert merges
+
+
+def test_on_sqlite_the_segments_wait_for_a_quiet_desk_only_so_long(team, monkeypatch):
+    """A desk whose writers are never quiet long enough still has its segments merged, as before."""
+    if connection.vendor != "sqlite":
+        pytest.skip("FTS5 is SQLite's")
+    monkeypatch.setattr(search, "FTS5_MERGE_QUIET_SECONDS", 3600)
+    monkeypatch.setattr(search, "FTS5_MERGE_LONGEST_WAIT_SECONDS", 0.2)
+    monkeypatch.setattr(search, "_merge_waiting_since", None)
+
+    with _merges_counted() as merges:
+        _index_five_segments(team)
+        assert merges == []
+
+        time.sleep(0.25)
+        search.index_pending()
+    assert merges
+    assert search._merge_waiting_since is None  # all merged: nothing waits
+
+
+@contextmanager
+def _merges_counted():
     merges = []
 
     def count_merges(execute, sql, params, many, context):
@@ -109,14 +141,13 @@ def test_on_sqlite_the_indexer_merges_the_segments_once_the_other_writers_have_b
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(count_merges):
-        for number in range(5):  # FTS5 merges a level of 4 segments ('usermerge')
-            received_ticket(team=team, email=f"c{number}@example.com", body="Fatura em dobro.")
-            search.index_pending()
-        assert merges == []
+        yield merges
 
-        time.sleep(0.25)
-        search.index_pending()  # as the scheduler runs it, with nothing waiting
-    assert merges
+
+def _index_five_segments(team) -> None:
+    for number in range(5):  # FTS5 merges a level of 4 segments ('usermerge')
+        received_ticket(team=team, email=f"c{number}@example.com", body="Fatura em dobro.")
+        search.index_pending()
 
 
 def test_on_postgresql_indexed_texts_go_into_the_gin_index_not_its_pending_list(team):

@@ -311,12 +311,18 @@ INDEXER = BatchTask("attenda.tickets.tasks.index_pending_text", delay=1.0)
 # this many pages per transaction, so a writer waits for it a few milliseconds at most.
 FTS5_MERGE_PAGES = 64
 FTS5_MERGE_STEPS = 20
-# ... and only once the other writers have been quiet this long: a step merges a common word's whole
-# list of tickets at once, however few pages are asked for, and on a full desk held the write lock
-# 26-85 ms, which a message being taken at a busy hour waited for. While writers keep coming the
-# small segments wait (FTS5 merges a level inside a write only at its 'crisismerge', 64 segments);
-# the scheduler's indexer run every 10 s merges them once the desk is quiet.
+# ... once the other writers have been quiet this long: a step merges a common word's whole list of
+# tickets at once, however few pages are asked for, and on a full desk held the write lock 26-85 ms,
+# which a message being taken at a busy hour waited for. The indexer looks at each of its runs (the
+# scheduler's every 10 s among them); the other writers of a working desk are seldom quiet that
+# long between two looks (the workers' heartbeats, the scheduler), so merging waits at most
+# FTS5_MERGE_LONGEST_WAIT_SECONDS: a burst of mail shorter than that meets no merge step, a busy
+# hour meets them once a minute, as it met them before, and segments never pile up to FTS5's
+# crisis merges (64 a level, merged inside a write).
 FTS5_MERGE_QUIET_SECONDS = 2.0
+FTS5_MERGE_LONGEST_WAIT_SECONDS = 60.0
+# Since when, in this process, the segments have waited for a quiet desk (None: not waiting).
+_merge_waiting_since: float | None = None
 
 
 def queue_ticket(ticket: Ticket) -> None:
@@ -458,10 +464,19 @@ def _unqueue(writes: list[tuple[int, object]]) -> None:
 
 def _merge_segments() -> None:
     """Merges FTS5's segments a few pages per transaction until no level has enough of them to
-    merge ('usermerge', 4 by default), so searches read few segments; only while no other writer
-    has written for FTS5_MERGE_QUIET_SECONDS, so that writers never wait for a merge."""
-    if connection.vendor != "sqlite" or not writers_quiet_for(FTS5_MERGE_QUIET_SECONDS):
+    merge ('usermerge', 4 by default), so searches read few segments: once the other writers have
+    been quiet for FTS5_MERGE_QUIET_SECONDS, stopping when one writes, or, after waiting
+    FTS5_MERGE_LONGEST_WAIT_SECONDS for that, at once, giving way to writers between steps."""
+    global _merge_waiting_since
+    if connection.vendor != "sqlite":
         return
+    quiet = writers_quiet_for(FTS5_MERGE_QUIET_SECONDS)
+    if not quiet:
+        now = time.monotonic()
+        if _merge_waiting_since is None:
+            _merge_waiting_since = now
+        if now - _merge_waiting_since < FTS5_MERGE_LONGEST_WAIT_SECONDS:
+            return
     for _step in range(FTS5_MERGE_STEPS):
         with transaction.atomic():
             before = connection.connection.total_changes
@@ -474,7 +489,10 @@ def _merge_segments() -> None:
             # FTS5's documented signal that there was nothing left to merge.
             merged = connection.connection.total_changes - before >= 2
         give_way()
-        if not merged or not writers_quiet_for(FTS5_MERGE_QUIET_SECONDS):
+        if not merged:
+            _merge_waiting_since = None
+            return
+        if quiet and not writers_quiet_for(FTS5_MERGE_QUIET_SECONDS):
             return
 
 
