@@ -308,7 +308,7 @@ INDEXER = BatchTask("attenda.tickets.tasks.index_pending_text", delay=1.0)
 # FTS5 merges its segments inside whichever write crosses a unit of 64 written pages (automerge):
 # on a full desk that write took 0.3-2 s, with SQLite's one write lock held. Migration
 # 0011_speed_pending_index turns automerge off (and crisis merges rare); the indexer merges instead,
-# this many pages per transaction, so a writer waits for it a few milliseconds at most.
+# this many pages per transaction, so a writer waits for one step of it at most ...
 FTS5_MERGE_PAGES = 64
 FTS5_MERGE_STEPS = 20
 # ... once the other writers have been quiet this long: a step merges a common word's whole list of
