@@ -34,6 +34,18 @@ def fresh_rate_counters():
 
 
 @pytest.fixture(autouse=True)
+def no_quiet_desk_seen(monkeypatch):
+    """The search indexer's wait for a quiet desk before merging (tickets/search.py) is its
+    process's and its connection's: each test starts with none seen and none waited."""
+    from django.db import connection
+
+    from attenda.tickets import search
+
+    monkeypatch.setattr(search, "_merge_waiting_since", None)
+    monkeypatch.setattr(connection, "_quiet_seen", None)
+
+
+@pytest.fixture(autouse=True)
 def fresh_kept_chats():
     """Chat widgets and chats kept by a web process (chat's queries) are not a test's before it:
     rolled-back tests reuse their ids."""

@@ -101,8 +101,6 @@ def test_on_sqlite_the_indexer_merges_the_segments_once_the_other_writers_have_b
     if connection.vendor != "sqlite":
         pytest.skip("FTS5 is SQLite's")
     monkeypatch.setattr(search, "FTS5_MERGE_QUIET_SECONDS", 0.2)
-    monkeypatch.setattr(connection, "_quiet_seen", None)
-    monkeypatch.setattr(search, "_merge_waiting_since", None)
 
     with _merges_counted() as merges:
         _index_five_segments(team)
@@ -119,7 +117,6 @@ def test_on_sqlite_the_segments_wait_for_a_quiet_desk_only_so_long(team, monkeyp
         pytest.skip("FTS5 is SQLite's")
     monkeypatch.setattr(search, "FTS5_MERGE_QUIET_SECONDS", 3600)
     monkeypatch.setattr(search, "FTS5_MERGE_LONGEST_WAIT_SECONDS", 0.2)
-    monkeypatch.setattr(search, "_merge_waiting_since", None)
 
     with _merges_counted() as merges:
         _index_five_segments(team)
