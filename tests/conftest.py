@@ -42,7 +42,8 @@ def no_quiet_desk_seen(monkeypatch):
     from attenda.tickets import search
 
     monkeypatch.setattr(search, "_merge_waiting_since", None)
-    monkeypatch.setattr(connection, "_quiet_seen", None)
+    if connection.vendor == "sqlite":
+        monkeypatch.setattr(connection, "_quiet_seen", None)
 
 
 @pytest.fixture(autouse=True)
