@@ -47,6 +47,19 @@ def no_quiet_desk_seen(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def no_batch_task_queued(monkeypatch):
+    """A batch task (core.tasks.BatchTask) is queued at most once a ``delay`` by each process: a
+    test that ran in the second before had queued one, rolled back with that test, and this test's
+    commits queued none."""
+    from attenda.channels.email.inbound import WAITING_READER
+    from attenda.tickets.arrivals import READER
+    from attenda.tickets.search import INDEXER
+
+    for batch_task in (WAITING_READER, READER, INDEXER):
+        monkeypatch.setattr(batch_task, "queued_until", 0.0)
+
+
+@pytest.fixture(autouse=True)
 def fresh_kept_chats():
     """Chat widgets and chats kept by a web process (chat's queries) are not a test's before it:
     rolled-back tests reuse their ids."""

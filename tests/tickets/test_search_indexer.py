@@ -38,9 +38,8 @@ def test_a_message_is_found_once_the_indexer_queued_by_its_commit_has_run(
 
 
 def test_the_indexer_starts_a_moment_after_the_commit_so_commits_in_between_share_it(
-    team, monkeypatch, django_capture_on_commit_callbacks
+    team, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(search.INDEXER, "queued_until", 0.0)
     with django_capture_on_commit_callbacks(execute=True):
         received_ticket(team=team, email="ana@example.com", body="Primeira mensagem.")
     with django_capture_on_commit_callbacks(execute=True):
