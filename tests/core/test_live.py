@@ -3,13 +3,14 @@
 import asyncio
 import json
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
 import redis
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
-from django.db import connections, transaction
+from django.db import connection, connections, transaction
 
 from attenda.core import clock, live
 from attenda.core.models import LiveEvent
@@ -18,15 +19,78 @@ REDIS_URL = os.environ.get("ATTENDA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"
 
 
 def test_a_page_hears_the_events_of_its_streams_after_the_last_it_heard(db):
-    first = live.publish("chat:1", "message", {"text": "Olá"})
+    live.publish("chat:1", "message", {"text": "Olá"})
     live.publish("chat:2", "message", {"text": "another conversation"})
-    second = live.publish("chat:1", "typing", {"who": "agent"})
+    live.publish("chat:1", "typing", {"who": "agent"})
 
-    assert [e.pk for e in live.events_after(["chat:1"], 0)] == [first.pk, second.pk]
-    assert [e.pk for e in live.events_after(["chat:1"], first.pk)] == [second.pk]
+    first, second = live.events_after(["chat:1"], 0)
+    assert (first.kind, second.kind) == ("message", "typing")
+    assert first.position < second.position
+    assert live.events_after(["chat:1"], first.position) == [second]
     assert live.as_sse(first) == (
-        f'id: {first.pk}\nevent: message\ndata: {{"kind":"message","text":"Olá"}}\n\n'
+        f'id: {first.position}\nevent: message\ndata: {{"kind":"message","text":"Olá"}}\n\n'
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_committed_event_has_its_place():
+    """The trigger that places events (core migration 0005) is there, on either engine."""
+    live.publish("chat:1", "message", {"text": "Olá"})
+    live.publish_many([("chat:1", "typing", {}), ("chat:2", "typing", {})])
+
+    positions = list(LiveEvent.objects.order_by("pk").values_list("position", flat=True))
+    assert None not in positions
+    assert positions == sorted(positions)
+    assert live.newest_id() == positions[-1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_committed_after_a_later_written_one_is_still_heard_after_it():
+    """On PostgreSQL an id is taken as the row is written: the chat line written first and
+    committed last came behind a line the hub had already passed, and no page heard it. Events
+    are read in the order their transactions committed. (SQLite's one writer cannot interleave.)"""
+    if connection.vendor != "postgresql":
+        pytest.skip("On SQLite one writer at a time commits in the order it writes.")
+    after = live.newest_id()
+    first_written = threading.Event()
+    second_committed = threading.Event()
+
+    def write_first_commit_last():
+        try:
+            with transaction.atomic():
+                live.publish("chat:1", "message", {"text": "written first"})
+                first_written.set()
+                assert second_committed.wait(5)
+        finally:
+            connections.close_all()
+
+    writer = threading.Thread(target=write_first_commit_last)
+    writer.start()
+    assert first_written.wait(5)
+    live.publish("chat:2", "message", {"text": "written second, committed first"})
+    heard_before = live.newest_id()
+    second_committed.set()
+    writer.join(5)
+
+    heard = [event.payload["text"] for event in live.events_after(["chat:1", "chat:2"], after)]
+    assert heard == ["written second, committed first", "written first"]
+    # A page that heard the first commit (or started after it) still hears the second.
+    assert [e.payload["text"] for e in live.events_after(["chat:1"], heard_before)] == [
+        "written first"
+    ]
+    # And so does the hub that wakes the pages of a web process.
+    assert asyncio.run(_hub_hears(after)) == [
+        b"written second, committed first",
+        b"written first",
+    ]
+
+
+async def _hub_hears(after: int) -> list[bytes]:
+    the_hub = live.Hub()
+    the_hub.floor = the_hub.seen = after
+    await the_hub.look()
+    await sync_to_async(connections.close_all)()
+    return [text.split(b'"text":"')[1].split(b'"')[0] for _position, _stream, text in the_hub.kept]
 
 
 def test_an_event_written_in_a_transaction_that_rolls_back_is_never_heard(db):
@@ -206,6 +270,8 @@ def test_events_written_together_are_heard_in_order_in_one_piece():
 
     chunks = asyncio.run(asyncio.wait_for(_first_chunks(["office:3", "office:3:queue"], after), 5))
 
+    first.refresh_from_db()  # Placed as the transaction committed.
+    second.refresh_from_db()
     assert chunks[1] == (live.as_sse(first) + live.as_sse(second)).encode()
 
 

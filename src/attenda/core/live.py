@@ -6,7 +6,8 @@ Redis is configured, otherwise by one look at the newest events every POLL_SECON
 query per open page.
 
 Writers call ``publish(stream, kind, payload)``; views answer with ``event_stream(request,
-streams)``. A stream is a name such as ``chat:42`` or ``office:3``; the view decides who may hear
+streams)``. Events are read in the order their transactions committed (``LiveEvent.position``), so
+a page that has heard one event never misses an earlier-committed one. A stream is a name such as ``chat:42`` or ``office:3``; the view decides who may hear
 it. A passing event (someone is typing) is of no use to a page that reconnects later: with Redis,
 ``signal(stream, kind, payload)`` sends it to every web process's hub through Redis alone, with no
 id, no row and no wait for the database's one writer."""
@@ -187,15 +188,22 @@ def _redis():
 
 
 def newest_id() -> int:
-    """Where a page that starts listening now begins: after every event already written."""
-    newest = LiveEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
+    """Where a page that starts listening now begins: after every event already committed."""
+    newest = (
+        LiveEvent.objects.filter(position__isnull=False)
+        .order_by("-position")
+        .values_list("position", flat=True)
+        .first()
+    )
     return newest or 0
 
 
 def events_after(streams: Iterable[str], after: int, *, limit: int = BATCH) -> list[LiveEvent]:
-    """Index ``core_liveevent_stream_id``: one range read per stream."""
+    """Index ``core_liveevent_stream_position``: one range read per stream."""
     return list(
-        LiveEvent.objects.filter(stream__in=list(streams), pk__gt=after).order_by("pk")[:limit]
+        LiveEvent.objects.filter(stream__in=list(streams), position__gt=after).order_by("position")[
+            :limit
+        ]
     )
 
 
@@ -207,7 +215,7 @@ def prune(*, now=None) -> int:
 
 
 def _events_since(after: int) -> list[LiveEvent]:
-    return list(LiveEvent.objects.filter(pk__gt=after).order_by("pk")[:HUB_BATCH])
+    return list(LiveEvent.objects.filter(position__gt=after).order_by("position")[:HUB_BATCH])
 
 
 # The hub keeps the newest events it read for the pages it serves: a wake-up costs one query per
@@ -231,7 +239,7 @@ class Hub:
         # page's request (the hub then stopped until another page came).
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="attenda-live-hub")
         self.kept: deque[tuple[int, str, bytes]] = deque(maxlen=HUB_KEEP)
-        # ``kept`` holds every event with floor < id <= seen; None until the first look.
+        # ``kept`` holds every event with floor < position <= seen; None until the first look.
         self.floor: int | None = None
         self.seen = 0
         # The newest passing events heard through Redis, numbered by this hub as they came.
@@ -320,8 +328,8 @@ class Hub:
         events = await self._read(_events_since, self.seen)
         if not events:
             return
-        self.kept.extend((event.pk, event.stream, as_sse(event).encode()) for event in events)
-        self.seen = events[-1].pk
+        self.kept.extend((event.position, event.stream, as_sse(event).encode()) for event in events)
+        self.seen = events[-1].position
         self.floor = max(self.floor, self.kept[0][0] - 1)
         for stream in {event.stream for event in events}:
             for woken in self.waiting.get(stream, ()):
@@ -407,7 +415,7 @@ def as_state(kind: str, payload: dict) -> str:
 
 
 def as_sse(event: LiveEvent) -> str:
-    return f"id: {event.pk}\n{as_state(event.kind, event.payload)}"
+    return f"id: {event.position}\n{as_state(event.kind, event.payload)}"
 
 
 async def follow(
@@ -435,7 +443,7 @@ async def follow(
             more = False
             if events is None:
                 read = await sync_to_async(events_after)(streams, after)
-                events = [(event.pk, as_sse(event).encode()) for event in read]
+                events = [(event.position, as_sse(event).encode()) for event in read]
                 more = len(read) == BATCH
             if events or passing:
                 if events:

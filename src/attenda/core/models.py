@@ -55,16 +55,23 @@ class FailedTask(models.Model):
 
 class LiveEvent(models.Model):
     """Something an open page should hear at once (core/live.py): kept an hour, so a page that
-    reconnects resumes after the last id it heard."""
+    reconnects resumes after the last position it heard.
+
+    ``position`` is the event's place in the order its transaction committed, given by the database
+    as it commits (migration core 0005): pages read what is after the last position they heard, so
+    an event may not appear behind one they have heard. Ids do not do: on PostgreSQL an id is taken
+    when the row is written, and a transaction that wrote first may commit last. None until the
+    writer's transaction commits."""
 
     stream = models.CharField(max_length=120)
     kind = models.CharField(max_length=40)
     payload = models.JSONField(default=dict)
     created_at = models.DateTimeField(default=clock.now)
+    position = models.BigIntegerField(null=True, unique=True, editable=False)
 
     class Meta:
         indexes = [
-            models.Index(fields=["stream", "id"], name="core_liveevent_stream_id"),
+            models.Index(fields=["stream", "position"], name="core_liveevent_stream_position"),
             models.Index(fields=["created_at"], name="core_liveevent_created"),
         ]
 
