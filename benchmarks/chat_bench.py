@@ -1,23 +1,25 @@
-"""Chat at scale: `attenda serve` with many chat visitors at once, each holding its server-sent
-events connection open and writing at a human pace, and their agents answering, while signed-in
-agents load the inbox. Measured: how long a message takes from the sender's POST to the other
-side's event stream (agent → visitor and visitor → agent), and the inbox's response times
+"""Chat at scale on a full desk: `attenda serve` on the loaded million-ticket database (search index
+filled) with many chat visitors at once, each holding its server-sent events connection open and
+writing at a human pace, and their agents answering, while signed-in agents of the desk's largest
+team load their inbox. Measured: how long a message takes from the sender's POST to the other
+side's event stream (agent → visitor and visitor → agent), and that team's inbox's response times
 meanwhile, over HTTP and in a process of its own on the same database (benchmarks/inbox.py's way,
 without the HTTP layer). Exits non-zero when a target is missed.
 
-    python -m benchmarks.chat_bench --visitors 500
-    python -m benchmarks.chat_bench --database-url postgres://postgres@127.0.0.1:5432/attenda_chat_bench
+    python -m benchmarks.chat_bench --database-url sqlite:///$PWD/benchmarks/results/bench.db
+    python -m benchmarks.chat_bench --database-url postgres://postgres@127.0.0.1:5432/attenda_bench
 
 The pace is a person's: each side of a chat writes a line every 0.5-1.5 × --interval seconds
 (30 by default), and types for --typing seconds before it, the typing indicator sent every 3
 seconds meanwhile as the widget and the agents' page send it; an agent holds --chats-per-agent
 chats (3, the default chat limit), so answers come at a pace one person keeps.
 
-Each run starts from a fresh database of its own (a small desk, not the loaded million). With
-ATTENDA_REDIS_URL set (default here: Redis db 2 on this machine, `--redis ""` for none) the web
-processes wake their pages through Redis, otherwise through their look at the database every
-core.live.POLL_SECONDS. The load generator (asyncio and httpx) runs on the same cores as the server;
-its CPU is reported beside the server's.
+The desk is made by benchmarks.load (`make bench-load-sqlite`, `make bench-load-postgres`); a run
+adds a chat team, its agents and a widget the first time, and ends the chats an earlier run left
+open. With ATTENDA_REDIS_URL set (default here: Redis db 2 on this machine, `--redis ""` for none)
+the web processes wake their pages through Redis, otherwise through their look at the database
+every core.live.POLL_SECONDS. The load generator (asyncio and httpx) runs on the same cores as the
+server; its CPU is reported beside the server's.
 """
 
 import argparse
@@ -42,44 +44,60 @@ TARGET_P95_MS = 100
 INBOX_TARGET_P95_MS = 20
 
 
+# A line not heard this many seconds after it was sent counts as lost.
+UNHEARD_AFTER = 5
 TYPING_EVERY = 3  # seconds, as the widget and the agents' page send the typing indicator
 
 
-def prepare(agents: int, chats_per_agent: int, tickets: int) -> dict:
+TEAM = "Chat benchmark"
+WIDGET = "Shop benchmark"
+
+
+def prepare_on_desk(agents: int, chats_per_agent: int) -> dict:
+    """The chat team, its agents and widget (made by the first run on this desk), the chats an
+    earlier run left open ended, and two agents of the desk's largest team to read its inbox."""
     from django.contrib.auth.hashers import make_password
+    from django.db.models import Count
 
-    from attenda.agents.models import Agent, Team
-    from attenda.channels.chat.models import ChatLimit, ChatWidget
-    from attenda.customers.services import IdentityClaim
-    from attenda.tickets.messages import Inbound
-    from attenda.tickets.models import Channel
-    from attenda.tickets.services import receive
+    from attenda.agents.models import Agent, Role, Team
+    from attenda.channels.chat.models import ChatConversation, ChatLimit, ChatState, ChatWidget
+    from attenda.channels.chat.services import end_chat
 
-    team = Team.objects.create(name="Chat")
+    team, _made = Team.objects.get_or_create(name=TEAM)
+    usernames = [f"chat{n}" for n in range(agents)]
+    known = set(Agent.objects.filter(username__in=usernames).values_list("username", flat=True))
     password = make_password(PASSWORD)
-    made = [
-        Agent(username=f"chat{n}", first_name=f"Agent{n}", password=password) for n in range(agents)
-    ]
-    Agent.objects.bulk_create(made)
-    made = list(Agent.objects.filter(username__startswith="chat").order_by("pk"))
-    team.agents.set(made)
-    ChatLimit.objects.create(team=team, limit=chats_per_agent)
-    widget = ChatWidget.objects.create(name="Shop", team=team, allowed_origins=ORIGIN)
-    for n in range(tickets):
-        receive(
-            Inbound(
-                channel=Channel.EMAIL,
-                claims=[IdentityClaim(kind="email", value=f"customer{n}@example.com")],
-                sender_name=f"Customer {n}",
-                subject=f"Invoice {n}",
-                body="A minha fatura está errada.",
-                team_id=team.pk,
-            )
-        )
-    return {"widget": widget.key, "team": team.pk, "usernames": [a.username for a in made]}
+    Agent.objects.bulk_create(
+        Agent(username=username, first_name=f"Agent {username[4:]}", password=password)
+        for username in usernames
+        if username not in known
+    )
+    team.agents.add(*Agent.objects.filter(username__in=usernames))
+    ChatLimit.objects.update_or_create(team=team, defaults={"limit": chats_per_agent})
+    widget, _made = ChatWidget.objects.get_or_create(
+        name=WIDGET, team=team, defaults={"allowed_origins": ORIGIN}
+    )
+    left_open = ChatConversation.objects.filter(widget=widget).exclude(state=ChatState.ENDED)
+    for conversation in left_open:
+        end_chat(conversation=conversation)
+    desk_team = (
+        Team.objects.exclude(pk=team.pk).annotate(size=Count("tickets")).order_by("-size").first()
+    )
+    readers = (
+        Agent.objects.annotate(team_count=Count("teams"))
+        .filter(team_count=1, teams=desk_team, role=Role.AGENT, is_active=True)
+        .order_by("pk")
+        .values_list("username", flat=True)
+    )
+    return {
+        "widget": widget.key,
+        "usernames": usernames,
+        "inbox_team": desk_team.pk,
+        "inbox_usernames": list(readers[:2]),
+    }
 
 
-def accept_all(usernames: list[str]) -> list[tuple[str, int]]:
+def accept_all(widget: str, usernames: list[str]) -> list[tuple[str, int]]:
     from django.db import connections
 
     from attenda.agents.models import Agent
@@ -88,7 +106,9 @@ def accept_all(usernames: list[str]) -> list[tuple[str, int]]:
 
     agents = list(Agent.objects.filter(username__in=usernames).order_by("pk"))
     taken = []
-    waiting = ChatConversation.objects.filter(state=ChatState.WAITING).order_by("pk")
+    waiting = ChatConversation.objects.filter(widget__key=widget, state=ChatState.WAITING).order_by(
+        "pk"
+    )
     for number, conversation in enumerate(waiting):
         agent = agents[number % len(agents)]
         accept_chat(conversation=conversation, agent=agent)
@@ -299,6 +319,8 @@ async def drive(base: str, desk: dict, args, server_group: int) -> dict:  # noqa
     widget = f"/chat/w/{desk['widget']}"
     sessions = await asyncio.to_thread(sessions_of, desk["usernames"])
     agents = [await signed_in(base, session) for session in sessions]
+    sessions = await asyncio.to_thread(sessions_of, desk["inbox_usernames"])
+    inbox_readers = [await signed_in(base, session) for session in sessions]
 
     async def post(client, path, body, **kwargs):
         try:
@@ -365,7 +387,7 @@ async def drive(base: str, desk: dict, args, server_group: int) -> dict:  # noqa
 
     # The agents take every chat (through the accept service, in this process: taking 500 chats one
     # page at a time is not what is measured), then each follows the chats they took over HTTP.
-    taken = await asyncio.to_thread(accept_all, desk["usernames"])
+    taken = await asyncio.to_thread(accept_all, desk["widget"], desk["usernames"])
     by_name = dict(zip(desk["usernames"], agents, strict=True))
     chats = [(by_name[username], chat_id) for username, chat_id in taken]
     print(f"{len(chats)} chats taken by {len(agents)} agents", flush=True)
@@ -433,7 +455,7 @@ async def drive(base: str, desk: dict, args, server_group: int) -> dict:  # noqa
     async def inbox_reader(agent) -> None:
         while not run.stop:
             began = time.perf_counter()
-            answer = await agent.get(f"/?view=open&team={desk['team']}&sort=waiting")
+            answer = await agent.get(f"/?view=open&team={desk['inbox_team']}&sort=waiting")
             if run.measuring:
                 inbox_times.append((time.perf_counter() - began) * 1000)
                 if answer.status_code != 200:
@@ -453,7 +475,7 @@ async def drive(base: str, desk: dict, args, server_group: int) -> dict:  # noqa
     tasks.append(asyncio.create_task(loop_lag()))
     writers = [asyncio.create_task(visitor_writes(*visitor)) for visitor in visitors]
     writers += [asyncio.create_task(agent_writes(agent, chat_id)) for agent, chat_id in chats]
-    readers = [asyncio.create_task(inbox_reader(agent)) for agent in agents[: args.inbox_readers]]
+    readers = [asyncio.create_task(inbox_reader(agent)) for agent in inbox_readers]
     await asyncio.sleep(args.warmup)
     run.measuring = True
     load_before = os.getloadavg()
@@ -466,7 +488,7 @@ async def drive(base: str, desk: dict, args, server_group: int) -> dict:  # noqa
         "-m",
         "benchmarks.chat_bench",
         "--inbox-probe",
-        f"{desk['team']}:{desk['usernames'][0]}",
+        f"{desk['inbox_team']}:{desk['inbox_usernames'][0]}",
         "--database-url",
         args.database_url,
         "--seconds",
@@ -484,6 +506,11 @@ async def drive(base: str, desk: dict, args, server_group: int) -> dict:  # noqa
     own_cpu = time.process_time() - own_cpu_before
     in_process = json.loads((await probe.communicate())[0])
     run.measuring = False
+    # A line sent in the window that nobody heard within UNHEARD_AFTER seconds was lost on its way.
+    unheard = {"agent_to_visitor": 0, "visitor_to_agent": 0}
+    for nonce, sent in run.sent.items():
+        if began <= sent <= began + elapsed - UNHEARD_AFTER:
+            unheard["agent_to_visitor" if nonce.startswith("a") else "visitor_to_agent"] += 1
     load_after = os.getloadavg()
     run.stop = True
     for task in writers + readers + tasks:
@@ -492,7 +519,7 @@ async def drive(base: str, desk: dict, args, server_group: int) -> dict:  # noqa
     await visitors_client.aclose()
     for browser, _token in visitors:
         await browser.aclose()
-    for agent in agents:
+    for agent in agents + inbox_readers:
         await agent.aclose()
     delivered = {direction: percentiles(times) for direction, times in run.delays.items()}
     messages = sum(item["count"] for item in delivered.values() if item)
@@ -511,6 +538,7 @@ async def drive(base: str, desk: dict, args, server_group: int) -> dict:  # noqa
         "server_cpu_seconds_by_process": server_cpu_kinds,
         "load_generator_cpu_seconds": round(own_cpu, 1),
         "delivery": delivered,
+        "unheard": unheard,
         "inbox": {**percentiles(inbox_times), "errors": len(inbox_errors)},
         "inbox_in_process": in_process,
         "load_generator_loop_lag": percentiles(lags),
@@ -588,14 +616,13 @@ def free(port: int) -> bool:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.chat_bench", description=__doc__)
-    parser.add_argument("--database-url", default=f"sqlite:///{database.RESULTS / 'chat.db'}")
+    parser.add_argument("--database-url", default=database.SQLITE_URL)
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/2")
     parser.add_argument("--port", type=int, default=8107)
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--visitors", type=int, default=500)
     parser.add_argument("--chats-per-agent", type=int, default=3, help="the agents' chat limit")
     parser.add_argument("--agent-streams", type=int, default=500)
-    parser.add_argument("--tickets", type=int, default=300, help="on the desk before the chats")
     parser.add_argument(
         "--interval", type=float, default=30, help="mean seconds between a side's lines"
     )
@@ -604,7 +631,6 @@ def main(argv=None) -> None:
     )
     parser.add_argument("--concurrency", type=int, default=4, help="chats started at once")
     parser.add_argument("--warm-messages", type=int, default=10)
-    parser.add_argument("--inbox-readers", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=60, help="measured")
     parser.add_argument("--warmup", type=float, default=10, help="unmeasured")
     parser.add_argument("--inbox-probe", help=argparse.SUPPRESS)  # TEAM:USERNAME, run by a run
@@ -616,7 +642,8 @@ def main(argv=None) -> None:
         return
     if not free(args.port):
         sys.exit(f"Port {args.port} is taken.")
-    database.recreate(args.database_url)
+    if not database.exists(args.database_url):
+        sys.exit(f"Load {args.database_url} first (make bench-load-sqlite, bench-load-postgres).")
     os.environ["ATTENDA_REDIS_URL"] = args.redis
     database.configure(args.database_url)
     from django.core.management import call_command
@@ -624,7 +651,7 @@ def main(argv=None) -> None:
 
     call_command("migrate", verbosity=0)
     agents = math.ceil(args.visitors / args.chats_per_agent)
-    desk = prepare(agents, args.chats_per_agent, args.tickets)
+    desk = prepare_on_desk(agents, args.chats_per_agent)
     connections.close_all()
     label = database.label(args.database_url)
     log = database.RESULTS / f"chat-serve-{label}.log"
@@ -666,6 +693,8 @@ def main(argv=None) -> None:
         failures.append("inbox in process: no pages, or pages in error")
     elif inbox["p95_ms"] > INBOX_TARGET_P95_MS:
         failures.append(f"inbox in process: p95 {inbox['p95_ms']} ms is over {INBOX_TARGET_P95_MS}")
+    if any(results["unheard"].values()):
+        failures.append(f"lines sent and never heard: {results['unheard']}")
     if results["errors"] or results["inbox"]["errors"]:
         failures.append(f"errors: {results['errors']}, inbox {results['inbox']['errors']}")
     if failures:

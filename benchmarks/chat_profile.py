@@ -20,6 +20,7 @@ import statistics
 import time
 
 from benchmarks import database
+from benchmarks.chat_bench import ORIGIN
 
 WRITES = ("INSERT", "UPDATE", "DELETE")
 
@@ -194,6 +195,18 @@ class _WriteLock:
             self.held += time.thread_time() - began
 
 
+def _prepare() -> dict:
+    """A chat team with one agent and its widget, on the fresh database."""
+    from attenda.agents.models import Agent, Team
+    from attenda.channels.chat.models import ChatWidget
+
+    team = Team.objects.create(name="Chat")
+    agent = Agent.objects.create(username="chat0", first_name="Agent")
+    team.agents.add(agent)
+    widget = ChatWidget.objects.create(name="Shop", team=team, allowed_origins=ORIGIN)
+    return {"widget": widget.key, "usernames": [agent.username]}
+
+
 def _chat() -> dict:
     """A widget, a visitor whose chat an agent took, and the requests each side makes."""
     from django.test import Client
@@ -201,9 +214,8 @@ def _chat() -> dict:
     from attenda.agents.models import Agent
     from attenda.channels.chat.models import ChatConversation
     from attenda.channels.chat.services import accept_chat
-    from benchmarks.chat_bench import ORIGIN, prepare
 
-    desk = prepare(agents=1, chats_per_agent=3, tickets=5)
+    desk = _prepare()
     widget = f"/chat/w/{desk['widget']}"
     visitor = Client(headers={"Origin": ORIGIN})
 
