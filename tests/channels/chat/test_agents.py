@@ -7,8 +7,10 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
+import time_machine
 from django.test import Client
 
+from attenda.channels.chat import presence, services, views
 from attenda.channels.chat.identity import host_signature
 from attenda.channels.chat.models import ChatConversation, ChatLimit, ChatState
 from attenda.core import clock
@@ -200,6 +202,25 @@ def test_once_the_visitor_has_gone_the_route_says_so_and_email_is_offered(
     assert [(route.channel, route.address) for route in routes[1:]] == [
         (Channel.EMAIL, "maria@example.com")
     ]
+
+
+def test_a_visitor_whose_stream_stays_connected_is_never_taken_for_gone(client, waiting, agent):
+    """The longest a connected visitor goes without a sign of life written: their stream connects
+    just before SEEN_EVERY has passed since the last (nothing written), is held for STREAM_SECONDS,
+    reconnects a second later, and that sign of life is written SEEN_BATCH_SECONDS after."""
+    client.force_login(agent)
+    client.post(f"/chats/{waiting.pk}/accept/")
+    waiting.refresh_from_db()
+    longest = (
+        services.SEEN_EVERY
+        + timedelta(seconds=views.STREAM_SECONDS + 1 + presence.SEEN_BATCH_SECONDS)
+        - timedelta(milliseconds=1)
+    )
+    with time_machine.travel(waiting.visitor_seen_at + longest, tick=False):
+        routes = delivery.routes(waiting.ticket)
+
+    assert routes[0].channel == Channel.CHAT
+    assert routes[0].can_deliver is True
 
 
 def test_a_returning_customer_signed_by_the_host_site_is_offered_to_their_agent(

@@ -17,8 +17,8 @@ from attenda.core import clock
 
 logger = logging.getLogger(__name__)
 
-# Well within services.VISITOR_GONE - services.SEEN_EVERY: a visitor is never taken for gone while
-# their sign of life waits here.
+# Part of services.VISITOR_GONE's reckoning: a visitor is never taken for gone while their sign of
+# life waits here.
 SEEN_BATCH_SECONDS = 5.0
 
 

@@ -37,10 +37,15 @@ from attenda.tickets.models import Channel, Ticket
 
 # An offer to a returning customer's own agent lasts this long; then anyone in the team may take it.
 OFFER_SECONDS = 60
-# A visitor not heard from for this long (their stream reconnects every views.STREAM_SECONDS,
-# and says so every SEEN_EVERY at most, within presence.SEEN_BATCH_SECONDS) has gone.
-VISITOR_GONE = timedelta(seconds=75)
-SEEN_EVERY = timedelta(seconds=30)
+# A visitor not heard from for this long has gone. Their stream reconnects every
+# views.STREAM_SECONDS; a reconnection writes their sign of life within presence.SEEN_BATCH_SECONDS
+# when the last one written is SEEN_EVERY old, so a visitor still there was last written at most
+# SEEN_EVERY + STREAM_SECONDS + SEEN_BATCH_SECONDS ago, plus the browser's reconnection (85 s and a
+# second or two). With SEEN_EVERY at 30 s and VISITOR_GONE at 75, a stream that connected 15-30 s
+# after the last write left the visitor taken for gone for up to 20 s, and agents' lines meanwhile
+# were marked not sent.
+VISITOR_GONE = timedelta(seconds=90)
+SEEN_EVERY = timedelta(seconds=20)
 MAX_TEXT = 5000
 OFFERED_RULES = (
     assignment.Rule.PREVIOUS_OWNER,
