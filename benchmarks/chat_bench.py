@@ -194,6 +194,21 @@ def _tree_cpu(root: int) -> dict[int, float]:
     return tree
 
 
+def postgres_cpu_seconds() -> float:
+    """User and system CPU of this machine's PostgreSQL server processes, from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    used = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            name, fields = stat.read_text().split(" (", 1)[1].rsplit(")", 1)
+        except (OSError, ValueError):
+            continue
+        if name == "postgres":
+            fields = fields.split()
+            used += int(fields[11]) + int(fields[12])
+    return used / ticks
+
+
 def percentiles(times: list[float]) -> dict:
     times = sorted(times)
     count = len(times)
@@ -482,6 +497,7 @@ async def drive(base: str, desk: dict, args, server_group: int) -> dict:  # noqa
     began = time.perf_counter()
     wall_offset = time.time() - began
     server_cpu_before = tree_cpu_by_kind(server_group)
+    database_cpu_before = postgres_cpu_seconds()
     own_cpu_before = time.process_time()
     probe = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -504,6 +520,7 @@ async def drive(base: str, desk: dict, args, server_group: int) -> dict:  # noqa
     }
     server_cpu = sum(server_cpu_after.values()) - sum(server_cpu_before.values())
     own_cpu = time.process_time() - own_cpu_before
+    database_cpu = postgres_cpu_seconds() - database_cpu_before
     in_process = json.loads((await probe.communicate())[0])
     run.measuring = False
     # A line sent in the window that nobody heard within UNHEARD_AFTER seconds was lost on its way.
@@ -537,6 +554,8 @@ async def drive(base: str, desk: dict, args, server_group: int) -> dict:  # noqa
         "server_cpu_ms_per_message": round(server_cpu * 1000 / messages, 1) if messages else None,
         "server_cpu_seconds_by_process": server_cpu_kinds,
         "load_generator_cpu_seconds": round(own_cpu, 1),
+        # PostgreSQL's server processes on this machine (0 on SQLite, whose work is the server's).
+        "database_cpu_seconds": round(database_cpu, 1),
         "delivery": delivered,
         "unheard": unheard,
         "inbox": {**percentiles(inbox_times), "errors": len(inbox_errors)},

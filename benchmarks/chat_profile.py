@@ -1,13 +1,15 @@
 """What each request of a chat costs the web process: a visitor's line, an agent's line, each
 side's typing indicator and a visitor's stream reconnecting, through Django's test client on a
-fresh SQLite database (tasks queued to the database, as under `attenda serve`). For each: the
-statements (and how many of them write), the CPU (thread time), and the CPU spent holding
-SQLite's one write lock and how many times it takes it, per request. Not a benchmark of the whole server (no uvicorn, no open streams); a
+fresh database (SQLite unless --database-url names another; tasks queued to the database, as under
+`attenda serve`). For each: the statements (and how many of them write), the CPU (thread time),
+and on SQLite the CPU spent holding its one write lock and how many times it takes it, per
+request. Not a benchmark of the whole server (no uvicorn, no open streams); a
 map of where a chat's cost is.
 
     python -m benchmarks.chat_profile                       # live events through the database
     python -m benchmarks.chat_profile --redis redis://127.0.0.1:6379/2
     python -m benchmarks.chat_profile --cprofile visitor_line
+    python -m benchmarks.chat_profile --database-url postgres://postgres@127.0.0.1:5432/attenda_chat_profile
 """
 
 import argparse
@@ -28,6 +30,11 @@ WRITES = ("INSERT", "UPDATE", "DELETE")
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.chat_profile", description=__doc__)
     parser.add_argument(
+        "--database-url",
+        default=f"sqlite:///{database.RESULTS / 'chat_profile.db'}",
+        help="made anew for the run",
+    )
+    parser.add_argument(
         "--redis", default="", help="ATTENDA_REDIS_URL for the run (none by default)"
     )
     parser.add_argument(
@@ -45,9 +52,8 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     os.environ["ATTENDA_TASK_BACKEND"] = "database"
     os.environ["ATTENDA_REDIS_URL"] = args.redis
-    database_url = f"sqlite:///{database.RESULTS / 'chat_profile.db'}"
-    database.recreate(database_url)
-    database.configure(database_url)
+    database.recreate(args.database_url)
+    database.configure(args.database_url)
     from django.conf import settings
     from django.core.management import call_command
 
@@ -154,6 +160,8 @@ class _WriteLock:
         self.turns = 0
 
     def __enter__(self):
+        if self.connection.vendor != "sqlite":
+            return self  # PostgreSQL's writers do not wait for one lock.
         begin, end = self.connection._start_transaction_under_autocommit, self.connection._commit
         rollback = self.connection._rollback
 
@@ -180,6 +188,8 @@ class _WriteLock:
         return self
 
     def __exit__(self, *exc):
+        if self.connection.vendor != "sqlite":
+            return
         self.wrapper.__exit__(*exc)
         for name in ("_start_transaction_under_autocommit", "_commit", "_rollback"):
             delattr(self.connection, name)
