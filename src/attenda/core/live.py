@@ -1,16 +1,17 @@
 """Live events: what open pages hear without reloading (a chat message, a ringing phone, a queue
 number called to a counter). An event is written to the database in the writer's transaction, so a
-page that reconnects with the last id it heard misses nothing, whichever web process it reaches.
+page that reconnects with the last event it heard misses nothing, whichever web process it reaches.
 Each web process has one hub that wakes the pages it serves: through Redis publish/subscribe when
 Redis is configured, otherwise by one look at the newest events every POLL_SECONDS — never one
 query per open page.
 
 Writers call ``publish(stream, kind, payload)``; views answer with ``event_stream(request,
 streams)``. Events are read in the order their transactions committed (``LiveEvent.position``), so
-a page that has heard one event never misses an earlier-committed one. A stream is a name such as ``chat:42`` or ``office:3``; the view decides who may hear
-it. A passing event (someone is typing) is of no use to a page that reconnects later: with Redis,
-``signal(stream, kind, payload)`` sends it to every web process's hub through Redis alone, with no
-id, no row and no wait for the database's one writer."""
+a page that has heard one event never misses an earlier-committed one. A stream is a name such as
+``chat:42`` or ``office:3``; the view decides who may hear it. A passing event (someone is
+typing) is of no use to a page that reconnects later: with Redis, ``signal(stream, kind,
+payload)`` sends it to every web process's hub through Redis alone, with no id, no row and no wait
+for the database's one writer."""
 
 import asyncio
 import contextlib

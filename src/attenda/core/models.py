@@ -59,9 +59,9 @@ class LiveEvent(models.Model):
 
     ``position`` is the event's place in the order its transaction committed, given by the database
     as it commits (migration core 0005): pages read what is after the last position they heard, so
-    an event may not appear behind one they have heard. Ids do not do: on PostgreSQL an id is taken
-    when the row is written, and a transaction that wrote first may commit last. None until the
-    writer's transaction commits."""
+    an event may not appear behind one they have heard. Ids would not do: on PostgreSQL an id is
+    taken when the row is written, and a transaction that wrote first may commit last. None until
+    the writer's transaction commits."""
 
     stream = models.CharField(max_length=120)
     kind = models.CharField(max_length=40)

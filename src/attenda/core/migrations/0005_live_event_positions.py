@@ -5,7 +5,10 @@ are taken as rows are written, and of two transactions the one that wrote first 
 after a page has heard the other's event and moved past its id. (On SQLite one writer at a time
 commits in id order.) The position is given at commit instead: on PostgreSQL a deferred trigger
 takes a transaction lock and the next number as the transaction commits, so each later position
-is given after every earlier one is visible; on SQLite a trigger copies the id."""
+is given after every earlier one is visible; on SQLite a trigger copies the id. A later migration
+that makes SQLite rebuild the table (most changes to its columns do) loses the trigger and must
+create it again: tests/core/test_live.py's test_every_committed_event_has_its_place fails until it
+does."""
 
 from django.db import migrations, models
 
